@@ -1,0 +1,174 @@
+//! `kaconsole daemon`: keepalived's command line. This version implements `-t`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::config::diag::{self, Color};
+use crate::config::{Loaded, Severity};
+
+use super::DEFAULT_CONFIG;
+use super::check::{load, summary};
+
+/// keepalived's daemon flags (keepalived --help, 2.2.7). They are all accepted so that unit
+/// files and scripts written for keepalived work unchanged.
+#[derive(Args, Debug)]
+#[command(disable_version_flag = true)]
+pub struct DaemonArgs {
+    /// Use the specified configuration file.
+    #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = DEFAULT_CONFIG)]
+    pub file: PathBuf,
+    /// Check the configuration and exit (output to LOG_FILE if given).
+    #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub config_test: Option<String>,
+    /// Skip configuration lines starting @ID that do not match ID (default: short host name).
+    #[arg(short = 'i', long = "config-id", value_name = "ID")]
+    pub config_id: Option<String>,
+    /// Error if any configuration file is missing.
+    #[arg(short = 'e', long = "all-config")]
+    pub all_config: bool,
+    /// Only run the VRRP subsystem.
+    #[arg(short = 'P', long = "vrrp")]
+    pub vrrp: bool,
+    /// Only run the health-checker subsystem.
+    #[arg(short = 'C', long = "check")]
+    pub check: bool,
+    /// Don't run BFD.
+    #[arg(short = 'B', long = "no_bfd")]
+    pub no_bfd: bool,
+    /// Run every subsystem even without configuration.
+    #[arg(long = "all")]
+    pub all: bool,
+    /// Log to the console.
+    #[arg(short = 'l', long = "log-console")]
+    pub log_console: bool,
+    /// Detailed log messages.
+    #[arg(short = 'D', long = "log-detail")]
+    pub log_detail: bool,
+    /// Syslog facility: 0-7, local0-7, user or daemon.
+    #[arg(short = 'S', long = "log-facility", value_name = "FACILITY")]
+    pub log_facility: Option<String>,
+    /// Log to FILE.
+    #[arg(short = 'g', long = "log-file", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Flush the log file after each line.
+    #[arg(long = "flush-log-file")]
+    pub flush_log_file: bool,
+    /// Don't log via syslog.
+    #[arg(short = 'G', long = "no-syslog")]
+    pub no_syslog: bool,
+    /// umask for created files.
+    #[arg(short = 'u', long = "umask", value_name = "MASK")]
+    pub umask: Option<String>,
+    /// Drop the VIPs on a transition caused by a signal.
+    #[arg(short = 'X', long = "release-vips")]
+    pub release_vips: bool,
+    /// Don't remove VIPs and routes when stopping.
+    #[arg(short = 'V', long = "dont-release-vrrp")]
+    pub dont_release_vrrp: bool,
+    /// Don't remove the IPVS configuration when stopping.
+    #[arg(short = 'I', long = "dont-release-ipvs")]
+    pub dont_release_ipvs: bool,
+    /// Don't respawn subsystems.
+    #[arg(short = 'R', long = "dont-respawn")]
+    pub dont_respawn: bool,
+    /// Stay in the foreground.
+    #[arg(short = 'n', long = "dont-fork")]
+    pub dont_fork: bool,
+    /// Dump the configuration data.
+    #[arg(short = 'd', long = "dump-conf")]
+    pub dump_conf: bool,
+    /// Pid file of the daemon.
+    #[arg(short = 'p', long = "pid", value_name = "FILE")]
+    pub pid: Option<PathBuf>,
+    /// Pid file of VRRP (keepalived's VRRP child).
+    #[arg(short = 'r', long = "vrrp_pid", value_name = "FILE")]
+    pub vrrp_pid: Option<PathBuf>,
+    /// Pid file of the checkers (keepalived's checker child).
+    #[arg(short = 'c', long = "checkers_pid", value_name = "FILE")]
+    pub checkers_pid: Option<PathBuf>,
+    /// Pid file of BFD.
+    #[arg(short = 'b', long = "bfd_pid", value_name = "FILE")]
+    pub bfd_pid: Option<PathBuf>,
+    /// Report all address changes notified via netlink.
+    #[arg(short = 'a', long = "address-monitoring")]
+    pub address_monitoring: bool,
+    /// Enable SNMP.
+    #[arg(short = 'x', long = "snmp")]
+    pub snmp: bool,
+    /// SNMP master agent socket.
+    #[arg(short = 'A', long = "snmp-agent-socket", value_name = "FILE")]
+    pub snmp_agent_socket: Option<String>,
+    /// Run in network namespace NAME.
+    #[arg(short = 's', long = "namespace", value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Produce a core dump on abnormal termination.
+    #[arg(short = 'm', long = "core-dump")]
+    pub core_dump: bool,
+    /// Also set the kernel core pattern.
+    #[arg(short = 'M', long = "core-dump-pattern", value_name = "PATTERN", num_args = 0..=1, require_equals = true)]
+    pub core_dump_pattern: Option<Option<String>>,
+    /// Print the version.
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+}
+
+/// keepalived -t exit codes (lib/scheduler.h `enum chk_exit_code`).
+const EXIT_FATAL: u8 = 4;
+const EXIT_ERROR: u8 = 5;
+const EXIT_SECURITY: u8 = 6;
+
+pub fn run(args: &DaemonArgs) -> ExitCode {
+    if args.version {
+        println!(
+            "kaconsole {} (keepalived 2.2 compatible)",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::SUCCESS;
+    }
+    let Some(log) = &args.config_test else {
+        eprintln!(
+            "kaconsole daemon: this version implements the configuration test only (-t); \
+             the VRRP and LVS daemon is not built yet"
+        );
+        return ExitCode::from(1);
+    };
+    let loaded = load(&args.file, args.config_id.as_deref(), args.all_config, true);
+    let mut text = String::new();
+    for d in &loaded.diagnostics {
+        text.push_str(&diag::render_human(&loaded.sources, d, Color::Never));
+        text.push('\n');
+    }
+    text.push_str(&summary(&loaded, &args.file));
+    text.push('\n');
+    if log.is_empty() {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    } else if let Err(e) = std::fs::write(log, &text) {
+        eprintln!("kaconsole daemon: cannot write {log}: {e}");
+    }
+    ExitCode::from(config_test_code(&loaded))
+}
+
+/// 0 when there is no error; 4 when a file or interface is missing; 6 for script security;
+/// 5 for any other error. Unlike keepalived, warnings do not fail the test.
+fn config_test_code(loaded: &Loaded) -> u8 {
+    let errors = || {
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    };
+    if errors().next().is_none() {
+        0
+    } else if errors()
+        .any(|d| matches!(d.code, "file-not-found" | "no-interface" | "bad-interface"))
+    {
+        EXIT_FATAL
+    } else if errors().all(|d| matches!(d.code, "insecure-script" | "script-user")) {
+        EXIT_SECURITY
+    } else {
+        EXIT_ERROR
+    }
+}

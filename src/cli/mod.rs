@@ -1,0 +1,68 @@
+//! The command line: `kaconsole <command>`.
+
+mod check;
+mod daemon;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use check::CheckArgs;
+pub use daemon::DaemonArgs;
+
+/// keepalived.conf default location, as keepalived.
+pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kaconsole",
+    version,
+    about = "keepalived rebuilt in Rust, with a live operations console",
+    long_about = "keepalived rebuilt in Rust as one binary: it reads keepalived.conf unchanged, \
+                  speaks VRRP with keepalived nodes, and shows what keepalived never could.",
+    after_help = "Run 'kaconsole <command> --help' for the options of a command."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a keepalived.conf like `keepalived -t`, with clearer messages.
+    #[command(
+        long_about = "Check a keepalived.conf: syntax, values, references between blocks, \
+        keepalived's rules (and a few more), and - unless --no-env - the interfaces, scripts and \
+        users it names on this machine.\n\n\
+        Each problem is printed as FILE:LINE:COL: error|warning[code]: message, with the line and \
+        a caret, and a help line when there is a fix.\n\n\
+        Exit status: 0 no problem, 1 warnings only, 2 errors."
+    )]
+    Check(CheckArgs),
+    /// The keepalived daemon (keepalived's flags). This version implements -t (config test).
+    #[command(
+        long_about = "The VRRP + LVS daemon, accepting keepalived's command line flags.\n\n\
+        This version implements the configuration test only: `kaconsole daemon -t [-f FILE]` \
+        checks the configuration and exits like `keepalived -t` (0 valid, 4 file or interface \
+        missing, 5 other errors, 6 script security). Warnings do not fail the test; \
+        `kaconsole check` shows them."
+    )]
+    Daemon(Box<DaemonArgs>),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Daemon(args) => daemon::run(&args),
+    }
+}
+
+/// keepalived's default config id: the host name up to the first dot.
+pub fn default_config_id() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .map(|h| h.split('.').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,456 @@
+//! The configuration model, block by block: each file holds a block's typed model and its
+//! keyword table. This module holds the top level.
+
+pub mod addr;
+pub mod checkers;
+pub mod global;
+pub mod groups;
+pub mod lvs;
+pub mod track;
+pub mod vrrp;
+
+use serde::Serialize;
+
+use super::ast::{Line, Node};
+use super::build::{Cx, apply_children};
+use super::table::{Arg, Keyword, Level::*, Table, TableDoc};
+
+use addr::{IpAddress, Route, Rule, parse_ip_address, parse_route, parse_rule};
+use global::GlobalDefs;
+use groups::{GarpGroup, SyncGroup, TrackGroup};
+use lvs::{Ssl, VirtualServer, VirtualServerGroup};
+use track::{TrackFile, TrackProcess, VrrpScript, read_named};
+use vrrp::VrrpInstance;
+
+/// A whole keepalived.conf.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Config {
+    pub global_defs: GlobalDefs,
+    pub vrrp_scripts: Vec<VrrpScript>,
+    pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
+    pub vrrp_sync_groups: Vec<SyncGroup>,
+    pub garp_groups: Vec<GarpGroup>,
+    pub track_groups: Vec<TrackGroup>,
+    pub vrrp_instances: Vec<VrrpInstance>,
+    pub static_ipaddress: Vec<IpAddress>,
+    pub static_routes: Vec<Route>,
+    pub static_rules: Vec<Rule>,
+    pub virtual_server_groups: Vec<VirtualServerGroup>,
+    pub virtual_servers: Vec<VirtualServer>,
+    pub ssl: Option<Ssl>,
+}
+
+/// The lines of a value block (`virtual_ipaddress { ... }`): one item per line. A line with a
+/// block of its own is reported and skipped.
+pub fn value_items<'n>(n: &'n Node, cx: &mut Cx<'_>) -> impl Iterator<Item = &'n Line> + use<'n> {
+    for child in n.children() {
+        if let Some(b) = &child.block {
+            cx.error(
+                "unexpected-block",
+                b.open,
+                format!(
+                    "items of '{}' do not take a {{ }} block; it is skipped",
+                    n.keyword()
+                ),
+            );
+        }
+    }
+    n.children().iter().map(|c| &c.line)
+}
+
+/// A BFD session (accepted, not implemented: its keywords are still checked).
+#[derive(Clone, Debug, Default)]
+pub struct BfdInstance;
+
+type BK = Keyword<BfdInstance>;
+
+pub static BFD_INSTANCE: Table<BfdInstance> = Table::new(
+    "bfd_instance",
+    "A BFD session (RFC 5880) that track_bfd and BFD_CHECK can follow.",
+    &[
+        BK::new("neighbor_ip", Arg::Ip, P2, "Address of the BFD peer.")
+            .aliases(&["neighbour_ip"])
+            .set(|_, _, _| {}),
+        BK::new("source_ip", Arg::Ip, P2, "Local address.").set(|_, _, _| {}),
+        BK::new(
+            "min_rx",
+            Arg::Secs {
+                min_us: 1,
+                max_us: 4_294_967_000_000,
+            },
+            P2,
+            "Required minimum receive interval (ms).",
+        )
+        .set(|_, _, _| {}),
+        BK::new(
+            "min_tx",
+            Arg::Secs {
+                min_us: 1,
+                max_us: 4_294_967_000_000,
+            },
+            P2,
+            "Desired minimum transmit interval (ms).",
+        )
+        .set(|_, _, _| {}),
+        BK::new(
+            "idle_tx",
+            Arg::Secs {
+                min_us: 1,
+                max_us: 4_294_967_000_000,
+            },
+            P2,
+            "Transmit interval while idle (ms).",
+        )
+        .set(|_, _, _| {}),
+        BK::new(
+            "multiplier",
+            Arg::Int { min: 1, max: 255 },
+            P2,
+            "Detection multiplier.",
+        )
+        .set(|_, _, _| {}),
+        BK::new("passive", Arg::Flag, P2, "Wait for the peer to start.").set(|_, _, _| {}),
+        BK::new(
+            "ttl",
+            Arg::Int { min: 1, max: 255 },
+            P2,
+            "Outgoing TTL / hop limit.",
+        )
+        .aliases(&["hoplimit"])
+        .set(|_, _, _| {}),
+        BK::new(
+            "max_hops",
+            Arg::Int { min: -1, max: 255 },
+            P2,
+            "Largest TTL reduction accepted.",
+        )
+        .set(|_, _, _| {}),
+        BK::new(
+            "weight",
+            Arg::Custom("-253..253 [reverse]"),
+            P2,
+            "Priority change for track_bfd.",
+        )
+        .set(|_, _, _| {}),
+        BK::new("vrrp", Arg::Flag, P2, "Send events to VRRP only.").set(|_, _, _| {}),
+        BK::new(
+            "checker",
+            Arg::Flag,
+            P2,
+            "Send events to the checkers only.",
+        )
+        .set(|_, _, _| {}),
+    ],
+);
+
+type RK = Keyword<Config>;
+
+pub static ROOT: Table<Config> = Table::new(
+    "",
+    "keepalived.conf",
+    &[
+        RK::new(
+            "global_defs",
+            Arg::Block(&global::TABLE),
+            P0,
+            "Settings for the whole daemon.",
+        )
+        .set(|c, v, cx| {
+            if let Some(n) = v.node() {
+                cx.extra(&n.line, 0);
+                let seen = apply_children(
+                    &global::TABLE,
+                    &mut c.global_defs,
+                    n.line.span,
+                    n.children(),
+                    cx,
+                );
+                c.global_defs.seen.extend(seen);
+            }
+        }),
+        RK::new(
+            "vrrp_script",
+            Arg::Block(&track::VRRP_SCRIPT),
+            P0,
+            "A health script: vrrp_script NAME { ... }.",
+        )
+        .set(|c, v, cx| {
+            if let Some((name, mut s, seen)) = v
+                .node()
+                .and_then(|n| read_named(&track::VRRP_SCRIPT, n, cx))
+            {
+                s.name = name;
+                s.seen = seen;
+                c.vrrp_scripts.push(s);
+            }
+        }),
+        RK::new(
+            "track_file",
+            Arg::Block(&track::TRACK_FILE),
+            P1,
+            "A tracked file: track_file NAME { ... }.",
+        )
+        .deprecated(&["vrrp_track_file"])
+        .set(|c, v, cx| {
+            if let Some((name, mut f, seen)) =
+                v.node().and_then(|n| read_named(&track::TRACK_FILE, n, cx))
+            {
+                f.name = name;
+                f.seen = seen;
+                c.track_files.push(f);
+            }
+        }),
+        RK::new(
+            "vrrp_track_process",
+            Arg::Block(&track::TRACK_PROCESS),
+            P1,
+            "A tracked process: vrrp_track_process NAME { ... }.",
+        )
+        .set(|c, v, cx| {
+            if let Some((name, mut p, seen)) = v
+                .node()
+                .and_then(|n| read_named(&track::TRACK_PROCESS, n, cx))
+            {
+                p.name = name;
+                p.seen = seen;
+                c.track_processes.push(p);
+            }
+        }),
+        RK::new(
+            "vrrp_sync_group",
+            Arg::Block(&groups::SYNC_GROUP),
+            P1,
+            "Instances that fail over together: vrrp_sync_group NAME { group { ... } }.",
+        )
+        .set(|c, v, cx| {
+            if let Some((name, mut g, seen)) = v
+                .node()
+                .and_then(|n| read_named(&groups::SYNC_GROUP, n, cx))
+            {
+                g.name = name;
+                g.seen = seen;
+                c.vrrp_sync_groups.push(g);
+            }
+        }),
+        RK::new(
+            "garp_group",
+            Arg::Block(&groups::GARP_GROUP),
+            P2,
+            "Gratuitous ARP rate limits over interfaces.",
+        )
+        .set(|c, v, cx| {
+            if let Some(n) = v.node() {
+                let (mut g, seen) = groups::GARP_GROUP.read(n, cx);
+                g.seen = seen;
+                c.garp_groups.push(g);
+            }
+        }),
+        RK::new(
+            "track_group",
+            Arg::Block(&groups::TRACK_GROUP),
+            P2,
+            "Instances that static addresses/routes/rules put in FAULT.",
+        )
+        .set(|c, v, cx| {
+            if let Some((name, mut g, seen)) = v
+                .node()
+                .and_then(|n| read_named(&groups::TRACK_GROUP, n, cx))
+            {
+                g.name = name;
+                g.seen = seen;
+                c.track_groups.push(g);
+            }
+        }),
+        RK::new(
+            "vrrp_instance",
+            Arg::Block(&vrrp::VRRP_INSTANCE),
+            P0,
+            "A VRRP virtual router: vrrp_instance NAME { ... }.",
+        )
+        .set(|c, v, cx| {
+            if let Some((name, mut i, seen)) = v
+                .node()
+                .and_then(|n| read_named(&vrrp::VRRP_INSTANCE, n, cx))
+            {
+                i.name = name;
+                i.seen = seen;
+                c.vrrp_instances.push(i);
+            }
+        }),
+        RK::new(
+            "static_ipaddress",
+            Arg::Values("ADDRESS[/LEN] [dev IF] ... [track_group G]"),
+            P1,
+            "Addresses set at startup whatever the VRRP state.",
+        )
+        .set(|c, v, cx| {
+            if let Some(n) = v.node() {
+                for item in value_items(n, cx) {
+                    c.static_ipaddress.extend(parse_ip_address(item, true, cx));
+                }
+            }
+        }),
+        RK::new(
+            "static_routes",
+            Arg::Values("ip route syntax [track_group G]"),
+            P1,
+            "Routes set at startup whatever the VRRP state.",
+        )
+        .set(|c, v, cx| {
+            if let Some(n) = v.node() {
+                for item in value_items(n, cx) {
+                    c.static_routes.extend(parse_route(item, true, cx));
+                }
+            }
+        }),
+        RK::new(
+            "static_rules",
+            Arg::Values("ip rule syntax [track_group G]"),
+            P1,
+            "Rules set at startup whatever the VRRP state.",
+        )
+        .set(|c, v, cx| {
+            if let Some(n) = v.node() {
+                for item in value_items(n, cx) {
+                    c.static_rules.extend(parse_rule(item, true, cx));
+                }
+            }
+        }),
+        RK::new(
+            "virtual_server_group",
+            Arg::NamedValues("ADDRESS[-LAST|/LEN] [PORT] | fwmark N [inet|inet6]"),
+            P1,
+            "Addresses and fwmarks sharing one virtual server definition.",
+        )
+        .set(|c, v, cx| {
+            c.virtual_server_groups
+                .extend(v.node().and_then(|n| lvs::read_vs_group(n, cx)))
+        }),
+        RK::new(
+            "virtual_server",
+            Arg::Block(&lvs::VIRTUAL_SERVER),
+            P0,
+            "An IPVS service: virtual_server ADDRESS PORT | fwmark N | group NAME { ... }.",
+        )
+        .set(|c, v, cx| {
+            c.virtual_servers
+                .extend(v.node().and_then(|n| lvs::read_virtual_server(n, cx)))
+        }),
+        RK::new(
+            "SSL",
+            Arg::Block(&lvs::SSL),
+            P1,
+            "TLS client settings of SSL_GET.",
+        )
+        .set(|c, v, cx| {
+            if let Some(n) = v.node() {
+                let (mut s, seen) = lvs::SSL.read(n, cx);
+                s.seen = seen;
+                c.ssl = Some(s);
+            }
+        }),
+        RK::new(
+            "bfd_instance",
+            Arg::Block(&BFD_INSTANCE),
+            P2,
+            "A BFD session: bfd_instance NAME { ... }.",
+        ),
+        RK::new(
+            "linkbeat_interfaces",
+            Arg::Values("IFNAME [MII|ETHTOOL|IOCTL]"),
+            P2,
+            "Interfaces whose link state is polled.",
+        ),
+        RK::new(
+            "interface_up_down_delays",
+            Arg::Values("IFNAME DOWN_DELAY [UP_DELAY]"),
+            P2,
+            "Debounce of interface state changes.",
+        ),
+        RK::new(
+            "net_namespace",
+            Arg::Word,
+            P2,
+            "Run in this network namespace.",
+        ),
+        RK::new(
+            "net_namespace_ipvs",
+            Arg::Custom("[NAME]"),
+            P2,
+            "Network namespace of IPVS.",
+        ),
+        RK::new(
+            "namespace_with_ipsets",
+            Arg::Flag,
+            P2,
+            "Allow ipsets in a namespace on old kernels.",
+        ),
+        RK::new(
+            "use_pid_dir",
+            Arg::Flag,
+            P2,
+            "Put pid files in /run/keepalived/.",
+        ),
+        RK::new(
+            "instance",
+            Arg::Word,
+            P2,
+            "Instance name used in file names.",
+        ),
+        RK::new(
+            "child_wait_time",
+            Arg::Int {
+                min: 0,
+                max: u32::MAX as i64,
+            },
+            P2,
+            "Seconds to wait for children at shutdown.",
+        ),
+        RK::new(
+            "linkbeat_use_polling",
+            Arg::Flag,
+            P2,
+            "Poll link state of every interface.",
+        ),
+    ],
+);
+
+/// Every table, for "belongs in ..." hints and documentation.
+pub fn all_tables() -> Vec<&'static (dyn TableDoc + Sync)> {
+    vec![
+        &ROOT,
+        &global::TABLE,
+        &track::VRRP_SCRIPT,
+        &track::TRACK_FILE,
+        &track::TRACK_PROCESS,
+        &groups::SYNC_GROUP,
+        &groups::GARP_GROUP,
+        &groups::TRACK_GROUP,
+        &vrrp::VRRP_INSTANCE,
+        &vrrp::AUTHENTICATION,
+        &lvs::VIRTUAL_SERVER,
+        &lvs::REAL_SERVER,
+        &lvs::SSL,
+        &checkers::TCP_CHECK,
+        &checkers::HTTP_GET,
+        &checkers::SSL_GET,
+        &checkers::URL,
+        &checkers::SMTP_CHECK,
+        &checkers::SMTP_HOST,
+        &checkers::DNS_CHECK,
+        &checkers::MISC_CHECK,
+        &checkers::UDP_CHECK,
+        &checkers::PING_CHECK,
+        &checkers::FILE_CHECK,
+        &checkers::BFD_CHECK,
+        &BFD_INSTANCE,
+    ]
+}
+
+/// Builds the model from the syntax tree.
+pub fn build(nodes: &[Node], cx: &mut Cx<'_>) -> Config {
+    let mut c = Config::default();
+    let _ = apply_children(&ROOT, &mut c, Default::default(), nodes, cx);
+    c
+}

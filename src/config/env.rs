@@ -1,0 +1,361 @@
+//! Checks of the configuration against the machine: interfaces, script files, users.
+//! Separate from the configuration checks so they can be turned off (`--no-env`), and pure:
+//! the machine is asked through [`Env`], which `sys` implements for the real one.
+
+use std::path::{Path, PathBuf};
+
+use super::blocks::Config;
+use super::blocks::global::UserGroup;
+use super::diag::Diagnostics;
+use super::source::Span;
+use super::table::Command;
+
+/// What the checks need to know about an interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfInfo {
+    pub loopback: bool,
+    pub multicast: bool,
+}
+
+/// What the checks need to know about a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    pub regular: bool,
+    pub executable: bool,
+    /// The file or a directory above it can be written by someone other than root.
+    pub writable_by_others: bool,
+}
+
+/// The machine, as the checks see it.
+pub trait Env {
+    fn interface(&self, name: &str) -> Option<IfInfo>;
+    /// `None` if the file does not exist.
+    fn file(&self, path: &Path) -> Option<FileInfo>;
+    fn user_exists(&self, name: &str) -> bool;
+    fn group_exists(&self, name: &str) -> bool;
+    /// The directories searched for a command without a `/`.
+    fn path_dirs(&self) -> Vec<PathBuf> {
+        [
+            "/usr/local/sbin",
+            "/usr/local/bin",
+            "/usr/sbin",
+            "/usr/bin",
+            "/sbin",
+            "/bin",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect()
+    }
+}
+
+struct Checker<'a> {
+    env: &'a dyn Env,
+    d: &'a mut Diagnostics,
+    dynamic: bool,
+    security: bool,
+    default_user: Option<UserGroup>,
+}
+
+pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
+    let g = &cfg.global_defs;
+    let mut c = Checker {
+        env,
+        d,
+        dynamic: g.dynamic_interfaces,
+        security: g.enable_script_security,
+        default_user: g.script_user.clone(),
+    };
+    if let Some(u) = &g.script_user {
+        c.user(u, g.seen.or_header("script_user"));
+    } else if c.security && !env.user_exists("keepalived_script") {
+        let span = g.seen.or_header("enable_script_security");
+        c.d.error(
+            "script-user",
+            span,
+            "enable_script_security is set, but there is no script_user and no keepalived_script user: keepalived refuses to run the scripts",
+        )
+        .help("create the user (useradd -r -s /sbin/nologin keepalived_script) or set script_user");
+    }
+
+    for i in &cfg.vrrp_instances {
+        let at = |k: &str| i.seen.or_header(k);
+        if let Some(ifname) = &i.interface {
+            match env.interface(ifname) {
+                None => c.missing_if(
+                    ifname,
+                    at("interface"),
+                    &format!("({}) interface", i.name),
+                    "",
+                ),
+                Some(info) if info.loopback => {
+                    c.d.error(
+                        "bad-interface",
+                        at("interface"),
+                        format!(
+                            "({}) VRRP cannot run on the loopback interface {ifname}",
+                            i.name
+                        ),
+                    );
+                }
+                Some(info) if !info.multicast && !i.unicast => {
+                    c.d.error("bad-interface", at("interface"), format!("({}) interface {ifname} does not do multicast; keepalived puts the instance in FAULT", i.name))
+                        .help("use unicast_peer on interfaces without multicast");
+                }
+                Some(_) => {}
+            }
+        }
+        for t in &i.track_interface {
+            if env.interface(&t.name).is_none() {
+                c.missing_if(
+                    &t.name,
+                    t.span,
+                    &format!("({}) tracked interface", i.name),
+                    "",
+                );
+            }
+        }
+        for a in i
+            .virtual_ipaddress
+            .iter()
+            .chain(&i.virtual_ipaddress_excluded)
+        {
+            if let Some(dev) = &a.dev
+                && env.interface(dev).is_none()
+            {
+                c.missing_if(dev, a.span, "interface", &format!(" (address {})", a.addr));
+            }
+        }
+        for r in &i.virtual_routes {
+            for dev in r
+                .dev
+                .iter()
+                .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
+            {
+                if env.interface(dev).is_none() {
+                    c.missing_if(dev, r.span, "route interface", "");
+                }
+            }
+        }
+        for r in &i.virtual_rules {
+            for dev in r.iif.iter().chain(&r.oif) {
+                if env.interface(dev).is_none() {
+                    c.missing_if(dev, r.span, "rule interface", "");
+                }
+            }
+        }
+        let n = &i.notify;
+        for (k, cmd) in [
+            ("notify_master", &n.master),
+            ("notify_backup", &n.backup),
+            ("notify_fault", &n.fault),
+            ("notify_stop", &n.stop),
+            ("notify", &n.any),
+            ("notify_master_rx_lower_pri", &n.master_rx_lower_pri),
+        ] {
+            if let Some(cmd) = cmd {
+                c.script(cmd, at(k));
+            }
+        }
+    }
+    for sg in &cfg.vrrp_sync_groups {
+        for t in &sg.track_interface {
+            if env.interface(&t.name).is_none() {
+                c.missing_if(
+                    &t.name,
+                    t.span,
+                    &format!("(sync group {}) tracked interface", sg.name),
+                    "",
+                );
+            }
+        }
+        for (k, cmd) in [
+            ("notify_master", &sg.notify_master),
+            ("notify_backup", &sg.notify_backup),
+            ("notify_fault", &sg.notify_fault),
+            ("notify_stop", &sg.notify_stop),
+            ("notify", &sg.notify),
+        ] {
+            if let Some(cmd) = cmd {
+                c.script(cmd, sg.seen.or_header(k));
+            }
+        }
+    }
+    for a in &cfg.static_ipaddress {
+        if let Some(dev) = &a.dev
+            && env.interface(dev).is_none()
+        {
+            c.missing_if(
+                dev,
+                a.span,
+                "interface",
+                &format!(" (static address {})", a.addr),
+            );
+        }
+    }
+    for s in &cfg.vrrp_scripts {
+        if let Some(cmd) = &s.script {
+            c.script(cmd, s.seen.or_header("script"));
+        }
+        if let Some(u) = &s.user {
+            c.user(u, s.seen.or_header("user"));
+        }
+    }
+    if let Some(sd) = &g.lvs_sync_daemon
+        && env.interface(&sd.interface).is_none()
+    {
+        c.missing_if(
+            &sd.interface,
+            g.seen.or_header("lvs_sync_daemon"),
+            "lvs_sync_daemon interface",
+            "",
+        );
+    }
+    for vs in &cfg.virtual_servers {
+        for (k, cmd) in [
+            ("quorum_up", &vs.quorum_up),
+            ("quorum_down", &vs.quorum_down),
+        ] {
+            if let Some(cmd) = cmd {
+                c.script(cmd, vs.seen.or_header(k));
+            }
+        }
+        for rs in &vs.real_servers {
+            for (k, cmd) in [
+                ("notify_up", &rs.notify_up),
+                ("notify_down", &rs.notify_down),
+            ] {
+                if let Some(cmd) = cmd {
+                    c.script(cmd, rs.seen.or_header(k));
+                }
+            }
+            for ch in &rs.checkers {
+                if let Some(m) = &ch.misc {
+                    if let Some(cmd) = &m.misc_path {
+                        c.script(cmd, ch.seen.or_header("misc_path"));
+                    }
+                    if let Some(u) = &m.user {
+                        c.user(u, ch.seen.or_header("user"));
+                    }
+                }
+                if let Some(dev) = &ch.bind_if
+                    && env.interface(dev).is_none()
+                {
+                    c.missing_if(dev, ch.seen.or_header("bind_if"), "checker bind_if", "");
+                }
+            }
+        }
+    }
+    if let Some(ssl) = &cfg.ssl {
+        for (k, f) in [
+            ("ca", &ssl.ca),
+            ("certificate", &ssl.certificate),
+            ("key", &ssl.key),
+        ] {
+            if let Some(f) = f
+                && env.file(Path::new(f)).is_none()
+            {
+                c.d.error(
+                    "file-not-found",
+                    ssl.seen.or_header(k),
+                    format!("SSL {k} file {f} does not exist"),
+                );
+            }
+        }
+    }
+}
+
+impl Checker<'_> {
+    fn missing_if(&mut self, name: &str, span: Span, what: &str, context: &str) {
+        if self.dynamic {
+            self.d.warning(
+                "no-interface",
+                span,
+                format!("{what} {name}{context} does not exist (yet); dynamic_interfaces is set"),
+            );
+        } else {
+            self.d
+                .error("no-interface", span, format!("{what} {name}{context} does not exist"))
+                .help("check the name with `ip link`, or set dynamic_interfaces in global_defs for interfaces created later");
+        }
+    }
+
+    fn user(&mut self, u: &UserGroup, span: Span) {
+        if !self.env.user_exists(&u.user) {
+            self.d
+                .error("no-user", span, format!("user {} does not exist", u.user));
+        }
+        if let Some(g) = &u.group
+            && !self.env.group_exists(g)
+        {
+            self.d
+                .error("no-user", span, format!("group {g} does not exist"));
+        }
+    }
+
+    /// The script must exist and be executable; with enable_script_security a script run as
+    /// root must not be writable by anyone else.
+    fn script(&mut self, cmd: &Command, span: Span) {
+        let Some(prog) = cmd.argv.first() else { return };
+        let path = if prog.contains('/') {
+            Some(PathBuf::from(prog))
+        } else {
+            self.env
+                .path_dirs()
+                .into_iter()
+                .map(|d| d.join(prog))
+                .find(|p| self.env.file(p).is_some())
+        };
+        let Some(path) = path else {
+            self.d
+                .error(
+                    "script-not-found",
+                    span,
+                    format!("command '{prog}' is not found in PATH"),
+                )
+                .help("give the full path; keepalived disables scripts it cannot find");
+            return;
+        };
+        match self.env.file(&path) {
+            None => {
+                self.d
+                    .error(
+                        "script-not-found",
+                        span,
+                        format!("script {} does not exist", path.display()),
+                    )
+                    .help("keepalived disables scripts it cannot find");
+            }
+            Some(f) if !f.regular || !f.executable => {
+                self.d
+                    .error(
+                        "script-not-executable",
+                        span,
+                        format!("{} is not an executable file", path.display()),
+                    )
+                    .help(format!("chmod +x {}", path.display()));
+            }
+            Some(f) => {
+                let as_root = cmd
+                    .user
+                    .as_deref()
+                    .or(self.default_user.as_ref().map(|u| u.user.as_str()))
+                    .is_none_or(|u| u == "root");
+                if self.security && as_root && f.writable_by_others {
+                    self.d
+                        .error("insecure-script", span, format!("{} (or a directory above it) can be written by users other than root, and it would run as root", path.display()))
+                        .help("keepalived refuses it with enable_script_security: fix the permissions or run it as another user");
+                }
+            }
+        }
+        if let Some(u) = &cmd.user {
+            self.user(
+                &UserGroup {
+                    user: u.clone(),
+                    group: cmd.group.clone(),
+                },
+                span,
+            );
+        }
+    }
+}

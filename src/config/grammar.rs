@@ -1,0 +1,542 @@
+//! The grammar: words of a line (nom) and the tree of keyword lines and `{ }` blocks.
+//!
+//! Words follow keepalived's `alloc_strvec_r`: separated by blanks; `"a b"` is one word without
+//! its quotes; a quote inside a word ends the word. Keywords that take a command line (`script`,
+//! `notify*`, `misc_path`, ...) re-read the raw text with [`command_words`], which also groups
+//! single quotes and understands backslash escapes (keepalived's `alloc_strvec_quoted_escaped`).
+//!
+//! Blocks are matched with an explicit stack, so deep nesting cannot overflow ours, and with
+//! recovery: a top-level block keyword (`vrrp_instance`, `virtual_server`, ...) found inside a
+//! block that cannot contain it closes the blocks left open, so one missing `}` is reported once,
+//! at the block left open, instead of turning the rest of the file into noise.
+
+use nom::branch::alt;
+use nom::bytes::complete::{take_till, take_till1};
+use nom::character::complete::char;
+use nom::combinator::{map, opt};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+
+use super::ast::{Block, Line, Node, Tok};
+use super::diag::Diagnostics;
+use super::prelex::LogicalLine;
+use super::source::Span;
+
+/// Deeper nesting than this is refused (keepalived's grammar needs 4 levels).
+pub const MAX_DEPTH: usize = 32;
+
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\x0c' | '\n' | '\r' | '\x0b')
+}
+
+/// One word: `"quoted"` or bare up to a blank or a quote. The boolean tells a quoted word.
+fn word(input: &str) -> IResult<&str, (&str, bool)> {
+    alt((
+        map(
+            delimited(char('"'), take_till(|c| c == '"'), char('"')),
+            |w| (w, true),
+        ),
+        map(take_till1(|c| is_blank(c) || c == '"'), |w| (w, false)),
+    ))
+    .parse(input)
+}
+
+fn blanks(input: &str) -> IResult<&str, &str> {
+    take_till(|c| !is_blank(c)).parse(input)
+}
+
+/// Splits a line into words. Returns the tokens and whether a quote was left unmatched (the
+/// rest of the line is then dropped, as keepalived does).
+pub fn tokenize(text: &str) -> (Vec<Tok>, bool) {
+    let mut toks = Vec::new();
+    let mut rest = text;
+    while let Ok((r, _)) = blanks(rest) {
+        rest = r;
+        if rest.is_empty() {
+            return (toks, false);
+        }
+        match preceded(opt(blanks), word).parse(rest) {
+            Ok((r, (w, quoted))) => {
+                let start = w.as_ptr() as usize - text.as_ptr() as usize;
+                toks.push(Tok {
+                    start: start as u32,
+                    end: (start + w.len()) as u32,
+                    quoted,
+                });
+                rest = r;
+            }
+            Err(_) => return (toks, true),
+        }
+    }
+    (toks, false)
+}
+
+/// Words of a command line as keepalived reads `script`, `notify*`, `misc_path` and friends:
+/// `'...'` and `"..."` group (and may be glued to other text), and outside single quotes `\a \b
+/// \E \f \n \r \t \v \NNN \xHH \cC` and `\<any>` are escapes.
+pub fn command_words(text: &str) -> Result<Vec<String>, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        while i < chars.len() && is_blank(chars[i]) {
+            i += 1;
+        }
+        if i >= chars.len() {
+            break;
+        }
+        let mut w = String::new();
+        let mut quote: Option<char> = None;
+        while i < chars.len() {
+            let c = chars[i];
+            match (quote, c) {
+                (_, '\\') => {
+                    i += 1;
+                    let Some(&e) = chars.get(i) else {
+                        return Err("a '\\' ends the line with nothing to escape".into());
+                    };
+                    match e {
+                        'x' if chars.get(i + 1).is_some_and(|c| c.is_ascii_hexdigit()) => {
+                            let mut v: u32 = 0;
+                            i += 1;
+                            while let Some(d) = chars.get(i).and_then(|c| c.to_digit(16)) {
+                                v = (v << 4 | d) & 0xff;
+                                i += 1;
+                            }
+                            w.push(char::from(v as u8));
+                        }
+                        'c' if i + 1 < chars.len() => {
+                            w.push(char::from(chars[i + 1] as u8 & 0x1f));
+                            i += 2;
+                        }
+                        '0'..='7' => {
+                            let mut v: u32 = 0;
+                            let mut n = 0;
+                            while n < 3 && chars.get(i).is_some_and(|c| ('0'..='7').contains(c)) {
+                                v = v * 8 + chars[i].to_digit(8).unwrap_or(0);
+                                i += 1;
+                                n += 1;
+                            }
+                            w.push(char::from(v as u8));
+                        }
+                        _ => {
+                            w.push(match e {
+                                'a' => '\x07',
+                                'b' => '\x08',
+                                'E' => '\x1b',
+                                'f' => '\x0c',
+                                'n' => '\n',
+                                'r' => '\r',
+                                't' => '\t',
+                                'v' => '\x0b',
+                                other => other,
+                            });
+                            i += 1;
+                        }
+                    }
+                }
+                (Some(q), c) if c == q => {
+                    quote = None;
+                    i += 1;
+                }
+                (Some(_), c) => {
+                    w.push(c);
+                    i += 1;
+                }
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    i += 1;
+                }
+                (None, c) if is_blank(c) => break,
+                (None, c) => {
+                    w.push(c);
+                    i += 1;
+                }
+            }
+        }
+        if let Some(q) = quote {
+            return Err(format!("missing terminating {q}"));
+        }
+        words.push(w);
+    }
+    Ok(words)
+}
+
+fn to_line(l: LogicalLine) -> Line {
+    let (toks, _unmatched) = tokenize(&l.text);
+    Line {
+        text: l.text,
+        toks,
+        cols: l.cols,
+        span: l.span,
+    }
+}
+
+/// Decides whether `keyword`, followed by a block, cannot belong inside the innermost open block
+/// (given the open blocks' keywords, outermost first) and therefore starts a new top-level block.
+pub type Recover<'a> = &'a dyn Fn(&[&str], &str) -> bool;
+
+struct Open {
+    node: Node,
+    /// Column of the keyword that opened the block.
+    indent: u32,
+    /// A `}` indented like this block closed an inner block instead.
+    stolen_close: Option<(Span, String)>,
+}
+
+/// Builds the tree of nodes from the logical lines.
+pub fn build_tree(
+    lines: Vec<LogicalLine>,
+    diags: &mut Diagnostics,
+    recover: Recover<'_>,
+) -> Vec<Node> {
+    let mut root: Vec<Node> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    // Blocks skipped because they follow no keyword or nest too deep.
+    let mut ignored_depth = 0usize;
+    // The last line added at the current level can still receive a block.
+    let mut can_open = false;
+    let mut lines = lines.into_iter().map(to_line).peekable();
+
+    while let Some(line) = lines.next() {
+        match line.text.as_str() {
+            "{" => {
+                if ignored_depth > 0 {
+                    ignored_depth += 1;
+                    continue;
+                }
+                let level = match stack.last_mut() {
+                    Some(o) => &mut o.node.block.as_mut().expect("open block").children,
+                    None => &mut root,
+                };
+                let opener = can_open.then(|| level.pop()).flatten();
+                can_open = false;
+                let Some(mut node) = opener else {
+                    diags
+                        .error("unexpected-brace", line.span, "'{' does not follow a keyword")
+                        .help("a block opens on the line of its keyword or the line after it; this block is skipped");
+                    ignored_depth = 1;
+                    continue;
+                };
+                if stack.len() >= MAX_DEPTH {
+                    diags.error(
+                        "too-deep",
+                        line.span,
+                        format!("blocks nested more than {MAX_DEPTH} deep; this block is skipped"),
+                    );
+                    level_push(&mut stack, &mut root, node);
+                    ignored_depth = 1;
+                    continue;
+                }
+                node.block = Some(Block {
+                    open: line.span,
+                    close: None,
+                    children: Vec::new(),
+                });
+                let indent = node.line.span.col;
+                stack.push(Open {
+                    node,
+                    indent,
+                    stolen_close: None,
+                });
+            }
+            "}" => {
+                can_open = false;
+                if ignored_depth > 0 {
+                    ignored_depth -= 1;
+                    continue;
+                }
+                let Some(mut open) = stack.pop() else {
+                    diags
+                        .error("unmatched-brace", line.span, "'}' closes no block")
+                        .help("remove it, or look for a block opened twice");
+                    continue;
+                };
+                if let Some(b) = open.node.block.as_mut() {
+                    b.close = Some(line.span);
+                }
+                let col = line.span.col;
+                if col != open.indent
+                    && line.span.origin == open.node.line.span.origin
+                    && let Some(outer) = stack.iter_mut().rev().find(|o| o.indent == col)
+                    && outer.stolen_close.is_none()
+                {
+                    outer.stolen_close = Some((line.span, open.node.keyword().to_string()));
+                }
+                level_push(&mut stack, &mut root, open.node);
+            }
+            _ => {
+                if ignored_depth > 0 {
+                    continue;
+                }
+                let node = Node { line, block: None };
+                let opens_block = lines.peek().is_some_and(|n| n.text == "{");
+                if !stack.is_empty() && opens_block {
+                    let open_kws: Vec<&str> = stack.iter().map(|o| o.node.keyword()).collect();
+                    if recover(&open_kws, node.keyword()) {
+                        close_unclosed(&mut stack, &mut root, diags, Some(&node));
+                    }
+                }
+                level_push(&mut stack, &mut root, node);
+                can_open = true;
+            }
+        }
+    }
+    close_unclosed(&mut stack, &mut root, diags, None);
+    root
+}
+
+fn level_push(stack: &mut [Open], root: &mut Vec<Node>, node: Node) {
+    match stack.last_mut() {
+        Some(o) => o
+            .node
+            .block
+            .as_mut()
+            .expect("open block")
+            .children
+            .push(node),
+        None => root.push(node),
+    }
+}
+
+/// Reports the innermost block left open and closes every open block.
+fn close_unclosed(
+    stack: &mut Vec<Open>,
+    root: &mut Vec<Node>,
+    diags: &mut Diagnostics,
+    next: Option<&Node>,
+) {
+    if stack.is_empty() {
+        return;
+    }
+    // The block whose '}' is missing is the innermost one, unless a '}' indented like an outer
+    // block closed an inner one: then the outer block is the one missing its '}'.
+    let culprit = stack
+        .iter()
+        .position(|o| o.stolen_close.is_some())
+        .unwrap_or(stack.len() - 1);
+    let o = &stack[culprit];
+    let what = block_name(&o.node);
+    let d = diags.error(
+        "unclosed-block",
+        o.node.line.span_of(0),
+        format!("'{what}' block is not closed"),
+    );
+    match next {
+        Some(n) => d.note(format!(
+            "'{}' at line {} starts a new top-level block",
+            n.keyword(),
+            n.line.span.line
+        )),
+        None => d.note("the configuration ends inside this block"),
+    };
+    if let Some((span, inner)) = &o.stolen_close {
+        d.note(format!(
+            "the '}}' at line {} closes '{inner}' but is indented like this block",
+            span.line
+        ));
+        d.help(format!("add a '}}' to close '{inner}'"));
+    } else {
+        d.help("add the missing '}'");
+    }
+    let others: Vec<String> = stack
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != culprit)
+        .map(|(_, o)| format!("'{}' (line {})", block_name(&o.node), o.node.line.span.line))
+        .collect();
+    if !others.is_empty() {
+        d.note(format!("this also leaves open {}", others.join(", ")));
+    }
+    while let Some(o) = stack.pop() {
+        level_push(stack, root, o.node);
+    }
+}
+
+fn block_name(n: &Node) -> String {
+    match n.line.word(1) {
+        Some(name) => format!("{} {name}", n.keyword()),
+        None => n.keyword().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::prelex::ColMap;
+    use crate::config::source::{FileId, OriginId};
+
+    fn words(text: &str) -> (Vec<String>, bool) {
+        let (toks, bad) = tokenize(text);
+        (
+            toks.iter()
+                .map(|t| text[t.start as usize..t.end as usize].to_string())
+                .collect(),
+            bad,
+        )
+    }
+
+    #[test]
+    fn words_split_on_blanks_and_quotes_group() {
+        assert_eq!(words("a  b\tc").0, ["a", "b", "c"]);
+        assert_eq!(
+            words("script \"/bin/x y\" z").0,
+            ["script", "/bin/x y", "z"]
+        );
+        assert_eq!(words("ab\"c d\"e").0, ["ab", "c d", "e"]);
+        assert_eq!(words("x \"\"").0, ["x", ""]);
+        assert_eq!(words("x \"open"), (vec!["x".to_string()], true));
+        assert_eq!(words("").0, Vec::<String>::new());
+    }
+
+    #[test]
+    fn command_words_group_and_escape() {
+        assert_eq!(
+            command_words(r#"/bin/sh -c 'echo $1 "x"' arg"#).unwrap(),
+            ["/bin/sh", "-c", r#"echo $1 "x""#, "arg"]
+        );
+        assert_eq!(command_words(r#""/a b"/c d"#).unwrap(), ["/a b/c", "d"]);
+        assert_eq!(
+            command_words(r"a\tb \x41\101 \cA").unwrap(),
+            ["a\tb", "AA", "\u{1}"]
+        );
+        assert!(command_words("'open").is_err());
+        assert!(command_words("x\\").is_err());
+    }
+
+    fn lines(texts: &[(&str, u32, u32)]) -> Vec<LogicalLine> {
+        texts
+            .iter()
+            .map(|(t, line, col)| LogicalLine {
+                text: t.to_string(),
+                cols: ColMap::linear(*col),
+                span: Span {
+                    file: FileId(0),
+                    line: *line,
+                    col: *col,
+                    len: t.len() as u32,
+                    origin: OriginId::DIRECT,
+                },
+            })
+            .collect()
+    }
+
+    fn no_recover(_: &[&str], _: &str) -> bool {
+        false
+    }
+
+    fn root_blocks(open: &[&str], kw: &str) -> bool {
+        kw == "vrrp_instance" && !open.is_empty()
+    }
+
+    #[test]
+    fn blocks_nest() {
+        let mut d = Diagnostics::default();
+        let t = build_tree(
+            lines(&[
+                ("a", 1, 1),
+                ("{", 1, 3),
+                ("b 1", 2, 3),
+                ("c", 3, 3),
+                ("{", 3, 5),
+                ("x", 3, 7),
+                ("}", 3, 9),
+                ("}", 4, 1),
+                ("d", 5, 1),
+            ]),
+            &mut d,
+            &no_recover,
+        );
+        assert!(d.is_empty());
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].children().len(), 2);
+        assert_eq!(t[0].children()[1].children()[0].keyword(), "x");
+        assert_eq!(t[0].block.as_ref().unwrap().close.unwrap().line, 4);
+    }
+
+    #[test]
+    fn extra_close_and_stray_open_are_reported() {
+        let mut d = Diagnostics::default();
+        let t = build_tree(
+            lines(&[
+                ("}", 1, 1),
+                ("{", 2, 1),
+                ("x", 3, 1),
+                ("}", 4, 1),
+                ("y", 5, 1),
+            ]),
+            &mut d,
+            &no_recover,
+        );
+        let codes: Vec<_> = d.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["unmatched-brace", "unexpected-brace"]);
+        assert_eq!(t.len(), 1, "the stray block is skipped");
+        assert_eq!(t[0].keyword(), "y");
+    }
+
+    #[test]
+    fn unclosed_block_is_reported_at_its_line() {
+        let mut d = Diagnostics::default();
+        build_tree(
+            lines(&[
+                ("vrrp_instance A", 1, 1),
+                ("{", 1, 17),
+                ("virtual_ipaddress", 4, 3),
+                ("{", 4, 21),
+                ("10.0.0.1", 5, 5),
+            ]),
+            &mut d,
+            &no_recover,
+        );
+        let diag = d.iter().next().unwrap();
+        assert_eq!(diag.code, "unclosed-block");
+        assert_eq!(diag.span.unwrap().line, 4, "the innermost open block");
+        assert!(diag.notes.iter().any(|n| n.contains("vrrp_instance A")));
+    }
+
+    #[test]
+    fn a_new_top_level_block_closes_what_was_left_open() {
+        let mut d = Diagnostics::default();
+        let t = build_tree(
+            lines(&[
+                ("vrrp_instance A", 1, 1),
+                ("{", 1, 17),
+                ("virtual_ipaddress", 4, 3),
+                ("{", 4, 21),
+                ("10.0.0.1", 5, 5),
+                ("}", 7, 1),
+                ("vrrp_instance B", 8, 1),
+                ("{", 8, 17),
+                ("priority 1", 9, 3),
+                ("}", 10, 1),
+            ]),
+            &mut d,
+            &root_blocks,
+        );
+        assert_eq!(d.len(), 1);
+        let diag = d.iter().next().unwrap();
+        // The '}' at column 1 closed virtual_ipaddress but is indented like vrrp_instance A,
+        // so A is the block missing its '}'.
+        assert_eq!(diag.span.unwrap().line, 1);
+        assert!(diag.help.as_deref().unwrap().contains("virtual_ipaddress"));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[1].line.word(1), Some("B"));
+        assert_eq!(t[1].children().len(), 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion() {
+        let mut d = Diagnostics::default();
+        let mut ls = Vec::new();
+        for i in 0..10_000 {
+            ls.push(("k", i + 1, 1));
+            ls.push(("{", i + 1, 3));
+        }
+        for i in 0..10_000 {
+            ls.push(("}", 10_001 + i, 1));
+        }
+        let t = build_tree(lines(&ls), &mut d, &no_recover);
+        assert_eq!(t.len(), 1);
+        assert!(d.iter().any(|x| x.code == "too-deep"));
+    }
+}

@@ -1,0 +1,131 @@
+//! keepalived.conf: reading, the typed model, validation.
+//!
+//! ```text
+//! files --prelex--> logical lines --grammar--> tree --blocks (keyword tables)--> Config
+//!       --complete--> defaults resolved, cross-checked --env (optional)--> checked on this machine
+//! ```
+//! Every step reports into one list of [`Diagnostic`]s with file, line and column.
+
+pub mod ast;
+pub mod blocks;
+pub mod build;
+pub mod complete;
+pub mod diag;
+pub mod env;
+pub mod grammar;
+pub mod prelex;
+pub mod source;
+pub mod table;
+pub mod values;
+
+use std::path::Path;
+
+pub use blocks::Config;
+pub use diag::{Diagnostic, Severity};
+pub use source::SourceMap;
+
+use build::Cx;
+use diag::Diagnostics;
+use prelex::{PrelexOptions, Prelexer};
+use table::TableDoc;
+
+/// How to read a configuration.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// `-i/--config-id` for `@ID` lines (keepalived's default: the short hostname).
+    pub config_id: String,
+    /// Seed of `${_RANDOM}`; `None` for a time-based one.
+    pub random_seed: Option<u64>,
+    /// Guard against runaway `~SEQ` expansion.
+    pub max_lines: usize,
+    /// keepalived's `-e/--all-config`: every include problem is an error.
+    pub all_config: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            config_id: String::new(),
+            random_seed: None,
+            max_lines: PrelexOptions::default().max_lines,
+            all_config: false,
+        }
+    }
+}
+
+/// The result of reading a configuration: the model (as complete as the errors allow), the
+/// text it came from, and what is wrong with it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn count(&self, s: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == s).count()
+    }
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
+    }
+}
+
+/// Reads and checks the configuration in `path`; with `env`, also against the machine.
+pub fn load(path: &Path, opts: &LoadOptions, env: Option<&dyn env::Env>) -> Loaded {
+    let mut sources = SourceMap::new();
+    let mut diags = Diagnostics::default();
+    let popts = PrelexOptions {
+        config_id: opts.config_id.clone(),
+        random_seed: opts.random_seed.unwrap_or_else(time_seed),
+        max_lines: opts.max_lines,
+        all_config: opts.all_config,
+    };
+    let lines = Prelexer::new(path, &popts, &mut sources, &mut diags).run();
+    let tree = grammar::build_tree(lines, &mut diags, &starts_top_level_block);
+    let tables = blocks::all_tables();
+    let mut cx = Cx {
+        diags: &mut diags,
+        tables: &tables,
+        here: Default::default(),
+    };
+    let mut config = blocks::build(&tree, &mut cx);
+    drop(tree);
+    complete::complete(&mut config, &mut diags);
+    if let Some(env) = env {
+        env::check_env(&config, env, &mut diags);
+    }
+    diags.sort_by_location();
+    Loaded {
+        config,
+        sources,
+        diagnostics: diags.into_vec(),
+    }
+}
+
+fn time_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+}
+
+/// For the grammar's recovery: `keyword` (followed by a block) is a top-level block keyword
+/// that cannot appear where it is (the innermost open block, given the open blocks' keywords).
+fn starts_top_level_block(open: &[&str], keyword: &str) -> bool {
+    let root: &(dyn TableDoc + Sync) = &blocks::ROOT;
+    let is_root_block = root.sub(keyword).is_some() || root.takes_values(keyword);
+    if !is_root_block {
+        return false;
+    }
+    let mut table = root;
+    for kw in open {
+        if table.takes_values(kw) {
+            return true;
+        }
+        match table.sub(kw) {
+            Some(t) => table = t,
+            None => return true,
+        }
+    }
+    !table.has(keyword)
+}

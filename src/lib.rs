@@ -1,0 +1,10 @@
+//! kaconsole: keepalived rebuilt in Rust as one binary, with a live operations console.
+//!
+//! Layers (data flows one way, see DESIGN.md): `config` (keepalived.conf -> typed, validated
+//! model) -> engines -> `sys` -> daemon -> control -> tui.
+
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod sys;

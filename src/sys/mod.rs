@@ -1,0 +1,3 @@
+//! The Linux shell: everything that touches the machine (interfaces, files, users).
+
+pub mod env;
