@@ -14,6 +14,8 @@ use super::table::{Arg, Command, Found, Keyword, Table, TableDoc, Val, fmt_secs,
 pub struct Seen {
     /// The header line (`vrrp_instance VI_1`).
     pub at: Span,
+    /// The `}` closing the block.
+    pub end: Option<Span>,
     lines: Vec<(&'static str, Span)>,
 }
 
@@ -21,8 +23,13 @@ impl Seen {
     pub fn new(at: Span) -> Self {
         Seen {
             at,
+            end: None,
             lines: Vec::new(),
         }
+    }
+    /// Where keepalived reports what a block lacks: its closing `}` (the header if unclosed).
+    pub fn closing(&self) -> Span {
+        self.end.unwrap_or(self.at)
     }
     /// The line where keyword `name` (canonical name) was given.
     pub fn get(&self, name: &str) -> Option<Span> {
@@ -594,7 +601,8 @@ impl<T: Default> Table<T> {
     /// Reads a block into a new `T`.
     pub fn read(&self, node: &Node, cx: &mut Cx<'_>) -> (T, Seen) {
         let mut t = T::default();
-        let seen = apply_children(self, &mut t, node.line.span, node.children(), cx);
+        let mut seen = apply_children(self, &mut t, node.line.span, node.children(), cx);
+        seen.end = node.block.as_ref().and_then(|b| b.close);
         (t, seen)
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::blocks::Config;
 use super::blocks::global::UserGroup;
-use super::diag::Diagnostics;
+use super::diag::{Diagnostics, Severity};
 use super::source::Span;
 use super::table::Command;
 
@@ -55,6 +55,8 @@ struct Checker<'a> {
     dynamic: bool,
     security: bool,
     default_user: Option<UserGroup>,
+    security_span: Span,
+    default_user_checked: bool,
 }
 
 pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
@@ -65,19 +67,13 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
         dynamic: g.dynamic_interfaces,
         security: g.enable_script_security,
         default_user: g.script_user.clone(),
+        security_span: Span::default(),
+        default_user_checked: false,
     };
     if let Some(u) = &g.script_user {
         c.user(u, g.seen.or_header("script_user"));
-    } else if c.security && !env.user_exists("keepalived_script") {
-        let span = g.seen.or_header("enable_script_security");
-        c.d.error(
-            "script-user",
-            span,
-            "enable_script_security is set, but there is no script_user and no keepalived_script user: keepalived refuses to run the scripts",
-        )
-        .help("create the user (useradd -r -s /sbin/nologin keepalived_script) or set script_user");
     }
-
+    c.security_span = g.seen.or_header("enable_script_security");
     for i in &cfg.vrrp_instances {
         let at = |k: &str| i.seen.or_header(k);
         if let Some(ifname) = &i.interface {
@@ -154,7 +150,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
             ("notify_master_rx_lower_pri", &n.master_rx_lower_pri),
         ] {
             if let Some(cmd) = cmd {
-                c.script(cmd, at(k));
+                c.script(cmd, at(k), false);
             }
         }
     }
@@ -177,7 +173,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
             ("notify", &sg.notify),
         ] {
             if let Some(cmd) = cmd {
-                c.script(cmd, sg.seen.or_header(k));
+                c.script(cmd, sg.seen.or_header(k), false);
             }
         }
     }
@@ -195,7 +191,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
     }
     for s in &cfg.vrrp_scripts {
         if let Some(cmd) = &s.script {
-            c.script(cmd, s.seen.or_header("script"));
+            c.script(cmd, s.seen.or_header("script"), true);
         }
         if let Some(u) = &s.user {
             c.user(u, s.seen.or_header("user"));
@@ -217,7 +213,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
             ("quorum_down", &vs.quorum_down),
         ] {
             if let Some(cmd) = cmd {
-                c.script(cmd, vs.seen.or_header(k));
+                c.script(cmd, vs.seen.or_header(k), false);
             }
         }
         for rs in &vs.real_servers {
@@ -226,13 +222,13 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
                 ("notify_down", &rs.notify_down),
             ] {
                 if let Some(cmd) = cmd {
-                    c.script(cmd, rs.seen.or_header(k));
+                    c.script(cmd, rs.seen.or_header(k), false);
                 }
             }
             for ch in &rs.checkers {
                 if let Some(m) = &ch.misc {
                     if let Some(cmd) = &m.misc_path {
-                        c.script(cmd, ch.seen.or_header("misc_path"));
+                        c.script(cmd, ch.seen.or_header("misc_path"), true);
                     }
                     if let Some(u) = &m.user {
                         c.user(u, ch.seen.or_header("user"));
@@ -266,6 +262,24 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
 }
 
 impl Checker<'_> {
+    /// With enable_script_security and no script_user, scripts run as keepalived_script, which
+    /// must exist (keepalived then refuses the scripts). Checked once, when there is a script.
+    fn default_user_exists(&mut self) {
+        if self.default_user_checked || !self.security || self.default_user.is_some() {
+            return;
+        }
+        self.default_user_checked = true;
+        if !self.env.user_exists("keepalived_script") {
+            self.d
+                .error(
+                    "script-user",
+                    self.security_span,
+                    "enable_script_security is set, but there is no script_user and no keepalived_script user: keepalived refuses to run the scripts",
+                )
+                .help("create the user (useradd -r -s /sbin/nologin keepalived_script) or set script_user");
+        }
+    }
+
     fn missing_if(&mut self, name: &str, span: Span, what: &str, context: &str) {
         if self.dynamic {
             self.d.warning(
@@ -295,7 +309,15 @@ impl Checker<'_> {
 
     /// The script must exist and be executable; with enable_script_security a script run as
     /// root must not be writable by anyone else.
-    fn script(&mut self, cmd: &Command, span: Span) {
+    /// A `required` script (tracker, checker) that cannot run is an error; a notify script a
+    /// warning.
+    fn script(&mut self, cmd: &Command, span: Span, required: bool) {
+        self.default_user_exists();
+        let sev = if required {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         let Some(prog) = cmd.argv.first() else { return };
         let path = if prog.contains('/') {
             Some(PathBuf::from(prog))
@@ -308,9 +330,10 @@ impl Checker<'_> {
         };
         let Some(path) = path else {
             self.d
-                .error(
+                .push(
+                    sev,
                     "script-not-found",
-                    span,
+                    Some(span),
                     format!("command '{prog}' is not found in PATH"),
                 )
                 .help("give the full path; keepalived disables scripts it cannot find");
@@ -319,18 +342,20 @@ impl Checker<'_> {
         match self.env.file(&path) {
             None => {
                 self.d
-                    .error(
+                    .push(
+                        sev,
                         "script-not-found",
-                        span,
+                        Some(span),
                         format!("script {} does not exist", path.display()),
                     )
                     .help("keepalived disables scripts it cannot find");
             }
             Some(f) if !f.regular || !f.executable => {
                 self.d
-                    .error(
+                    .push(
+                        sev,
                         "script-not-executable",
-                        span,
+                        Some(span),
                         format!("{} is not an executable file", path.display()),
                     )
                     .help(format!("chmod +x {}", path.display()));

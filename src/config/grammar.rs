@@ -176,12 +176,19 @@ fn to_line(l: LogicalLine) -> Line {
 /// (given the open blocks' keywords, outermost first) and therefore starts a new top-level block.
 pub type Recover<'a> = &'a dyn Fn(&[&str], &str) -> bool;
 
+struct StolenClose {
+    close: Span,
+    inner_at: Span,
+    inner: String,
+}
+
 struct Open {
     node: Node,
     /// Column of the keyword that opened the block.
     indent: u32,
-    /// A `}` indented like this block closed an inner block instead.
-    stolen_close: Option<(Span, String)>,
+    /// A `}` indented like this block closed an inner block instead: the `}`, and the inner
+    /// block's header and name. The inner block is then the one that misses its `}`.
+    stolen_close: Option<StolenClose>,
 }
 
 /// Builds the tree of nodes from the logical lines.
@@ -261,7 +268,11 @@ pub fn build_tree(
                     && let Some(outer) = stack.iter_mut().rev().find(|o| o.indent == col)
                     && outer.stolen_close.is_none()
                 {
-                    outer.stolen_close = Some((line.span, open.node.keyword().to_string()));
+                    outer.stolen_close = Some(StolenClose {
+                        close: line.span,
+                        inner_at: open.node.line.span_of(0),
+                        inner: block_name(&open.node),
+                    });
                 }
                 level_push(&mut stack, &mut root, open.node);
             }
@@ -310,39 +321,46 @@ fn close_unclosed(
         return;
     }
     // The block whose '}' is missing is the innermost one, unless a '}' indented like an outer
-    // block closed an inner one: then the outer block is the one missing its '}'.
-    let culprit = stack
-        .iter()
-        .position(|o| o.stolen_close.is_some())
-        .unwrap_or(stack.len() - 1);
-    let o = &stack[culprit];
-    let what = block_name(&o.node);
+    // block closed an inner one: then the inner block is the one missing its '}'.
+    let stolen = stack.iter().position(|o| o.stolen_close.is_some());
+    let (at, what, culprit) = match stolen {
+        Some(i) => {
+            let s = stack[i].stolen_close.as_ref().expect("position found it");
+            (s.inner_at, s.inner.clone(), i)
+        }
+        None => {
+            let o = &stack[stack.len() - 1];
+            (o.node.line.span_of(0), block_name(&o.node), stack.len() - 1)
+        }
+    };
     let d = diags.error(
         "unclosed-block",
-        o.node.line.span_of(0),
+        at,
         format!("'{what}' block is not closed"),
     );
+    if let Some(s) = stack[culprit].stolen_close.as_ref() {
+        d.note(format!(
+            "the '}}' at line {} closes it, but is indented like '{}' (line {})",
+            s.close.line,
+            block_name(&stack[culprit].node),
+            stack[culprit].node.line.span.line
+        ));
+        d.help(format!("add a '}}' to close '{what}'"));
+    } else {
+        d.help("add the missing '}'");
+    }
     match next {
         Some(n) => d.note(format!(
             "'{}' at line {} starts a new top-level block",
             n.keyword(),
             n.line.span.line
         )),
-        None => d.note("the configuration ends inside this block"),
+        None => d.note("the configuration ends inside it"),
     };
-    if let Some((span, inner)) = &o.stolen_close {
-        d.note(format!(
-            "the '}}' at line {} closes '{inner}' but is indented like this block",
-            span.line
-        ));
-        d.help(format!("add a '}}' to close '{inner}'"));
-    } else {
-        d.help("add the missing '}'");
-    }
     let others: Vec<String> = stack
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i != culprit)
+        .filter(|(i, _)| stolen.is_some() || *i != culprit)
         .map(|(_, o)| format!("'{}' (line {})", block_name(&o.node), o.node.line.span.line))
         .collect();
     if !others.is_empty() {
@@ -515,10 +533,15 @@ mod tests {
         );
         assert_eq!(d.len(), 1);
         let diag = d.iter().next().unwrap();
-        // The '}' at column 1 closed virtual_ipaddress but is indented like vrrp_instance A,
-        // so A is the block missing its '}'.
-        assert_eq!(diag.span.unwrap().line, 1);
+        // The '}' at column 1 closed virtual_ipaddress but is indented like vrrp_instance A:
+        // virtual_ipaddress is the block missing its '}'.
+        assert_eq!(diag.span.unwrap().line, 4);
         assert!(diag.help.as_deref().unwrap().contains("virtual_ipaddress"));
+        assert!(
+            diag.notes
+                .iter()
+                .any(|n| n.contains("indented like 'vrrp_instance A'"))
+        );
         assert_eq!(t.len(), 2);
         assert_eq!(t[1].line.word(1), Some("B"));
         assert_eq!(t[1].children().len(), 1);

@@ -1179,7 +1179,8 @@ mod tests {
         let (_, codes) =
             with_cx(|cx| parse_route(&line("10.0.0.0/8 mtu lock 1400 gw 10.0.0.1"), false, cx));
         assert_eq!(codes, ["deprecated", "untracked"]);
-        let (_, codes) = with_cx(|cx| parse_route(&line("10.0.0.0/8 dev eth0 no_track"), false, cx));
+        let (_, codes) =
+            with_cx(|cx| parse_route(&line("10.0.0.0/8 dev eth0 no_track"), false, cx));
         assert!(codes.is_empty(), "{codes:?}");
     }
 

@@ -97,12 +97,16 @@ impl Default for HttpCheck {
 #[derive(Clone, Debug, Serialize)]
 pub struct SmtpCheck {
     pub helo_name: String,
+    /// Deprecated `host { }` blocks: each becomes an SMTP_CHECK of its own.
+    #[serde(skip)]
+    pub hosts: Vec<Checker>,
 }
 
 impl Default for SmtpCheck {
     fn default() -> Self {
         SmtpCheck {
             helo_name: "smtpchecker.keepalived.org".into(),
+            hosts: Vec::new(),
         }
     }
 }
@@ -471,9 +475,10 @@ const URL_BLOCK: K = K::new("url", Arg::Block(&URL), P0, "A URL to fetch.").set(
         if u.path.is_empty() {
             cx.error(
                 "missing-keyword",
-                n.line.span_of(0),
-                "url has no path; keepalived ignores it",
+                u.seen.closing(),
+                "url block ends without a path; keepalived ignores it",
             )
+            .note(format!("the url block starts at line {}", n.line.span.line))
             .help("add: path /");
         } else {
             c.http().urls.push(u);
@@ -571,8 +576,21 @@ pub static SMTP_CHECK: Table<Checker> = Table::new(
             "host",
             Arg::Block(&SMTP_HOST),
             P2,
-            "Deprecated: another server to check.",
-        ),
+            "Deprecated: another server to check (write another SMTP_CHECK).",
+        )
+        .set(|c, v, cx| {
+            if let Some(n) = v.node() {
+                cx.warning(
+                    "deprecated",
+                    n.line.span_of(0),
+                    "the SMTP_CHECK host block is deprecated; it becomes an SMTP_CHECK of its own",
+                )
+                .help("write one SMTP_CHECK per server");
+                let (mut h, seen) = SMTP_HOST.read(n, cx);
+                h.seen = seen;
+                c.smtp.get_or_insert_with(SmtpCheck::default).hosts.push(h);
+            }
+        }),
     ],
 );
 
@@ -829,6 +847,35 @@ pub static BFD_CHECK: Table<Checker> = Table::new(
     ],
 );
 
+/// keepalived: each `host` of an SMTP_CHECK is a checker of its own, sharing the timing options;
+/// when the SMTP_CHECK gives no connection option itself, the first host replaces its target.
+fn expand_smtp_hosts(c: Checker, hosts: Vec<Checker>, rs: &mut RealServer) {
+    let own_target = c.connect_ip.is_some() || c.connect_port.is_some() || c.bindto.is_some();
+    let with_host = |h: &Checker| Checker {
+        connect_ip: h.connect_ip,
+        connect_port: h.connect_port,
+        bindto: h.bindto,
+        bind_port: h.bind_port,
+        bind_if: h.bind_if.clone(),
+        connect_timeout: h.connect_timeout.or(c.connect_timeout),
+        fwmark: h.fwmark,
+        seen: h.seen.clone(),
+        ..c.clone()
+    };
+    let mut hosts = hosts.into_iter();
+    match hosts.next() {
+        None => rs.checkers.push(c.clone()),
+        Some(first) if !own_target => rs.checkers.push(with_host(&first)),
+        Some(first) => {
+            rs.checkers.push(c.clone());
+            rs.checkers.push(with_host(&first));
+        }
+    }
+    for h in hosts {
+        rs.checkers.push(with_host(&h));
+    }
+}
+
 /// Reads a checker block of `kind` into the real server.
 pub fn read_checker(
     table: &Table<Checker>,
@@ -849,25 +896,34 @@ pub fn read_checker(
             .http
             .as_ref()
             .is_none_or(|h| h.urls.is_empty())
-            .then_some("has no url; keepalived ignores it"),
+            .then_some("block ends without a url; keepalived ignores it"),
         CheckKind::Misc => c
             .misc
             .as_ref()
             .is_none_or(|m| m.misc_path.is_none())
-            .then_some("has no misc_path; keepalived ignores it"),
+            .then_some("block ends without a misc_path; keepalived ignores it"),
         CheckKind::File => c
             .file
             .as_ref()
             .is_none_or(|f| f.track_file.is_empty())
-            .then_some("has no track_file; keepalived ignores it"),
+            .then_some("block ends without a track_file; keepalived ignores it"),
         CheckKind::Bfd => c
             .bfd
             .is_none()
-            .then_some("has no name; keepalived ignores it"),
+            .then_some("block ends without a name; keepalived ignores it"),
         _ => None,
     };
     if let Some(why) = missing {
-        cx.error("missing-keyword", at, format!("{} {why}", kind.name()));
+        cx.error(
+            "missing-keyword",
+            c.seen.closing(),
+            format!("{} {why}", kind.name()),
+        )
+        .note(format!(
+            "the {} block starts at line {}",
+            kind.name(),
+            at.line
+        ));
         return;
     }
     match kind {
@@ -875,7 +931,9 @@ pub fn read_checker(
             c.http();
         }
         CheckKind::Smtp => {
-            c.smtp.get_or_insert_with(SmtpCheck::default);
+            let hosts = std::mem::take(&mut c.smtp.get_or_insert_with(SmtpCheck::default).hosts);
+            expand_smtp_hosts(c, hosts, rs);
+            return;
         }
         CheckKind::Dns => {
             c.dns();

@@ -638,7 +638,7 @@ fn unicast_peer(item: &Line, cx: &mut Cx<'_>) -> Option<UnicastPeer> {
                 } else {
                     d.help("options are min_ttl and max_ttl");
                 }
-                return None;
+                break;
             }
         }
         i += 2;

@@ -518,6 +518,12 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
         .map(|p| (p.name.clone(), (p.weight, p.weight_reverse)))
         .collect();
     let script_names: Vec<String> = cfg.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
+    let empty_scripts: Vec<String> = cfg
+        .vrrp_scripts
+        .iter()
+        .filter(|s| s.script.is_none())
+        .map(|s| s.name.clone())
+        .collect();
     let file_names: Vec<String> = cfg.track_files.iter().map(|s| s.name.clone()).collect();
     let proc_names: Vec<String> = cfg.track_processes.iter().map(|s| s.name.clone()).collect();
 
@@ -531,6 +537,14 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
                 t.weight.get_or_insert(w);
                 t.reverse.get_or_insert(r);
                 true
+            }
+            None if empty_scripts.contains(&t.name) && what == "vrrp_script" => {
+                d.error(
+                    "unknown-reference",
+                    t.span,
+                    format!("vrrp_script '{}' has no script line, so keepalived drops it and this tracker", t.name),
+                );
+                false
             }
             None => {
                 unknown_ref(d, t.span, what, &t.name, names.iter().map(String::as_str));
@@ -603,12 +617,13 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
         if s.script.is_none() {
             d.error(
                 "missing-keyword",
-                s.seen.at,
+                s.seen.closing(),
                 format!(
-                    "vrrp_script {} has no script line; keepalived removes it",
+                    "vrrp_script {} ends without a script line; keepalived removes it",
                     s.name
                 ),
             )
+            .note(format!("the block starts at line {}", s.seen.at.line))
             .help("add: script \"/path/to/check arguments\"");
         } else if !used_scripts.contains(&s.name) && !had_unknown {
             d.warning(
@@ -626,24 +641,26 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
         if f.file.is_empty() {
             d.error(
                 "missing-keyword",
-                f.seen.at,
+                f.seen.closing(),
                 format!(
-                    "track_file {} has no file line; keepalived ignores it",
+                    "track_file {} ends without a file line; keepalived ignores it",
                     f.name
                 ),
-            );
+            )
+            .note(format!("the block starts at line {}", f.seen.at.line));
         }
     }
     for p in &cfg.track_processes {
         if p.process.is_empty() {
             d.error(
                 "missing-keyword",
-                p.seen.at,
+                p.seen.closing(),
                 format!(
-                    "vrrp_track_process {} has no process line; keepalived ignores it",
+                    "vrrp_track_process {} ends without a process line; keepalived ignores it",
                     p.name
                 ),
-            );
+            )
+            .note(format!("the block starts at line {}", p.seen.at.line));
         }
         if let Some(max) = p.quorum_max
             && max != 0

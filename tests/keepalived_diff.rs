@@ -1,0 +1,283 @@
+//! Differential test against the real keepalived: `keepalived -t` and `kaconsole check` on
+//! keepalived's own sample configurations and on tests/data/broken, both run in the same
+//! throwaway network namespace (interfaces lo and eth0..eth3).
+//!
+//! For every configuration:
+//! - the verdicts agree: keepalived exits non-zero exactly when kaconsole reports a problem;
+//! - every `(FILE: Line N)` keepalived reports, kaconsole reports on line N of FILE too.
+//!
+//! Where kaconsole deliberately differs, the difference is named: in a broken configuration by
+//! an annotation (`#@ keepalived-only LINES: REASON`, `#@ verdict-differs: REASON`), for the
+//! samples in [`SAMPLE_DIFFERENCES`]. REASON must be one of [`REASONS`]. An annotation that no
+//! longer describes a real difference fails the test too.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::NetNs;
+
+/// The deliberate differences, and why.
+const REASONS: &[(&str, &str)] = &[
+    (
+        "unknown-block",
+        "keepalived reads the lines of an unknown block as keywords and lets its '}' close the \
+         enclosing block, so it reports every line after it; kaconsole reports the unknown \
+         keyword once and skips its block",
+    ),
+    (
+        "missing-brace",
+        "a missing '}' makes keepalived read the following blocks at the wrong level and report \
+         their lines; kaconsole reports the block left open and resumes at the next top-level block",
+    ),
+    (
+        "script-security",
+        "keepalived -t fails (exit 6) whenever scripts exist without enable_script_security; \
+         kaconsole warns (check exits 1, a problem) - same verdict - but only errors on scripts \
+         that are actually insecure",
+    ),
+    (
+        "stricter",
+        "kaconsole reports a problem keepalived 2.2 accepts silently (e.g. a flag given 'off' \
+         that keepalived turns on, a route it cannot track, a value it rounds)",
+    ),
+    (
+        "keepalived-stops-early",
+        "keepalived stops validating after the first fatal problem (e.g. a missing interface or \
+         VRID) and does not see later ones",
+    ),
+    (
+        "include-loop",
+        "keepalived has no include loop detection: it recurses until it runs out of file \
+         descriptors and reports the include line of every level",
+    ),
+    (
+        "log-only",
+        "keepalived only logs this problem (never shown by -t, exit status 0); kaconsole reports it",
+    ),
+    (
+        "missing-script",
+        "kaconsole checks that notify and checker scripts exist; keepalived -t does not (it only \
+         logs at run time that it disables them)",
+    ),
+];
+
+/// Known differences on keepalived's sample configurations.
+/// (file name, keepalived-only lines with their reason, reason the verdicts differ)
+type SampleDifference = (&'static str, &'static [(u32, &'static str)], Option<&'static str>);
+
+const SAMPLE_DIFFERENCES: &[SampleDifference] = &[
+    // Uses the deprecated SMTP_CHECK host block, which keepalived only logs.
+    ("keepalived.conf.SMTP_CHECK", &[], Some("log-only")),
+    // Name scripts that do not exist on this machine.
+    ("keepalived.conf.misc_check", &[], Some("missing-script")),
+    (
+        "keepalived.conf.misc_check_arg",
+        &[],
+        Some("missing-script"),
+    ),
+    ("keepalived.conf.quorum", &[], Some("missing-script")),
+    ("keepalived.conf.vrrp.scripts", &[], Some("missing-script")),
+    ("keepalived.conf.vrrp.sync", &[], Some("missing-script")),
+];
+
+struct KeepalivedRun {
+    code: i32,
+    /// (file, line) of each located message.
+    lines: BTreeSet<(PathBuf, u32)>,
+    output: String,
+}
+
+/// keepalived prints file names relative to the directory of the including file; find the
+/// file among those kaconsole read (same name), else relative to the main file.
+fn resolve(name: &str, config: &Path, known: &BTreeSet<(PathBuf, u32)>) -> PathBuf {
+    if name.is_empty() {
+        return canonical(config);
+    }
+    let direct = config.parent().unwrap().join(name);
+    if direct.exists() {
+        return canonical(&direct);
+    }
+    let base = Path::new(name).file_name();
+    known
+        .iter()
+        .map(|(p, _)| p)
+        .find(|p| p.file_name() == base)
+        .cloned()
+        .unwrap_or_else(|| canonical(config))
+}
+
+fn keepalived_test(ns: &NetNs, config: &Path, known: &BTreeSet<(PathBuf, u32)>) -> KeepalivedRun {
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "timeout",
+            "60",
+            "keepalived",
+            "-t",
+            "-l",
+            "-i",
+            "kactest",
+            "-f",
+        ])
+        .arg(config)
+        .output()
+        .expect("keepalived");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let mut lines = BTreeSet::new();
+    for l in text.lines() {
+        // "(FILE: Line N) message" or "(Line N) message"
+        let Some(rest) = l.strip_prefix('(') else {
+            continue;
+        };
+        let Some((loc, _)) = rest.split_once(')') else {
+            continue;
+        };
+        let (file, n) = match loc.rsplit_once("Line ") {
+            Some((f, n)) => (f.trim_end_matches(": ").trim(), n),
+            None => continue,
+        };
+        let Ok(n) = n.parse::<u32>() else { continue };
+        lines.insert((resolve(file, config, known), n));
+    }
+    KeepalivedRun {
+        code: out.status.code().unwrap_or(-1),
+        lines,
+        output: text,
+    }
+}
+
+struct KaconsoleRun {
+    code: i32,
+    lines: BTreeSet<(PathBuf, u32)>,
+    output: String,
+}
+
+fn kaconsole_check(ns: &NetNs, config: &Path) -> KaconsoleRun {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(common::kaconsole())
+        .args(["check", "--json", "-i", "kactest", "-f"])
+        .arg(config)
+        .output()
+        .expect("kaconsole");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = BTreeSet::new();
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).expect("JSON lines");
+        if let (Some(f), Some(n)) = (v["file"].as_str(), v["line"].as_u64()) {
+            lines.insert((canonical(Path::new(f)), n as u32));
+        }
+    }
+    KaconsoleRun {
+        code: out.status.code().unwrap_or(-1),
+        lines,
+        output: text,
+    }
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Annotations of a broken configuration.
+fn annotations(config: &Path) -> (BTreeMap<u32, String>, Option<String>) {
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    let mut only = BTreeMap::new();
+    let mut verdict = None;
+    for l in text.lines() {
+        if let Some(rest) = l.strip_prefix("#@ keepalived-only ") {
+            let (lines, reason) = rest
+                .split_once(':')
+                .expect("#@ keepalived-only LINES: REASON");
+            for n in lines.split_whitespace() {
+                only.insert(n.parse().expect("line number"), reason.trim().to_string());
+            }
+        } else if let Some(reason) = l.strip_prefix("#@ verdict-differs:") {
+            verdict = Some(reason.trim().to_string());
+        }
+    }
+    (only, verdict)
+}
+
+#[test]
+fn check_agrees_with_keepalived_t() {
+    let test = "check_agrees_with_keepalived_t";
+    if !common::require_root(test) || common::require_program(test, "keepalived").is_none() {
+        return;
+    }
+    let samples = common::keepalived_samples(test);
+    let ns = NetNs::with_interfaces(4);
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for config in samples.iter().chain(common::broken_configs().iter()) {
+        let name = config.file_name().unwrap().to_string_lossy().into_owned();
+        let (only, verdict_reason) = match SAMPLE_DIFFERENCES.iter().find(|(n, _, _)| *n == name) {
+            Some((_, lines, v)) => (
+                lines.iter().map(|(l, r)| (*l, r.to_string())).collect(),
+                v.map(str::to_string),
+            ),
+            None => annotations(config),
+        };
+        for reason in only.values().chain(verdict_reason.iter()) {
+            assert!(
+                REASONS.iter().any(|(r, _)| r == reason),
+                "{name}: unknown reason '{reason}'"
+            );
+        }
+        let kc = kaconsole_check(&ns, config);
+        let ka = keepalived_test(&ns, config, &kc.lines);
+        compared += 1;
+        let main = canonical(config);
+        let mut problems = Vec::new();
+
+        let ka_bad = ka.code != 0;
+        let kc_bad = kc.code != 0;
+        match (&verdict_reason, ka_bad == kc_bad) {
+            (None, false) => problems.push(format!(
+                "verdicts differ: keepalived exit {}, kaconsole exit {}",
+                ka.code, kc.code
+            )),
+            (Some(r), true) => problems.push(format!(
+                "annotated verdict difference ({r}) no longer exists"
+            )),
+            _ => {}
+        }
+        for (file, line) in &ka.lines {
+            let covered = kc.lines.contains(&(file.clone(), *line));
+            let excused = file == &main && only.contains_key(line);
+            if !covered && !excused {
+                problems.push(format!(
+                    "keepalived reports {}:{line}, kaconsole does not",
+                    file.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+        for line in only.keys() {
+            if !ka.lines.contains(&(main.clone(), *line))
+                || kc.lines.contains(&(main.clone(), *line))
+            {
+                problems.push(format!(
+                    "annotation 'keepalived-only {line}' does not describe a real difference"
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{name}:\n  {}\n  keepalived (exit {}):\n    {}\n  kaconsole (exit {}):\n    {}",
+                problems.join("\n  "),
+                ka.code,
+                ka.output.trim().replace('\n', "\n    "),
+                kc.code,
+                kc.output.trim().replace('\n', "\n    ")
+            ));
+        }
+    }
+    assert!(compared >= 30, "compared only {compared} configurations");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
