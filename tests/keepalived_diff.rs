@@ -66,7 +66,11 @@ const REASONS: &[(&str, &str)] = &[
 
 /// Known differences on keepalived's sample configurations.
 /// (file name, keepalived-only lines with their reason, reason the verdicts differ)
-type SampleDifference = (&'static str, &'static [(u32, &'static str)], Option<&'static str>);
+type SampleDifference = (
+    &'static str,
+    &'static [(u32, &'static str)],
+    Option<&'static str>,
+);
 
 const SAMPLE_DIFFERENCES: &[SampleDifference] = &[
     // Uses the deprecated SMTP_CHECK host block, which keepalived only logs.

@@ -293,6 +293,13 @@ fn complete_checker(
         .get_or_insert(dbr.unwrap_or(default_dbr));
     c.warmup.get_or_insert(warmup.unwrap_or(delay_loop));
     c.alpha.get_or_insert(alpha.unwrap_or(false));
+    if let Some(h) = &mut c.http {
+        for u in &mut h.urls {
+            if u.status_code.is_empty() {
+                u.status_code.push((200, 299));
+            }
+        }
+    }
     // A link-local destination needs an interface to route to.
     let dst = c.connect_ip.unwrap_or(rs_addr);
     if let IpAddr::V6(a) = dst

@@ -40,9 +40,6 @@ fn complete_global(cfg: &mut Config) {
         .get_or_insert(g.vrrp_garp_master_delay);
     g.vrrp_garp_lower_prio_repeat
         .get_or_insert(g.vrrp_garp_master_repeat);
-    if g.smtp_server.is_some() {
-        g.smtp_helo_name.get_or_insert_with(|| "hostname".into());
-    }
 }
 
 /// Reports names defined twice among `items`; keepalived keeps the first of most kinds.

@@ -1,0 +1,249 @@
+//! The command line: `kaconsole check` and `kaconsole daemon -t`, run as a user would.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const CLEAN: &str = "vrrp_instance VI_1 {
+    state BACKUP
+    interface lo
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        10.1.1.1/24
+    }
+}
+";
+
+const WARNING_ONLY: &str = "vrrp_instance VI_1 {
+    state BACKUP
+    interface lo
+    virtual_router_id 51
+    priority 100
+    authentication {
+        auth_type PASS
+        auth_pass 1234567890
+    }
+    virtual_ipaddress {
+        10.1.1.1/24
+    }
+}
+";
+
+const WITH_ERROR: &str = "vrrp_instance VI_1 {
+    state MASTRE
+    interface lo
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        10.1.1.1/24
+    }
+}
+";
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn kaconsole(args: &[&str]) -> Output {
+    Command::new(common::kaconsole())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn check_exit_status_is_0_clean_1_warnings_2_errors() {
+    let d = tempfile::tempdir().unwrap();
+    for (text, code) in [(CLEAN, 0), (WARNING_ONLY, 1), (WITH_ERROR, 2)] {
+        let f = write(d.path(), "k.conf", text);
+        let o = kaconsole(&["check", "--no-env", "-f", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(code), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn check_reports_like_a_compiler() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "k.conf", WITH_ERROR);
+    let o = kaconsole(&[
+        "check",
+        "--no-env",
+        "--color",
+        "never",
+        "-f",
+        f.to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{}:2:11: error[invalid-value]: 'state': 'MASTRE' is not one of MASTER, BACKUP",
+            f.display()
+        )
+    );
+    assert!(
+        out.contains(" 2 |     state MASTRE\n   |           ^^^^^^\n"),
+        "{out}"
+    );
+    assert!(out.contains("help: did you mean 'MASTER'?"), "{out}");
+    let last = out.lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!(
+            "{}: 1 error, 0 warnings (1 vrrp_instance, 0 virtual_servers)",
+            f.display()
+        )
+    );
+}
+
+#[test]
+fn check_json_prints_one_object_per_diagnostic() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "k.conf", WITH_ERROR);
+    let o = kaconsole(&["check", "--no-env", "--json", "-f", f.to_str().unwrap()]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    let v = &lines[0];
+    assert_eq!(v["severity"], "error");
+    assert_eq!(v["code"], "invalid-value");
+    assert_eq!(v["line"], 2);
+    assert_eq!(v["column"], 11);
+    assert_eq!(v["file"], f.to_str().unwrap());
+    assert_eq!(v["help"], "did you mean 'MASTER'?");
+}
+
+#[test]
+fn check_dump_prints_the_resolved_model() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "k.conf", CLEAN);
+    let o = kaconsole(&["check", "--no-env", "--dump", "-f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("the dump is JSON");
+    let i = &v["vrrp_instances"][0];
+    assert_eq!(i["name"], "VI_1");
+    assert_eq!(i["priority"], 100);
+    assert_eq!(i["version"], 2, "resolved from vrrp_version");
+    assert_eq!(i["advert_int"], 1, "keepalived's default");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("OK"),
+        "the summary goes to stderr"
+    );
+}
+
+#[test]
+fn check_names_a_missing_file() {
+    let o = kaconsole(&["check", "-f", "/nonexistent/keepalived.conf"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "keepalived -t exits 0 here; kaconsole does not"
+    );
+    assert!(stdout(&o).contains("cannot read configuration file /nonexistent/keepalived.conf"));
+}
+
+#[test]
+fn check_config_id_selects_conditional_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "k.conf",
+        &CLEAN.replace("    priority 100\n", "@a  priority 100\n@b  priority 300\n"),
+    );
+    let a = kaconsole(&["check", "--no-env", "-i", "a", "-f", f.to_str().unwrap()]);
+    let b = kaconsole(&["check", "--no-env", "-i", "b", "-f", f.to_str().unwrap()]);
+    assert_eq!(a.status.code(), Some(0), "{}", stdout(&a));
+    assert_eq!(b.status.code(), Some(2), "priority 300 is out of range");
+}
+
+#[test]
+fn check_env_finds_missing_interfaces_and_no_env_skips_them() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "k.conf",
+        &CLEAN.replace("interface lo", "interface kaconsole-nope0"),
+    );
+    let with_env = kaconsole(&["check", "--json", "-f", f.to_str().unwrap()]);
+    assert_eq!(with_env.status.code(), Some(2));
+    assert!(stdout(&with_env).contains("\"code\":\"no-interface\""));
+    let no_env = kaconsole(&["check", "--no-env", "-f", f.to_str().unwrap()]);
+    assert_eq!(no_env.status.code(), Some(0));
+}
+
+/// `daemon -t` always checks the machine, as keepalived -t does; `dynamic_interfaces` makes
+/// the unknown interface used here a warning.
+fn dynamic(text: &str) -> String {
+    format!(
+        "global_defs {{\n    dynamic_interfaces\n}}\n{}",
+        text.replace("interface lo", "interface kac-dyn0")
+    )
+}
+
+#[test]
+fn daemon_t_uses_keepalived_exit_codes() {
+    let d = tempfile::tempdir().unwrap();
+    let clean = write(d.path(), "clean.conf", &dynamic(CLEAN));
+    let warn = write(d.path(), "warn.conf", &dynamic(WARNING_ONLY));
+    let bad = write(d.path(), "bad.conf", &dynamic(WITH_ERROR));
+    let noif = write(
+        d.path(),
+        "noif.conf",
+        &CLEAN.replace("interface lo", "interface kaconsole-nope0"),
+    );
+    let lo = write(d.path(), "lo.conf", CLEAN);
+    let run = |f: &Path| {
+        let o = kaconsole(&["daemon", "-t", "-f", f.to_str().unwrap()]);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // keepalived -t also exits 5 on warnings; kaconsole daemon -t does not fail on them.
+    assert_eq!(run(&clean).0, Some(0), "{}", run(&clean).1);
+    assert_eq!(run(&warn).0, Some(0), "{}", run(&warn).1);
+    assert!(
+        run(&warn).1.contains("auth_pass is longer than 8"),
+        "warnings are still printed"
+    );
+    assert_eq!(run(&bad).0, Some(5));
+    assert_eq!(run(&noif).0, Some(4));
+    assert_eq!(run(Path::new("/nonexistent.conf")).0, Some(4));
+    let (c, err) = run(&lo);
+    assert_eq!(c, Some(4), "VRRP refuses the loopback interface: {err}");
+    assert!(err.contains("loopback"), "{err}");
+}
+
+#[test]
+fn daemon_t_writes_to_the_log_file_when_given() {
+    let d = tempfile::tempdir().unwrap();
+    let bad = write(d.path(), "bad.conf", &dynamic(WITH_ERROR));
+    let log = d.path().join("test.log");
+    let arg = format!("--config-test={}", log.display());
+    let o = kaconsole(&["daemon", &arg, "-f", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("error[invalid-value]"), "{text}");
+}
+
+#[test]
+fn daemon_accepts_keepalived_flags_and_refuses_to_run_without_t() {
+    let o = kaconsole(&["daemon", "-n", "-l", "-D", "-P", "-f", "/nonexistent"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("configuration test only"));
+    let o = kaconsole(&["daemon", "--bogus"]);
+    assert_eq!(o.status.code(), Some(2), "clap rejects unknown flags");
+    let o = kaconsole(&["daemon", "-v"]);
+    assert!(stdout(&o).starts_with("kaconsole "));
+}
