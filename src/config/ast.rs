@@ -1,7 +1,7 @@
 //! The syntax tree: keyword lines and their `{ }` blocks, every token with its span.
 
 use super::prelex::ColMap;
-use super::source::Span;
+use super::source::{Span, char_len};
 
 /// A token of a line: a byte range of the line text (quotes excluded) and whether it was
 /// written in double quotes.
@@ -54,7 +54,7 @@ impl Line {
         } else {
             (t.start as usize, t.end as usize)
         };
-        let len = self.text.get(s..e).map_or(0, |x| x.chars().count());
+        let len = self.text.get(s..e).map_or(0, char_len);
         Span {
             col: self.cols.col(&self.text, s),
             ..self.span
@@ -68,7 +68,7 @@ impl Line {
             return self.end_span();
         };
         let s = t.start as usize - usize::from(t.quoted);
-        let len = self.text.get(s..).map_or(0, |x| x.chars().count());
+        let len = self.text.get(s..).map_or(0, char_len);
         Span {
             col: self.cols.col(&self.text, s),
             ..self.span

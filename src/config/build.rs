@@ -388,6 +388,18 @@ where
     seen
 }
 
+/// Reads one keyword line (and its block) of a block into `target`: for the top level,
+/// which is read block by block as the grammar completes them.
+pub fn apply_node<T: Default>(
+    table: &Table<T>,
+    target: &mut T,
+    node: &Node,
+    cx: &mut Cx<'_>,
+    seen: &mut Seen,
+) {
+    apply_one(table, target, node, cx, seen);
+}
+
 fn apply_one<T: Default>(
     table: &Table<T>,
     target: &mut T,

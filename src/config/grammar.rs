@@ -197,33 +197,90 @@ pub fn build_tree(
     diags: &mut Diagnostics,
     recover: Recover<'_>,
 ) -> Vec<Node> {
-    let mut root: Vec<Node> = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
-    // Blocks skipped because they follow no keyword or nest too deep.
-    let mut ignored_depth = 0usize;
-    // The last line added at the current level can still receive a block.
-    let mut can_open = false;
-    let mut lines = lines.into_iter().map(to_line).peekable();
+    let mut b = TreeBuilder::new(recover);
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend(b.push(l, diags));
+    }
+    out.extend(b.finish(diags));
+    out
+}
 
-    while let Some(line) = lines.next() {
+/// Builds the tree line by line and hands out each top-level block as soon as it is complete,
+/// so a huge configuration is never held whole (a 65,024-instance `~SEQ` expands to over a
+/// million lines).
+pub struct TreeBuilder<'r> {
+    recover: Recover<'r>,
+    /// Top-level nodes not handed out yet (the last one may still receive a block).
+    root: Vec<Node>,
+    stack: Vec<Open>,
+    /// Blocks skipped because they follow no keyword or nest too deep.
+    ignored_depth: usize,
+    /// The last line added at the current level can still receive a block.
+    can_open: bool,
+    /// One line of lookahead: whether a keyword line is followed by `{`.
+    pending: Option<Line>,
+}
+
+impl<'r> TreeBuilder<'r> {
+    pub fn new(recover: Recover<'r>) -> Self {
+        TreeBuilder {
+            recover,
+            root: Vec::new(),
+            stack: Vec::new(),
+            ignored_depth: 0,
+            can_open: false,
+            pending: None,
+        }
+    }
+
+    /// Adds a line; returns the top-level blocks completed so far.
+    pub fn push(&mut self, l: LogicalLine, diags: &mut Diagnostics) -> Vec<Node> {
+        let line = to_line(l);
+        if let Some(prev) = self.pending.take() {
+            let next_opens = line.text == "{";
+            self.process(prev, next_opens, diags);
+        }
+        self.pending = Some(line);
+        // Every top-level node but the last is complete.
+        if self.stack.is_empty() && self.root.len() > 1 {
+            let keep = self.root.pop().expect("more than one");
+            std::mem::replace(&mut self.root, vec![keep])
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The end of the configuration: reports what is left open; returns the remaining blocks.
+    pub fn finish(mut self, diags: &mut Diagnostics) -> Vec<Node> {
+        if let Some(prev) = self.pending.take() {
+            self.process(prev, false, diags);
+        }
+        close_unclosed(&mut self.stack, &mut self.root, diags, None);
+        std::mem::take(&mut self.root)
+    }
+
+    fn process(&mut self, line: Line, next_opens: bool, diags: &mut Diagnostics) {
+        let stack = &mut self.stack;
+        let root = &mut self.root;
         match line.text.as_str() {
             "{" => {
-                if ignored_depth > 0 {
-                    ignored_depth += 1;
-                    continue;
+                if self.ignored_depth > 0 {
+                    self.ignored_depth += 1;
+                    return;
                 }
                 let level = match stack.last_mut() {
                     Some(o) => &mut o.node.block.as_mut().expect("open block").children,
-                    None => &mut root,
+                    None => root,
                 };
-                let opener = can_open.then(|| level.pop()).flatten();
-                can_open = false;
+                let opener = self.can_open.then(|| level.pop()).flatten();
+                self.can_open = false;
                 let Some(mut node) = opener else {
                     diags
                         .error("unexpected-brace", line.span, "'{' does not follow a keyword")
                         .help("a block opens on the line of its keyword or the line after it; this block is skipped");
-                    ignored_depth = 1;
-                    continue;
+                    self.ignored_depth = 1;
+                    return;
                 };
                 if stack.len() >= MAX_DEPTH {
                     diags.error(
@@ -231,9 +288,9 @@ pub fn build_tree(
                         line.span,
                         format!("blocks nested more than {MAX_DEPTH} deep; this block is skipped"),
                     );
-                    level_push(&mut stack, &mut root, node);
-                    ignored_depth = 1;
-                    continue;
+                    level_push(stack, &mut self.root, node);
+                    self.ignored_depth = 1;
+                    return;
                 }
                 node.block = Some(Block {
                     open: line.span,
@@ -248,16 +305,16 @@ pub fn build_tree(
                 });
             }
             "}" => {
-                can_open = false;
-                if ignored_depth > 0 {
-                    ignored_depth -= 1;
-                    continue;
+                self.can_open = false;
+                if self.ignored_depth > 0 {
+                    self.ignored_depth -= 1;
+                    return;
                 }
                 let Some(mut open) = stack.pop() else {
                     diags
                         .error("unmatched-brace", line.span, "'}' closes no block")
                         .help("remove it, or look for a block opened twice");
-                    continue;
+                    return;
                 };
                 if let Some(b) = open.node.block.as_mut() {
                     b.close = Some(line.span);
@@ -274,27 +331,24 @@ pub fn build_tree(
                         inner: block_name(&open.node),
                     });
                 }
-                level_push(&mut stack, &mut root, open.node);
+                level_push(stack, root, open.node);
             }
             _ => {
-                if ignored_depth > 0 {
-                    continue;
+                if self.ignored_depth > 0 {
+                    return;
                 }
                 let node = Node { line, block: None };
-                let opens_block = lines.peek().is_some_and(|n| n.text == "{");
-                if !stack.is_empty() && opens_block {
+                if !stack.is_empty() && next_opens {
                     let open_kws: Vec<&str> = stack.iter().map(|o| o.node.keyword()).collect();
-                    if recover(&open_kws, node.keyword()) {
-                        close_unclosed(&mut stack, &mut root, diags, Some(&node));
+                    if (self.recover)(&open_kws, node.keyword()) {
+                        close_unclosed(stack, root, diags, Some(&node));
                     }
                 }
-                level_push(&mut stack, &mut root, node);
-                can_open = true;
+                level_push(stack, root, node);
+                self.can_open = true;
             }
         }
     }
-    close_unclosed(&mut stack, &mut root, diags, None);
-    root
 }
 
 fn level_push(stack: &mut [Open], root: &mut Vec<Node>, node: Node) {

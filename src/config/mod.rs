@@ -12,6 +12,7 @@ pub mod build;
 pub mod complete;
 pub mod diag;
 pub mod env;
+pub mod fasthash;
 pub mod grammar;
 pub mod prelex;
 pub mod source;
@@ -73,6 +74,26 @@ impl Loaded {
 
 /// Reads and checks the configuration in `path`; with `env`, also against the machine.
 pub fn load(path: &Path, opts: &LoadOptions, env: Option<&dyn env::Env>) -> Loaded {
+    load_from(path, None, opts, env)
+}
+
+/// Checks `text` as the configuration file `path` (which need not exist; includes are read
+/// relative to it).
+pub fn load_text(
+    path: &Path,
+    text: &[u8],
+    opts: &LoadOptions,
+    env: Option<&dyn env::Env>,
+) -> Loaded {
+    load_from(path, Some(text), opts, env)
+}
+
+fn load_from(
+    path: &Path,
+    text: Option<&[u8]>,
+    opts: &LoadOptions,
+    env: Option<&dyn env::Env>,
+) -> Loaded {
     let mut sources = SourceMap::new();
     let mut diags = Diagnostics::default();
     let popts = PrelexOptions {
@@ -81,16 +102,37 @@ pub fn load(path: &Path, opts: &LoadOptions, env: Option<&dyn env::Env>) -> Load
         max_lines: opts.max_lines,
         all_config: opts.all_config,
     };
-    let lines = Prelexer::new(path, &popts, &mut sources, &mut diags).run();
-    let tree = grammar::build_tree(lines, &mut diags, &starts_top_level_block);
+    // The pre-lexer, the grammar and the keyword tables run as a pipeline: each top-level block
+    // is read into the model as soon as it is complete, then dropped.
+    let mut lex_diags = Diagnostics::default();
+    let mut prelexer = match text {
+        Some(t) => Prelexer::with_text(path, t, &popts, &mut sources, &mut lex_diags),
+        None => Prelexer::new(path, &popts, &mut sources, &mut lex_diags),
+    };
     let tables = blocks::all_tables();
+    let mut tree = grammar::TreeBuilder::new(&starts_top_level_block);
+    let mut config = Config::default();
+    let mut seen = build::Seen::default();
+    let mut tree_diags = Diagnostics::default();
     let mut cx = Cx {
         diags: &mut diags,
         tables: &tables,
         here: Default::default(),
     };
-    let mut config = blocks::build(&tree, &mut cx);
-    drop(tree);
+    while let Some(line) = prelexer.next_line() {
+        for node in tree.push(line, &mut tree_diags) {
+            build::apply_node(&blocks::ROOT, &mut config, &node, &mut cx, &mut seen);
+        }
+    }
+    for node in tree.finish(&mut tree_diags) {
+        build::apply_node(&blocks::ROOT, &mut config, &node, &mut cx, &mut seen);
+    }
+    drop(prelexer);
+    // In the order found: reading, structure, keywords.
+    let mut all = lex_diags;
+    all.extend(tree_diags.into_vec());
+    all.extend(diags.into_vec());
+    let mut diags = all;
     complete::complete(&mut config, &mut diags);
     if let Some(env) = env {
         env::check_env(&config, env, &mut diags);

@@ -9,6 +9,17 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Characters in `s` (columns are counted in characters); configuration text is nearly always
+/// ASCII, where this is the length.
+#[inline]
+pub fn char_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
 /// Index of a file in the [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct FileId(pub u32);

@@ -2,7 +2,7 @@
 //! where to store it), the validator (ranges, choices, defaults) and the TUI editor (completion
 //! and hover help). There is no other list of keywords.
 
-use std::collections::HashMap;
+use super::fasthash::FastMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -256,7 +256,7 @@ pub struct Table<T: 'static> {
     pub keywords: &'static [Keyword<T>],
     /// Help for unknown keywords when no keyword is close (a common mistake in this block).
     pub unknown_help: &'static str,
-    index: OnceLock<HashMap<&'static str, (usize, Found)>>,
+    index: OnceLock<FastMap<&'static str, (usize, Found)>>,
 }
 
 impl<T> Table<T> {
@@ -279,9 +279,9 @@ impl<T> Table<T> {
         self
     }
 
-    fn index(&self) -> &HashMap<&'static str, (usize, Found)> {
+    fn index(&self) -> &FastMap<&'static str, (usize, Found)> {
         self.index.get_or_init(|| {
-            let mut m = HashMap::new();
+            let mut m = FastMap::default();
             for (i, k) in self.keywords.iter().enumerate() {
                 m.insert(k.name, (i, Found::Name));
                 for a in k.aliases {

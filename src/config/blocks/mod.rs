@@ -447,10 +447,3 @@ pub fn all_tables() -> Vec<&'static (dyn TableDoc + Sync)> {
         &BFD_INSTANCE,
     ]
 }
-
-/// Builds the model from the syntax tree.
-pub fn build(nodes: &[Node], cx: &mut Cx<'_>) -> Config {
-    let mut c = Config::default();
-    let _ = apply_children(&ROOT, &mut c, Default::default(), nodes, cx);
-    c
-}

@@ -71,21 +71,21 @@ pub struct Vmac {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Notify {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub master: Option<Command>,
+    pub master: Option<Box<Command>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub backup: Option<Command>,
+    pub backup: Option<Box<Command>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fault: Option<Command>,
+    pub fault: Option<Box<Command>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop: Option<Command>,
+    pub stop: Option<Box<Command>>,
     /// The generic `notify` script (gets TYPE NAME STATE PRIORITY appended).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub any: Option<Command>,
+    pub any: Option<Box<Command>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub master_rx_lower_pri: Option<Command>,
+    pub master_rx_lower_pri: Option<Box<Command>>,
     /// `notify_deleted [SCRIPT]`: report DELETED (and run SCRIPT) when removed by a reload.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<Option<Command>>,
+    pub deleted: Option<Option<Box<Command>>>,
 }
 
 /// One VRRP instance. Values shown as options are resolved (from globals, the state, the
@@ -252,7 +252,7 @@ pub static AUTHENTICATION: Table<Authentication> = Table::new(
     ],
 );
 
-fn notify_slot(slot: &mut Option<Command>, c: Command, cx: &mut Cx<'_>, kw: &str) {
+fn notify_slot(slot: &mut Option<Box<Command>>, c: Command, cx: &mut Cx<'_>, kw: &str) {
     if slot.is_some() {
         let here = cx.here;
         cx.warning(
@@ -264,7 +264,7 @@ fn notify_slot(slot: &mut Option<Command>, c: Command, cx: &mut Cx<'_>, kw: &str
         );
         return;
     }
-    *slot = Some(c);
+    *slot = Some(Box::new(c));
 }
 
 pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
@@ -455,7 +455,7 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("notify_deleted", Arg::Custom("[SCRIPT [USER [GROUP]]]"), P1, "Report DELETED instead of FAULT when a reload removes the instance.")
             .set(|i, v, cx| {
                 if let Some(n) = v.node() {
-                    i.notify.deleted = Some(if n.line.argc() > 0 { cx.command(&n.line) } else { None });
+                    i.notify.deleted = Some(if n.line.argc() > 0 { cx.command(&n.line).map(Box::new) } else { None });
                 }
             }),
         K::new("smtp_alert", Arg::Bool, P1, "Mail on state transitions.")

@@ -1,6 +1,6 @@
 //! LVS completion and checks (keepalived's vs/rs end handlers and validate_check_config).
 
-use std::collections::HashMap;
+use crate::config::fasthash::FastMap as HashMap;
 use std::net::IpAddr;
 
 use crate::config::blocks::Config;
@@ -26,7 +26,7 @@ pub fn complete(cfg: &mut Config, d: &mut Diagnostics) {
     let g = &cfg.global_defs;
     let smtp_default_vs = g.smtp_alert_checker.or(g.smtp_alert);
 
-    let mut seen_vs: HashMap<String, u32> = HashMap::new();
+    let mut seen_vs: HashMap<String, u32> = HashMap::default();
     for vs in &mut cfg.virtual_servers {
         let label = vs.label();
         let entries = match &vs.key {
@@ -153,7 +153,7 @@ fn complete_vs(
     let vs_method = vs.lvs_method;
     let vs_family = vs.ip_family;
     let mut weight_sum: u64 = 0;
-    let mut seen_rs: HashMap<(IpAddr, Option<u16>), u32> = HashMap::new();
+    let mut seen_rs: HashMap<(IpAddr, Option<u16>), u32> = HashMap::default();
     let defaults = (
         vs.alpha,
         vs.inhibit_on_failure,

@@ -9,7 +9,7 @@
 mod lvs;
 mod vrrp;
 
-use std::collections::HashMap;
+use super::fasthash::FastMap as HashMap;
 
 use super::blocks::Config;
 use super::diag::Diagnostics;
@@ -49,7 +49,7 @@ fn report_duplicates<'a>(
     items: impl Iterator<Item = (&'a str, Span)>,
     error: bool,
 ) {
-    let mut first: HashMap<&str, Span> = HashMap::new();
+    let mut first: HashMap<&str, Span> = HashMap::default();
     for (name, span) in items {
         if let Some(prev) = first.get(name) {
             let msg = format!(

@@ -1,6 +1,6 @@
 //! VRRP completion and checks (keepalived's vrrp_complete_init / vrrp_complete_instance).
 
-use std::collections::HashMap;
+use crate::config::fasthash::{FastMap as HashMap, FastSet};
 use std::net::IpAddr;
 
 use crate::config::blocks::Config;
@@ -386,7 +386,7 @@ fn unicast(i: &mut VrrpInstance, name: &str, strict: bool, d: &mut Diagnostics) 
         d.warning("unicast", p.span, format!("({name}) unicast_peer {src} is this node's own source address"))
             .help("list only the other routers; a node that hears itself may stay MASTER next to the real master");
     }
-    let mut seen_peers: HashMap<IpAddr, u32> = HashMap::new();
+    let mut seen_peers: HashMap<IpAddr, u32> = HashMap::default();
     for p in &i.unicast_peer {
         if let Some(line) = seen_peers.insert(p.addr, p.span.line) {
             d.warning(
@@ -517,19 +517,15 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
         .iter()
         .map(|p| (p.name.clone(), (p.weight, p.weight_reverse)))
         .collect();
-    let script_names: Vec<String> = cfg.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
     let empty_scripts: Vec<String> = cfg
         .vrrp_scripts
         .iter()
         .filter(|s| s.script.is_none())
         .map(|s| s.name.clone())
         .collect();
-    let file_names: Vec<String> = cfg.track_files.iter().map(|s| s.name.clone()).collect();
-    let proc_names: Vec<String> = cfg.track_processes.iter().map(|s| s.name.clone()).collect();
 
     let resolve = |refs: &mut Vec<TrackRef>,
                    table: &HashMap<String, (i32, bool)>,
-                   names: &[String],
                    what: &str,
                    d: &mut Diagnostics| {
         refs.retain_mut(|t| match table.get(&t.name) {
@@ -547,30 +543,18 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
                 false
             }
             None => {
-                unknown_ref(d, t.span, what, &t.name, names.iter().map(String::as_str));
+                unknown_ref(d, t.span, what, &t.name, table.keys().map(String::as_str));
                 false
             }
         });
     };
-    let mut used_scripts: Vec<String> = Vec::new();
+    let mut used_scripts: FastSet<String> = FastSet::default();
     let unresolved_before = d.len();
     for i in &mut cfg.vrrp_instances {
         used_scripts.extend(i.track_script.iter().map(|t| t.name.clone()));
-        resolve(
-            &mut i.track_script,
-            &scripts,
-            &script_names,
-            "vrrp_script",
-            d,
-        );
-        resolve(&mut i.track_file, &files, &file_names, "track_file", d);
-        resolve(
-            &mut i.track_process,
-            &procs,
-            &proc_names,
-            "vrrp_track_process",
-            d,
-        );
+        resolve(&mut i.track_script, &scripts, "vrrp_script", d);
+        resolve(&mut i.track_file, &files, "track_file", d);
+        resolve(&mut i.track_process, &procs, "vrrp_track_process", d);
         for t in &mut i.track_interface {
             t.weight.get_or_insert(0);
             t.reverse.get_or_insert(false);
@@ -592,21 +576,9 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
     }
     for g in &mut cfg.vrrp_sync_groups {
         used_scripts.extend(g.track_script.iter().map(|t| t.name.clone()));
-        resolve(
-            &mut g.track_script,
-            &scripts,
-            &script_names,
-            "vrrp_script",
-            d,
-        );
-        resolve(&mut g.track_file, &files, &file_names, "track_file", d);
-        resolve(
-            &mut g.track_process,
-            &procs,
-            &proc_names,
-            "vrrp_track_process",
-            d,
-        );
+        resolve(&mut g.track_script, &scripts, "vrrp_script", d);
+        resolve(&mut g.track_file, &files, "track_file", d);
+        resolve(&mut g.track_process, &procs, "vrrp_track_process", d);
     }
     // After a mistyped reference, the script it meant is not "unused".
     let had_unknown = d
@@ -625,7 +597,7 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
             )
             .note(format!("the block starts at line {}", s.seen.at.line))
             .help("add: script \"/path/to/check arguments\"");
-        } else if !used_scripts.contains(&s.name) && !had_unknown {
+        } else if !used_scripts.contains(s.name.as_str()) && !had_unknown {
             d.warning(
                 "unused",
                 s.seen.at,
@@ -673,7 +645,7 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
 
 fn sync_groups(cfg: &mut Config, d: &mut Diagnostics) {
     let names: Vec<String> = cfg.vrrp_instances.iter().map(|i| i.name.clone()).collect();
-    let mut member_of: HashMap<String, String> = HashMap::new();
+    let mut member_of: HashMap<String, String> = HashMap::default();
     for g in &cfg.vrrp_sync_groups {
         if g.group.is_empty() {
             d.error(
@@ -762,7 +734,7 @@ fn duplicate_vrids(cfg: &Config, d: &mut Diagnostics) {
     let mcast6 = IpAddr::V6(cfg.global_defs.vrrp_mcast_group6);
     // (VRID, family, interface, multicast group) -> (instance, line)
     type Segment = (u8, Family, String, Option<IpAddr>);
-    let mut first: HashMap<Segment, (String, u32)> = HashMap::new();
+    let mut first: HashMap<Segment, (String, u32)> = HashMap::default();
     for i in &cfg.vrrp_instances {
         let (Some(vrid), Some(family), Some(ifname)) =
             (i.virtual_router_id, i.family, i.interface.clone())

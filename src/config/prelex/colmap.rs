@@ -14,44 +14,70 @@ struct Run {
     linear: bool,
 }
 
+/// The runs, the first kept inline: most lines need only one, and the reader builds over a
+/// million maps for a large `~SEQ` configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ColMap {
-    runs: Vec<Run>,
+    head: Run,
+    rest: Vec<Run>,
 }
 
 impl ColMap {
     /// Text whose first byte is at column `col` and that advances one column per character.
     pub fn linear(col: u32) -> Self {
-        ColMap {
-            runs: vec![Run {
-                start: 0,
-                col,
-                linear: true,
-            }],
-        }
+        Self::one(Run {
+            start: 0,
+            col,
+            linear: true,
+        })
     }
 
     /// Text that maps entirely to column `col` (text produced by an expansion).
     pub fn fixed(col: u32) -> Self {
+        Self::one(Run {
+            start: 0,
+            col,
+            linear: false,
+        })
+    }
+
+    fn one(head: Run) -> Self {
         ColMap {
-            runs: vec![Run {
-                start: 0,
-                col,
-                linear: false,
-            }],
+            head,
+            rest: Vec::new(),
         }
     }
 
-    fn run_index(&self, pos: usize) -> usize {
-        match self.runs.binary_search_by(|r| r.start.cmp(&pos)) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
+    fn from_runs(runs: Vec<Run>) -> Self {
+        let mut it = runs.into_iter();
+        let head = it.next().unwrap_or(Run {
+            start: 0,
+            col: 1,
+            linear: true,
+        });
+        ColMap {
+            head,
+            rest: it.collect(),
+        }
+    }
+
+    fn runs(&self) -> impl Iterator<Item = Run> + '_ {
+        std::iter::once(self.head).chain(self.rest.iter().copied())
+    }
+
+    fn run_at(&self, pos: usize) -> Run {
+        if self.rest.first().is_none_or(|r| r.start > pos) {
+            return self.head;
+        }
+        match self.rest.binary_search_by(|r| r.start.cmp(&pos)) {
+            Ok(i) => self.rest[i],
+            Err(i) => self.rest[i - 1],
         }
     }
 
     /// Column (1-based) of byte `pos` of `text`.
     pub fn col(&self, text: &str, pos: usize) -> u32 {
-        let run = self.runs[self.run_index(pos)];
+        let run = self.run_at(pos);
         if !run.linear || pos <= run.start {
             return run.col;
         }
@@ -59,7 +85,7 @@ impl ColMap {
         let start = run.start.min(end);
         let chars = text
             .get(start..end)
-            .map_or(end - start, |s| s.chars().count());
+            .map_or(end - start, crate::config::source::char_len);
         run.col + chars as u32
     }
 
@@ -70,8 +96,8 @@ impl ColMap {
         let at_col = self.col(text, at);
         let after = at + old_len;
         let after_col = self.col(text, after);
-        let after_linear = self.runs[self.run_index(after)].linear;
-        let mut runs: Vec<Run> = self.runs.iter().copied().filter(|r| r.start < at).collect();
+        let after_linear = self.run_at(after).linear;
+        let mut runs: Vec<Run> = self.runs().filter(|r| r.start < at).collect();
         if new_len > 0 {
             runs.push(Run {
                 start: at,
@@ -84,12 +110,12 @@ impl ColMap {
             col: after_col,
             linear: after_linear,
         });
-        runs.extend(self.runs.iter().filter(|r| r.start > after).map(|r| Run {
+        runs.extend(self.runs().filter(|r| r.start > after).map(|r| Run {
             start: r.start - old_len + new_len,
-            ..*r
+            ..r
         }));
         runs.dedup_by_key(|r| r.start);
-        self.runs = runs;
+        *self = Self::from_runs(runs);
     }
 
     /// Records that bytes `at..at + len` were deleted without replacement.
@@ -99,17 +125,22 @@ impl ColMap {
 
     /// The map of the text from byte `from` on (for the residue after a brace).
     pub fn tail(&self, text: &str, from: usize) -> ColMap {
-        let first = Run {
+        let head = Run {
             start: 0,
             col: self.col(text, from),
-            linear: self.runs[self.run_index(from)].linear,
+            linear: self.run_at(from).linear,
         };
-        let mut runs = vec![first];
-        runs.extend(self.runs.iter().filter(|r| r.start > from).map(|r| Run {
-            start: r.start - from,
-            ..*r
-        }));
-        ColMap { runs }
+        ColMap {
+            head,
+            rest: self
+                .runs()
+                .filter(|r| r.start > from)
+                .map(|r| Run {
+                    start: r.start - from,
+                    ..r
+                })
+                .collect(),
+        }
     }
 }
 

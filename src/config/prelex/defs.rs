@@ -10,8 +10,9 @@
 //!   may refer to definitions.
 //! - Built-ins: `${_PWD}`, `${_INSTANCE}`, `${_RANDOM [MIN [MAX]]}`, `${_HASH}`, `${_BANG}`.
 
-use std::collections::HashMap;
+use std::rc::Rc;
 
+use crate::config::fasthash::FastMap;
 use crate::config::source::Span;
 
 /// What a built-in definition evaluates to.
@@ -24,8 +25,9 @@ pub enum Builtin {
 
 #[derive(Clone, Debug)]
 pub struct Definition {
-    /// Lines of the value (one for a single-line definition).
-    pub lines: Vec<String>,
+    /// Lines of the value (one for a single-line definition); shared with the expansions in
+    /// progress, so expanding a long definition copies nothing.
+    pub lines: Rc<Vec<String>>,
     pub multiline: bool,
     pub builtin: Option<Builtin>,
     pub defined_at: Span,
@@ -149,14 +151,14 @@ pub fn parse_definition_line(line: &str) -> Option<DefinitionLine<'_>> {
 /// The definitions in force, in the order keepalived searches them.
 #[derive(Debug, Default)]
 pub struct Definitions {
-    map: HashMap<String, Definition>,
+    map: FastMap<String, Definition>,
 }
 
 impl Definitions {
     pub fn with_builtins() -> Self {
         let mut d = Definitions::default();
         let builtin = |b: Option<Builtin>, value: &str| Definition {
-            lines: vec![value.to_string()],
+            lines: Rc::new(vec![value.to_string()]),
             multiline: false,
             builtin: b,
             defined_at: Span::default(),
@@ -173,10 +175,22 @@ impl Definitions {
 
     /// Sets (or replaces, also a built-in) a single-line definition.
     pub fn set(&mut self, name: &str, value: &str, at: Span) {
+        // ~SEQ sets its variable once per iteration: reuse the entry's allocations.
+        if let Some(d) = self.map.get_mut(name)
+            && let Some(lines) = Rc::get_mut(&mut d.lines)
+            && lines.len() == 1
+        {
+            lines[0].clear();
+            lines[0].push_str(value);
+            d.multiline = false;
+            d.builtin = None;
+            d.defined_at = at;
+            return;
+        }
         self.map.insert(
             name.to_string(),
             Definition {
-                lines: vec![value.to_string()],
+                lines: Rc::new(vec![value.to_string()]),
                 multiline: false,
                 builtin: None,
                 defined_at: at,

@@ -18,6 +18,7 @@ mod seq;
 use std::collections::VecDeque;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub use colmap::ColMap;
 pub use include::IncludeCheck;
@@ -27,12 +28,12 @@ use include::{glob, parse_include};
 use seq::{LstError, SeqError, parse_lst, parse_seq};
 
 use super::diag::Diagnostics;
-use super::source::{FileId, OriginId, OriginKind, SourceMap, Span};
+use super::source::{FileId, OriginId, OriginKind, SourceMap, Span, char_len};
 
 /// keepalived 2.2 reads lines with `fgets()` into a 1024-byte buffer.
 const KEEPALIVED_MAX_LINE: usize = 1023;
 /// Substitutions allowed in one line before it is declared recursive.
-const MAX_SUBSTITUTIONS: usize = 10_000;
+const MAX_SUBSTITUTIONS: usize = 1_000;
 /// A line grown beyond this by substitution is declared runaway.
 const MAX_EXPANDED_LINE: usize = 1 << 20;
 /// Nested includes allowed.
@@ -74,7 +75,7 @@ pub struct LogicalLine {
 impl LogicalLine {
     /// The span of `text[start..end]`.
     pub fn span_of(&self, start: usize, end: usize) -> Span {
-        let len = self.text.get(start..end).map_or(0, |s| s.chars().count());
+        let len = self.text.get(start..end).map_or(0, char_len);
         Span {
             col: self.cols.col(&self.text, start),
             ..self.span
@@ -99,7 +100,7 @@ impl Pending {
             file: self.file,
             line: self.line,
             col: self.cols.col(&self.text, 0),
-            len: self.text.chars().count() as u32,
+            len: char_len(&self.text) as u32,
             origin: self.origin,
         }
     }
@@ -147,7 +148,8 @@ struct SeqFrame {
 
 /// The remaining lines of a multi-line definition being expanded.
 struct DefFrame {
-    lines: VecDeque<String>,
+    lines: Rc<Vec<String>>,
+    next: usize,
     saved_seq_depth: usize,
     file: FileId,
     line: u32,
@@ -185,7 +187,13 @@ impl<'a> Prelexer<'a> {
         map: &'a mut SourceMap,
         diags: &'a mut Diagnostics,
     ) -> Self {
-        let mut p = Prelexer {
+        let mut p = Self::empty(opts, map, diags);
+        p.open_main(main);
+        p
+    }
+
+    fn empty(opts: &'a PrelexOptions, map: &'a mut SourceMap, diags: &'a mut Diagnostics) -> Self {
+        Prelexer {
             opts,
             map,
             diags,
@@ -204,8 +212,21 @@ impl<'a> Prelexer<'a> {
             rng: opts.random_seed | 1,
             processed: 0,
             stopped: false,
-        };
-        p.open_main(main);
+        }
+    }
+
+    /// Reads `text` as if it were the file `path` (includes are still read relative to it):
+    /// for configurations that are not (yet) on disk, like one sent by a console to check.
+    pub fn with_text(
+        path: &Path,
+        text: &[u8],
+        opts: &'a PrelexOptions,
+        map: &'a mut SourceMap,
+        diags: &'a mut Diagnostics,
+    ) -> Self {
+        let mut p = Self::empty(opts, map, diags);
+        let id = p.add_source(path, text.to_vec());
+        p.push_frame(id, path, VecDeque::new(), None, IncludeCheck::default());
         p
     }
 
@@ -260,8 +281,8 @@ impl<'a> Prelexer<'a> {
 
     /// Reads a file into the source map, warning about bytes that are not UTF-8.
     fn load_file(&mut self, path: &Path, at: Option<Span>) -> Option<FileId> {
-        let bytes = match fs::read(path) {
-            Ok(b) => b,
+        match fs::read(path) {
+            Ok(bytes) => Some(self.add_source(path, bytes)),
             Err(e) => {
                 let check = self.current_check(IncludeCheck::default());
                 self.include_problem(
@@ -269,9 +290,13 @@ impl<'a> Prelexer<'a> {
                     at,
                     format!("cannot read {}: {e}", path.display()),
                 );
-                return None;
+                None
             }
-        };
+        }
+    }
+
+    /// Adds a file's bytes to the source map, warning about bytes that are not UTF-8.
+    fn add_source(&mut self, path: &Path, bytes: Vec<u8>) -> FileId {
         let (text, bad_lines) = match String::from_utf8(bytes) {
             Ok(t) => (t, Vec::new()),
             Err(e) => {
@@ -300,7 +325,7 @@ impl<'a> Prelexer<'a> {
                 "line contains bytes that are not UTF-8; they are read as U+FFFD",
             );
         }
-        Some(id)
+        id
     }
 
     fn push_frame(
@@ -503,12 +528,12 @@ impl<'a> Prelexer<'a> {
             frame.line_no += 1;
             let line_no = frame.line_no;
             let file = frame.id;
-            let raw = raw.trim_end_matches(['\r', '\n']).to_string();
+            let raw = raw.trim_end_matches(['\r', '\n']);
             let span = Span {
                 file,
                 line: line_no,
                 col: 1,
-                len: raw.chars().count() as u32,
+                len: char_len(raw) as u32,
                 origin: OriginId::DIRECT,
             };
             if raw.is_empty() {
@@ -540,9 +565,16 @@ impl<'a> Prelexer<'a> {
                     )
                     .help("shorten the line, e.g. with a $NAME definition");
             }
+            // Leading blanks are dropped here rather than shifted out of the copy, and a line
+            // that is only a comment is not copied at all.
+            let body = raw.trim_start_matches([' ', '\t']);
+            if body.starts_with(['#', '!']) && !body.ends_with('\\') {
+                continue;
+            }
+            let lead = raw.len() - body.len();
             let mut p = Pending {
-                text: raw,
-                cols: ColMap::linear(1),
+                text: body.to_string(),
+                cols: ColMap::linear(1 + lead as u32),
                 file,
                 line: line_no,
                 origin: OriginId::DIRECT,
@@ -589,7 +621,7 @@ impl<'a> Prelexer<'a> {
             && def.lines.is_empty()
         {
             def.multiline = false;
-            def.lines.push(String::new());
+            Rc::make_mut(&mut def.lines).push(String::new());
         }
     }
 
@@ -639,7 +671,8 @@ impl<'a> Prelexer<'a> {
 
     fn next_def_line(&mut self) -> Option<Pending> {
         let frame = self.def_frames.last_mut()?;
-        let text = frame.lines.pop_front()?;
+        let text = frame.lines.get(frame.next)?.clone();
+        frame.next += 1;
         let p = Pending {
             text,
             cols: ColMap::fixed(frame.col),
@@ -647,7 +680,7 @@ impl<'a> Prelexer<'a> {
             line: frame.line,
             origin: frame.origin,
         };
-        if frame.lines.is_empty() {
+        if frame.next >= frame.lines.len() {
             self.seq_depth = frame.saved_seq_depth;
             self.def_frames.pop();
         }
@@ -746,7 +779,7 @@ impl<'a> Prelexer<'a> {
         if let Some(def) = name.as_deref().and_then(|n| self.defs.get_mut(n))
             && !text.is_empty()
         {
-            def.lines.push(text);
+            Rc::make_mut(&mut def.lines).push(text);
         }
         if !continues && let Some(c) = self.collecting.take() {
             self.finish_collecting(c);
@@ -787,7 +820,9 @@ impl<'a> Prelexer<'a> {
                 break;
             }
         }
-        self.report_undefined(cur);
+        if cur.text.contains("${") {
+            self.report_undefined(cur);
+        }
     }
 
     /// `@ID rest` / `@^ID rest`: returns whether the line is kept (and strips the condition).
@@ -823,7 +858,7 @@ impl<'a> Prelexer<'a> {
         self.defs.define(
             &name,
             Definition {
-                lines,
+                lines: Rc::new(lines),
                 multiline: d.continues,
                 builtin: None,
                 defined_at: at.with_len(name.len() + 1),
@@ -970,8 +1005,13 @@ impl<'a> Prelexer<'a> {
             let ref_len = r.len;
             let name = r.name.to_string();
             let params = r.params.map(str::to_string);
-            let def = def.clone();
-            let value = match def.builtin {
+            let (builtin, multiline, lines, defined_at) = (
+                def.builtin,
+                def.multiline,
+                Rc::clone(&def.lines),
+                def.defined_at,
+            );
+            let value = match builtin {
                 Some(Builtin::Pwd) => {
                     let dir = self.current_dir();
                     let dir = if dir.as_os_str().is_empty() {
@@ -990,17 +1030,19 @@ impl<'a> Prelexer<'a> {
                     let span = max - min + 1;
                     (min + self.next_random() % span).to_string()
                 }
-                None if def.multiline && def.lines.len() > 1 => {
+                None if multiline && lines.len() > 1 => {
                     let col = cur.cols.col(&cur.text, at);
                     let origin = self.map.add_origin(
                         OriginKind::Definition {
                             name: name.clone(),
-                            defined_at: def.defined_at,
+                            defined_at,
                         },
                         cur.origin,
                     );
+                    let first = lines[0].clone();
                     self.def_frames.push(DefFrame {
-                        lines: def.lines[1..].iter().cloned().collect(),
+                        lines,
+                        next: 1,
                         saved_seq_depth: self.seq_depth,
                         file: cur.file,
                         line: cur.line,
@@ -1009,9 +1051,9 @@ impl<'a> Prelexer<'a> {
                     });
                     self.seq_depth = self.seqs.len();
                     cur.origin = origin;
-                    def.lines[0].clone()
+                    first
                 }
-                None => def.lines.first().cloned().unwrap_or_default(),
+                None => lines.first().cloned().unwrap_or_default(),
             };
             cur.cols.splice(&cur.text, at, ref_len, value.len());
             cur.text.replace_range(at..at + ref_len, &value);

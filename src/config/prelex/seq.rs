@@ -110,8 +110,8 @@ pub fn parse_seq(
     if p >= b.len() || b[p] == b')' || var.is_empty() {
         return Err(SeqError::Syntax);
     }
-    // Skip the separator after the variable name.
-    p = skip_blanks(b, p + 1);
+    // Skip the separator after the variable name (keepalived skips whatever it is).
+    p = skip_blanks(b, p + line[p..].chars().next().map_or(1, char::len_utf8));
     let close = line[p..].find(')').ok_or(SeqError::Syntax)? + p;
     let params = substitute(&line[p..=close]);
 
@@ -319,6 +319,16 @@ mod tests {
         assert_eq!(seq("~SEQ(i, 1, -1, 5) x"), Err(SeqError::Values));
         assert_eq!(seq("~SEQx(i, -1, 5) x"), Err(SeqError::NegativeHex));
         assert_eq!(seq("~SEQ(i, 1, 2 x"), Err(SeqError::Syntax));
+    }
+
+    #[test]
+    fn multibyte_separator_is_skipped_whole() {
+        // Found by the fuzzer: the byte after the variable is inside a UTF-8 character.
+        assert_eq!(
+            seq("~SEQ(I \u{fffd}254, 256) x").map(|s| (s.start, s.end)),
+            Ok((254, 256))
+        );
+        let _ = seq("~SEQ(I\u{fffd} \u{fffd}\u{fffd}) x");
     }
 
     #[test]
