@@ -247,3 +247,28 @@ fn daemon_accepts_keepalived_flags_and_refuses_to_run_without_t() {
     let o = kaconsole(&["daemon", "-v"]);
     assert!(stdout(&o).starts_with("kaconsole "));
 }
+
+#[test]
+fn the_readme_screenshot_is_current() {
+    // screenshots/check-mistakes.txt is shown in the README; it must be what check prints.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new(common::kaconsole())
+        .current_dir(root)
+        .args([
+            "check",
+            "-f",
+            "assets/demo/mistakes.conf",
+            "--no-env",
+            "--color",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let expected = std::fs::read_to_string(root.join("screenshots/check-mistakes.txt")).unwrap();
+    assert_eq!(
+        stdout(&o),
+        expected,
+        "regenerate: kaconsole check -f assets/demo/mistakes.conf --no-env --color never > screenshots/check-mistakes.txt"
+    );
+}

@@ -5,18 +5,58 @@ use super::source::{Span, char_len};
 
 /// A token of a line: a byte range of the line text (quotes excluded) and whether it was
 /// written in double quotes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tok {
     pub start: u32,
     pub end: u32,
     pub quoted: bool,
 }
 
+/// The tokens of a line, the first four kept inline: nearly every line has at most four, and
+/// a large configuration has a million lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Toks {
+    len: u32,
+    inline: [Tok; 4],
+    spill: Vec<Tok>,
+}
+
+impl Toks {
+    pub fn push(&mut self, t: Tok) {
+        match self.inline.get_mut(self.len as usize) {
+            Some(slot) => *slot = t,
+            None => self.spill.push(t),
+        }
+        self.len += 1;
+    }
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn get(&self, i: usize) -> Option<&Tok> {
+        if i >= self.len() {
+            None
+        } else if i < 4 {
+            self.inline.get(i)
+        } else {
+            self.spill.get(i - 4)
+        }
+    }
+    pub fn first(&self) -> Option<&Tok> {
+        self.get(0)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Tok> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
 /// One keyword line: `keyword arg arg ...`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
     pub text: String,
-    pub toks: Vec<Tok>,
+    pub toks: Toks,
     pub cols: ColMap,
     pub span: Span,
 }

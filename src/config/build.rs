@@ -382,6 +382,7 @@ where
     T: Default,
 {
     let mut seen = Seen::new(header);
+    seen.lines.reserve_exact(children.len());
     for node in children {
         apply_one(table, target, node, cx, &mut seen);
     }

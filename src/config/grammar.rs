@@ -13,11 +13,11 @@
 use nom::branch::alt;
 use nom::bytes::complete::{take_till, take_till1};
 use nom::character::complete::char;
-use nom::combinator::{map, opt};
-use nom::sequence::{delimited, preceded};
+use nom::combinator::map;
+use nom::sequence::delimited;
 use nom::{IResult, Parser};
 
-use super::ast::{Block, Line, Node, Tok};
+use super::ast::{Block, Line, Node, Tok, Toks};
 use super::diag::Diagnostics;
 use super::prelex::LogicalLine;
 use super::source::Span;
@@ -47,15 +47,15 @@ fn blanks(input: &str) -> IResult<&str, &str> {
 
 /// Splits a line into words. Returns the tokens and whether a quote was left unmatched (the
 /// rest of the line is then dropped, as keepalived does).
-pub fn tokenize(text: &str) -> (Vec<Tok>, bool) {
-    let mut toks = Vec::new();
+pub fn tokenize(text: &str) -> (Toks, bool) {
+    let mut toks = Toks::default();
     let mut rest = text;
     while let Ok((r, _)) = blanks(rest) {
         rest = r;
         if rest.is_empty() {
             return (toks, false);
         }
-        match preceded(opt(blanks), word).parse(rest) {
+        match word.parse(rest) {
             Ok((r, (w, quoted))) => {
                 let start = w.as_ptr() as usize - text.as_ptr() as usize;
                 toks.push(Tok {

@@ -391,7 +391,7 @@ pub static URL: Table<Url> = Table::new(
     "One URL an HTTP_GET/SSL_GET fetches; every URL must pass.",
     &[
         UK::new("path", Arg::Word, P0, "Path requested.").set(|u, v, _| u.path = v.word().to_string()),
-        UK::new("digest", Arg::Word, P0, "MD5 of the body expected (kaconsole genhash prints it).")
+        UK::new("digest", Arg::Word, P0, "MD5 of the body expected (genhash prints it).")
             .set(|u, v, cx| {
                 let d = v.word();
                 if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -399,7 +399,7 @@ pub static URL: Table<Url> = Table::new(
                 } else {
                     let here = cx.here;
                     cx.error("invalid-value", here, format!("'digest': '{d}' is not 32 hexadecimal digits (an MD5)"))
-                        .help("kaconsole genhash -s HOST -p PORT -u PATH prints the digest");
+                        .help("keepalived's genhash -s HOST -p PORT -u PATH prints the digest");
                 }
             }),
         UK::new("status_code", Arg::Custom("CODE|FIRST-LAST ..."), P0, "Status codes accepted.")

@@ -754,9 +754,17 @@ fn duplicate_vrids(cfg: &Config, d: &mut Diagnostics) {
         let key = (vrid, family, ifname.clone(), Some(group));
         let span = i.seen.or_header("virtual_router_id");
         if let Some((other, line)) = first.get(&key) {
-            d.error("duplicate-vrid", span, format!("{other} and {} both use VRID {vrid} ({}) on interface {ifname}", i.name, family.name()))
-                .note(format!("{other} sets it at line {line}"))
-                .help("each virtual router on a segment needs its own VRID; `kaconsole sniff` shows the VRIDs in use");
+            d.error(
+                "duplicate-vrid",
+                span,
+                format!(
+                    "{other} and {} both use VRID {vrid} ({}) on interface {ifname}",
+                    i.name,
+                    family.name()
+                ),
+            )
+            .note(format!("{other} sets it at line {line}"))
+            .help("each virtual router on a segment needs its own VRID");
         } else {
             first.insert(key, (i.name.clone(), span.line));
         }

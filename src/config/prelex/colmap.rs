@@ -93,6 +93,10 @@ impl ColMap {
     /// by `new_len` bytes. Replacement text maps to the column of `at`; what followed keeps its
     /// columns.
     pub fn splice(&mut self, text: &str, at: usize, old_len: usize, new_len: usize) {
+        // Text that maps entirely to one column still does after any edit.
+        if self.rest.is_empty() && !self.head.linear {
+            return;
+        }
         let at_col = self.col(text, at);
         let after = at + old_len;
         let after_col = self.col(text, after);

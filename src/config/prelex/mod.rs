@@ -807,7 +807,8 @@ impl<'a> Prelexer<'a> {
             if cur.text.starts_with('~') || !cur.text.contains('$') {
                 break;
             }
-            match self.substitute(cur, &mut substitutions) {
+            let mut special = false;
+            match self.substitute(cur, &mut substitutions, &mut special) {
                 Substituted::Nothing => break,
                 Substituted::Runaway => {
                     cur.text.clear();
@@ -815,7 +816,11 @@ impl<'a> Prelexer<'a> {
                 }
                 Substituted::Some => {}
             }
-            self.decomment(cur);
+            // keepalived decomments the substituted line again; only substituted text can
+            // need it (a `#` from ${_HASH}, blanks at an end).
+            if special || cur.text.starts_with([' ', '\t']) || cur.text.ends_with([' ', '\t']) {
+                self.decomment(cur);
+            }
             if !(cur.text.starts_with('@') || cur.text.contains('$')) {
                 break;
             }
@@ -966,7 +971,13 @@ impl<'a> Prelexer<'a> {
     }
 
     /// Replaces definition references in `cur` (keepalived's `replace_param`).
-    fn substitute(&mut self, cur: &mut Pending, count: &mut usize) -> Substituted {
+    /// Sets `special` when a substituted value holds a character decomment() acts on.
+    fn substitute(
+        &mut self,
+        cur: &mut Pending,
+        count: &mut usize,
+        special: &mut bool,
+    ) -> Substituted {
         let mut pos = 0;
         let mut found = false;
         while let Some(off) = cur.text[pos..].find('$') {
@@ -1003,7 +1014,6 @@ impl<'a> Prelexer<'a> {
             }
             found = true;
             let ref_len = r.len;
-            let name = r.name.to_string();
             let params = r.params.map(str::to_string);
             let (builtin, multiline, lines, defined_at) = (
                 def.builtin,
@@ -1011,7 +1021,9 @@ impl<'a> Prelexer<'a> {
                 Rc::clone(&def.lines),
                 def.defined_at,
             );
-            let value = match builtin {
+            // Built-ins and the first line of a multi-line definition are owned; a plain
+            // definition is copied straight from its shared lines.
+            let owned: Option<String> = match builtin {
                 Some(Builtin::Pwd) => {
                     let dir = self.current_dir();
                     let dir = if dir.as_os_str().is_empty() {
@@ -1019,29 +1031,31 @@ impl<'a> Prelexer<'a> {
                     } else {
                         dir
                     };
-                    std::path::absolute(&dir)
-                        .unwrap_or(dir)
-                        .display()
-                        .to_string()
+                    Some(
+                        std::path::absolute(&dir)
+                            .unwrap_or(dir)
+                            .display()
+                            .to_string(),
+                    )
                 }
-                Some(Builtin::Instance) => self.opts.config_id.clone(),
+                Some(Builtin::Instance) => Some(self.opts.config_id.clone()),
                 Some(Builtin::Random) => {
                     let (min, max) = defs::random_bounds(params.as_deref());
                     let span = max - min + 1;
-                    (min + self.next_random() % span).to_string()
+                    Some((min + self.next_random() % span).to_string())
                 }
                 None if multiline && lines.len() > 1 => {
                     let col = cur.cols.col(&cur.text, at);
                     let origin = self.map.add_origin(
                         OriginKind::Definition {
-                            name: name.clone(),
+                            name: r.name.to_string(),
                             defined_at,
                         },
                         cur.origin,
                     );
                     let first = lines[0].clone();
                     self.def_frames.push(DefFrame {
-                        lines,
+                        lines: Rc::clone(&lines),
                         next: 1,
                         saved_seq_depth: self.seq_depth,
                         file: cur.file,
@@ -1051,18 +1065,23 @@ impl<'a> Prelexer<'a> {
                     });
                     self.seq_depth = self.seqs.len();
                     cur.origin = origin;
-                    first
+                    Some(first)
                 }
-                None => lines.first().cloned().unwrap_or_default(),
+                None => None,
             };
+            let value: &str = match &owned {
+                Some(v) => v,
+                None => lines.first().map_or("", String::as_str),
+            };
+            *special |= value.contains(['!', '#', '"', '\\']);
             cur.cols.splice(&cur.text, at, ref_len, value.len());
-            cur.text.replace_range(at..at + ref_len, &value);
+            cur.text.replace_range(at..at + ref_len, value);
             if cur.text.len() > MAX_EXPANDED_LINE {
                 let span = cur.span_at(at, 1);
                 self.diags.error(
                     "recursive-definition",
                     span,
-                    format!("${name} expands the line beyond {MAX_EXPANDED_LINE} bytes"),
+                    format!("a definition expands the line beyond {MAX_EXPANDED_LINE} bytes"),
                 );
                 return Substituted::Runaway;
             }
