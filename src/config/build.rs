@@ -31,6 +31,13 @@ impl Seen {
     pub fn closing(&self) -> Span {
         self.end.unwrap_or(self.at)
     }
+    /// The error for a block that ends without a keyword it needs, `what` saying which block
+    /// lacks what and what keepalived does about it; reported at the closing `}` as keepalived
+    /// does, with a note pointing back at the header.
+    pub fn lacks<'d>(&self, d: &'d mut Diagnostics, what: String) -> &'d mut Diagnostic {
+        d.error("missing-keyword", self.closing(), what)
+            .note(format!("the block starts at line {}", self.at.line))
+    }
     /// The line where keyword `name` (canonical name) was given.
     pub fn get(&self, name: &str) -> Option<Span> {
         self.lines
@@ -428,7 +435,7 @@ fn apply_one<T: Default>(
             "newer-keyword",
             line.span_of(0),
             format!(
-                "'{}' needs keepalived {} or later; keepalived 2.2 (as shipped by distributions) rejects it",
+                "'{}' needs keepalived {} or later; older ones (Debian 12 ships 2.2.7) reject it",
                 kw.name, kw.since
             ),
         );

@@ -35,19 +35,13 @@ pub trait Env {
     fn group_exists(&self, name: &str) -> bool;
     /// The directories searched for a command without a `/`.
     fn path_dirs(&self) -> Vec<PathBuf> {
-        [
-            "/usr/local/sbin",
-            "/usr/local/bin",
-            "/usr/sbin",
-            "/usr/bin",
-            "/sbin",
-            "/bin",
-        ]
-        .iter()
-        .map(PathBuf::from)
-        .collect()
+        DEFAULT_PATH.iter().map(PathBuf::from).collect()
     }
 }
+
+/// Where commands are looked up when PATH is not set: like keepalived, which then uses
+/// confstr(_CS_PATH), `/bin:/usr/bin` on glibc.
+pub const DEFAULT_PATH: &[&str] = &["/bin", "/usr/bin"];
 
 struct Checker<'a> {
     env: &'a dyn Env,

@@ -334,6 +334,8 @@ pub trait TableDoc {
     /// Reads a block with this table without keeping the result (for blocks that are accepted
     /// but not implemented: their keywords are still checked).
     fn check_block(&self, node: &Node, cx: &mut Cx<'_>);
+    /// Each keyword's name and value syntax.
+    fn args(&self) -> Vec<(&'static str, Arg)>;
 }
 
 impl<T: Default> TableDoc for Table<T> {
@@ -387,6 +389,9 @@ impl<T: Default> TableDoc for Table<T> {
     }
     fn check_block(&self, node: &Node, cx: &mut Cx<'_>) {
         let _ = self.read(node, cx);
+    }
+    fn args(&self) -> Vec<(&'static str, Arg)> {
+        self.keywords.iter().map(|k| (k.name, k.arg)).collect()
     }
 }
 

@@ -8,7 +8,7 @@ use nix::ifaddrs::getifaddrs;
 use nix::net::if_::InterfaceFlags;
 use nix::unistd::{Group, User};
 
-use crate::config::env::{Env, FileInfo, IfInfo};
+use crate::config::env::{DEFAULT_PATH, Env, FileInfo, IfInfo};
 
 /// This machine (in the current network namespace).
 pub struct Machine {
@@ -86,17 +86,7 @@ impl Env for Machine {
     fn path_dirs(&self) -> Vec<PathBuf> {
         match std::env::var_os("PATH") {
             Some(p) => std::env::split_paths(&p).collect(),
-            None => [
-                "/usr/local/sbin",
-                "/usr/local/bin",
-                "/usr/sbin",
-                "/usr/bin",
-                "/sbin",
-                "/bin",
-            ]
-            .iter()
-            .map(PathBuf::from)
-            .collect(),
+            None => DEFAULT_PATH.iter().map(PathBuf::from).collect(),
         }
     }
 }

@@ -432,8 +432,11 @@ const ROUTE_VALUE_OPTS: &[&str] = &[
 ];
 
 /// Records the family of `a`, or reports a mix.
+/// Records the family of address `a`, or reports it if the line (a `what`: route or rule)
+/// already has the other one.
 fn same_family(
     family: &mut Option<Family>,
+    what: &str,
     a: &IpAddr,
     line: &Line,
     at: usize,
@@ -450,11 +453,37 @@ fn same_family(
             cx.error(
                 "family-mismatch",
                 line.span_of(at),
-                format!("cannot mix IPv4 and IPv6 addresses in a route ('{a}')"),
+                format!("cannot mix IPv4 and IPv6 addresses in a {what} ('{a}')"),
             );
             false
         }
     }
+}
+
+/// `inet` / `inet6`: the family, which must agree with the addresses of the line.
+fn family_word(
+    family: &mut Option<Family>,
+    what: &str,
+    opt: &str,
+    line: &Line,
+    at: usize,
+    cx: &mut Cx<'_>,
+) -> bool {
+    let f = if opt == "inet" {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
+    if family.is_some_and(|x| x != f) {
+        cx.error(
+            "family-mismatch",
+            line.span_of(at),
+            format!("'{opt}' contradicts the addresses of the {what}"),
+        );
+        return false;
+    }
+    *family = Some(f);
+    true
 }
 
 fn parse_addr(line: &Line, j: usize, v: &str, what: &str, cx: &mut Cx<'_>) -> Option<IpAddr> {
@@ -498,25 +527,14 @@ pub fn parse_route(line: &Line, static_route: bool, cx: &mut Cx<'_>) -> Option<R
     while let Some((i, opt)) = w.next() {
         match opt {
             "inet" | "inet6" => {
-                let f = if opt == "inet" {
-                    Family::Inet
-                } else {
-                    Family::Inet6
-                };
-                if r.family.is_some_and(|x| x != f) {
-                    cx.error(
-                        "family-mismatch",
-                        line.span_of(i),
-                        format!("'{opt}' contradicts the route's addresses"),
-                    );
+                if !family_word(&mut r.family, "route", opt, line, i, cx) {
                     return None;
                 }
-                r.family = Some(f);
             }
             "src" => {
                 let (j, v) = w.value(cx, opt)?;
                 let a = parse_addr(line, j, v, "route src", cx)?;
-                if !same_family(&mut r.family, &a, line, j, cx) {
+                if !same_family(&mut r.family, "route", &a, line, j, cx) {
                     return None;
                 }
                 r.src = Some(a);
@@ -534,7 +552,7 @@ pub fn parse_route(line: &Line, static_route: bool, cx: &mut Cx<'_>) -> Option<R
                     (j, v) = w.value(cx, opt)?;
                 }
                 let a = parse_addr(line, j, v, "route via", cx)?;
-                if !same_family(&mut r.family, &a, line, j, cx) {
+                if !same_family(&mut r.family, "route", &a, line, j, cx) {
                     return None;
                 }
                 r.via = Some(a);
@@ -543,7 +561,7 @@ pub fn parse_route(line: &Line, static_route: bool, cx: &mut Cx<'_>) -> Option<R
                 let (j, v) = w.value(cx, opt)?;
                 match v.parse::<Prefix>() {
                     Ok(p) if p.addr.is_ipv6() => {
-                        if !same_family(&mut r.family, &p.addr, line, j, cx) {
+                        if !same_family(&mut r.family, "route", &p.addr, line, j, cx) {
                             return None;
                         }
                         r.from = Some(p);
@@ -677,7 +695,7 @@ pub fn parse_route(line: &Line, static_route: bool, cx: &mut Cx<'_>) -> Option<R
                 }
                 match word.parse::<Prefix>() {
                     Ok(p) => {
-                        if !same_family(&mut r.family, &p.addr, line, at, cx) {
+                        if !same_family(&mut r.family, "route", &p.addr, line, at, cx) {
                             return None;
                         }
                         r.to = Some(p);
@@ -756,7 +774,7 @@ fn parse_nexthop(
                     (j, v) = w.value(cx, opt)?;
                 }
                 let a = parse_addr(line, j, v, "nexthop via", cx)?;
-                if !same_family(family, &a, line, j, cx) {
+                if !same_family(family, "route", &a, line, j, cx) {
                     return None;
                 }
                 nh.via = Some(a);
@@ -872,20 +890,9 @@ pub fn parse_rule(line: &Line, static_rule: bool, cx: &mut Cx<'_>) -> Option<Rul
     while let Some((i, opt)) = w.next() {
         match opt {
             "inet" | "inet6" => {
-                let f = if opt == "inet" {
-                    Family::Inet
-                } else {
-                    Family::Inet6
-                };
-                if r.family.is_some_and(|x| x != f) {
-                    cx.error(
-                        "family-mismatch",
-                        line.span_of(i),
-                        format!("'{opt}' contradicts the rule's addresses"),
-                    );
+                if !family_word(&mut r.family, "rule", opt, line, i, cx) {
                     return None;
                 }
-                r.family = Some(f);
             }
             "from" | "to" => {
                 let (j, v) = w.value(cx, opt)?;
@@ -894,16 +901,9 @@ pub fn parse_rule(line: &Line, static_rule: bool, cx: &mut Cx<'_>) -> Option<Rul
                 } else {
                     match v.parse::<Prefix>() {
                         Ok(p) => {
-                            let f = Family::of(&p.addr);
-                            if r.family.is_some_and(|x| x != f) {
-                                cx.error(
-                                    "family-mismatch",
-                                    line.span_of(j),
-                                    format!("cannot mix IPv4 and IPv6 in a rule ('{v}')"),
-                                );
+                            if !same_family(&mut r.family, "rule", &p.addr, line, j, cx) {
                                 return None;
                             }
-                            r.family = Some(f);
                             Some(p)
                         }
                         Err(e) => {
@@ -1205,5 +1205,36 @@ mod tests {
         let (r, codes) = with_cx(|cx| parse_rule(&line("from 10.0.0.1 lookpu 100"), false, cx));
         assert!(r.is_none());
         assert_eq!(codes, ["unknown-option"]);
+    }
+
+    #[test]
+    fn a_rule_keeps_to_one_family() {
+        let messages = |text: &str| {
+            let mut d = Diagnostics::default();
+            let mut cx = Cx {
+                diags: &mut d,
+                tables: &[],
+                here: Span::default(),
+            };
+            let r = parse_rule(&line(text), false, &mut cx);
+            assert!(r.is_none(), "{text}: accepted");
+            d.iter().map(|x| x.message.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            messages("from 10.0.0.0/8 to fd00::/8 table 100"),
+            ["cannot mix IPv4 and IPv6 addresses in a rule ('fd00::')"]
+        );
+        assert_eq!(
+            messages("inet6 from 10.0.0.0/8 table 100"),
+            ["cannot mix IPv4 and IPv6 addresses in a rule ('10.0.0.0')"]
+        );
+        assert_eq!(
+            messages("from 10.0.0.0/8 inet6 table 100"),
+            ["'inet6' contradicts the addresses of the rule"]
+        );
+        let (r, codes) =
+            with_cx(|cx| parse_rule(&line("inet6 from all table 100 preference 5"), false, cx));
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(r.unwrap().family, Some(Family::Inet6));
     }
 }

@@ -346,44 +346,30 @@ const ALPHA: K = K::new(
 const LOG_ALL_FAILURES: K = K::new("log_all_failures", Arg::Bool, P1, "Log every failed check.")
     .set(|c, v, _| c.log_all_failures = v.bool());
 
+/// A checker's keyword list: the connection keywords (where it opens connections), the timing
+/// keywords with its own `retry` (HTTP_GET's default differs), then its own keywords.
+macro_rules! checker_keywords {
+    (connection, timing($retry:expr) $(, $own:expr)* $(,)?) => {
+        &[
+            CONNECT_IP, CONNECT_PORT, BINDTO, BIND_PORT, BIND_IF, CONNECT_TIMEOUT, FWMARK,
+            $retry, DELAY_BEFORE_RETRY, WARMUP, DELAY_LOOP, ALPHA, LOG_ALL_FAILURES, $($own),*
+        ]
+    };
+    (timing($retry:expr) $(, $own:expr)* $(,)?) => {
+        &[$retry, DELAY_BEFORE_RETRY, WARMUP, DELAY_LOOP, ALPHA, LOG_ALL_FAILURES, $($own),*]
+    };
+}
+
 pub static TCP_CHECK: Table<Checker> = Table::new(
     "TCP_CHECK",
     "Up while a TCP connection to the server succeeds.",
-    &[
-        CONNECT_IP,
-        CONNECT_PORT,
-        BINDTO,
-        BIND_PORT,
-        BIND_IF,
-        CONNECT_TIMEOUT,
-        FWMARK,
-        RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
-    ],
+    checker_keywords!(connection, timing(RETRY)),
 );
 
 pub static PING_CHECK: Table<Checker> = Table::new(
     "PING_CHECK",
     "Up while the server answers ICMP echo requests.",
-    &[
-        CONNECT_IP,
-        CONNECT_PORT,
-        BINDTO,
-        BIND_PORT,
-        BIND_IF,
-        CONNECT_TIMEOUT,
-        FWMARK,
-        RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
-    ],
+    checker_keywords!(connection, timing(RETRY)),
 );
 
 pub static URL: Table<Url> = Table::new(
@@ -433,7 +419,7 @@ pub static URL: Table<Url> = Table::new(
         UK::new("regex_min_offset", Arg::Int { min: 0, max: UINT }, P2, "Offset where matching starts."),
         UK::new("regex_max_offset", Arg::Int { min: 0, max: UINT }, P2, "Last offset where a match may start."),
         UK::new("regex_stack", Arg::Custom("START MAX"), P2, "PCRE2 JIT stack sizes."),
-        UK::new("tls_compliant", Arg::Flag, P2, "Wait for the TLS close_notify."),
+        UK::new("tls_compliant", Arg::Flag, P2, "Wait for the TLS close_notify.").since("2.2.8"),
     ],
 );
 
@@ -473,13 +459,12 @@ const URL_BLOCK: K = K::new("url", Arg::Block(&URL), P0, "A URL to fetch.").set(
         let (mut u, seen) = URL.read(n, cx);
         u.seen = seen;
         if u.path.is_empty() {
-            cx.error(
-                "missing-keyword",
-                u.seen.closing(),
-                "url block ends without a path; keepalived ignores it",
-            )
-            .note(format!("the url block starts at line {}", n.line.span.line))
-            .help("add: path /");
+            u.seen
+                .lacks(
+                    cx.diags,
+                    "url block ends without a path; keepalived ignores it".into(),
+                )
+                .help("add: path /");
         } else {
             c.http().urls.push(u);
         }
@@ -489,51 +474,29 @@ const URL_BLOCK: K = K::new("url", Arg::Block(&URL), P0, "A URL to fetch.").set(
 pub static HTTP_GET: Table<Checker> = Table::new(
     "HTTP_GET",
     "Up while every url answers with an accepted status (and digest/regex when given).",
-    &[
-        CONNECT_IP,
-        CONNECT_PORT,
-        BINDTO,
-        BIND_PORT,
-        BIND_IF,
-        CONNECT_TIMEOUT,
-        FWMARK,
-        HTTP_RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
+    checker_keywords!(
+        connection,
+        timing(HTTP_RETRY),
         HTTP_PROTOCOL,
         HTTP_VIRTUALHOST,
         ENABLE_SNI,
         FAST_RECOVERY,
         URL_BLOCK,
-    ],
+    ),
 );
 
 pub static SSL_GET: Table<Checker> = Table::new(
     "SSL_GET",
     "HTTP_GET over TLS (certificates are not verified, as in keepalived).",
-    &[
-        CONNECT_IP,
-        CONNECT_PORT,
-        BINDTO,
-        BIND_PORT,
-        BIND_IF,
-        CONNECT_TIMEOUT,
-        FWMARK,
-        HTTP_RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
+    checker_keywords!(
+        connection,
+        timing(HTTP_RETRY),
         HTTP_PROTOCOL,
         HTTP_VIRTUALHOST,
         ENABLE_SNI,
         FAST_RECOVERY,
         URL_BLOCK,
-    ],
+    ),
 );
 
 pub static SMTP_HOST: Table<Checker> = Table::new(
@@ -553,20 +516,9 @@ pub static SMTP_HOST: Table<Checker> = Table::new(
 pub static SMTP_CHECK: Table<Checker> = Table::new(
     "SMTP_CHECK",
     "Up while the server greets with 220 and answers HELO with 250.",
-    &[
-        CONNECT_IP,
-        CONNECT_PORT,
-        BINDTO,
-        BIND_PORT,
-        BIND_IF,
-        CONNECT_TIMEOUT,
-        FWMARK,
-        RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
+    checker_keywords!(
+        connection,
+        timing(RETRY),
         K::new("helo_name", Arg::Word, P2, "Name sent with HELO.")
             .default("smtpchecker.keepalived.org")
             .set(|c, v, _| {
@@ -591,26 +543,15 @@ pub static SMTP_CHECK: Table<Checker> = Table::new(
                 c.smtp.get_or_insert_with(SmtpCheck::default).hosts.push(h);
             }
         }),
-    ],
+    ),
 );
 
 pub static DNS_CHECK: Table<Checker> = Table::new(
     "DNS_CHECK",
     "Up while the server answers a query with RCODE 0.",
-    &[
-        CONNECT_IP,
-        CONNECT_PORT,
-        BINDTO,
-        BIND_PORT,
-        BIND_IF,
-        CONNECT_TIMEOUT,
-        FWMARK,
-        RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
+    checker_keywords!(
+        connection,
+        timing(RETRY),
         K::new(
             "type",
             Arg::Custom("A|NS|CNAME|SOA|MX|TXT|AAAA|RRSIG|DNSKEY"),
@@ -653,19 +594,14 @@ pub static DNS_CHECK: Table<Checker> = Table::new(
                     c.dns().name = w.to_string();
                 }
             }),
-    ],
+    ),
 );
 
 pub static MISC_CHECK: Table<Checker> = Table::new(
     "MISC_CHECK",
     "Up while a script exits 0 (with misc_dynamic, 2..255 also sets the weight).",
-    &[
-        RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
+    checker_keywords!(
+        timing(RETRY),
         K::new(
             "misc_path",
             Arg::Command,
@@ -704,7 +640,7 @@ pub static MISC_CHECK: Table<Checker> = Table::new(
                 cx.extra(&n.line, 2);
             }
         }),
-    ],
+    ),
 );
 
 /// `payload 01 02 ab` / `require_reply 01xx`: hex digits, blanks ignored.
@@ -719,20 +655,9 @@ fn hex_bytes(s: &str, wildcard: bool) -> Option<String> {
 pub static UDP_CHECK: Table<Checker> = Table::new(
     "UDP_CHECK",
     "Up while a datagram draws no ICMP error (or the required reply).",
-    &[
-        CONNECT_IP,
-        CONNECT_PORT,
-        BINDTO,
-        BIND_PORT,
-        BIND_IF,
-        CONNECT_TIMEOUT,
-        FWMARK,
-        RETRY,
-        DELAY_BEFORE_RETRY,
-        WARMUP,
-        DELAY_LOOP,
-        ALPHA,
-        LOG_ALL_FAILURES,
+    checker_keywords!(
+        connection,
+        timing(RETRY),
         K::new(
             "payload",
             Arg::Custom("HEX..."),
@@ -795,7 +720,7 @@ pub static UDP_CHECK: Table<Checker> = Table::new(
         )
         .default("255")
         .set(|c, v, _| c.udp().max_reply_length = v.int() as u16),
-    ],
+    ),
 );
 
 pub static FILE_CHECK: Table<Checker> = Table::new(
@@ -890,7 +815,6 @@ pub fn read_checker(
     let (mut c, seen) = table.read(n, cx);
     c.kind = kind;
     c.seen = seen;
-    let at = n.line.span_of(0);
     let missing = match kind {
         CheckKind::HttpGet | CheckKind::SslGet => c
             .http
@@ -914,16 +838,7 @@ pub fn read_checker(
         _ => None,
     };
     if let Some(why) = missing {
-        cx.error(
-            "missing-keyword",
-            c.seen.closing(),
-            format!("{} {why}", kind.name()),
-        )
-        .note(format!(
-            "the {} block starts at line {}",
-            kind.name(),
-            at.line
-        ));
+        c.seen.lacks(cx.diags, format!("{} {why}", kind.name()));
         return;
     }
     match kind {

@@ -396,7 +396,7 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .default("0")
             .set(|g, v, _| g.vrrp_startup_delay = Micros(v.micros())),
         K::new("v3_checksum_as_v2", Arg::Bool, P1, "VRRPv3 over IPv4: compute the checksum without the pseudo-header, as RFC 9568, Cisco and Juniper do.")
-            .since("2.3")
+            .since("2.2.8")
             .set(|g, v, _| g.v3_checksum_as_v2 = v.bool()),
         K::new("nftables", Arg::Custom("[TABLE]"), P1, "Use nftables (table TABLE, default 'keepalived') for no_accept and VMAC rules.")
             .set(|g, v, cx| {
@@ -541,8 +541,8 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("config_save_dir", Arg::Word, P2, "Directory where each configuration read is saved."),
         K::new("tmp_config_directory", Arg::Word, P2, "Directory for the consolidated configuration copy."),
         K::new("data_use_instance", Arg::Bool, P2, "Put the instance name in the SIGUSR1 data file names."),
-        K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "Delay VRRP until this long after boot.").since("2.4"),
-        K::new("json_version", Arg::Int { min: 1, max: 2 }, P2, "Format of the JSON state file.").since("2.3"),
+        K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "Delay VRRP until this long after boot.").since("2.4.0"),
+        K::new("json_version", Arg::Int { min: 1, max: 2 }, P2, "Format of the JSON state file.").since("2.2.8"),
     ],
 );
 

@@ -447,3 +447,85 @@ pub fn all_tables() -> Vec<&'static (dyn TableDoc + Sync)> {
         &BFD_INSTANCE,
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ast::Block;
+    use crate::config::diag::Diagnostics;
+    use crate::config::grammar::tokenize;
+    use crate::config::prelex::ColMap;
+    use crate::config::source::Span;
+    use crate::config::table::fmt_secs;
+
+    fn line(text: &str) -> Line {
+        Line {
+            text: text.to_string(),
+            toks: tokenize(text).0,
+            cols: ColMap::linear(1),
+            span: Span::default(),
+        }
+    }
+
+    /// A valid value for each simple kind of argument.
+    fn sample(arg: Arg) -> Option<String> {
+        Some(match arg {
+            Arg::Flag => String::new(),
+            Arg::Bool => "on".into(),
+            Arg::Int { min, .. } | Arg::OptInt { min, .. } => min.to_string(),
+            Arg::Secs { min_us, .. } => fmt_secs(min_us.max(1_000_000)),
+            Arg::Word => "x".into(),
+            Arg::Choice(c) => c[0].into(),
+            Arg::Ip => "10.0.0.1".into(),
+            Arg::Command => "/bin/true".into(),
+            Arg::Custom(_) | Arg::Block(_) | Arg::Values(_) | Arg::NamedValues(_) => return None,
+        })
+    }
+
+    #[test]
+    fn every_setter_takes_the_value_its_syntax_produces() {
+        // A mismatch between a keyword's Arg and its setter trips a debug assertion.
+        for table in all_tables() {
+            let children: Vec<Node> = table
+                .args()
+                .into_iter()
+                .filter_map(|(name, arg)| {
+                    let v = match name {
+                        "vrrp_mcast_group4" | "mcast_dst_ip" => Some("224.0.0.18".into()),
+                        "vrrp_mcast_group6" => Some("ff02::12".into()),
+                        "persistence_granularity" => Some("255.255.255.0".into()),
+                        "digest" => Some("0123456789abcdef0123456789abcdef".into()),
+                        _ => sample(arg),
+                    };
+                    v.map(|v| format!("{name} {v}"))
+                })
+                .map(|t| Node {
+                    line: line(&t),
+                    block: None,
+                })
+                .collect();
+            let node = Node {
+                line: line(table.block()),
+                block: Some(Block {
+                    open: Span::default(),
+                    close: None,
+                    children,
+                }),
+            };
+            let mut d = Diagnostics::default();
+            let tables = all_tables();
+            let mut cx = Cx {
+                diags: &mut d,
+                tables: &tables,
+                here: Span::default(),
+            };
+            table.check_block(&node, &mut cx);
+            let unexpected: Vec<String> = d
+                .iter()
+                .filter(|x| !matches!(x.code, "not-implemented" | "newer-keyword" | "order"))
+                .map(|x| format!("{}: {}", x.code, x.message))
+                .collect();
+            assert!(unexpected.is_empty(), "{}: {unexpected:?}", table.block());
+        }
+    }
+}

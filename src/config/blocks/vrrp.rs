@@ -512,7 +512,7 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("promote_secondaries", Arg::Flag, P1, "Set promote_secondaries on the interface so removing a VIP keeps the other addresses.")
             .set(|i, _, _| i.promote_secondaries = true),
         K::new("v3_checksum_as_v2", Arg::Bool, P1, "VRRPv3 over IPv4: checksum without the pseudo-header (RFC 9568).")
-            .since("2.3")
+            .since("2.2.8")
             .set(|i, v, _| i.v3_checksum_as_v2 = Some(v.bool())),
         // Accepted, not implemented.
         K::new("use_ipvlan", Arg::Custom("[IFNAME] [ADDRESS[/LEN]] [bridge|private|vepa]"), P2, "Run on an L2 ipvlan."),
@@ -528,8 +528,8 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("linkbeat_use_polling", Arg::Flag, P2, "Deprecated: use linkbeat_interfaces."),
         K::new("lvs_sync_daemon_interface", Arg::Word, P2, "Deprecated: use lvs_sync_daemon in global_defs."),
         K::new("timer_expired_backup", Arg::Custom("[PRIORITY]"), P2, "Drop to BACKUP after the process was descheduled long enough for a takeover.")
-            .since("2.3"),
-        K::new("owner_ignore_adverts", Arg::Bool, P2, "As address owner, ignore adverts (RFC behaviour).").since("2.3"),
+            .since("2.2.8"),
+        K::new("owner_ignore_adverts", Arg::Bool, P2, "As address owner, ignore adverts (RFC behaviour).").since("2.3.3"),
     ],
 );
 

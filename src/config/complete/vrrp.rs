@@ -587,16 +587,15 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
         .any(|x| x.code == "unknown-reference");
     for s in &cfg.vrrp_scripts {
         if s.script.is_none() {
-            d.error(
-                "missing-keyword",
-                s.seen.closing(),
-                format!(
-                    "vrrp_script {} ends without a script line; keepalived removes it",
-                    s.name
-                ),
-            )
-            .note(format!("the block starts at line {}", s.seen.at.line))
-            .help("add: script \"/path/to/check arguments\"");
+            s.seen
+                .lacks(
+                    d,
+                    format!(
+                        "vrrp_script {} ends without a script line; keepalived removes it",
+                        s.name
+                    ),
+                )
+                .help("add: script \"/path/to/check arguments\"");
         } else if !used_scripts.contains(s.name.as_str()) && !had_unknown {
             d.warning(
                 "unused",
@@ -611,28 +610,24 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
     }
     for f in &cfg.track_files {
         if f.file.is_empty() {
-            d.error(
-                "missing-keyword",
-                f.seen.closing(),
+            f.seen.lacks(
+                d,
                 format!(
                     "track_file {} ends without a file line; keepalived ignores it",
                     f.name
                 ),
-            )
-            .note(format!("the block starts at line {}", f.seen.at.line));
+            );
         }
     }
     for p in &cfg.track_processes {
         if p.process.is_empty() {
-            d.error(
-                "missing-keyword",
-                p.seen.closing(),
+            p.seen.lacks(
+                d,
                 format!(
                     "vrrp_track_process {} ends without a process line; keepalived ignores it",
                     p.name
                 ),
-            )
-            .note(format!("the block starts at line {}", p.seen.at.line));
+            );
         }
         if let Some(max) = p.quorum_max
             && max != 0
