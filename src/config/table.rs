@@ -399,43 +399,54 @@ impl<T: Default> TableDoc for Table<T> {
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
+    distance(&a, &b)
+}
+
+/// Optimal-string-alignment distance over three rolling rows (the one before the previous is
+/// what a transposition needs).
+fn distance(a: &[char], b: &[char]) -> usize {
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
     for i in 1..=a.len() {
+        cur[0] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+                d = d.min(before[j - 2] + 1);
             }
+            cur[j] = d;
         }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    d[a.len()][b.len()]
+    prev[b.len()]
 }
 
 /// The closest candidate to `word`, if close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
-    let lower = word.to_ascii_lowercase();
+    let lower: Vec<char> = word.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let limit = (lower.len() / 3).clamp(1, 3);
+    let mut buf = Vec::new();
     candidates
         .into_iter()
-        .map(|c| {
+        .filter_map(|c| {
             // A case difference alone is the most likely fix.
-            let d = if c.eq_ignore_ascii_case(word) {
-                0
-            } else {
-                edit_distance(&lower, &c.to_ascii_lowercase())
-            };
-            (d, c)
+            if c.eq_ignore_ascii_case(word) {
+                return Some((0, c));
+            }
+            // The distance is at least the difference in length: most candidates stop here,
+            // which keeps a file of long garbage words (or 65,000 names) cheap.
+            let n = c.chars().count();
+            if n.abs_diff(lower.len()) > limit {
+                return None;
+            }
+            buf.clear();
+            buf.extend(c.chars().map(|c| c.to_ascii_lowercase()));
+            let d = distance(&lower, &buf);
+            (d <= limit).then_some((d, c))
         })
-        .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, c.len()))
         .map(|(_, c)| c)
 }

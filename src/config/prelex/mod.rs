@@ -127,6 +127,8 @@ struct FileFrame {
     /// The include line, for diagnostics about the remaining files.
     included_at: Option<Span>,
     variant: IncludeCheck,
+    /// Whether the file has a NUL byte anywhere: one scan, instead of one per line.
+    has_nul: bool,
 }
 
 enum SeqValues {
@@ -337,6 +339,7 @@ impl<'a> Prelexer<'a> {
         variant: IncludeCheck,
     ) {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let has_nul = self.map.file(id).text.as_bytes().contains(&0);
         self.files.push(FileFrame {
             id,
             cursor: 0,
@@ -347,6 +350,7 @@ impl<'a> Prelexer<'a> {
             saved_check: self.include_check,
             included_at,
             variant,
+            has_nul,
         });
     }
 
@@ -543,7 +547,7 @@ impl<'a> Prelexer<'a> {
                 }
                 continue;
             }
-            if raw.contains('\0') {
+            if frame.has_nul && raw.contains('\0') {
                 self.diags.error(
                     "nul-byte",
                     span,
