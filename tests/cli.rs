@@ -136,9 +136,10 @@ fn check_dump_prints_the_resolved_model() {
     assert_eq!(i["priority"], 100);
     assert_eq!(i["version"], 2, "resolved from vrrp_version");
     assert_eq!(i["advert_int"], 1, "keepalived's default");
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("OK"),
-        "the summary goes to stderr"
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim_end(),
+        format!("{}: OK (1 vrrp_instance, 0 virtual_servers)", f.display()),
+        "the summary goes to stderr, leaving stdout to the JSON"
     );
 }
 

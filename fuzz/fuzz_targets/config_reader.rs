@@ -17,8 +17,12 @@ fuzz_target!(|data: &[u8]| {
         max_lines: 20_000,
         all_config: false,
     };
-    // A directory that does not exist: includes are looked up and not found.
-    let path = Path::new("/nonexistent-kaconsole-fuzz/keepalived.conf");
+    // A directory of small configurations (and include loops), so that include lines, globs
+    // and braces reach real files.
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/include-tree/keepalived.conf"
+    ));
     let loaded = load_text(path, data, &opts, None);
     for d in &loaded.diagnostics {
         if let Some(s) = d.span {

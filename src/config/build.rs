@@ -7,7 +7,9 @@ use super::ast::{Line, Node};
 use super::diag::{Diagnostic, Diagnostics};
 use super::grammar::command_words;
 use super::source::Span;
-use super::table::{Arg, Command, Found, Keyword, Table, TableDoc, Val, fmt_secs, suggest};
+use super::table::{
+    Arg, Command, Found, Keyword, Table, TableDoc, Val, fmt_millis, fmt_secs, suggest,
+};
 
 /// Where each keyword of a block was written (the last occurrence), and the block's header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -75,9 +77,21 @@ pub struct Cx<'a> {
     /// The value being set (word 1 of the line, or the keyword): where setters report
     /// problems with values they receive already parsed.
     pub here: Span,
+    /// Inside a block that is accepted but not implemented: its header said so once, and its
+    /// keywords are only checked.
+    in_unimplemented: bool,
 }
 
 impl<'a> Cx<'a> {
+    pub fn new(diags: &'a mut Diagnostics, tables: &'a [&'static (dyn TableDoc + Sync)]) -> Self {
+        Cx {
+            diags,
+            tables,
+            here: Span::default(),
+            in_unimplemented: false,
+        }
+    }
+
     pub fn error(
         &mut self,
         code: &'static str,
@@ -107,6 +121,26 @@ impl<'a> Cx<'a> {
             );
         }
         w
+    }
+
+    /// Reports `name` (given for `keyword`, at `at`) if the kernel would refuse it as an
+    /// interface name (dev_valid_name: 1 to 15 bytes, not `.` or `..`, no `/` or blanks).
+    pub fn ifname_ok(&mut self, at: Span, keyword: &str, name: &str) -> bool {
+        let why = if name.is_empty() {
+            "is empty"
+        } else if name.len() > 15 {
+            "is longer than 15 characters"
+        } else if name == "." || name == ".." || name.contains(['/', ' ', '\t']) {
+            "is not a valid interface name"
+        } else {
+            return true;
+        };
+        self.error(
+            "invalid-value",
+            at,
+            format!("'{keyword}': interface name '{name}' {why}"),
+        );
+        false
     }
 
     /// Warns about words after the `n` values a keyword takes.
@@ -170,19 +204,45 @@ impl<'a> Cx<'a> {
 
     /// Seconds (up to 6 decimals) as microseconds in `min_us..=max_us`, from word `i`.
     pub fn secs(&mut self, line: &Line, i: usize, min_us: u64, max_us: u64) -> Option<u64> {
-        let w = self.word(line, i, "a time in seconds")?;
+        self.duration(line, i, min_us, max_us, false)
+    }
+
+    /// A duration in seconds (6 decimals) or, with `millis`, in milliseconds (3 decimals, as
+    /// BFD's intervals), returned in microseconds.
+    pub fn duration(
+        &mut self,
+        line: &Line,
+        i: usize,
+        min_us: u64,
+        max_us: u64,
+        millis: bool,
+    ) -> Option<u64> {
+        let (unit, decimals, fmt): (_, _, fn(u64) -> String) = if millis {
+            ("milliseconds", 3, fmt_millis)
+        } else {
+            ("seconds", 6, fmt_secs)
+        };
+        let w = self.word(line, i, &format!("a time in {unit}"))?;
         let kw = line.keyword();
         let span = line.span_of(i);
-        let range = || format!("{}..{} seconds", fmt_secs(min_us), fmt_secs(max_us));
-        match parse_micros(w) {
+        let range = || format!("{}..{} {unit}", fmt(min_us), fmt(max_us));
+        // parse_micros reads millionths of the unit: for milliseconds, nanoseconds.
+        let parsed = parse_micros(w).map(|(v, rounded)| {
+            if millis {
+                ((v + 500) / 1000, rounded || v % 1000 != 0)
+            } else {
+                (v, rounded)
+            }
+        });
+        match parsed {
             Ok((us, rounded)) => {
                 if rounded {
                     self.warning(
                         "too-precise",
                         span,
                         format!(
-                            "'{kw}' {w} has more than 6 decimal places; it is rounded to {}",
-                            fmt_secs(us)
+                            "'{kw}' {w} has more than {decimals} decimal places; it is rounded to {}",
+                            fmt(us)
                         ),
                     );
                 }
@@ -201,10 +261,10 @@ impl<'a> Cx<'a> {
                 self.error(
                     "invalid-number",
                     span,
-                    format!("'{kw}': '{w}' is not a time in seconds"),
+                    format!("'{kw}': '{w}' is not a time in {unit}"),
                 )
                 .help(format!(
-                    "expected a number of seconds in {}, e.g. 1 or 0.5",
+                    "expected a number of {unit} in {}, e.g. 1 or 0.5",
                     range()
                 ));
                 None
@@ -490,6 +550,7 @@ fn apply_one<T: Default>(
     };
     match kw.set {
         Some(set) => set(target, val, cx),
+        None if cx.in_unimplemented => {}
         None => {
             cx.warning(
                 "not-implemented",
@@ -500,7 +561,9 @@ fn apply_one<T: Default>(
                 ),
             );
             if let Arg::Block(sub) = kw.arg {
+                cx.in_unimplemented = true;
                 sub.check_block(node, cx);
+                cx.in_unimplemented = false;
             }
         }
     }
@@ -550,6 +613,11 @@ fn read_value<'n, T>(kw: &Keyword<T>, node: &'n Node, cx: &mut Cx<'_>) -> Option
         }
         Arg::Secs { min_us, max_us } => {
             let v = cx.secs(line, 1, min_us, max_us)?;
+            cx.extra(line, 1);
+            Val::Micros(v)
+        }
+        Arg::Millis { min_us, max_us } => {
+            let v = cx.duration(line, 1, min_us, max_us, true)?;
             cx.extra(line, 1);
             Val::Micros(v)
         }

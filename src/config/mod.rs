@@ -114,11 +114,7 @@ fn load_from(
     let mut config = Config::default();
     let mut seen = build::Seen::default();
     let mut tree_diags = Diagnostics::default();
-    let mut cx = Cx {
-        diags: &mut diags,
-        tables: &tables,
-        here: Default::default(),
-    };
+    let mut cx = Cx::new(&mut diags, &tables);
     while let Some(line) = prelexer.next_line() {
         for node in tree.push(line, &mut tree_diags) {
             build::apply_node(&blocks::ROOT, &mut config, &node, &mut cx, &mut seen);

@@ -34,6 +34,8 @@ pub enum Arg {
     OptInt { min: i64, max: i64, bare: i64 },
     /// Seconds with up to 6 decimals, stored in microseconds, in `min_us..=max_us`.
     Secs { min_us: u64, max_us: u64 },
+    /// Milliseconds with up to 3 decimals (BFD's intervals), stored in microseconds.
+    Millis { min_us: u64, max_us: u64 },
     /// One word.
     Word,
     /// One of a fixed set of words.
@@ -63,6 +65,9 @@ impl Arg {
             Arg::Secs { min_us, max_us } => {
                 format!("<{}..{} seconds>", fmt_secs(*min_us), fmt_secs(*max_us))
             }
+            Arg::Millis { min_us, max_us } => {
+                format!("<{}..{} ms>", fmt_millis(*min_us), fmt_millis(*max_us))
+            }
             Arg::Word => "<word>".into(),
             Arg::Choice(c) => c.join("|"),
             Arg::Ip => "<address>".into(),
@@ -77,6 +82,11 @@ impl Arg {
     pub fn is_block(&self) -> bool {
         matches!(self, Arg::Block(_) | Arg::Values(_) | Arg::NamedValues(_))
     }
+}
+
+/// Formats microseconds as milliseconds without trailing zeros.
+pub fn fmt_millis(us: u64) -> String {
+    fmt_secs(us.saturating_mul(1000))
 }
 
 /// Formats microseconds as seconds without trailing zeros.

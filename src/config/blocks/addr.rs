@@ -127,7 +127,10 @@ pub fn parse_ip_address(line: &Line, static_addr: bool, cx: &mut Cx<'_>) -> Opti
     while let Some((i, opt)) = w.next() {
         match opt {
             "dev" => {
-                let (_, v) = w.value(cx, opt)?;
+                let (j, v) = w.value(cx, opt)?;
+                if !cx.ifname_ok(line.span_of(j), "dev", v) {
+                    return None;
+                }
                 if a.dev.is_some() {
                     cx.error(
                         "repeated",
@@ -603,7 +606,13 @@ pub fn parse_route(line: &Line, static_route: bool, cx: &mut Cx<'_>) -> Option<R
                 let (j, v) = w.value(cx, opt)?;
                 r.metric = Some(cx.int_str(line, j, v, 0, u32::MAX as i64)? as u32);
             }
-            "dev" | "oif" => r.dev = Some(w.value(cx, opt)?.1.to_string()),
+            "dev" | "oif" => {
+                let (j, v) = w.value(cx, opt)?;
+                if !cx.ifname_ok(line.span_of(j), opt, v) {
+                    return None;
+                }
+                r.dev = Some(v.to_string());
+            }
             "onlink" => r.onlink = true,
             "no_track" => r.no_track = true,
             "track_group" if static_route => r.track_group = Some(w.value(cx, opt)?.1.to_string()),
@@ -781,7 +790,11 @@ fn parse_nexthop(
             }
             "dev" => {
                 w.next();
-                nh.dev = Some(w.value(cx, opt)?.1.to_string());
+                let (j, v) = w.value(cx, opt)?;
+                if !cx.ifname_ok(line.span_of(j), "dev", v) {
+                    return None;
+                }
+                nh.dev = Some(v.to_string());
             }
             "weight" => {
                 w.next();
@@ -1093,11 +1106,7 @@ mod tests {
 
     fn with_cx<T>(f: impl FnOnce(&mut Cx<'_>) -> T) -> (T, Vec<&'static str>) {
         let mut d = Diagnostics::default();
-        let mut cx = Cx {
-            diags: &mut d,
-            tables: &[],
-            here: Span::default(),
-        };
+        let mut cx = Cx::new(&mut d, &[]);
         let t = f(&mut cx);
         (t, d.iter().map(|d| d.code).collect())
     }
@@ -1211,11 +1220,7 @@ mod tests {
     fn a_rule_keeps_to_one_family() {
         let messages = |text: &str| {
             let mut d = Diagnostics::default();
-            let mut cx = Cx {
-                diags: &mut d,
-                tables: &[],
-                here: Span::default(),
-            };
+            let mut cx = Cx::new(&mut d, &[]);
             let r = parse_rule(&line(text), false, &mut cx);
             assert!(r.is_none(), "{text}: accepted");
             d.iter().map(|x| x.message.clone()).collect::<Vec<_>>()

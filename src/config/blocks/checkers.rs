@@ -264,15 +264,8 @@ const BIND_IF: K = K::new(
     "Source interface (needed for link-local IPv6).",
 )
 .set(|c, v, cx| {
-    let w = v.word();
-    if w.len() > 15 {
-        let here = cx.here;
-        cx.error(
-            "invalid-value",
-            here,
-            format!("'bind_if': interface name '{w}' is longer than 15 characters"),
-        );
-    } else {
+    let (w, here) = (v.word(), cx.here);
+    if cx.ifname_ok(here, "bind_if", w) {
         c.bind_if = Some(w.to_string());
     }
 });

@@ -552,9 +552,23 @@ fn mcast_group_error(cx: &mut Cx<'_>, kw: &str, a: IpAddr, want: &str) {
 }
 
 fn email_items(n: &Node, cx: &mut Cx<'_>) -> Vec<String> {
-    let items: Vec<String> = value_items(n, cx)
-        .flat_map(|l| l.words().map(str::to_string).collect::<Vec<_>>())
-        .collect();
+    let mut items = Vec::new();
+    for line in value_items(n, cx) {
+        for (i, w) in line.words().enumerate() {
+            // keepalived takes any word (a bare local user, as in its samples, is fine); an
+            // empty one is a mail that cannot be sent.
+            if w.is_empty() {
+                cx.warning(
+                    "invalid-value",
+                    line.span_of(i),
+                    "notification_email: an empty address",
+                )
+                .help("write one address per line: admin@example.com");
+                continue;
+            }
+            items.push(w.to_string());
+        }
+    }
     if items.is_empty() {
         cx.warning(
             "empty-block",
@@ -613,12 +627,7 @@ fn lvs_timeouts(t: &mut LvsTimeouts, n: &Node, cx: &mut Cx<'_>) {
 fn lvs_sync_daemon(n: &Node, cx: &mut Cx<'_>) -> Option<LvsSyncDaemon> {
     let line = &n.line;
     let interface = cx.word(line, 1, "an interface name")?.to_string();
-    if interface.len() >= 16 {
-        cx.error(
-            "invalid-value",
-            line.span_of(1),
-            format!("'lvs_sync_daemon': interface name '{interface}' is longer than 15 characters"),
-        );
+    if !cx.ifname_ok(line.span_of(1), "lvs_sync_daemon", &interface) {
         return None;
     }
     let mut d = LvsSyncDaemon {

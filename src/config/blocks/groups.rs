@@ -9,7 +9,7 @@ use crate::config::table::{Arg, Command, Keyword, Level::*, Table};
 use crate::config::values::Micros;
 
 use super::value_items;
-use super::vrrp::{TrackRef, track_refs};
+use super::vrrp::{TrackRef, interface_refs, track_refs};
 
 /// A member name of a `group { }` list, with where it was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -88,11 +88,8 @@ pub static SYNC_GROUP: Table<SyncGroup> = Table::new(
             "Interfaces tracked for every member.",
         )
         .set(|g, v, cx| {
-            g.track_interface.extend(
-                v.node()
-                    .map(|n| track_refs(n, -253, 253, false, cx))
-                    .unwrap_or_default(),
-            )
+            g.track_interface
+                .extend(v.node().map(|n| interface_refs(n, cx)).unwrap_or_default())
         }),
         SK::new(
             "track_script",
@@ -238,11 +235,13 @@ pub static GARP_GROUP: Table<GarpGroup> = Table::new(
             "The interface the limits apply to.",
         )
         .set(|g, v, cx| {
-            let here = cx.here;
-            g.interfaces.push(Member {
-                name: v.word().to_string(),
-                span: here,
-            });
+            let (name, here) = (v.word(), cx.here);
+            if cx.ifname_ok(here, "interface", name) {
+                g.interfaces.push(Member {
+                    name: name.to_string(),
+                    span: here,
+                });
+            }
         }),
         GK::new(
             "interfaces",
@@ -251,8 +250,9 @@ pub static GARP_GROUP: Table<GarpGroup> = Table::new(
             "Interfaces sharing one limit.",
         )
         .set(|g, v, cx| {
-            g.interfaces
-                .extend(v.node().map(|n| members(n, cx)).unwrap_or_default())
+            let mut names = v.node().map(|n| members(n, cx)).unwrap_or_default();
+            names.retain(|m| cx.ifname_ok(m.span, "interfaces", &m.name));
+            g.interfaces.extend(names);
         }),
     ],
 );

@@ -59,7 +59,7 @@ pub fn value_items<'n>(n: &'n Node, cx: &mut Cx<'_>) -> impl Iterator<Item = &'n
     n.children().iter().map(|c| &c.line)
 }
 
-/// A BFD session (accepted, not implemented: its keywords are still checked).
+/// A BFD session (accepted, not implemented: its keywords are only checked).
 #[derive(Clone, Debug, Default)]
 pub struct BfdInstance;
 
@@ -69,78 +69,71 @@ pub static BFD_INSTANCE: Table<BfdInstance> = Table::new(
     "bfd_instance",
     "A BFD session (RFC 5880) that track_bfd and BFD_CHECK can follow.",
     &[
-        BK::new("neighbor_ip", Arg::Ip, P2, "Address of the BFD peer.")
-            .aliases(&["neighbour_ip"])
-            .set(|_, _, _| {}),
-        BK::new("source_ip", Arg::Ip, P2, "Local address.").set(|_, _, _| {}),
+        BK::new("neighbor_ip", Arg::Ip, P2, "Address of the BFD peer.").aliases(&["neighbour_ip"]),
+        BK::new("source_ip", Arg::Ip, P2, "Local address."),
         BK::new(
             "min_rx",
-            Arg::Secs {
-                min_us: 1,
-                max_us: 4_294_967_000_000,
+            // keepalived: 1..4294967 ms (UINT32_MAX / 1000), 3 decimals.
+            Arg::Millis {
+                min_us: 1_000,
+                max_us: 4_294_967_000,
             },
             P2,
             "Required minimum receive interval (ms).",
-        )
-        .set(|_, _, _| {}),
+        ),
         BK::new(
             "min_tx",
-            Arg::Secs {
-                min_us: 1,
-                max_us: 4_294_967_000_000,
+            // keepalived: 1..4294967 ms (UINT32_MAX / 1000), 3 decimals.
+            Arg::Millis {
+                min_us: 1_000,
+                max_us: 4_294_967_000,
             },
             P2,
             "Desired minimum transmit interval (ms).",
-        )
-        .set(|_, _, _| {}),
+        ),
         BK::new(
             "idle_tx",
-            Arg::Secs {
-                min_us: 1,
-                max_us: 4_294_967_000_000,
+            // keepalived: 1000..4294967 ms, 3 decimals.
+            Arg::Millis {
+                min_us: 1_000_000,
+                max_us: 4_294_967_000,
             },
             P2,
             "Transmit interval while idle (ms).",
-        )
-        .set(|_, _, _| {}),
+        ),
         BK::new(
             "multiplier",
             Arg::Int { min: 1, max: 255 },
             P2,
             "Detection multiplier.",
-        )
-        .set(|_, _, _| {}),
-        BK::new("passive", Arg::Flag, P2, "Wait for the peer to start.").set(|_, _, _| {}),
+        ),
+        BK::new("passive", Arg::Flag, P2, "Wait for the peer to start."),
         BK::new(
             "ttl",
             Arg::Int { min: 1, max: 255 },
             P2,
             "Outgoing TTL / hop limit.",
         )
-        .aliases(&["hoplimit"])
-        .set(|_, _, _| {}),
+        .aliases(&["hoplimit"]),
         BK::new(
             "max_hops",
             Arg::Int { min: -1, max: 255 },
             P2,
             "Largest TTL reduction accepted.",
-        )
-        .set(|_, _, _| {}),
+        ),
         BK::new(
             "weight",
             Arg::Custom("-253..253 [reverse]"),
             P2,
             "Priority change for track_bfd.",
-        )
-        .set(|_, _, _| {}),
-        BK::new("vrrp", Arg::Flag, P2, "Send events to VRRP only.").set(|_, _, _| {}),
+        ),
+        BK::new("vrrp", Arg::Flag, P2, "Send events to VRRP only."),
         BK::new(
             "checker",
             Arg::Flag,
             P2,
             "Send events to the checkers only.",
-        )
-        .set(|_, _, _| {}),
+        ),
     ],
 );
 
@@ -456,7 +449,7 @@ mod tests {
     use crate::config::grammar::tokenize;
     use crate::config::prelex::ColMap;
     use crate::config::source::Span;
-    use crate::config::table::fmt_secs;
+    use crate::config::table::{fmt_millis, fmt_secs};
 
     fn line(text: &str) -> Line {
         Line {
@@ -474,6 +467,7 @@ mod tests {
             Arg::Bool => "on".into(),
             Arg::Int { min, .. } | Arg::OptInt { min, .. } => min.to_string(),
             Arg::Secs { min_us, .. } => fmt_secs(min_us.max(1_000_000)),
+            Arg::Millis { min_us, .. } => fmt_millis(min_us.max(1_000)),
             Arg::Word => "x".into(),
             Arg::Choice(c) => c[0].into(),
             Arg::Ip => "10.0.0.1".into(),
@@ -514,11 +508,7 @@ mod tests {
             };
             let mut d = Diagnostics::default();
             let tables = all_tables();
-            let mut cx = Cx {
-                diags: &mut d,
-                tables: &tables,
-                here: Span::default(),
-            };
+            let mut cx = Cx::new(&mut d, &tables);
             table.check_block(&node, &mut cx);
             let unexpected: Vec<String> = d
                 .iter()

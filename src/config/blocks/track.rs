@@ -232,8 +232,16 @@ pub static TRACK_PROCESS: Table<TrackProcess> = Table::new(
         )
         .set(|p, v, cx| {
             if let Some(n) = v.node()
-                && cx.word(&n.line, 1, "a process name").is_some()
+                && let Some(name) = cx.word(&n.line, 1, "a process name")
             {
+                if name.is_empty() {
+                    cx.error(
+                        "invalid-value",
+                        n.line.span_of(1),
+                        "'process': the process name is empty",
+                    );
+                    return;
+                }
                 p.process = n.line.words().skip(1).map(str::to_string).collect();
                 if p.process.len() > 1 {
                     p.full_command = true;

@@ -276,11 +276,8 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
             .set(|i, v, _| i.state = Some(if v.word() == "MASTER" { State::Master } else { State::Backup })),
         K::new("interface", Arg::Word, P0, "Interface the instance runs on.")
             .set(|i, v, cx| {
-                let w = v.word();
-                if w.len() > 15 {
-                    let here = cx.here;
-                    cx.error("invalid-value", here, format!("interface name '{w}' is longer than 15 characters"));
-                } else {
+                let (w, here) = (v.word(), cx.here);
+                if cx.ifname_ok(here, "interface", w) {
                     i.interface = Some(w.to_string());
                 }
             }),
@@ -348,7 +345,7 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("track_interface", Arg::Values("IFNAME [weight -253..253 [reverse]]"), P0, "Interfaces whose state changes priority (weight) or puts the instance in FAULT (no weight).")
             .set(|i, v, cx| {
                 if let Some(n) = v.node() {
-                    i.track_interface.extend(track_refs(n, -253, 253, false, cx));
+                    i.track_interface.extend(interface_refs(n, cx));
                 }
             }),
         K::new("track_script", Arg::Values("SCRIPT [weight -253..253 [reverse|noreverse]]"), P0, "vrrp_scripts whose result changes priority or puts the instance in FAULT.")
@@ -534,6 +531,13 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
 );
 
 /// `NAME [weight W [reverse|noreverse]]` lines of a track block.
+/// The lines of a `track_interface` block, without those naming no valid interface.
+pub fn interface_refs(n: &Node, cx: &mut Cx<'_>) -> Vec<TrackRef> {
+    let mut refs = track_refs(n, -253, 253, false, cx);
+    refs.retain(|t| cx.ifname_ok(t.span, "track_interface", &t.name));
+    refs
+}
+
 pub fn track_refs(
     n: &Node,
     min: i64,
@@ -683,13 +687,7 @@ fn vmac(line: &Line, cx: &mut Cx<'_>) -> Vmac {
                 continue;
             }
             v.mac = Some(w.to_string());
-        } else if w.is_empty() || w.len() > 15 || w == "." || w == ".." || w.contains('/') {
-            cx.error(
-                "invalid-value",
-                line.span_of(i),
-                format!("use_vmac: '{w}' is not a valid interface name"),
-            );
-        } else {
+        } else if cx.ifname_ok(line.span_of(i), "use_vmac", w) {
             v.name = Some(w.to_string());
         }
     }

@@ -22,6 +22,7 @@ pub fn complete(cfg: &mut Config, d: &mut Diagnostics) {
     }
     resolve_trackers(cfg, d);
     sync_groups(cfg, d);
+    track_groups(cfg, d);
     duplicate_vrids(cfg, d);
     if let Some(sd) = &cfg.global_defs.lvs_sync_daemon
         && let Some(inst) = &sd.instance
@@ -634,6 +635,56 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
             && max < p.quorum
         {
             d.warning("inconsistent", p.seen.or_header("quorum_max"), format!("vrrp_track_process {}: quorum_max {max} is less than quorum {}; keepalived ignores it", p.name, p.quorum));
+        }
+    }
+}
+
+/// A track_group's members are instances; static addresses, routes and rules name a
+/// track_group defined before them (keepalived looks the group up as it reads the line).
+fn track_groups(cfg: &Config, d: &mut Diagnostics) {
+    let instances: FastSet<&str> = cfg.vrrp_instances.iter().map(|i| i.name.as_str()).collect();
+    for g in &cfg.track_groups {
+        for m in g
+            .group
+            .iter()
+            .filter(|m| !instances.contains(m.name.as_str()))
+        {
+            unknown_ref(
+                d,
+                m.span,
+                "vrrp_instance",
+                &m.name,
+                cfg.vrrp_instances.iter().map(|i| i.name.as_str()),
+            );
+        }
+    }
+    let uses = (cfg
+        .static_ipaddress
+        .iter()
+        .map(|a| (&a.track_group, a.span)))
+    .chain(cfg.static_routes.iter().map(|r| (&r.track_group, r.span)))
+    .chain(cfg.static_rules.iter().map(|r| (&r.track_group, r.span)));
+    for (name, span) in uses.filter_map(|(g, s)| g.as_deref().map(|g| (g, s))) {
+        match cfg.track_groups.iter().find(|g| g.name == name) {
+            None => unknown_ref(
+                d,
+                span,
+                "track_group",
+                name,
+                cfg.track_groups.iter().map(|g| g.name.as_str()),
+            ),
+            Some(g) if g.seen.at.file == span.file && g.seen.at.line > span.line => {
+                d.error(
+                    "unknown-reference",
+                    span,
+                    format!(
+                        "track_group {name} is defined below, at line {}; keepalived only finds groups defined before their use",
+                        g.seen.at.line
+                    ),
+                )
+                .help("move the track_group block above this line");
+            }
+            Some(_) => {}
         }
     }
 }

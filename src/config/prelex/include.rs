@@ -125,19 +125,62 @@ pub fn parse_include(line: &str) -> Option<(IncludeCheck, &str)> {
     Some((check, pattern.trim_start_matches([' ', '\t'])))
 }
 
-/// Expands `{a,b}` alternatives (nested, with `\` escapes) as `GLOB_BRACE` does, in order.
-pub fn expand_braces(pattern: &str) -> Vec<String> {
+/// Most patterns one `include` may expand to: glob(3) with `GLOB_BRACE` tries every
+/// combination, 2^n for n braces, and a few dozen braces would run a machine out of memory.
+pub const MAX_BRACE_PATTERNS: usize = 1024;
+/// Most bytes one `include` may copy while expanding (many alternatives or braces on a long
+/// line).
+const MAX_BRACE_BYTES: usize = 64 << 20;
+
+/// Expands `{a,b}` alternatives (nested, with `\` escapes) as `GLOB_BRACE` does, in order;
+/// `None` when that would make more than [`MAX_BRACE_PATTERNS`] patterns.
+pub fn expand_braces(pattern: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    let mut copied = 0;
+    // A stack instead of recursion: each step expands the first brace of one pattern, so a
+    // line of 100,000 braces costs steps, not stack frames.
+    let mut todo = vec![pattern.to_string()];
+    while let Some(p) = todo.pop() {
+        match first_brace(&p) {
+            None => {
+                bytes += p.len();
+                out.push(p);
+                if out.len() > MAX_BRACE_PATTERNS || bytes > MAX_BRACE_BYTES {
+                    return None;
+                }
+            }
+            Some((open, commas, close)) => {
+                let mut bounds = vec![open];
+                bounds.extend(&commas);
+                bounds.push(close);
+                copied += p.len() * (bounds.len() - 1);
+                if todo.len() + bounds.len() > MAX_BRACE_PATTERNS || copied > MAX_BRACE_BYTES {
+                    return None;
+                }
+                let (prefix, suffix) = (&p[..open], &p[close + 1..]);
+                // Pushed last first, so that they come out in order.
+                for w in bounds.windows(2).rev() {
+                    todo.push(format!("{prefix}{}{suffix}", &p[w[0] + 1..w[1]]));
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The first unescaped `{` that has a matching `}`: its position, the commas at its level and
+/// the position of the `}`.
+fn first_brace(pattern: &str) -> Option<(usize, Vec<usize>, usize)> {
     let b = pattern.as_bytes();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
             b'\\' => i += 2,
             b'{' => {
-                // Find the matching close brace and the top-level commas.
                 let mut depth = 0;
                 let mut commas = Vec::new();
                 let mut j = i;
-                let mut close = None;
                 while j < b.len() {
                     match b[j] {
                         b'\\' => j += 1,
@@ -145,8 +188,7 @@ pub fn expand_braces(pattern: &str) -> Vec<String> {
                         b'}' => {
                             depth -= 1;
                             if depth == 0 {
-                                close = Some(j);
-                                break;
+                                return Some((i, commas, j));
                             }
                         }
                         b',' if depth == 1 => commas.push(j),
@@ -154,25 +196,13 @@ pub fn expand_braces(pattern: &str) -> Vec<String> {
                     }
                     j += 1;
                 }
-                let Some(close) = close else {
-                    return vec![pattern.to_string()];
-                };
-                let mut bounds = vec![i];
-                bounds.extend(&commas);
-                bounds.push(close);
-                let prefix = &pattern[..i];
-                let suffix = &pattern[close + 1..];
-                let mut out = Vec::new();
-                for w in bounds.windows(2) {
-                    let alt = &pattern[w[0] + 1..w[1]];
-                    out.extend(expand_braces(&format!("{prefix}{alt}{suffix}")));
-                }
-                return out;
+                // Unclosed: glob reads the rest literally.
+                return None;
             }
             _ => i += 1,
         }
     }
-    vec![pattern.to_string()]
+    None
 }
 
 fn has_wildcards(s: &str) -> bool {
@@ -194,47 +224,72 @@ pub fn fnmatch(pat: &str, name: &str) -> bool {
     if name.starts_with('.') && !pat.starts_with('.') {
         return false;
     }
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|k| go(&p[1..], &n[k..])),
-            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
-            Some('[') => {
-                let Some(c) = n.first() else { return false };
-                let mut k = 1;
-                let negate = matches!(p.get(1), Some('!' | '^'));
-                if negate {
-                    k += 1;
-                }
-                let mut matched = false;
-                let mut first = true;
-                while k < p.len() && (first || p[k] != ']') {
-                    first = false;
-                    if p.get(k + 1) == Some(&'-') && p.get(k + 2).is_some_and(|&e| e != ']') {
-                        if p[k] <= *c && *c <= p[k + 2] {
-                            matched = true;
-                        }
-                        k += 3;
-                    } else {
-                        if p[k] == *c {
-                            matched = true;
-                        }
-                        k += 1;
-                    }
-                }
-                if k >= p.len() {
-                    // No closing bracket: '[' is literal.
-                    return *c == '[' && go(&p[1..], &n[1..]);
-                }
-                matched != negate && go(&p[k + 1..], &n[1..])
-            }
-            Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && go(&p[2..], &n[1..]),
-            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
-        }
-    }
     let p: Vec<char> = pat.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    // Iterative, returning to the last `*` on a mismatch: O(pattern x name) and no recursion,
+    // where trying every split at every `*` is exponential in the number of stars.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if p.get(pi) == Some(&'*') {
+            star = Some((pi + 1, ni));
+            pi += 1;
+            continue;
+        }
+        if let Some(len) = match_one(&p[pi..], n[ni]) {
+            pi += len;
+            ni += 1;
+            continue;
+        }
+        match star {
+            // Let the last star take one more character.
+            Some((after, taken)) => {
+                pi = after;
+                ni = taken + 1;
+                star = Some((after, taken + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Whether the element at the start of `p` (not `*`) matches `c`; how many pattern characters
+/// it used.
+fn match_one(p: &[char], c: char) -> Option<usize> {
+    match *p.first()? {
+        '?' => Some(1),
+        '[' => match bracket(p, c) {
+            Some((matched, len)) => matched.then_some(len),
+            // No closing bracket: '[' is literal.
+            None => (c == '[').then_some(1),
+        },
+        '\\' if p.len() > 1 => (p[1] == c).then_some(2),
+        x => (x == c).then_some(1),
+    }
+}
+
+/// A `[...]` set at the start of `p`: whether it matches `c`, and its length; `None` when
+/// it is not closed.
+fn bracket(p: &[char], c: char) -> Option<(bool, usize)> {
+    let mut k = 1;
+    let negate = matches!(p.get(1), Some('!' | '^'));
+    if negate {
+        k += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    while k < p.len() && (first || p[k] != ']') {
+        first = false;
+        if p.get(k + 1) == Some(&'-') && p.get(k + 2).is_some_and(|&e| e != ']') {
+            matched |= p[k] <= c && c <= p[k + 2];
+            k += 3;
+        } else {
+            matched |= p[k] == c;
+            k += 1;
+        }
+    }
+    (k < p.len()).then_some((matched != negate, k + 1))
 }
 
 fn unescape(s: &str) -> String {
@@ -262,12 +317,17 @@ pub struct GlobResult {
     pub missing: bool,
     /// Brace alternatives that matched nothing.
     pub empty_alternatives: Vec<String>,
+    /// The braces expand to more than [`MAX_BRACE_PATTERNS`] patterns: nothing was globbed.
+    pub too_many_alternatives: bool,
 }
 
 /// Globs `pattern` relative to `base` (the directory of the including file).
 pub fn glob(pattern: &str, base: &Path) -> GlobResult {
     let mut res = GlobResult::default();
-    let alternatives = expand_braces(pattern);
+    let Some(alternatives) = expand_braces(pattern) else {
+        res.too_many_alternatives = true;
+        return res;
+    };
     let braced = alternatives.len() > 1;
     for alt in alternatives {
         let before = res.paths.len();
@@ -363,10 +423,28 @@ mod tests {
 
     #[test]
     fn braces_expand_in_order_and_nest() {
-        assert_eq!(expand_braces("a{b,c}d"), ["abd", "acd"]);
-        assert_eq!(expand_braces("{x,y{1,2}}"), ["x", "y1", "y2"]);
-        assert_eq!(expand_braces(r"a\{b,c}"), [r"a\{b,c}"]);
-        assert_eq!(expand_braces("a{b"), ["a{b"]);
+        let e = |p: &str| expand_braces(p).unwrap();
+        assert_eq!(e("a{b,c}d"), ["abd", "acd"]);
+        assert_eq!(e("{x,y{1,2}}"), ["x", "y1", "y2"]);
+        assert_eq!(e("{a,b}{1,2}"), ["a1", "a2", "b1", "b2"]);
+        assert_eq!(e(r"a\{b,c}"), [r"a\{b,c}"]);
+        assert_eq!(e("a{b"), ["a{b"]);
+        assert_eq!(e(&"{a}".repeat(1000)), ["a".repeat(1000)]);
+    }
+
+    #[test]
+    fn brace_explosions_are_refused() {
+        // 2^10 patterns are fine, 2^11 are not.
+        assert_eq!(
+            expand_braces(&"{a,b}".repeat(10)).map(|v| v.len()),
+            Some(1024)
+        );
+        assert_eq!(expand_braces(&"{a,b}".repeat(11)), None);
+        assert_eq!(expand_braces(&"{a,b}".repeat(40)), None);
+        // One alternative each, but every step copies a long line.
+        assert_eq!(expand_braces(&"{a}".repeat(100_000)), None);
+        let d = tempfile::tempdir().unwrap();
+        assert!(glob(&"{a,b}".repeat(40), d.path()).too_many_alternatives);
     }
 
     #[test]
@@ -379,6 +457,21 @@ mod tests {
         assert!(fnmatch("[0-9]x", "7x"));
         assert!(fnmatch(r"\*", "*"));
         assert!(!fnmatch("*.conf", "a.cfg"));
+        assert!(fnmatch("a*b*c", "aXbYbZc"));
+        assert!(fnmatch("*a*", "bab"));
+        assert!(fnmatch("**", ""));
+        assert!(!fnmatch("a*", "b"));
+        assert!(fnmatch("[a-c]*[!x]", "bzzy"));
+        assert!(fnmatch("x[", "x["), "an unclosed bracket is literal");
+    }
+
+    #[test]
+    fn fnmatch_many_stars_do_not_backtrack_exponentially() {
+        // Exponential backtracking takes minutes here; recursion overflows the stack.
+        let name = "a".repeat(200);
+        assert!(!fnmatch(&format!("{}z", "*".repeat(30)), &name));
+        assert!(!fnmatch(&format!("{}z", "*a".repeat(100)), &name));
+        assert!(fnmatch(&"*".repeat(300_000), &name));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use colmap::ColMap;
 pub use include::IncludeCheck;
 
 use defs::{Builtin, Definition, Definitions};
-use include::{glob, parse_include};
+use include::{MAX_BRACE_PATTERNS, glob, parse_include};
 use seq::{LstError, SeqError, parse_lst, parse_seq};
 
 use super::diag::Diagnostics;
@@ -391,6 +391,19 @@ impl<'a> Prelexer<'a> {
             base.clone()
         };
         let found = glob(pattern, &base_for_glob);
+        if found.too_many_alternatives {
+            self.diags
+                .error(
+                    "include",
+                    at,
+                    format!(
+                        "'{pattern}' expands to more than {MAX_BRACE_PATTERNS} patterns; nothing \
+                         is included"
+                    ),
+                )
+                .help("use a wildcard (conf.d/*.conf) instead of many {a,b} alternatives");
+            return;
+        }
         if found.paths.is_empty() {
             let braced = pattern.contains('{');
             if found.missing {
@@ -1045,8 +1058,13 @@ impl<'a> Prelexer<'a> {
                 Some(Builtin::Instance) => Some(self.opts.config_id.clone()),
                 Some(Builtin::Random) => {
                     let (min, max) = defs::random_bounds(params.as_deref());
-                    let span = max - min + 1;
-                    Some((min + self.next_random() % span).to_string())
+                    // The full u64 range has no span that fits: any value is in it.
+                    let r = self.next_random();
+                    let value = match (max - min).checked_add(1) {
+                        Some(span) => min + r % span,
+                        None => r,
+                    };
+                    Some(value.to_string())
                 }
                 None if multiline && lines.len() > 1 => {
                     let col = cur.cols.col(&cur.text, at);

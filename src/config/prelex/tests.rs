@@ -220,6 +220,15 @@ fn builtins() {
 }
 
 #[test]
+fn random_bounds_at_the_limits() {
+    let o = run("a ${_RANDOM 0 18446744073709551615}\nb ${_RANDOM 7 3}\n");
+    let a = o.texts()[0].strip_prefix("a ").unwrap().parse::<u64>();
+    assert!(a.is_ok(), "{:?}", o.texts());
+    let b: u64 = o.texts()[1].strip_prefix("b ").unwrap().parse().unwrap();
+    assert!((3..=7).contains(&b), "{b}");
+}
+
+#[test]
 fn undefined_braced_reference_outside_quotes_is_an_error() {
     let o = run("router_id ${NOPE}\nscript \"echo ${HOME}\"\n");
     assert_eq!(o.codes(), ["undefined-definition"]);
