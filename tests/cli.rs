@@ -219,11 +219,32 @@ fn daemon_t_uses_keepalived_exit_codes() {
         "warnings are still printed"
     );
     assert_eq!(run(&bad).0, Some(5));
-    assert_eq!(run(&noif).0, Some(4));
+    // As keepalived: a missing interface is a general error (5); only files that cannot be
+    // read make 4 (where keepalived itself exits 0 for a missing main file).
+    assert_eq!(run(&noif).0, Some(5));
     assert_eq!(run(Path::new("/nonexistent.conf")).0, Some(4));
     let (c, err) = run(&lo);
-    assert_eq!(c, Some(4), "VRRP refuses the loopback interface: {err}");
+    assert_eq!(c, Some(5), "VRRP refuses the loopback interface: {err}");
     assert!(err.contains("loopback"), "{err}");
+    // A script others can write, run as root: keepalived's security class, 6.
+    use std::os::unix::fs::PermissionsExt;
+    let script = write(d.path(), "chk.sh", "#!/bin/sh\nexit 0\n");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let insecure = write(
+        d.path(),
+        "insecure.conf",
+        &dynamic(&format!(
+            "global_defs {{\n    enable_script_security\n    script_user root\n}}\nvrrp_script chk {{\n    script \"{}\"\n}}\n{}",
+            script.display(),
+            CLEAN.replace(
+                "priority 100",
+                "priority 100\n    track_script {\n        chk\n    }"
+            )
+        )),
+    );
+    let (c, err) = run(&insecure);
+    assert_eq!(c, Some(6), "{err}");
+    assert!(err.contains("insecure-script"), "{err}");
 }
 
 #[test]

@@ -10,6 +10,9 @@
 //! an annotation (`#@ keepalived-only LINES: REASON`, `#@ verdict-differs: REASON`), for the
 //! samples in [`SAMPLE_DIFFERENCES`]. REASON must be one of [`REASONS`]. An annotation that no
 //! longer describes a real difference fails the test too.
+//!
+//! Where both find errors, `kaconsole daemon -t` must exit with keepalived -t's status
+//! (4/5/6) unless annotated `#@ exit-differs: REASON`.
 
 mod common;
 
@@ -33,20 +36,16 @@ const REASONS: &[(&str, &str)] = &[
          their lines; kaconsole reports the block left open and resumes at the next top-level block",
     ),
     (
-        "script-security",
-        "keepalived -t fails (exit 6) whenever scripts exist without enable_script_security; \
-         kaconsole warns (check exits 1, a problem) - same verdict - but only errors on scripts \
-         that are actually insecure",
+        "warnings-pass",
+        "keepalived -t fails on warnings too (exit 5; 6 whenever scripts exist without \
+         enable_script_security); kaconsole check reports them (exit 1, the same verdict) but \
+         daemon -t passes, failing only on errors. Applied by rule to every configuration with \
+         warnings and no errors",
     ),
     (
         "stricter",
         "kaconsole reports a problem keepalived 2.2 accepts silently (e.g. a flag given 'off' \
          that keepalived turns on, a route it cannot track, a value it rounds)",
-    ),
-    (
-        "keepalived-stops-early",
-        "keepalived stops validating after the first fatal problem (e.g. a missing interface or \
-         VRID) and does not see later ones",
     ),
     (
         "include-loop",
@@ -56,6 +55,10 @@ const REASONS: &[(&str, &str)] = &[
     (
         "log-only",
         "keepalived only logs this problem (never shown by -t, exit status 0); kaconsole reports it",
+    ),
+    (
+        "keepalived-crashes",
+        "keepalived -t crashes on this configuration (SIGSEGV), so it has no exit status to match",
     ),
     (
         "missing-script",
@@ -185,15 +188,30 @@ fn kaconsole_check(ns: &NetNs, config: &Path) -> KaconsoleRun {
     }
 }
 
+/// `kaconsole daemon -t`'s exit status (keepalived's 0/4/5/6).
+fn kaconsole_daemon_t(ns: &NetNs, config: &Path) -> i32 {
+    Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(common::kaconsole())
+        .args(["daemon", "-t", "-i", "kactest", "-f"])
+        .arg(config)
+        .output()
+        .expect("kaconsole")
+        .status
+        .code()
+        .unwrap_or(-1)
+}
+
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Annotations of a broken configuration.
-fn annotations(config: &Path) -> (BTreeMap<u32, String>, Option<String>) {
+fn annotations(config: &Path) -> (BTreeMap<u32, String>, Option<String>, Option<String>) {
     let text = std::fs::read_to_string(config).unwrap_or_default();
     let mut only = BTreeMap::new();
     let mut verdict = None;
+    let mut exit = None;
     for l in text.lines() {
         if let Some(rest) = l.strip_prefix("#@ keepalived-only ") {
             let (lines, reason) = rest
@@ -204,9 +222,11 @@ fn annotations(config: &Path) -> (BTreeMap<u32, String>, Option<String>) {
             }
         } else if let Some(reason) = l.strip_prefix("#@ verdict-differs:") {
             verdict = Some(reason.trim().to_string());
+        } else if let Some(reason) = l.strip_prefix("#@ exit-differs:") {
+            exit = Some(reason.trim().to_string());
         }
     }
-    (only, verdict)
+    (only, verdict, exit)
 }
 
 #[test]
@@ -219,20 +239,24 @@ fn check_agrees_with_keepalived_t() {
     let ns = NetNs::with_interfaces(4);
     let mut failures = Vec::new();
     let mut compared = 0;
+    let mut used_reasons = BTreeSet::new();
     for config in samples.iter().chain(common::broken_configs().iter()) {
         let name = config.file_name().unwrap().to_string_lossy().into_owned();
-        let (only, verdict_reason) = match SAMPLE_DIFFERENCES.iter().find(|(n, _, _)| *n == name) {
-            Some((_, lines, v)) => (
-                lines.iter().map(|(l, r)| (*l, r.to_string())).collect(),
-                v.map(str::to_string),
-            ),
-            None => annotations(config),
-        };
-        for reason in only.values().chain(verdict_reason.iter()) {
+        let (only, verdict_reason, exit_reason) =
+            match SAMPLE_DIFFERENCES.iter().find(|(n, _, _)| *n == name) {
+                Some((_, lines, v)) => (
+                    lines.iter().map(|(l, r)| (*l, r.to_string())).collect(),
+                    v.map(str::to_string),
+                    None,
+                ),
+                None => annotations(config),
+            };
+        for reason in only.values().chain(&verdict_reason).chain(&exit_reason) {
             assert!(
                 REASONS.iter().any(|(r, _)| r == reason),
                 "{name}: unknown reason '{reason}'"
             );
+            used_reasons.insert(reason.clone());
         }
         let kc = kaconsole_check(&ns, config);
         let ka = keepalived_test(&ns, config, &kc.lines);
@@ -251,6 +275,25 @@ fn check_agrees_with_keepalived_t() {
                 "annotated verdict difference ({r}) no longer exists"
             )),
             _ => {}
+        }
+        // daemon -t exits as keepalived -t does (4/5/6), except that warnings pass.
+        if ka_bad && verdict_reason.is_none() {
+            let dt = kaconsole_daemon_t(&ns, config);
+            let warnings_only = kc.code == 1;
+            if warnings_only {
+                used_reasons.insert("warnings-pass".to_string());
+            }
+            let expected = if warnings_only { 0 } else { ka.code };
+            match (dt == expected, &exit_reason) {
+                (false, None) => problems.push(format!(
+                    "exit status differs: keepalived -t {}, kaconsole daemon -t {dt} (expected {expected})",
+                    ka.code
+                )),
+                (true, Some(r)) => problems.push(format!(
+                    "annotated exit difference ({r}) no longer exists"
+                )),
+                _ => {}
+            }
         }
         for (file, line) in &ka.lines {
             let covered = kc.lines.contains(&(file.clone(), *line));
@@ -283,5 +326,14 @@ fn check_agrees_with_keepalived_t() {
         }
     }
     assert!(compared >= 30, "compared only {compared} configurations");
+    let unused: Vec<_> = REASONS
+        .iter()
+        .filter(|(r, _)| !used_reasons.contains(*r))
+        .map(|(r, _)| r)
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "reasons no configuration uses: {unused:?}"
+    );
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }

@@ -119,6 +119,8 @@ pub struct DaemonArgs {
 const EXIT_FATAL: u8 = 4;
 const EXIT_ERROR: u8 = 5;
 const EXIT_SECURITY: u8 = 6;
+/// keepalived's EXIT_NOTCONFIGURED: the same number as the security status.
+const EXIT_NOT_CONFIGURED: u8 = 6;
 
 pub fn run(args: &DaemonArgs) -> ExitCode {
     if args.version {
@@ -151,8 +153,13 @@ pub fn run(args: &DaemonArgs) -> ExitCode {
     ExitCode::from(config_test_code(&loaded))
 }
 
-/// 0 when there is no error; 4 when a file or interface is missing; 6 for script security;
-/// 5 for any other error. Unlike keepalived, warnings do not fail the test.
+/// keepalived's `-t` exit status. An include that is an error stops keepalived before any
+/// check: 6 (EXIT_NOTCONFIGURED). Otherwise the highest class of problem found wins
+/// (config_err_t): 6 for script security, else 5 for any other error, else 4 when the only
+/// errors are configuration files that cannot be read; 0 without errors. Unlike keepalived,
+/// warnings alone do not fail the test; once it fails, the script-security warning still
+/// makes it 6, as in keepalived. (A missing interface is 5, not 4: keepalived reports it with
+/// a warning too, and the warning's class is the higher.)
 fn config_test_code(loaded: &Loaded) -> u8 {
     let errors = || {
         loaded
@@ -160,14 +167,15 @@ fn config_test_code(loaded: &Loaded) -> u8 {
             .iter()
             .filter(|d| d.severity == Severity::Error)
     };
+    let any = |code: &str| loaded.diagnostics.iter().any(|d| d.code == code);
     if errors().next().is_none() {
         0
-    } else if errors()
-        .any(|d| matches!(d.code, "file-not-found" | "no-interface" | "bad-interface"))
-    {
-        EXIT_FATAL
-    } else if errors().all(|d| matches!(d.code, "insecure-script" | "script-user")) {
+    } else if errors().any(|d| d.code == "include") {
+        EXIT_NOT_CONFIGURED
+    } else if any("insecure-script") || any("script-user") || any("script-security") {
         EXIT_SECURITY
+    } else if errors().all(|d| d.code == "file-not-found") {
+        EXIT_FATAL
     } else {
         EXIT_ERROR
     }

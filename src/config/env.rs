@@ -134,19 +134,6 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
                 }
             }
         }
-        let n = &i.notify;
-        for (k, cmd) in [
-            ("notify_master", &n.master),
-            ("notify_backup", &n.backup),
-            ("notify_fault", &n.fault),
-            ("notify_stop", &n.stop),
-            ("notify", &n.any),
-            ("notify_master_rx_lower_pri", &n.master_rx_lower_pri),
-        ] {
-            if let Some(cmd) = cmd {
-                c.script(cmd, at(k), false);
-            }
-        }
     }
     for sg in &cfg.vrrp_sync_groups {
         for t in &sg.track_interface {
@@ -157,17 +144,6 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
                     &format!("(sync group {}) tracked interface", sg.name),
                     "",
                 );
-            }
-        }
-        for (k, cmd) in [
-            ("notify_master", &sg.notify_master),
-            ("notify_backup", &sg.notify_backup),
-            ("notify_fault", &sg.notify_fault),
-            ("notify_stop", &sg.notify_stop),
-            ("notify", &sg.notify),
-        ] {
-            if let Some(cmd) = cmd {
-                c.script(cmd, sg.seen.or_header(k), false);
             }
         }
     }
@@ -183,10 +159,10 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
             );
         }
     }
+    for s in cfg.scripts() {
+        c.script(s.command, s.span, s.required);
+    }
     for s in &cfg.vrrp_scripts {
-        if let Some(cmd) = &s.script {
-            c.script(cmd, s.seen.or_header("script"), true);
-        }
         if let Some(u) = &s.user {
             c.user(u, s.seen.or_header("user"));
         }
@@ -202,31 +178,10 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
         );
     }
     for vs in &cfg.virtual_servers {
-        for (k, cmd) in [
-            ("quorum_up", &vs.quorum_up),
-            ("quorum_down", &vs.quorum_down),
-        ] {
-            if let Some(cmd) = cmd {
-                c.script(cmd, vs.seen.or_header(k), false);
-            }
-        }
         for rs in &vs.real_servers {
-            for (k, cmd) in [
-                ("notify_up", &rs.notify_up),
-                ("notify_down", &rs.notify_down),
-            ] {
-                if let Some(cmd) = cmd {
-                    c.script(cmd, rs.seen.or_header(k), false);
-                }
-            }
             for ch in &rs.checkers {
-                if let Some(m) = &ch.misc {
-                    if let Some(cmd) = &m.misc_path {
-                        c.script(cmd, ch.seen.or_header("misc_path"), true);
-                    }
-                    if let Some(u) = &m.user {
-                        c.user(u, ch.seen.or_header("user"));
-                    }
+                if let Some(u) = ch.misc.as_ref().and_then(|m| m.user.as_ref()) {
+                    c.user(u, ch.seen.or_header("user"));
                 }
                 if let Some(dev) = &ch.bind_if
                     && env.interface(dev).is_none()
@@ -246,7 +201,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
                 && env.file(Path::new(f)).is_none()
             {
                 c.d.error(
-                    "file-not-found",
+                    "ssl-file-not-found",
                     ssl.seen.or_header(k),
                     format!("SSL {k} file {f} does not exist"),
                 );

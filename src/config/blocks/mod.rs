@@ -6,6 +6,7 @@ pub mod checkers;
 pub mod global;
 pub mod groups;
 pub mod lvs;
+pub mod scripts;
 pub mod track;
 pub mod vrrp;
 

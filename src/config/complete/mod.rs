@@ -148,36 +148,7 @@ fn script_security(cfg: &Config, d: &mut Diagnostics) {
     if cfg.global_defs.enable_script_security {
         return;
     }
-    let first_script = cfg
-        .vrrp_scripts
-        .iter()
-        .filter(|s| s.script.is_some())
-        .map(|s| s.seen.or_header("script"))
-        .chain(cfg.vrrp_instances.iter().filter_map(|i| {
-            [
-                "notify",
-                "notify_master",
-                "notify_backup",
-                "notify_fault",
-                "notify_stop",
-            ]
-            .iter()
-            .find_map(|k| i.seen.get(k))
-        }))
-        .chain(cfg.virtual_servers.iter().flat_map(|vs| {
-            vs.real_servers.iter().filter_map(|rs| {
-                rs.seen
-                    .get("notify_up")
-                    .or(rs.seen.get("notify_down"))
-                    .or_else(|| {
-                        rs.checkers
-                            .iter()
-                            .find(|c| c.misc.is_some())
-                            .map(|c| c.seen.or_header("misc_path"))
-                    })
-            })
-        }))
-        .next();
+    let first_script = cfg.scripts().first().map(|s| s.span);
     if let Some(span) = first_script {
         d.warning(
             "script-security",
