@@ -268,6 +268,39 @@ fn daemon_accepts_keepalived_flags_and_refuses_to_run_without_t() {
     assert_eq!(o.status.code(), Some(2), "clap rejects unknown flags");
     let o = kaconsole(&["daemon", "-v"]);
     assert!(stdout(&o).starts_with("kaconsole "));
+    // -g takes an optional file, as in keepalived.
+    let o = kaconsole(&["daemon", "-g", "-n", "-f", "/nonexistent"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn daemon_signum_answers_as_keepalived() {
+    let test = "daemon_signum_answers_as_keepalived";
+    let Some(keepalived) = common::require_program(test, "keepalived") else {
+        return;
+    };
+    for f in [
+        "STOP",
+        "RELOAD",
+        "DATA",
+        "STATS",
+        "STATS_CLEAR",
+        "JSON",
+        "NOPE",
+    ] {
+        let ka = Command::new(&keepalived)
+            .arg(format!("--signum={f}"))
+            .output()
+            .unwrap();
+        let kc = kaconsole(&["daemon", &format!("--signum={f}")]);
+        assert_eq!(kc.status.code(), ka.status.code(), "{f}");
+        assert_eq!(stdout(&kc), String::from_utf8_lossy(&ka.stdout), "{f}");
+    }
 }
 
 #[test]

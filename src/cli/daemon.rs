@@ -12,8 +12,9 @@ use crate::config::{Loaded, Severity};
 use super::DEFAULT_CONFIG;
 use super::check::{load, summary};
 
-/// keepalived's daemon flags (keepalived --help, 2.2.7). They are all accepted so that unit
-/// files and scripts written for keepalived work unchanged.
+/// keepalived's daemon flags (keepalived --help, 2.2.7), accepted so that unit files and
+/// scripts written for keepalived work unchanged. Not accepted: `-T/--genhash` (genhash is
+/// `kaconsole genhash`) and `--config-fd` (keepalived's internal hand-over to its children).
 #[derive(Args, Debug)]
 #[command(disable_version_flag = true)]
 pub struct DaemonArgs {
@@ -50,9 +51,9 @@ pub struct DaemonArgs {
     /// Syslog facility: 0-7, local0-7, user or daemon.
     #[arg(short = 'S', long = "log-facility", value_name = "FACILITY")]
     pub log_facility: Option<String>,
-    /// Log to FILE.
-    #[arg(short = 'g', long = "log-file", value_name = "FILE")]
-    pub log_file: Option<PathBuf>,
+    /// Log to FILE (default /tmp/keepalived.log).
+    #[arg(short = 'g', long = "log-file", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub log_file: Option<Option<PathBuf>>,
     /// Flush the log file after each line.
     #[arg(long = "flush-log-file")]
     pub flush_log_file: bool,
@@ -110,9 +111,28 @@ pub struct DaemonArgs {
     /// Also set the kernel core pattern.
     #[arg(short = 'M', long = "core-dump-pattern", value_name = "PATTERN", num_args = 0..=1, require_equals = true)]
     pub core_dump_pattern: Option<Option<String>>,
+    /// Print the number of the signal for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON
+    /// (for `kill -s $(kaconsole daemon --signum=RELOAD) PID`) and exit.
+    #[arg(long = "signum", value_name = "SIGFUNC")]
+    pub signum: Option<String>,
     /// Print the version.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+}
+
+/// The signal keepalived uses for each function (lib/signals.c `get_signum`); the daemon
+/// will answer the same signals.
+pub fn signum(function: &str) -> Option<i32> {
+    use nix::libc;
+    Some(match function {
+        "STOP" => libc::SIGTERM,
+        "RELOAD" => libc::SIGHUP,
+        "DATA" => libc::SIGUSR1,
+        "STATS" => libc::SIGUSR2,
+        "STATS_CLEAR" => libc::SIGRTMAX() - 1,
+        "JSON" => libc::SIGRTMIN() + 2,
+        _ => return None,
+    })
 }
 
 /// keepalived -t exit codes (lib/scheduler.h `enum chk_exit_code`).
@@ -123,6 +143,18 @@ const EXIT_SECURITY: u8 = 6;
 const EXIT_NOT_CONFIGURED: u8 = 6;
 
 pub fn run(args: &DaemonArgs) -> ExitCode {
+    if let Some(f) = &args.signum {
+        return match signum(f) {
+            Some(n) => {
+                println!("{n}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("Unknown sigfunc {f}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if args.version {
         println!(
             "kaconsole {} (keepalived 2.2 compatible)",

@@ -527,6 +527,19 @@ fn apply_one<T: Default>(
     }
 
     let span = line.span_of(0).with_len(line.span.len as usize);
+    if kw.keep_first
+        && let Some(first) = seen.get(kw.name)
+    {
+        cx.error(
+            "repeated",
+            line.span_of(0),
+            format!(
+                "'{}' is already given at line {}; keepalived keeps the first and ignores this one",
+                kw.name, first.line
+            ),
+        );
+        return;
+    }
     if let Some(prev) = seen.record(kw.name, span)
         && !kw.repeat
     {
@@ -586,7 +599,8 @@ fn read_value<'n, T>(kw: &Keyword<T>, node: &'n Node, cx: &mut Cx<'_>) -> Option
                         ),
                     )
                     .help(format!("to turn it off, remove the '{}' line", kw.name));
-                    return None;
+                    // The model holds what keepalived would run with: the flag on.
+                    return Some(Val::Flag);
                 }
                 cx.extra(line, 0);
             }

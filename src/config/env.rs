@@ -310,11 +310,14 @@ impl Checker<'_> {
                     .help(format!("chmod +x {}", path.display()));
             }
             Some(f) => {
+                // Who runs it: its own user, else script_user, else keepalived_script (when
+                // that user is missing, keepalived refuses every script: see script-user).
+                // lib/notify.c get_default_script_user.
                 let as_root = cmd
                     .user
                     .as_deref()
                     .or(self.default_user.as_ref().map(|u| u.user.as_str()))
-                    .is_none_or(|u| u == "root");
+                    == Some("root");
                 if self.security && as_root && f.writable_by_others {
                     self.d
                         .error("insecure-script", span, format!("{} (or a directory above it) can be written by users other than root, and it would run as root", path.display()))
@@ -331,5 +334,73 @@ impl Checker<'_> {
                 span,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LoadOptions, load_text};
+
+    /// One interface (eth0), one world-writable script, and the users given.
+    struct Fake {
+        users: &'static [&'static str],
+    }
+
+    impl Env for Fake {
+        fn interface(&self, name: &str) -> Option<IfInfo> {
+            (name == "eth0").then_some(IfInfo {
+                loopback: false,
+                multicast: true,
+            })
+        }
+        fn file(&self, path: &Path) -> Option<FileInfo> {
+            (path == Path::new("/tmp/chk.sh")).then_some(FileInfo {
+                regular: true,
+                executable: true,
+                writable_by_others: true,
+            })
+        }
+        fn user_exists(&self, name: &str) -> bool {
+            self.users.contains(&name)
+        }
+        fn group_exists(&self, _: &str) -> bool {
+            true
+        }
+    }
+
+    fn codes(global: &str, env: &Fake) -> Vec<&'static str> {
+        let text = format!(
+            "global_defs {{\n{global}\n}}\nvrrp_script chk {{\n    script /tmp/chk.sh\n}}\n\
+             vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 1\n    priority 100\n    \
+             virtual_ipaddress {{\n        10.0.0.1/24\n    }}\n    track_script {{\n        chk\n    }}\n}}\n"
+        );
+        let l = load_text(
+            Path::new("/k.conf"),
+            text.as_bytes(),
+            &LoadOptions::default(),
+            None,
+        );
+        let mut d = Diagnostics::default();
+        check_env(&l.config, env, &mut d);
+        d.iter().map(|x| x.code).collect()
+    }
+
+    #[test]
+    fn an_insecure_script_matters_only_when_it_runs_as_root() {
+        let security = "    enable_script_security";
+        // keepalived_script exists: the default script user, not root.
+        let with_user = Fake {
+            users: &["root", "keepalived_script"],
+        };
+        assert!(codes(security, &with_user).is_empty());
+        // Without it keepalived refuses to run the scripts.
+        let root_only = Fake { users: &["root"] };
+        assert_eq!(codes(security, &root_only), ["script-user"]);
+        // script_user root: insecure.
+        let as_root = format!("{security}\n    script_user root");
+        assert_eq!(codes(&as_root, &with_user), ["insecure-script"]);
+        // Without enable_script_security nothing is refused (complete() warns about that).
+        assert!(codes("", &root_only).is_empty());
     }
 }

@@ -54,6 +54,11 @@ pub enum Arg {
     NamedValues(&'static str),
 }
 
+/// The largest value of keepalived's unsigned (32-bit) integer keywords.
+pub const UINT: i64 = u32::MAX as i64;
+/// The largest duration keepalived's time keywords accept (it reads them into 64 bits).
+pub const SECS_MAX: u64 = u64::MAX - 1;
+
 impl Arg {
     /// The syntax as shown in help: `<1..255>`, `[on|off]`, `{ ... }`.
     pub fn syntax(&self) -> String {
@@ -194,6 +199,9 @@ pub struct Keyword<T: 'static> {
     pub level: Level,
     /// May appear more than once (blocks and lists); otherwise a repeat is reported.
     pub repeat: bool,
+    /// A repeat is ignored, as keepalived does for scripts ("already specified - ignoring");
+    /// otherwise the last value replaces the earlier ones.
+    pub keep_first: bool,
     /// `None`: accepted and checked, but not implemented by kaconsole.
     pub set: Option<Setter<T>>,
     /// The keepalived release that introduced the keyword, when newer than 2.2 (the version
@@ -216,6 +224,7 @@ impl<T> Keyword<T> {
             aliases: &[],
             deprecated: &[],
             repeat: matches!(arg, Arg::Block(_) | Arg::Values(_) | Arg::NamedValues(_)),
+            keep_first: false,
             arg,
             default: "",
             help,
@@ -246,6 +255,11 @@ impl<T> Keyword<T> {
     }
     pub const fn repeat(mut self) -> Self {
         self.repeat = true;
+        self
+    }
+
+    pub const fn keep_first(mut self) -> Self {
+        self.keep_first = true;
         self
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::config::ast::Node;
 use crate::config::build::{Cx, Seen};
-use crate::config::table::{Arg, Command, Keyword, Level::*, Table};
+use crate::config::table::{Arg, Command, Keyword, Level::*, SECS_MAX, Table, UINT};
 use crate::config::values::Micros;
 
 use super::global::UserGroup;
@@ -232,9 +232,6 @@ impl Checker {
 
 type K = Keyword<Checker>;
 type UK = Keyword<Url>;
-
-const UINT: i64 = u32::MAX as i64;
-const SECS_MAX: u64 = u64::MAX - 1;
 
 // Connection keywords (all checkers but MISC, FILE and BFD).
 const CONNECT_IP: K = K::new("connect_ip", Arg::Ip, P1, "Address to check.")

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::config::ast::Node;
 use crate::config::build::{Cx, Seen};
-use crate::config::table::{Arg, Command, Keyword, Level::*, Table};
+use crate::config::table::{Arg, Command, Keyword, Level::*, Table, UINT};
 use crate::config::values::Micros;
 
 use super::value_items;
@@ -229,7 +229,6 @@ impl Default for GlobalDefs {
 
 type K = Keyword<GlobalDefs>;
 
-const UINT: i64 = u32::MAX as i64;
 /// keepalived reads several delays as whole seconds up to UINT_MAX / 1e6.
 const SECS_4294: i64 = 4294;
 const LVS_MAX_TIMEOUT: i64 = 86400 * 31;

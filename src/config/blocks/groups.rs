@@ -142,6 +142,7 @@ pub static SYNC_GROUP: Table<SyncGroup> = Table::new(
             P1,
             "Script run when the group becomes MASTER.",
         )
+        .keep_first()
         .set(|g, v, _| g.notify_master = Some(v.command())),
         SK::new(
             "notify_backup",
@@ -149,6 +150,7 @@ pub static SYNC_GROUP: Table<SyncGroup> = Table::new(
             P1,
             "Script run when the group becomes BACKUP.",
         )
+        .keep_first()
         .set(|g, v, _| g.notify_backup = Some(v.command())),
         SK::new(
             "notify_fault",
@@ -156,6 +158,7 @@ pub static SYNC_GROUP: Table<SyncGroup> = Table::new(
             P1,
             "Script run when the group enters FAULT.",
         )
+        .keep_first()
         .set(|g, v, _| g.notify_fault = Some(v.command())),
         SK::new(
             "notify_stop",
@@ -163,6 +166,7 @@ pub static SYNC_GROUP: Table<SyncGroup> = Table::new(
             P1,
             "Script run when the group stops.",
         )
+        .keep_first()
         .set(|g, v, _| g.notify_stop = Some(v.command())),
         SK::new(
             "notify",
@@ -170,6 +174,7 @@ pub static SYNC_GROUP: Table<SyncGroup> = Table::new(
             P1,
             "Script run on every transition with GROUP NAME STATE 0 appended.",
         )
+        .keep_first()
         .set(|g, v, _| g.notify = Some(v.command())),
         SK::new("smtp_alert", Arg::Bool, P1, "Mail on group transitions.")
             .set(|g, v, _| g.smtp_alert = Some(v.bool())),

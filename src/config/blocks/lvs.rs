@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::config::ast::{Line, Node};
 use crate::config::build::{Cx, Seen};
-use crate::config::table::{Arg, Command, Keyword, Level::*, Table, Val};
+use crate::config::table::{Arg, Command, Keyword, Level::*, SECS_MAX, Table, UINT, Val};
 use crate::config::values::{Family, Micros};
 
 use super::checkers::{self, CheckKind, Checker};
@@ -279,8 +279,6 @@ type VK = Keyword<VirtualServer>;
 type RK = Keyword<RealServer>;
 type SK = Keyword<Ssl>;
 
-const UINT: i64 = u32::MAX as i64;
-const SECS_MAX: u64 = u64::MAX - 1;
 const CONNECT_MAX: u64 = u32::MAX as u64;
 pub const METHOD_SYNTAX: &str = "NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]";
 
@@ -349,6 +347,7 @@ pub static REAL_SERVER: Table<RealServer> = Table::new(
             P0,
             "Script run when the server comes up.",
         )
+        .keep_first()
         .set(|r, v, _| r.notify_up = Some(v.command())),
         RK::new(
             "notify_down",
@@ -356,6 +355,7 @@ pub static REAL_SERVER: Table<RealServer> = Table::new(
             P0,
             "Script run when the server goes down.",
         )
+        .keep_first()
         .set(|r, v, _| r.notify_down = Some(v.command())),
         RK::new(
             "alpha",
@@ -582,8 +582,10 @@ pub static VIRTUAL_SERVER: Table<VirtualServer> = Table::new(
             .default("0")
             .set(|s, v, _| s.hysteresis = v.int() as u32),
         VK::new("quorum_up", Arg::Command, P1, "Script run when the quorum is gained.")
+            .keep_first()
             .set(|s, v, _| s.quorum_up = Some(v.command())),
         VK::new("quorum_down", Arg::Command, P1, "Script run when the quorum is lost.")
+            .keep_first()
             .set(|s, v, _| s.quorum_down = Some(v.command())),
         VK::new("sorry_server", Arg::Custom("ADDRESS [PORT]"), P1, "Server used while the quorum is lost.")
             .set(|s, v, cx| {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::config::ast::{Line, Node};
 use crate::config::build::{Cx, Seen};
 use crate::config::source::Span;
-use crate::config::table::{Arg, Command, Keyword, Level::*, Table};
+use crate::config::table::{Arg, Command, Keyword, Level::*, Table, UINT};
 use crate::config::values::{Family, Micros};
 
 use super::addr::{IpAddress, Route, Rule, parse_ip_address, parse_route, parse_rule};
@@ -223,8 +223,6 @@ impl VrrpInstance {
 type K = Keyword<VrrpInstance>;
 type AK = Keyword<Authentication>;
 
-const UINT: i64 = u32::MAX as i64;
-
 pub static AUTHENTICATION: Table<Authentication> = Table::new(
     "authentication",
     "VRRPv2 authentication (RFC 3768 §5.3.6): deprecated by RFC 3768 itself, refused in strict mode.",
@@ -252,28 +250,29 @@ pub static AUTHENTICATION: Table<Authentication> = Table::new(
     ],
 );
 
-fn notify_slot(slot: &mut Option<Box<Command>>, c: Command, cx: &mut Cx<'_>, kw: &str) {
-    if slot.is_some() {
-        let here = cx.here;
-        cx.warning(
-            "repeated",
-            here,
-            format!(
-                "'{kw}' is given twice; keepalived keeps the first script and ignores this one"
-            ),
-        );
-        return;
-    }
-    *slot = Some(Box::new(c));
-}
-
 pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
     "vrrp_instance",
     "One VRRP virtual router: its VRID, priority, addresses and trackers.",
     &[
         K::new("state", Arg::Choice(&["MASTER", "BACKUP"]), P0, "Initial state wanted. With MASTER and no priority, the priority is 255.")
             .default("BACKUP (MASTER if priority 255)")
-            .set(|i, v, _| i.state = Some(if v.word() == "MASTER" { State::Master } else { State::Backup })),
+            // keepalived: a later MASTER replaces BACKUP, a later BACKUP does not replace MASTER.
+            .repeat()
+            .set(|i, v, cx| {
+                let new = if v.word() == "MASTER" { State::Master } else { State::Backup };
+                let here = cx.here;
+                match i.state {
+                    Some(State::Master) if new == State::Backup => {
+                        cx.error("repeated", here, "'state' is already MASTER; keepalived ignores this BACKUP");
+                        return;
+                    }
+                    Some(_) => {
+                        cx.warning("repeated", here, "'state' is given more than once; the last one is used");
+                    }
+                    None => {}
+                }
+                i.state = Some(new);
+            }),
         K::new("interface", Arg::Word, P0, "Interface the instance runs on.")
             .set(|i, v, cx| {
                 let (w, here) = (v.word(), cx.here);
@@ -438,17 +437,23 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
             .default("0")
             .set(|i, v, _| i.preempt_delay = Micros(v.micros())),
         K::new("notify_master", Arg::Command, P0, "Script run on becoming MASTER.")
-            .set(|i, v, cx| notify_slot(&mut i.notify.master, v.command(), cx, "notify_master")),
+            .keep_first()
+            .set(|i, v, _| i.notify.master = Some(Box::new(v.command()))),
         K::new("notify_backup", Arg::Command, P0, "Script run on becoming BACKUP.")
-            .set(|i, v, cx| notify_slot(&mut i.notify.backup, v.command(), cx, "notify_backup")),
+            .keep_first()
+            .set(|i, v, _| i.notify.backup = Some(Box::new(v.command()))),
         K::new("notify_fault", Arg::Command, P0, "Script run on entering FAULT.")
-            .set(|i, v, cx| notify_slot(&mut i.notify.fault, v.command(), cx, "notify_fault")),
+            .keep_first()
+            .set(|i, v, _| i.notify.fault = Some(Box::new(v.command()))),
         K::new("notify_stop", Arg::Command, P0, "Script run when the instance stops.")
-            .set(|i, v, cx| notify_slot(&mut i.notify.stop, v.command(), cx, "notify_stop")),
+            .keep_first()
+            .set(|i, v, _| i.notify.stop = Some(Box::new(v.command()))),
         K::new("notify", Arg::Command, P0, "Script run on every transition with INSTANCE NAME STATE PRIORITY appended.")
-            .set(|i, v, cx| notify_slot(&mut i.notify.any, v.command(), cx, "notify")),
+            .keep_first()
+            .set(|i, v, _| i.notify.any = Some(Box::new(v.command()))),
         K::new("notify_master_rx_lower_pri", Arg::Command, P1, "Script run when the MASTER receives a lower-priority advert.")
-            .set(|i, v, cx| notify_slot(&mut i.notify.master_rx_lower_pri, v.command(), cx, "notify_master_rx_lower_pri")),
+            .keep_first()
+            .set(|i, v, _| i.notify.master_rx_lower_pri = Some(Box::new(v.command()))),
         K::new("notify_deleted", Arg::Custom("[SCRIPT [USER [GROUP]]]"), P1, "Report DELETED instead of FAULT when a reload removes the instance.")
             .set(|i, v, cx| {
                 if let Some(n) = v.node() {

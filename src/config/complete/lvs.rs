@@ -90,14 +90,14 @@ fn complete_vs(
     };
 
     if vs.real_servers.is_empty() {
-        d.warning(
+        d.error(
             "no-real-server",
             at,
             format!("virtual_server {label} has no real_server; keepalived ignores it"),
         );
     }
     if vs.ha_suspend && has_fwmarks {
-        d.warning(
+        d.error(
             "ignored",
             span("ha_suspend"),
             format!(

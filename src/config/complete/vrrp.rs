@@ -240,7 +240,6 @@ fn complete_instance(i: &mut VrrpInstance, g: &GlobalDefs, d: &mut Diagnostics) 
     advert_int(i, &name, version, d);
 
     if let Some(own) = i.interface.clone() {
-        let before = i.track_interface.len();
         i.track_interface.retain(|t| {
             if t.name == own {
                 d.warning("redundant", t.span, format!("({name}) track_interface {own} is the instance's own interface, which is always tracked"))
@@ -250,7 +249,6 @@ fn complete_instance(i: &mut VrrpInstance, g: &GlobalDefs, d: &mut Diagnostics) 
                 true
             }
         });
-        let _ = before;
     }
     if i.vmac_xmit_base && i.use_vmac.is_none() {
         d.warning(
@@ -345,18 +343,7 @@ fn authentication(
 
 fn unicast(i: &mut VrrpInstance, name: &str, strict: bool, d: &mut Diagnostics) {
     let at = |k: &str| i.seen.or_header(k);
-    if !i.unicast {
-        if i.unicast_ttl.is_some() {
-            d.warning(
-                "ignored",
-                at("unicast_ttl"),
-                format!("({name}) unicast_ttl without unicast peers has no effect"),
-            );
-            i.unicast_ttl = None;
-        }
-        return;
-    }
-    if i.unicast_peer.is_empty() {
+    if i.unicast && i.unicast_peer.is_empty() {
         if i.unicast_fault_no_peer {
             d.warning("unicast", i.seen.at, format!("({name}) unicast without peers: the instance stays in FAULT (unicast_fault_no_peer)"));
         } else {
@@ -368,6 +355,8 @@ fn unicast(i: &mut VrrpInstance, name: &str, strict: bool, d: &mut Diagnostics) 
                 .help("add a unicast_peer block, or remove the unicast keywords");
             i.unicast = false;
         }
+    }
+    if i.unicast_peer.is_empty() {
         if i.unicast_ttl.is_some() {
             d.warning(
                 "ignored",

@@ -62,7 +62,7 @@ impl IncludeCheck {
             };
             let mut flag = IncludeCheck::default();
             match name {
-                "read" | "readable" => flag.readable = true,
+                "read" => flag.readable = true,
                 "match" => flag.matched = true,
                 "wildcard_match" => flag.wildcard_match = true,
                 "brace_match" => flag.brace_match = true,

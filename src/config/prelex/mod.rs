@@ -623,7 +623,6 @@ impl<'a> Prelexer<'a> {
         }
         let mut remaining = std::mem::take(&mut frame.remaining);
         let before = self.files.len();
-        self.include_check = frame.saved_check;
         self.open_next_of(&mut remaining, frame.included_at, frame.variant);
         if self.files.len() > before
             && let Some(f) = self.files.last_mut()
@@ -763,6 +762,9 @@ impl<'a> Prelexer<'a> {
                 self.open_include(&pattern, variant, at);
                 continue;
             }
+            // A global_defs keyword in keepalived, applied as it is read: it changes the includes
+            // that follow. Applied here wherever it is written; outside global_defs the keyword
+            // tables then report it as unknown, as keepalived does.
             if let Some(rest) = cur.text.strip_prefix("include_check")
                 && (rest.is_empty() || rest.starts_with([' ', '\t']))
             {
