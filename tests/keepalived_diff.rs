@@ -337,3 +337,30 @@ fn check_agrees_with_keepalived_t() {
     );
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
+
+/// The one difference that is not about a configuration's contents: keepalived -t passes when
+/// the `-f` file does not exist; kaconsole fails (check 2, daemon -t 4, keepalived's status for
+/// a configuration that cannot be read).
+#[test]
+fn a_missing_main_file_fails_where_keepalived_passes() {
+    let test = "a_missing_main_file_fails_where_keepalived_passes";
+    let Some(keepalived) = common::require_program(test, "keepalived") else {
+        return;
+    };
+    let missing = "/nonexistent-kaconsole-test/keepalived.conf";
+    let ka = Command::new(keepalived)
+        .args(["-t", "-f", missing])
+        .output()
+        .expect("keepalived");
+    assert_eq!(ka.status.code(), Some(0), "keepalived -t on a missing file");
+    let status = |args: &[&str]| {
+        Command::new(common::kaconsole())
+            .args(args)
+            .output()
+            .expect("kaconsole")
+            .status
+            .code()
+    };
+    assert_eq!(status(&["check", "-f", missing]), Some(2));
+    assert_eq!(status(&["daemon", "-t", "-f", missing]), Some(4));
+}
