@@ -563,20 +563,21 @@ fn apply_one<T: Default>(
     };
     match kw.set {
         Some(set) => set(target, val, cx),
-        None if cx.in_unimplemented => {}
         None => {
-            cx.warning(
-                "not-implemented",
-                line.span_of(0),
-                format!(
-                    "'{}' is accepted but not implemented by kaconsole; it has no effect",
-                    kw.name
-                ),
-            );
+            if !cx.in_unimplemented {
+                cx.warning(
+                    "not-implemented",
+                    line.span_of(0),
+                    format!(
+                        "'{}' is accepted but not implemented by kaconsole; it has no effect",
+                        kw.name
+                    ),
+                );
+            }
             if let Arg::Block(sub) = kw.arg {
-                cx.in_unimplemented = true;
+                let outer = std::mem::replace(&mut cx.in_unimplemented, true);
                 sub.check_block(node, cx);
-                cx.in_unimplemented = false;
+                cx.in_unimplemented = outer;
             }
         }
     }
