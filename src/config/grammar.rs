@@ -75,6 +75,22 @@ pub fn tokenize(text: &str) -> (Toks, bool) {
 /// `'...'` and `"..."` group (and may be glued to other text), and outside single quotes `\a \b
 /// \E \f \n \r \t \v \NNN \xHH \cC` and `\<any>` are escapes.
 pub fn command_words(text: &str) -> Result<Vec<String>, String> {
+    // Most commands have neither quotes nor escapes: plain words.
+    if !text.contains(['\\', '"', '\'']) {
+        return Ok(text
+            .split(is_blank)
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect());
+    }
+    if !text.contains('\\') {
+        return quoted_words(text);
+    }
+    escaped_words(text)
+}
+
+/// [`command_words`] in full: quotes and escapes.
+fn escaped_words(text: &str) -> Result<Vec<String>, String> {
     let chars: Vec<char> = text.chars().collect();
     let mut words = Vec::new();
     let mut i = 0;
@@ -159,6 +175,44 @@ pub fn command_words(text: &str) -> Result<Vec<String>, String> {
         }
         words.push(w);
     }
+    Ok(words)
+}
+
+/// [`command_words`] of a text without escapes: quotes only group. Quotes and blanks are
+/// ASCII, so the text is cut at byte positions and copied a run at a time.
+fn quoted_words(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<u8> = None;
+    let mut run = 0; // start of the text not yet copied into `word`
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        let special = match quote {
+            Some(q) => b == q,
+            None => matches!(b, b'"' | b'\'') || is_blank(char::from(b)),
+        };
+        if !special {
+            continue;
+        }
+        if i > run {
+            word.get_or_insert_default().push_str(&text[run..i]);
+        }
+        run = i + 1;
+        match quote {
+            Some(_) => quote = None,
+            None if is_blank(char::from(b)) => words.extend(word.take()),
+            None => {
+                quote = Some(b);
+                word.get_or_insert_default();
+            }
+        }
+    }
+    if let Some(q) = quote {
+        return Err(format!("missing terminating {}", char::from(q)));
+    }
+    if run < text.len() {
+        word.get_or_insert_default().push_str(&text[run..]);
+    }
+    words.extend(word);
     Ok(words)
 }
 
@@ -473,6 +527,34 @@ mod tests {
             ["a\tb", "AA", "\u{1}"]
         );
         assert!(command_words("'open").is_err());
+        assert_eq!(
+            command_words(" /bin/true  a\tb ").unwrap(),
+            ["/bin/true", "a", "b"]
+        );
+        assert_eq!(
+            command_words(r#""/bin/true 0" '' x"y z"w"#).unwrap(),
+            ["/bin/true 0", "", "xy zw"]
+        );
+        assert!(command_words("\"open").is_err());
+    }
+
+    #[test]
+    fn the_fast_paths_agree_with_the_full_reader() {
+        // Every string of up to 6 characters over an alphabet of quotes, blanks and letters.
+        let alphabet = ['a', 'b', ' ', '\t', '"', '\''];
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = texts
+                .iter()
+                .filter(|t| t.chars().count() == texts.last().unwrap().chars().count())
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        assert!(texts.len() > 50_000);
+        for t in &texts {
+            assert_eq!(command_words(t), escaped_words(t), "{t:?}");
+        }
         assert!(command_words("x\\").is_err());
     }
 

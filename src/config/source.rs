@@ -92,15 +92,13 @@ impl SourceFile {
     pub fn line(&self, line: u32) -> Option<&str> {
         let idx = (line as usize).checked_sub(1)?;
         let line_starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(
-                    self.text
-                        .bytes()
-                        .enumerate()
-                        .filter(|&(_, b)| b == b'\n')
-                        .map(|(i, _)| i + 1),
-                )
-                .collect()
+            let mut starts = vec![0];
+            for (i, &b) in self.text.as_bytes().iter().enumerate() {
+                if b == b'\n' {
+                    starts.push(i + 1);
+                }
+            }
+            starts
         });
         let start = *line_starts.get(idx)?;
         let end = line_starts.get(idx + 1).copied().unwrap_or(self.text.len());
