@@ -156,7 +156,8 @@ fn time_command(
                 let _ = child.wait();
                 return Some(Err(limit));
             }
-            std::thread::sleep(Duration::from_millis(5));
+            // Fine-grained, so that polling does not inflate times of a few milliseconds.
+            std::thread::sleep(Duration::from_micros(100));
         }
         times.push(t.elapsed());
     }
