@@ -7,4 +7,10 @@
 
 pub mod cli;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod hex;
+pub mod pcap;
 pub mod sys;
+pub mod time;
+pub mod vrrp;

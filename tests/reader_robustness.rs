@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use kaconsole::config::table::{Arg, TableDoc};
-use kaconsole::config::{self, LoadOptions, Loaded, load_text};
+use kaconsole::config::{self, LoadOptions, Loaded};
 
 fn opts() -> LoadOptions {
     LoadOptions {
@@ -17,23 +17,11 @@ fn opts() -> LoadOptions {
     }
 }
 
+/// The fuzz target's checks (includes reach tests/data/include-tree).
 fn check(name: &str, data: &[u8]) -> Loaded {
-    // As in the fuzz target: includes reach real files.
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/include-tree/keepalived.conf"
-    ));
-    let loaded = load_text(path, data, &opts(), None);
-    for d in &loaded.diagnostics {
-        if let Some(s) = d.span {
-            assert!(
-                loaded.sources.file(s.file).line(s.line).is_some(),
-                "{name}: {} points at a line that does not exist: {s:?}",
-                d.code
-            );
-        }
-    }
-    loaded
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/include-tree");
+    let loaded = std::panic::catch_unwind(|| kaconsole::fuzzing::config_reader(data, &tree));
+    loaded.unwrap_or_else(|_| panic!("{name}: the reader's invariants broke"))
 }
 
 fn codes(l: &Loaded) -> Vec<&'static str> {

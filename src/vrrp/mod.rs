@@ -1,0 +1,8 @@
+//! The VRRP engine: the wire codec and the sans-IO state machine (RFC 3768, RFC 5798 /
+//! RFC 9568, with keepalived 2.2's behaviour where it differs or adds).
+
+pub mod ah;
+pub mod checksum;
+pub mod frame;
+pub mod ip;
+pub mod packet;
