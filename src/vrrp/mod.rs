@@ -3,6 +3,14 @@
 
 pub mod ah;
 pub mod checksum;
+pub mod engine;
+pub mod event;
 pub mod frame;
+pub mod instance;
+pub mod instance_config;
 pub mod ip;
 pub mod packet;
+pub mod rx;
+pub mod timers;
+pub mod timing;
+pub mod track;

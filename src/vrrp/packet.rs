@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::checksum::{ChecksumForm, vrrp_checksum};
 use crate::time::Duration;
 
-mod field {
+pub mod field {
     pub type Field = std::ops::Range<usize>;
     pub const VER_TYPE: usize = 0;
     pub const VRID: usize = 1;
