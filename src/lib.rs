@@ -11,6 +11,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod hex;
 pub mod pcap;
+pub mod sim;
 pub mod sys;
 pub mod time;
 pub mod vrrp;

@@ -1,4 +1,4 @@
-//! The command line: `kaconsole check` and `kaconsole daemon -t`, run as a user would.
+//! The command line: `kaconsole check`, `kaconsole daemon -t` and `kaconsole sim`, run as a user would.
 
 mod common;
 
@@ -326,4 +326,72 @@ fn the_readme_screenshot_is_current() {
         expected,
         "regenerate: kaconsole check -f assets/demo/mistakes.conf --no-env --color never > screenshots/check-mistakes.txt"
     );
+}
+
+#[test]
+fn sim_prints_its_summary_and_exits_0_without_violations() {
+    let o = kaconsole(&["sim", "--scenarios", "40", "--seed", "9", "--threads", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("sim: 40 scenarios, 0 violations, ")
+            && last.contains(" router-hours simulated in "),
+        "{last}"
+    );
+    let json = kaconsole(&["sim", "--scenarios", "5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        (v["scenarios"].as_u64(), v["violations"].as_u64()),
+        (Some(5), Some(0))
+    );
+    assert!(v["router_hours"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn sim_trace_replays_and_a_changed_trace_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    let t = trace.to_str().unwrap();
+    let o = kaconsole(&["sim", "--seed", "5", "--only", "3", "--trace", t]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("sim: 1 scenarios, 0 violations"));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(text.lines().count() > 10 && text.starts_with("{\"scenario\":"));
+    let o = kaconsole(&["sim", "--replay", t]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("replay: ") && stdout(&o).contains("lines identical"));
+
+    // A trace whose outputs were edited no longer replays.
+    let edited = text.replacen("\"to\":\"MASTER\"", "\"to\":\"FAULT\"", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&trace, edited).unwrap();
+    let o = kaconsole(&["sim", "--replay", t]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("replay: differs at line"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        !stdout(&o).contains("at line 1\n"),
+        "the scenario line is intact"
+    );
+
+    let o = kaconsole(&["sim", "--routers", "5..2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("MIN <= MAX"));
+}
+
+#[test]
+fn sim_replays_the_golden_traces() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sim");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let o = kaconsole(&["sim", "--replay", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", p.display(), stdout(&o));
+        n += 1;
+    }
+    assert_eq!(n, 12);
 }

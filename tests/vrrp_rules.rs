@@ -1163,3 +1163,46 @@ fn sync_group_member_preempted_takes_the_group_to_backup() {
         "keepalived: members synced to BACKUP send no priority-0 advert"
     );
 }
+
+#[test]
+fn ah_replays_are_checked_per_sender() {
+    // Two masters that both reached sequence 5 must still hear each other (keepalived's one
+    // counter per instance rejects the second as a replay, and both stay MASTER).
+    let mut b = Router::new(cfg_ah(100));
+    b.at(1.0)
+        .rx(sealed_advert(&cfg_ah(100), "10.0.0.3", 200, 5));
+    b.at(1.1)
+        .rx(sealed_advert(&cfg_ah(100), "10.0.0.4", 200, 5));
+    let s = b.engine.instances()[0].stats().clone();
+    assert_eq!(
+        (s.advert_rcvd, s.auth_failure),
+        (2, 0),
+        "RFC 2402 §3.4.3: the replay window is per security association (per sender)"
+    );
+    b.at(1.2)
+        .rx(sealed_advert(&cfg_ah(100), "10.0.0.4", 200, 5));
+    assert_eq!(
+        b.engine.instances()[0].stats().auth_failure,
+        1,
+        "a real replay is still dropped"
+    );
+}
+
+#[test]
+fn a_new_master_continues_the_ah_sequence_it_heard() {
+    let mut b = Router::new(cfg_ah(100));
+    b.at(1.0)
+        .rx(sealed_advert(&cfg_ah(100), "10.0.0.3", 200, 40));
+    b.at(10.0);
+    let first = b
+        .outputs()
+        .find_map(|(_, e)| match &e.output {
+            Output::Send { ah_seq, .. } => *ah_seq,
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        first, 41,
+        "keepalived: the counter continues from the highest number heard, so the old master's listeners accept the new one"
+    );
+}

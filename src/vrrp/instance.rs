@@ -24,7 +24,7 @@ use super::event::{Notify, Output, Reason, RxError, State, Stats};
 use super::frame::Received;
 use super::instance_config::{Auth as ConfigAuth, InstanceConfig};
 use super::packet::{Advert, Auth, AuthType, Version};
-use super::rx;
+use super::rx::{self, AhCounters};
 use super::timers::{Timer, TimerTable};
 use super::timing;
 use super::track::{Effect, TrackStatus, effective_priority};
@@ -84,9 +84,8 @@ pub struct Instance {
     delayed_start: Option<Instant>,
     installed: bool,
     garp_refresh_at: Option<Instant>,
-    /// The last AH sequence number sent, and the highest received.
-    ah_tx_seq: u32,
-    ah_rx_seq: u32,
+    /// AH sequence numbers sent and received.
+    ah: AhCounters,
     last_transition: Instant,
     stats: Stats,
     #[doc(hidden)]
@@ -115,8 +114,7 @@ impl Instance {
             delayed_start: None,
             installed: false,
             garp_refresh_at: None,
-            ah_tx_seq: 0,
-            ah_rx_seq: 0,
+            ah: AhCounters::default(),
             last_transition: Instant::ZERO,
             stats: Stats::default(),
             sabotage: None,
@@ -530,8 +528,9 @@ impl Instance {
                 rx.src, self.effective
             ),
         );
+        // keepalived: the AH counter continues from the lower-priority sender's.
         if let Some(ah) = &rx.ah {
-            self.ah_tx_seq = ah.seq;
+            self.ah.counter = self.ah.counter.max(ah.seq.saturating_add(1));
         }
         if !self.cfg.lower_prio_no_advert {
             self.send(self.effective, out);
@@ -581,6 +580,11 @@ impl Instance {
         self.update_priority(now, out);
         let after = self.health();
         match (&before, &after) {
+            (Health::Up, Health::Fault(_) | Health::Pending(_)) if self.state == State::Fault => {
+                // Already FAULT (its sync group put it there): nothing to leave.
+                self.want = State::Fault;
+                true
+            }
             (Health::Up, Health::Fault(cause) | Health::Pending(cause)) => {
                 self.want = State::Fault;
                 let reason = Reason::Fault {
@@ -716,7 +720,7 @@ impl Instance {
 
     /// The receive checks, counters and the Rejected output.
     fn check(&mut self, rx: &Received, check_addrs: bool, out: &mut Vec<Output>) -> Option<Advert> {
-        match rx::check(&self.cfg, rx, check_addrs, &mut self.ah_rx_seq) {
+        match rx::check(&self.cfg, rx, check_addrs, &mut self.ah) {
             Ok(advert) => {
                 self.stats.advert_rcvd += 1;
                 if advert.priority == 0 {
@@ -760,8 +764,7 @@ impl Instance {
         });
         let ah_seq = matches!(self.cfg.auth, ConfigAuth::Ah(_)).then(|| {
             // RFC 2402 §3.3.2: the sequence number starts at 1 and counts every packet.
-            self.ah_tx_seq = self.ah_tx_seq.wrapping_add(1);
-            self.ah_tx_seq
+            self.ah.next_to_send()
         });
         out.push(Output::Send {
             advert: Advert {

@@ -19,13 +19,13 @@ use super::packet::{
 };
 
 /// Checks `rx` for the instance `cfg`. `check_vip_addr` is false only for a BACKUP with
-/// `skip_check_adv_addr` receiving from the master it already knows. `ah_seq` is the highest
-/// AH sequence number seen (adopted from valid packets, RFC 2402 §3.4.3 replay check).
+/// `skip_check_adv_addr` receiving from the master it already knows. `ah` holds the AH
+/// sequence numbers seen.
 pub fn check(
     cfg: &InstanceConfig,
     rx: &Received,
     check_vip_addr: bool,
-    ah_seq: &mut u32,
+    ah: &mut AhCounters,
 ) -> Result<Advert, RxError> {
     let msg = &rx.msg[..];
     let v6 = rx.src.is_ipv6();
@@ -71,7 +71,7 @@ pub fn check(
         });
     }
     if cfg.version == Version::V2 {
-        check_v2_auth(cfg, rx, &packet, ah_seq)?;
+        check_v2_auth(cfg, rx, &packet, ah)?;
         // RFC 3768 §7.1: "MUST verify that the Adver Interval in the packet is the same as
         // the locally configured for this virtual router".
         let got = u64::from(packet.adver_int_secs());
@@ -136,12 +136,51 @@ pub fn check(
     Ok(advert)
 }
 
+/// AH sequence numbers (RFC 2402 §3.3.2, §3.4.3).
+///
+/// keepalived keeps one counter per instance: the highest number received, which is also
+/// where its own adverts continue from (so a new master's adverts are accepted by the routers
+/// that heard the old one). kaconsole keeps that counter for sending, but checks replays per
+/// sender, as RFC 2402 does per security association: with keepalived's single counter, two
+/// masters whose counters are equal reject each other's adverts as replays for ever (the
+/// simulator found this split brain).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AhCounters {
+    /// The last number sent or the highest received, whichever is larger.
+    pub counter: u32,
+    /// The last number accepted from each sender.
+    peers: Vec<(IpAddr, u32)>,
+}
+
+impl AhCounters {
+    pub fn last_from(&self, src: IpAddr) -> u32 {
+        self.peers
+            .iter()
+            .find(|(a, _)| *a == src)
+            .map_or(0, |(_, s)| *s)
+    }
+
+    fn accept(&mut self, src: IpAddr, seq: u32) {
+        match self.peers.iter_mut().find(|(a, _)| *a == src) {
+            Some(p) => p.1 = seq,
+            None => self.peers.push((src, seq)),
+        }
+        self.counter = self.counter.max(seq);
+    }
+
+    /// The number for our next advert.
+    pub fn next_to_send(&mut self) -> u32 {
+        self.counter = self.counter.wrapping_add(1);
+        self.counter
+    }
+}
+
 /// Steps 5-9: VRRPv2 authentication (RFC 3768 §5.3.6, RFC 2338 §5.3.6).
 fn check_v2_auth<T: AsRef<[u8]>>(
     cfg: &InstanceConfig,
     rx: &Received,
     packet: &Packet<T>,
-    ah_seq: &mut u32,
+    counters: &mut AhCounters,
 ) -> Result<(), RxError> {
     let got = packet.auth_type();
     if !matches!(
@@ -187,14 +226,15 @@ fn check_v2_auth<T: AsRef<[u8]>>(
                     src: rx.src,
                 });
             }
-            // RFC 2402 §3.4.3: a sequence number already seen is a replay.
-            if f.seq <= *ah_seq {
+            // RFC 2402 §3.4.3: a sequence number already seen from this sender is a replay.
+            let last = counters.last_from(rx.src);
+            if f.seq <= last {
                 return Err(RxError::AhReplay {
                     seq: f.seq,
-                    local: *ah_seq,
+                    local: last,
                 });
             }
-            *ah_seq = f.seq;
+            counters.accept(rx.src, f.seq);
         }
         Auth::None => {}
     }

@@ -1,0 +1,100 @@
+//! Adverts on the simulated wire are real packets: the sender's advert is encoded by the codec
+//! into an IPv4 (with AH when configured) or IPv6 packet, and the receiver takes the bytes apart
+//! with the same code the daemon uses on a raw socket.
+
+use std::net::IpAddr;
+
+use crate::vrrp::ah;
+use crate::vrrp::checksum::IPPROTO_VRRP;
+use crate::vrrp::frame::{FrameError, Received, parse_ip};
+use crate::vrrp::instance_config::{Auth, InstanceConfig};
+use crate::vrrp::ip::{AH_LEN, IPPROTO_AH, Ipv4Repr, TOS_VRRP, VRRP_TTL};
+use crate::vrrp::packet::Advert;
+
+/// The IP packet `cfg`'s instance sends for `advert` to `dst`.
+pub fn encode(cfg: &InstanceConfig, advert: &Advert, ah_seq: Option<u32>, dst: IpAddr) -> Vec<u8> {
+    let msg = advert.to_bytes(cfg.wire_checksum(), cfg.src, dst);
+    match (cfg.src, dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            let ah_key = match cfg.auth {
+                Auth::Ah(key) => Some(key),
+                _ => None,
+            };
+            let ah_len = if ah_key.is_some() { AH_LEN } else { 0 };
+            let mut buf = vec![0; Ipv4Repr::HEADER_LEN + ah_len + msg.len()];
+            Ipv4Repr {
+                src,
+                dst,
+                protocol: if ah_key.is_some() {
+                    IPPROTO_AH
+                } else {
+                    IPPROTO_VRRP
+                },
+                ttl: VRRP_TTL,
+                tos: TOS_VRRP,
+                ident: 0,
+                payload_len: ah_len + msg.len(),
+            }
+            .emit(&mut buf);
+            buf[Ipv4Repr::HEADER_LEN + ah_len..].copy_from_slice(&msg);
+            if let Some(key) = ah_key {
+                let seq = ah_seq.unwrap_or(1);
+                ah::seal(&mut buf, Ipv4Repr::HEADER_LEN, seq, &key, cfg.unicast());
+            }
+            buf
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            // RFC 8200 §3: version 6, traffic class 0xc0 as keepalived, hop limit 255.
+            let mut buf = vec![0; 40 + msg.len()];
+            buf[0] = 0x60 | (TOS_VRRP >> 4);
+            buf[1] = (TOS_VRRP & 0x0f) << 4;
+            buf[4..6].copy_from_slice(&(msg.len() as u16).to_be_bytes());
+            buf[6] = IPPROTO_VRRP;
+            buf[7] = VRRP_TTL;
+            buf[8..24].copy_from_slice(&src.octets());
+            buf[24..40].copy_from_slice(&dst.octets());
+            buf[40..].copy_from_slice(&msg);
+            buf
+        }
+        _ => msg,
+    }
+}
+
+/// What the receiving raw socket hands the engine.
+pub fn decode(bytes: &[u8]) -> Result<Received, FrameError> {
+    parse_ip(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vrrp::instance_config::GROUP_V6;
+
+    #[test]
+    fn adverts_survive_the_wire_in_both_families_and_with_ah() {
+        let mut c = InstanceConfig::new("VI_1", "eth0", 7, 100, "10.0.0.1".parse().unwrap());
+        c.vips = vec!["10.0.0.100".parse().unwrap()];
+        c.auth = Auth::Ah(*b"kt51pass");
+        let a = Advert {
+            version: c.version,
+            vrid: 7,
+            priority: 100,
+            interval: c.adver_int,
+            auth: None,
+            addrs: c.vips.clone(),
+        };
+        let rx = decode(&encode(&c, &a, Some(9), c.mcast_dst)).unwrap();
+        assert_eq!((rx.ttl, rx.ah.as_ref().unwrap().seq), (255, 9));
+        assert_eq!(rx.src, c.src);
+
+        let mut c6 = InstanceConfig::new("VI_6", "eth0", 7, 100, "fe80::1".parse().unwrap());
+        c6.vips = vec!["2001:db8::1".parse().unwrap()];
+        let a6 = Advert {
+            version: c6.version,
+            addrs: c6.vips.clone(),
+            ..a
+        };
+        let rx = decode(&encode(&c6, &a6, None, GROUP_V6)).unwrap();
+        assert_eq!((rx.src, rx.dst, rx.ttl), (c6.src, GROUP_V6, 255));
+    }
+}
