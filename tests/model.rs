@@ -78,3 +78,73 @@ fn repeated_scripts_keep_the_first() {
         ["/bin/first"]
     );
 }
+
+/// What the VRRP engine is given for a configuration: keepalived's defaults and rules resolved.
+#[test]
+fn the_engine_gets_keepalived_defaults_and_rules() {
+    use kaconsole::time::{Duration, Instant};
+    use kaconsole::vrrp::engine::{Engine, configs_from_model};
+    use kaconsole::vrrp::event::{Input, State as RunState};
+    use kaconsole::vrrp::instance_config::Auth;
+    use kaconsole::vrrp::packet::Version;
+    let text = "global_defs {\n    vrrp_garp_master_repeat 3\n}\n\
+        vrrp_script chk {\n    script \"/bin/true\"\n    weight -20\n}\n\
+        vrrp_instance VI_1 {\n    state MASTER\n    nopreempt\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 2\n    authentication {\n        auth_type PASS\n        auth_pass secret\n    }\n    track_script {\n        chk\n    }\n    track_interface {\n        eth9 weight 10\n    }\n    virtual_ipaddress {\n        10.0.0.1/24\n    }\n}\n\
+        vrrp_instance VI_2 {\n    strict_mode on\n    interface eth1\n    virtual_router_id 52\n    priority 100\n    preempt_delay 10\n    virtual_ipaddress {\n        10.1.0.1/24\n    }\n}\n\
+        vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n}\n";
+    let (c, codes) = model(text);
+    assert!(!codes.iter().any(|c| c.contains("unknown")), "{codes:?}");
+    let (instances, groups) = configs_from_model(&c, |_| "10.0.0.2".parse().unwrap());
+    let [a, b] = &instances[..] else { panic!() };
+    assert_eq!((a.vrid, a.priority, a.version), (51, 150, Version::V2));
+    assert_eq!(a.adver_int, Duration::secs(2));
+    assert_eq!(
+        a.auth,
+        Auth::Pass(*b"secret\0\0"),
+        "the password, zero-padded to 8"
+    );
+    assert!(
+        a.initial_master && a.preempt,
+        "keepalived: nopreempt does not work with state MASTER"
+    );
+    assert_eq!(a.garp.master_repeat, 3, "the global garp_master_repeat");
+    assert_eq!(
+        a.garp.lower_prio_repeat, 3,
+        "lower-priority GARPs default to the global repeat"
+    );
+    // A sync group member's weights count only with sync_group_tracking_weight: keepalived
+    // drops a weighted script and makes a weighted interface a FAULT tracker.
+    let tracked: Vec<(&str, i32)> = a
+        .trackers
+        .iter()
+        .map(|t| (t.id.as_str(), t.weight))
+        .collect();
+    assert_eq!(tracked, [("interface:eth9", 0)]);
+    assert!(
+        b.lower_prio_no_advert && b.garp.lower_prio_repeat == 0,
+        "strict mode"
+    );
+    assert_eq!(
+        b.preempt_delay,
+        Duration::ZERO,
+        "strict mode clears preempt_delay"
+    );
+    assert_eq!(groups[0].members, ["VI_1", "VI_2"]);
+    let mut e = Engine::new(instances, groups).unwrap();
+    let mut out = Vec::new();
+    e.handle(Input::Start, Instant::ZERO, &mut out);
+    assert_eq!(
+        e.instances()[0].state(),
+        RunState::Fault,
+        "the tracked interface has not reported yet"
+    );
+    let up = Input::Link {
+        interface: "eth9".into(),
+        up: true,
+    };
+    e.handle(up, Instant(1), &mut out);
+    assert!(
+        e.instances().iter().all(|i| i.state() == RunState::Backup),
+        "keepalived: state MASTER does not survive in a sync group of non-owners"
+    );
+}

@@ -1206,3 +1206,43 @@ fn a_new_master_continues_the_ah_sequence_it_heard() {
         "keepalived: the counter continues from the highest number heard, so the old master's listeners accept the new one"
     );
 }
+
+#[test]
+fn check_unicast_src_accepts_only_the_peers() {
+    let mut c = cfg(100);
+    c.unicast_peers = vec![kaconsole::vrrp::instance_config::Peer {
+        addr: ip("10.0.0.3"),
+        min_ttl: 0,
+        max_ttl: 255,
+    }];
+    c.check_unicast_src = true;
+    let unicast = |src: &str| {
+        let a = advert(&c, 200);
+        Received {
+            src: ip(src),
+            dst: ip(ME),
+            ttl: 64,
+            ah: None,
+            msg: a.to_bytes(c.wire_checksum(), ip(src), ip(ME)),
+        }
+    };
+    let (e, s) = rejected(&c, unicast("10.0.0.9"));
+    assert_eq!(
+        (e, s.addr_list_err),
+        (RxError::UnicastSource(ip("10.0.0.9")), 1),
+        "keepalived check_unicast_src: adverts only from a unicast_peer"
+    );
+    let mut r = Router::new(c.clone());
+    r.at(1.0).rx(unicast("10.0.0.3"));
+    assert_eq!(
+        r.engine.instances()[0].stats().advert_rcvd,
+        1,
+        "a peer is heard"
+    );
+    let (e, _) = rejected(&c, from(&c, "10.0.0.3", 200));
+    assert_eq!(
+        e,
+        RxError::Destination { unicast: true },
+        "keepalived: a unicast instance drops multicast adverts"
+    );
+}

@@ -76,8 +76,10 @@ impl Checker {
             // RFC 5798 §6.4.2: a priority-0 advert shortens the wait to Skew_Time.
             // From any sender.
             self.better.remove(&(r, i));
-        } else if p.priority() >= inst.effective_priority() {
-            // RFC 5798 §6.4.2: such an advert resets the Master_Down_Timer in every mode.
+        } else if p.priority() >= inst.effective_priority() || !inst.config().preempt {
+            // RFC 5798 §6.4.2: such an advert resets the Master_Down_Timer in every mode;
+            // without preemption every advert does (so a nopreempt BACKUP never takes over
+            // from a live master).
             self.better.insert(
                 (r, i),
                 Heard {
@@ -168,8 +170,9 @@ impl Checker {
     fn early_takeover(&self, r: usize, i: usize, engine: &Engine, now: Instant) -> Option<String> {
         let inst = &engine.instances()[i];
         let c = inst.config();
-        // A v3 backup that accepts lower priorities may learn a shorter interval from them.
-        if c.version == Version::V3 && (!c.preempt || c.preempt_delay > Duration::ZERO) {
+        // A v3 backup inside a preempt_delay window accepts lower priorities too, and may
+        // learn a shorter interval from them.
+        if c.version == Version::V3 && c.preempt && c.preempt_delay > Duration::ZERO {
             return None;
         }
         let h = self.better.get(&(r, i))?;

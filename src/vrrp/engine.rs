@@ -14,6 +14,8 @@ use super::event::{Input, Notify, Output, State};
 use super::instance::{GroupRecovery, GroupView, Instance};
 use super::instance_config::InstanceConfig;
 use super::packet::field;
+use crate::config::blocks::Config;
+use crate::config::blocks::vrrp::VrrpInstance;
 use crate::time::Instant;
 
 /// A sync group: member instance names.
@@ -55,6 +57,29 @@ pub struct Engine {
     /// Whether an instance has sent a state notify (keepalived `notifies_sent`).
     notified: Vec<bool>,
     scratch: Vec<Output>,
+}
+
+/// The engine's view of a checked configuration: every instance and sync group. `src` gives
+/// an instance's source address when the configuration names none (the daemon asks the
+/// interface; the simulator assigns one).
+pub fn configs_from_model(
+    cfg: &Config,
+    src: impl Fn(&VrrpInstance) -> IpAddr,
+) -> (Vec<InstanceConfig>, Vec<SyncGroupConfig>) {
+    let instances = cfg
+        .vrrp_instances
+        .iter()
+        .map(|i| InstanceConfig::from_model(cfg, i, src(i)))
+        .collect();
+    let groups = cfg
+        .vrrp_sync_groups
+        .iter()
+        .map(|g| SyncGroupConfig {
+            name: g.name.clone(),
+            members: g.group.iter().map(|m| m.name.clone()).collect(),
+        })
+        .collect();
+    (instances, groups)
 }
 
 impl Engine {

@@ -170,77 +170,30 @@ impl InstanceConfig {
 
     /// The engine's view of a checked instance. `src` is the source address when the
     /// configuration gives none (the interface's primary address, or its IPv6 link-local).
-    /// `in_sync_group`: weights of a sync group member count only with
-    /// `sync_group_tracking_weight` (keepalived ignores them otherwise).
     pub fn from_model(cfg: &Config, i: &VrrpInstance, src: IpAddr) -> InstanceConfig {
         let g = &cfg.global_defs;
-        let group = cfg
-            .vrrp_sync_groups
-            .iter()
-            .find(|sg| sg.group.iter().any(|m| m.name == i.name));
-        let weights_count =
-            group.is_none_or(|sg| sg.sync_group_tracking_weight) && i.priority != Some(255);
         let src = i.src_ip.unwrap_or(src);
         let v6 = src.is_ipv6();
         let priority = i.priority.unwrap_or(100);
         let micros = |m: crate::config::values::Micros| Duration(m.0);
+        // The checked model holds the weights keepalived runs with: the tracked object's own
+        // weight where the reference gives none, and weights that cannot count (sync group
+        // members, address owners) already dropped.
         let mut trackers = Vec::new();
-        let mut add = |kind: &str, list: &[crate::config::blocks::vrrp::TrackRef], default: i32| {
+        for (kind, list, default) in [
+            ("interface", &i.track_interface, 0),
+            ("script", &i.track_script, 0),
+            ("file", &i.track_file, 1),
+            ("process", &i.track_process, 0),
+        ] {
             for t in list {
-                let weight = t.weight.unwrap_or(default);
-                if weight != 0 && !weights_count {
-                    continue;
-                }
                 trackers.push(TrackerConfig {
                     id: format!("{kind}:{}", t.name),
-                    weight,
+                    weight: t.weight.unwrap_or(default),
                     reverse: t.reverse.unwrap_or(false),
                     valued: kind == "file",
                 });
             }
-        };
-        add("interface", &i.track_interface, 0);
-        add("script", &i.track_script, 0);
-        add("file", &i.track_file, 1);
-        add("process", &i.track_process, 0);
-        // Scripts, files and processes have their own default weights.
-        for t in &mut trackers {
-            let (kind, name) = t.id.split_once(':').unwrap_or(("", ""));
-            let own = match kind {
-                "script" => cfg
-                    .vrrp_scripts
-                    .iter()
-                    .find(|s| s.name == name)
-                    .map(|s| s.weight),
-                "file" => cfg
-                    .track_files
-                    .iter()
-                    .find(|f| f.name == name)
-                    .map(|f| f.weight),
-                "process" => cfg
-                    .track_processes
-                    .iter()
-                    .find(|p| p.name == name)
-                    .map(|p| p.weight),
-                _ => None,
-            };
-            let given = [
-                (&i.track_script, "script"),
-                (&i.track_file, "file"),
-                (&i.track_process, "process"),
-            ]
-            .iter()
-            .find(|(_, k)| *k == kind)
-            .and_then(|(l, _)| l.iter().find(|r| r.name == name))
-            .and_then(|r| r.weight);
-            if given.is_none()
-                && let Some(w) = own
-            {
-                t.weight = w;
-            }
-        }
-        if !weights_count {
-            trackers.retain(|t| t.weight == 0);
         }
         let auth = match &i.authentication {
             Some(a) if i.version == Some(2) && !v6 => {
@@ -254,7 +207,11 @@ impl InstanceConfig {
             _ => Auth::None,
         };
         let family_of_src = |a: &IpAddr| a.is_ipv6() == v6;
-        InstanceConfig {
+        let strict = i.strict_mode.unwrap_or(g.vrrp_strict);
+        let initial_master = i.state == Some(ConfigState::Master);
+        let garp_master_delay = i.garp_master_delay.unwrap_or(g.vrrp_garp_master_delay);
+        let garp_master_repeat = i.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat);
+        let mut c = InstanceConfig {
             name: i.name.clone(),
             interface: i.interface.clone().unwrap_or_default(),
             vrid: i.virtual_router_id.unwrap_or(0),
@@ -264,7 +221,7 @@ impl InstanceConfig {
                 Version::V2
             },
             priority,
-            initial_master: i.state == Some(ConfigState::Master),
+            initial_master,
             adver_int: i.advert_int.map_or(Duration::secs(1), micros),
             // vrrp_down_timer_adverts is accepted but not implemented: the RFC's 3.
             down_timer_adverts: 3,
@@ -282,8 +239,12 @@ impl InstanceConfig {
             auth,
             preempt: !i.nopreempt,
             preempt_delay: micros(i.preempt_delay),
-            lower_prio_no_advert: i.lower_prio_no_advert.unwrap_or(false),
-            higher_prio_send_advert: i.higher_prio_send_advert.unwrap_or(false),
+            lower_prio_no_advert: i
+                .lower_prio_no_advert
+                .unwrap_or(g.vrrp_lower_prio_no_advert),
+            higher_prio_send_advert: i
+                .higher_prio_send_advert
+                .unwrap_or(g.vrrp_higher_prio_send_advert),
             skip_check_adv_addr: i.skip_check_adv_addr.unwrap_or(false),
             unicast_peers: i
                 .unicast_peer
@@ -304,18 +265,48 @@ impl InstanceConfig {
             } else {
                 ChecksumForm::PseudoHeader
             },
+            // keepalived: the instance's garp_master_* default to the globals; the
+            // lower-priority ones to the global garp_master_* (not the instance's).
             garp: GarpConfig {
-                master_delay: i.garp_master_delay.map_or(Duration::secs(5), micros),
-                master_repeat: i.garp_master_repeat.unwrap_or(5),
-                master_refresh: i.garp_master_refresh.map_or(Duration::ZERO, micros),
-                master_refresh_repeat: i.garp_master_refresh_repeat.unwrap_or(1),
-                lower_prio_delay: i.garp_lower_prio_delay.map_or(Duration::secs(5), micros),
-                lower_prio_repeat: i.garp_lower_prio_repeat.unwrap_or(5),
+                master_delay: micros(garp_master_delay),
+                master_repeat: garp_master_repeat,
+                master_refresh: micros(i.garp_master_refresh.unwrap_or(g.vrrp_garp_master_refresh)),
+                master_refresh_repeat: i
+                    .garp_master_refresh_repeat
+                    .unwrap_or(g.vrrp_garp_master_refresh_repeat),
+                lower_prio_delay: micros(
+                    i.garp_lower_prio_delay.unwrap_or(
+                        g.vrrp_garp_lower_prio_delay
+                            .unwrap_or(g.vrrp_garp_master_delay),
+                    ),
+                ),
+                lower_prio_repeat: i.garp_lower_prio_repeat.unwrap_or(
+                    g.vrrp_garp_lower_prio_repeat
+                        .unwrap_or(g.vrrp_garp_master_repeat),
+                ),
             },
             trackers,
             track_primary: !i.dont_track_primary,
             startup_delay: micros(g.vrrp_startup_delay),
             notify_priority_changes: i.notify_priority_changes.unwrap_or(false),
+        };
+        // keepalived vrrp_complete_instance: an owner, or an instance starting as MASTER,
+        // cannot be nopreempt; preempt_delay only means something with preemption.
+        if c.priority == 255 || initial_master {
+            c.preempt = true;
         }
+        if c.priority == 255 || initial_master || !c.preempt || strict {
+            c.preempt_delay = Duration::ZERO;
+        }
+        if strict {
+            // vrrp_strict (RFC 5798 to the letter): discard lower priorities silently
+            // (§6.4.3), never answer a higher one, no extra GARPs, the RFC's 3 adverts.
+            c.lower_prio_no_advert = true;
+            c.higher_prio_send_advert = false;
+            c.garp.lower_prio_repeat = 0;
+            c.garp.lower_prio_delay = Duration::ZERO;
+            c.down_timer_adverts = 3;
+        }
+        c
     }
 }

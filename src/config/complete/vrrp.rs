@@ -562,6 +562,7 @@ fn resolve_trackers(cfg: &mut Config, d: &mut Diagnostics) {
                 d.warning("owner-weight", t.span, format!("({}) weighted trackers cannot change the priority of an address owner (priority 255); keepalived ignores the weight of '{}'", i.name, t.name))
                     .help("use weight 0 (FAULT on failure) or a priority below 255");
             }
+            drop_weighted_trackers(i, false);
         }
     }
     for g in &mut cfg.vrrp_sync_groups {
@@ -749,17 +750,40 @@ fn sync_groups(cfg: &mut Config, d: &mut Diagnostics) {
         }
         for t in i
             .track_script
-            .iter_mut()
-            .chain(&mut i.track_file)
-            .chain(&mut i.track_process)
-            .chain(&mut i.track_interface)
+            .iter()
+            .chain(&i.track_file)
+            .chain(&i.track_process)
+            .chain(&i.track_interface)
         {
             if t.weight.unwrap_or(0) != 0 {
                 d.warning("sync-group-weight", t.span, format!("({}) the weight of '{}' is ignored: the instance is in vrrp_sync_group {gname}", i.name, t.name))
                     .help("track it with weight 0, or set sync_group_tracking_weight in the sync group");
-                t.weight = Some(0);
             }
         }
+        drop_weighted_trackers(i, true);
+    }
+}
+
+/// What keepalived runs when weights cannot count (a sync group member without
+/// sync_group_tracking_weight, or an address owner; vrrp.c vrrp_complete_instance): weighted
+/// scripts and processes are not tracked at all, a track_file with the default weight (1)
+/// becomes a FAULT tracker (weight 0) and one with another weight is not tracked, a weighted
+/// interface becomes a FAULT tracker in a sync group and is not tracked by an owner.
+/// (keepalived 2.2.7 forgets processes; kaconsole treats them as scripts.)
+pub(crate) fn drop_weighted_trackers(i: &mut VrrpInstance, sync: bool) {
+    let weighted = |t: &TrackRef| t.weight.unwrap_or(0) != 0;
+    i.track_script.retain(|t| !weighted(t));
+    i.track_process.retain(|t| !weighted(t));
+    i.track_file.retain(|t| !weighted(t) || t.weight == Some(1));
+    for t in &mut i.track_file {
+        t.weight = Some(0);
+    }
+    if sync {
+        for t in &mut i.track_interface {
+            t.weight = Some(0);
+        }
+    } else {
+        i.track_interface.retain(|t| !weighted(t));
     }
 }
 
