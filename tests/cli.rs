@@ -395,3 +395,26 @@ fn sim_replays_the_golden_traces() {
     }
     assert_eq!(n, 12);
 }
+
+#[test]
+fn sim_reports_a_broken_engine_with_the_failures_trace() {
+    // --sabotage (hidden, test only) runs an engine whose MASTER ignores higher priorities.
+    let o = kaconsole(&["sim", "--scenarios", "30", "--seed", "11", "--sabotage"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("sim: 30 scenarios, "))
+        .unwrap();
+    assert!(!summary.contains(" 0 violations"), "{summary}");
+    let path = out
+        .lines()
+        .find_map(|l| l.strip_prefix("replay it: kaconsole sim --replay "))
+        .expect("the failure's trace is named");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains("\"violation\":"),
+        "the trace records the violation"
+    );
+    std::fs::remove_file(path).unwrap();
+}

@@ -24,7 +24,8 @@ pub struct SimArgs {
     /// Most packet loss in a scenario's chaotic phase, in percent.
     #[arg(long, default_value_t = 30.0, value_name = "PCT")]
     pub loss: f64,
-    /// Write the trace (JSON lines) of the first scenario, or of the first that fails.
+    /// Write the trace (JSON lines) of the first scenario, or of the first that fails (without
+    /// this option a failure's trace goes to the temporary directory).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Run the scenario of a trace again and compare it line by line.
@@ -39,6 +40,9 @@ pub struct SimArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Test only: a MASTER ignores higher priorities, to show that the checks catch it.
+    #[arg(long, hide = true)]
+    pub sabotage: bool,
 }
 
 fn parse_range(s: &str) -> Result<(usize, usize), String> {
@@ -68,6 +72,9 @@ pub fn run(args: &SimArgs) -> ExitCode {
         routers: args.routers,
         max_vrids: 4,
         max_loss: (args.loss * 10.0).round() as u32,
+        sabotage: args
+            .sabotage
+            .then_some(crate::vrrp::instance::Sabotage::MasterIgnoresHigherPriority),
     };
     let threads = args
         .threads
@@ -99,15 +106,26 @@ pub fn run(args: &SimArgs) -> ExitCode {
     if tty {
         eprintln!();
     }
-    if let Some(path) = &args.trace {
-        let index = report.failures.first().map_or(first, |f| f.index);
+    // The trace asked for, or else the first failure's, so that it can be replayed.
+    let failed = report.failures.first().map(|f| f.index);
+    let trace_path = args.trace.clone().or_else(|| {
+        failed.map(|i| std::env::temp_dir().join(format!("kaconsole-sim-{}-{i}.jsonl", args.seed)))
+    });
+    if let Some(path) = &trace_path {
+        let index = failed.unwrap_or(first);
         let scenario = sim::generate(sim::rng::scenario_seed(args.seed, index), &opt);
         if let Err(e) = write_trace(path, &scenario) {
             eprintln!("kaconsole sim: {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }
-    print_report(&report, args.seed, wall, args.json);
+    print_report(&report, wall, args.json);
+    if let (Some(i), Some(path), false) = (failed, &trace_path, args.json) {
+        let (seed, path) = (args.seed, path.display());
+        println!(
+            "trace of the first failure (--seed {seed} --only {i}): {path}\nreplay it: kaconsole sim --replay {path}"
+        );
+    }
     if report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -124,7 +142,7 @@ fn write_trace(path: &std::path::Path, scenario: &sim::Scenario) -> std::io::Res
     f.flush()
 }
 
-fn print_report(r: &BatchReport, seed: u64, wall: f64, json: bool) {
+fn print_report(r: &BatchReport, wall: f64, json: bool) {
     let hours = r.router_time.as_micros() as f64 / 3.6e9;
     if json {
         let failures: Vec<serde_json::Value> = r
@@ -165,12 +183,6 @@ fn print_report(r: &BatchReport, seed: u64, wall: f64, json: bool) {
         hours,
         wall
     );
-    if let Some(f) = r.failures.first() {
-        println!(
-            "trace of the first failure: kaconsole sim --seed {seed} --only {} --trace FILE",
-            f.index
-        );
-    }
 }
 
 fn replay(path: &std::path::Path) -> ExitCode {

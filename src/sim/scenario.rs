@@ -127,6 +127,9 @@ pub struct GenOptions {
     pub max_vrids: usize,
     /// Maximum loss in the chaotic phase, per-mille.
     pub max_loss: u32,
+    /// Test only: run a broken engine.
+    #[doc(hidden)]
+    pub sabotage: Option<Sabotage>,
 }
 
 impl Default for GenOptions {
@@ -135,6 +138,7 @@ impl Default for GenOptions {
             routers: (2, 8),
             max_vrids: 4,
             max_loss: 300,
+            sabotage: None,
         }
     }
 }
@@ -432,7 +436,7 @@ pub fn generate(seed: u64, opt: &GenOptions) -> Scenario {
         events,
         quiet_from: Some(quiet),
         expect: Vec::new(),
-        sabotage: None,
+        sabotage: opt.sabotage,
     };
     let duration = Duration(quiet.0) + scenario.settle_time() + Duration::secs(10);
     Scenario {
