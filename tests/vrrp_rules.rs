@@ -1246,3 +1246,81 @@ fn check_unicast_src_accepts_only_the_peers() {
         "keepalived: a unicast instance drops multicast adverts"
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// Reload (keepalived clear_diff_vrrp)
+
+fn reload(
+    r: &mut Router,
+    cs: Vec<InstanceConfig>,
+    groups: Vec<SyncGroupConfig>,
+) -> Result<usize, String> {
+    let mut out = Vec::new();
+    let removed = r.engine.reload(cs, groups, r.now, &mut out)?;
+    r.log.extend(out.into_iter().map(|e| (r.now, e)));
+    Ok(removed.len())
+}
+
+#[test]
+fn reload_keeps_a_master_master_without_a_flap() {
+    let mut r = master(cfg(100));
+    let mut new = cfg(120);
+    new.vips.push(ip("10.0.0.101"));
+    assert_eq!(reload(&mut r, vec![new], vec![]), Ok(0));
+    assert_eq!(r.state(), State::Master);
+    assert!(
+        !r.has(|o| matches!(o, Output::StateChange { .. } | Output::Uninstall)),
+        "keepalived reload: a kept MASTER stays MASTER, no VIP flap"
+    );
+    assert_eq!(
+        r.sent()
+            .iter()
+            .map(|(t, a)| (*t, a.priority, a.addrs.len()))
+            .collect::<Vec<_>>(),
+        [(secs(4.0), 120, 2)],
+        "keepalived reload_master: an advert at once, with the new settings"
+    );
+    assert!(
+        r.has(|o| matches!(o, Output::Garp { addrs, .. } if *addrs == [ip("10.0.0.101")])),
+        "the added VIP is announced"
+    );
+}
+
+#[test]
+fn reload_removes_and_adds_instances() {
+    let mut r = master(cfg(100));
+    let other = InstanceConfig::new("VI_9", "eth0", 9, 100, ip(ME));
+    assert_eq!(reload(&mut r, vec![other], vec![]), Ok(1));
+    let removed: Vec<&Output> = r
+        .outputs()
+        .filter(|(_, e)| e.source == Source::Removed(0))
+        .map(|(_, e)| &e.output)
+        .collect();
+    assert!(
+        matches!(removed[0], Output::Send { advert, .. } if advert.priority == 0),
+        "keepalived: a removed MASTER sends priority 0"
+    );
+    assert!(
+        removed.contains(&&Output::Uninstall),
+        "and releases its addresses"
+    );
+    assert_eq!(r.engine.instances()[0].name(), "VI_9");
+    assert_eq!(r.state(), State::Backup, "a new instance starts");
+}
+
+#[test]
+fn a_reload_that_cannot_be_built_changes_nothing() {
+    let mut r = master(cfg(100));
+    let bad = vec![SyncGroupConfig {
+        name: "G".into(),
+        members: vec!["nope".into()],
+    }];
+    assert!(reload(&mut r, vec![cfg(100)], bad).is_err());
+    assert_eq!(
+        r.state(),
+        State::Master,
+        "the old configuration keeps running"
+    );
+    r.at(6.0);
+    assert!(!r.sent().is_empty(), "and keeps advertising");
+}

@@ -31,6 +31,8 @@ pub struct SyncGroupConfig {
 pub enum Source {
     Instance(usize),
     Group(usize),
+    /// An instance a reload removed: its index in the list [`Engine::reload`] returned.
+    Removed(usize),
 }
 
 /// An output and who produced it.
@@ -146,7 +148,87 @@ impl Engine {
         match s {
             Source::Instance(i) => self.instances[i].name(),
             Source::Group(g) => &self.groups[g].name,
+            Source::Removed(_) => "(removed)",
         }
+    }
+
+    /// A configuration reload (SIGHUP): instances keepalived matches keep their state, removed
+    /// ones stop (a MASTER sends priority 0), new ones start; sync groups are rebuilt. The
+    /// configuration was checked before, so an error here leaves the engine as it was.
+    /// Returns the removed instances (their outputs come from [`Source::Removed`]).
+    pub fn reload(
+        &mut self,
+        instances: Vec<InstanceConfig>,
+        groups: Vec<SyncGroupConfig>,
+        now: Instant,
+        out: &mut Vec<Emitted>,
+    ) -> Result<Vec<Instance>, String> {
+        let mut next = Engine::new(instances, groups)?;
+        let mut old: Vec<Option<Instance>> = std::mem::take(&mut self.instances)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let old_notified = std::mem::take(&mut self.notified);
+        // Removed instances go first; their outputs name them by their place in the list
+        // returned.
+        let mut removed = Vec::new();
+        for slot in &mut old {
+            let kept = slot
+                .as_ref()
+                .is_some_and(|o| next.instances.iter().any(|n| o.same_router(n.config())));
+            if !kept && let Some(mut o) = slot.take() {
+                let mut outputs = Vec::new();
+                o.remove(now, &mut outputs);
+                let source = Source::Removed(removed.len());
+                out.extend(outputs.into_iter().map(|output| Emitted { source, output }));
+                removed.push(o);
+            }
+        }
+        let mut started = Vec::new();
+        for i in 0..next.instances.len() {
+            let found = old.iter_mut().position(|o| {
+                o.as_ref()
+                    .is_some_and(|o| o.same_router(next.instances[i].config()))
+            });
+            match found {
+                Some(k) => {
+                    let mut o = old[k].take().expect("found");
+                    let cfg = next.instances[i].config().clone();
+                    o.reconfigure(cfg, now, &mut next.scratch);
+                    next.instances[i] = o;
+                    next.notified[i] = old_notified[k];
+                    next.flush(Source::Instance(i), out);
+                }
+                None => started.push(i),
+            }
+        }
+        for i in started {
+            let group_fault = next.group_of[i].is_some_and(|g| {
+                next.groups[g]
+                    .members
+                    .iter()
+                    .any(|&m| !next.instances[m].healthy())
+            });
+            next.instances[i].start(now, group_fault, &mut next.scratch);
+            next.flush(Source::Instance(i), out);
+        }
+        // Groups take their members' state (keepalived: MASTER if all members are).
+        for g in 0..next.groups.len() {
+            let states: Vec<State> = next.groups[g]
+                .members
+                .iter()
+                .map(|&m| next.instances[m].state())
+                .collect();
+            next.groups[g].state = if states.iter().all(|s| *s == State::Master) {
+                State::Master
+            } else if states.contains(&State::Fault) {
+                State::Fault
+            } else {
+                State::Backup
+            };
+        }
+        *self = next;
+        Ok(removed)
     }
 
     /// The earliest time an instance needs [`Input::Timeout`].

@@ -313,6 +313,72 @@ impl Instance {
         self.set_state(State::Stop, Reason::Stop, now, out);
     }
 
+    /// A reload kept this instance (keepalived `clear_diff_vrrp`): it takes the new
+    /// configuration and keeps its state, counters and AH sequence. A MASTER stays MASTER
+    /// without a flap: it advertises at once with the new settings and re-installs its
+    /// addresses (the new ones get a GARP burst); a BACKUP waits a new Master_Down_Interval.
+    pub fn reconfigure(&mut self, cfg: InstanceConfig, now: Instant, out: &mut Vec<Output>) {
+        let track = cfg
+            .trackers
+            .iter()
+            .map(|t| {
+                (self.cfg.trackers.iter().zip(&self.track))
+                    .find(|(old, _)| old.id == t.id)
+                    .map_or(TrackStatus::Pending, |(_, s)| *s)
+            })
+            .collect();
+        let added: Vec<IpAddr> = (cfg.vips.iter().chain(&cfg.evips))
+            .filter(|a| !self.cfg.vips.contains(a) && !self.cfg.evips.contains(a))
+            .copied()
+            .collect();
+        self.track = track;
+        self.base = cfg.priority;
+        self.cfg = cfg;
+        self.update_priority(now, out);
+        self.master_adver_int = self.cfg.adver_int;
+        match self.state {
+            State::Master => {
+                self.send(self.effective, out);
+                self.timers.set(Timer::Adver, now + self.cfg.adver_int);
+                out.push(Output::Install);
+                if !added.is_empty() {
+                    let rounds = self.cfg.garp.master_repeat;
+                    out.push(Output::Garp {
+                        addrs: added,
+                        rounds,
+                    });
+                }
+            }
+            State::Backup => self.arm_master_down(now, self.master_down_interval()),
+            _ => {}
+        }
+        // A fault the new configuration brings (or clears) is handled like any other.
+        let healthy = self.healthy();
+        if !healthy && matches!(self.state, State::Master | State::Backup) {
+            if let Health::Fault(cause) | Health::Pending(cause) = self.health() {
+                self.enter_fault(now, Reason::Fault { cause }, true, out);
+            }
+        } else if healthy && self.state == State::Fault {
+            self.recover(now, out);
+        }
+    }
+
+    /// A reload removed this instance: a MASTER says goodbye with priority 0 and releases
+    /// its addresses (keepalived `clear_diff_vrrp`).
+    pub fn remove(&mut self, now: Instant, out: &mut Vec<Output>) {
+        self.stop(now, out);
+    }
+
+    /// Whether a reloaded configuration is the same virtual router (keepalived matches VRID,
+    /// family, interface and unicast/multicast).
+    pub fn same_router(&self, other: &InstanceConfig) -> bool {
+        let c = &self.cfg;
+        c.vrid == other.vrid
+            && c.v6() == other.v6()
+            && c.interface == other.interface
+            && c.unicast() == other.unicast()
+    }
+
     // ---------------------------------------------------------------------------------------
     // BACKUP
 
