@@ -325,20 +325,11 @@ pub(super) fn audit(scenario: &Scenario, w: &World) -> Vec<String> {
             continue;
         };
         for (g, name) in engine.group_names().enumerate() {
-            let _ = g;
-            let members: Vec<State> = scenario
-                .routers
+            let members: Vec<State> = engine
+                .group_members(g)
                 .iter()
-                .find(|r| r.name == router.name)
-                .and_then(|r| r.groups.iter().find(|x| x.name == name))
-                .map(|sg| {
-                    sg.members
-                        .iter()
-                        .filter_map(|m| engine.instances().iter().find(|i| i.name() == m))
-                        .map(|i| i.state())
-                        .collect()
-                })
-                .unwrap_or_default();
+                .map(|&m| engine.instances()[m].state())
+                .collect();
             if members.windows(2).any(|p| p[0] != p[1]) {
                 v.push(format!(
                     "{}: sync group {name} members disagree: {members:?}",

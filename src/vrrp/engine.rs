@@ -140,6 +140,10 @@ impl Engine {
     pub fn group_names(&self) -> impl Iterator<Item = &str> {
         self.groups.iter().map(|g| g.name.as_str())
     }
+    /// The instances of group `g`.
+    pub fn group_members(&self, g: usize) -> &[usize] {
+        &self.groups[g].members
+    }
     pub fn group_state(&self, g: usize) -> State {
         self.groups[g].state
     }

@@ -93,7 +93,10 @@ pub struct Instance {
 }
 
 impl Instance {
-    pub fn new(cfg: InstanceConfig) -> Instance {
+    pub fn new(mut cfg: InstanceConfig) -> Instance {
+        // The smallest interval VRRPv3 can carry (RFC 5798 §5.2.7: centiseconds); the checked
+        // configuration never has less, and a zero would spin the timer.
+        cfg.adver_int = cfg.adver_int.max(Duration::centis(1));
         let track = vec![TrackStatus::Pending; cfg.trackers.len()];
         let base = cfg.priority;
         let mut i = Instance {
