@@ -337,6 +337,7 @@ impl Instance {
         self.track = track;
         self.base = cfg.priority;
         self.cfg = cfg;
+        self.cfg.adver_int = self.cfg.adver_int.max(Duration::centis(1));
         self.update_priority(now, out);
         self.master_adver_int = self.cfg.adver_int;
         match self.state {
