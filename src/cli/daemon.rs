@@ -1,4 +1,4 @@
-//! `kaconsole daemon`: keepalived's command line. This version implements `-t`.
+//! `kaconsole daemon`: keepalived's command line: the VRRP daemon, and `-t`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -163,11 +163,7 @@ pub fn run(args: &DaemonArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let Some(log) = &args.config_test else {
-        eprintln!(
-            "kaconsole daemon: this version implements the configuration test only (-t); \
-             the VRRP and LVS daemon is not built yet"
-        );
-        return ExitCode::from(1);
+        return run_daemon(args);
     };
     let loaded = load(&args.file, args.config_id.as_deref(), args.all_config, true);
     let mut text = String::new();
@@ -183,6 +179,39 @@ pub fn run(args: &DaemonArgs) -> ExitCode {
         eprintln!("kaconsole daemon: cannot write {log}: {e}");
     }
     ExitCode::from(config_test_code(&loaded))
+}
+
+/// keepalived's exit status for a normal run (lib/scheduler.h `enum exit_code`).
+const EXIT_RUN_FATAL: u8 = 1;
+const EXIT_RUN_CONFIG: u8 = 2;
+const EXIT_RUN_PERMISSION: u8 = 4;
+
+/// Runs the daemon in the foreground (it never forks; `-n` is accepted for unit files).
+fn run_daemon(args: &DaemonArgs) -> ExitCode {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("kaconsole daemon: needs root (raw sockets, addresses)");
+        return ExitCode::from(EXIT_RUN_PERMISSION);
+    }
+    let opts = crate::daemon::Options {
+        config: args.file.clone(),
+        config_id: args
+            .config_id
+            .clone()
+            .unwrap_or_else(super::default_config_id),
+        log_detail: args.log_detail,
+        dont_release_vrrp: args.dont_release_vrrp,
+    };
+    match crate::daemon::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ crate::daemon::DaemonError::Config(_)) => {
+            eprintln!("kaconsole daemon: {e}");
+            ExitCode::from(EXIT_RUN_CONFIG)
+        }
+        Err(e) => {
+            eprintln!("kaconsole daemon: {e}");
+            ExitCode::from(EXIT_RUN_FATAL)
+        }
+    }
 }
 
 /// keepalived's `-t` exit status. An include that is an error stops keepalived before any

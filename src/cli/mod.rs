@@ -41,13 +41,18 @@ pub enum Command {
         Exit status: 0 no problem, 1 warnings only, 2 errors."
     )]
     Check(CheckArgs),
-    /// The keepalived daemon (keepalived's flags). This version implements -t (config test).
+    /// The keepalived daemon (keepalived's flags): VRRP, and -t (config test).
     #[command(
-        long_about = "The VRRP + LVS daemon, accepting keepalived's command line flags.\n\n\
-        This version implements the configuration test only: `kaconsole daemon -t [-f FILE]` \
-        checks the configuration and exits like `keepalived -t` (0 valid, 4 file or interface \
-        missing, 5 other errors, 6 script security). Warnings do not fail the test; \
-        `kaconsole check` shows them."
+        long_about = "The VRRP daemon, accepting keepalived's command line flags. It runs in the \
+        foreground (one process; -n is accepted), needs root, and reads -f FILE (default \
+        /etc/keepalived/keepalived.conf). A configuration with errors is refused (exit 2); \
+        SIGTERM/SIGINT stop it (masters send priority 0 and release their addresses, unless \
+        -V), SIGHUP reloads the configuration, keeping the state of the instances keepalived \
+        would keep; a configuration with errors is refused and the running one stays.\n\n\
+        `kaconsole daemon -t [-f FILE]` checks the configuration and exits like \
+        `keepalived -t` (0 valid, 4 file or interface missing, 5 other errors, 6 script \
+        security). Warnings do not fail the test; `kaconsole check` shows them.\n\n\
+        This version runs VRRP; LVS and the health checkers are not built yet."
     )]
     Daemon(Box<DaemonArgs>),
     /// Many VRRP routers in virtual time: generated scenarios, invariants checked.

@@ -4,46 +4,18 @@
 
 use std::net::IpAddr;
 
-use crate::vrrp::ah;
 use crate::vrrp::checksum::IPPROTO_VRRP;
-use crate::vrrp::frame::{FrameError, Received, parse_ip};
-use crate::vrrp::instance_config::{Auth, InstanceConfig};
-use crate::vrrp::ip::{AH_LEN, IPPROTO_AH, Ipv4Repr, TOS_VRRP, VRRP_TTL};
+use crate::vrrp::frame::{self, FrameError, Received, parse_ip};
+use crate::vrrp::instance_config::InstanceConfig;
+use crate::vrrp::ip::{TOS_VRRP, VRRP_TTL};
 use crate::vrrp::packet::Advert;
 
 /// The IP packet `cfg`'s instance sends for `advert` to `dst`.
 pub fn encode(cfg: &InstanceConfig, advert: &Advert, ah_seq: Option<u32>, dst: IpAddr) -> Vec<u8> {
-    let msg = advert.to_bytes(cfg.wire_checksum(), cfg.src, dst);
     match (cfg.src, dst) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            let ah_key = match cfg.auth {
-                Auth::Ah(key) => Some(key),
-                _ => None,
-            };
-            let ah_len = if ah_key.is_some() { AH_LEN } else { 0 };
-            let mut buf = vec![0; Ipv4Repr::HEADER_LEN + ah_len + msg.len()];
-            Ipv4Repr {
-                src,
-                dst,
-                protocol: if ah_key.is_some() {
-                    IPPROTO_AH
-                } else {
-                    IPPROTO_VRRP
-                },
-                ttl: VRRP_TTL,
-                tos: TOS_VRRP,
-                ident: 0,
-                payload_len: ah_len + msg.len(),
-            }
-            .emit(&mut buf);
-            buf[Ipv4Repr::HEADER_LEN + ah_len..].copy_from_slice(&msg);
-            if let Some(key) = ah_key {
-                let seq = ah_seq.unwrap_or(1);
-                ah::seal(&mut buf, Ipv4Repr::HEADER_LEN, seq, &key, cfg.unicast());
-            }
-            buf
-        }
+        (IpAddr::V4(_), IpAddr::V4(_)) => frame::build_ipv4(cfg, advert, ah_seq, dst),
         (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            let msg = advert.to_bytes(cfg.wire_checksum(), cfg.src, IpAddr::V6(dst));
             // RFC 8200 §3: version 6, traffic class 0xc0 as keepalived, hop limit 255.
             let mut buf = vec![0; 40 + msg.len()];
             buf[0] = 0x60 | (TOS_VRRP >> 4);
@@ -56,7 +28,7 @@ pub fn encode(cfg: &InstanceConfig, advert: &Advert, ah_seq: Option<u32>, dst: I
             buf[40..].copy_from_slice(&msg);
             buf
         }
-        _ => msg,
+        _ => advert.to_bytes(cfg.wire_checksum(), cfg.src, dst),
     }
 }
 
@@ -68,7 +40,7 @@ pub fn decode(bytes: &[u8]) -> Result<Received, FrameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vrrp::instance_config::GROUP_V6;
+    use crate::vrrp::instance_config::{Auth, GROUP_V6};
 
     #[test]
     fn adverts_survive_the_wire_in_both_families_and_with_ah() {

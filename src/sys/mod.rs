@@ -1,3 +1,7 @@
 //! The Linux shell: everything that touches the machine (interfaces, files, users).
 
 pub mod env;
+pub mod iface;
+pub mod netlink;
+pub mod packet_socket;
+pub mod vrrp_socket;

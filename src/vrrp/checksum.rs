@@ -65,11 +65,16 @@ pub fn ipv4_pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, len: u16) -> Sum {
 /// The IPv6 pseudo-header (RFC 8200 §8.1): source, destination, upper-layer length (32 bits),
 /// three zero bytes, next header 112.
 pub fn ipv6_pseudo_header(src: Ipv6Addr, dst: Ipv6Addr, len: u32) -> Sum {
+    ipv6_pseudo_header_for(src, dst, len, IPPROTO_VRRP)
+}
+
+/// The IPv6 pseudo-header for another upper-layer protocol (ICMPv6 is 58).
+pub fn ipv6_pseudo_header_for(src: Ipv6Addr, dst: Ipv6Addr, len: u32, next: u8) -> Sum {
     Sum::default()
         .bytes(&src.octets())
         .bytes(&dst.octets())
         .bytes(&len.to_be_bytes())
-        .bytes(&[0, 0, 0, IPPROTO_VRRP])
+        .bytes(&[0, 0, 0, next])
 }
 
 /// Which checksum computation a VRRP message carries.

@@ -66,7 +66,7 @@ pub struct Engine {
 /// interface; the simulator assigns one).
 pub fn configs_from_model(
     cfg: &Config,
-    src: impl Fn(&VrrpInstance) -> IpAddr,
+    mut src: impl FnMut(&VrrpInstance) -> IpAddr,
 ) -> (Vec<InstanceConfig>, Vec<SyncGroupConfig>) {
     let instances = cfg
         .vrrp_instances

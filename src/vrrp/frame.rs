@@ -7,7 +7,12 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use super::checksum::IPPROTO_VRRP;
-use super::ip::{AH_ICV_LEN, AH_LEN, AhPacket, IPPROTO_AH, IpError, Ipv4Packet, Ipv6Packet};
+use super::instance_config::{Auth, InstanceConfig};
+use super::ip::{
+    AH_ICV_LEN, AH_LEN, AhPacket, IPPROTO_AH, IpError, Ipv4Packet, Ipv4Repr, Ipv6Packet, TOS_VRRP,
+    VRRP_TTL,
+};
+use super::packet::Advert;
 
 /// The IPSEC AH fields of a VRRPv2 advert sent with `auth_type AH`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,4 +103,45 @@ pub fn parse_ipv6(bytes: &[u8]) -> Result<Received, FrameError> {
         ah: None,
         msg: ip.payload().to_vec(),
     })
+}
+
+/// The IPv4 packet an instance sends for `advert` (keepalived `vrrp_build_ip4`, and
+/// `vrrp_build_ipsecah` with AH): TTL 255, TOS 0xc0 (RFC 5798 §5.1.1.3), AH sealed with
+/// sequence number `ah_seq` when the instance uses it.
+pub fn build_ipv4(
+    cfg: &InstanceConfig,
+    advert: &Advert,
+    ah_seq: Option<u32>,
+    dst: IpAddr,
+) -> Vec<u8> {
+    let msg = advert.to_bytes(cfg.wire_checksum(), cfg.src, dst);
+    let (IpAddr::V4(src), IpAddr::V4(dst)) = (cfg.src, dst) else {
+        return msg;
+    };
+    let ah_key = match cfg.auth {
+        Auth::Ah(key) => Some(key),
+        _ => None,
+    };
+    let ah_len = if ah_key.is_some() { AH_LEN } else { 0 };
+    let mut buf = vec![0; Ipv4Repr::HEADER_LEN + ah_len + msg.len()];
+    Ipv4Repr {
+        src,
+        dst,
+        protocol: if ah_key.is_some() {
+            IPPROTO_AH
+        } else {
+            IPPROTO_VRRP
+        },
+        ttl: VRRP_TTL,
+        tos: TOS_VRRP,
+        ident: 0,
+        payload_len: ah_len + msg.len(),
+    }
+    .emit(&mut buf);
+    buf[Ipv4Repr::HEADER_LEN + ah_len..].copy_from_slice(&msg);
+    if let Some(key) = ah_key {
+        let seq = ah_seq.unwrap_or(1);
+        super::ah::seal(&mut buf, Ipv4Repr::HEADER_LEN, seq, &key, cfg.unicast());
+    }
+    buf
 }

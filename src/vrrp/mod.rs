@@ -2,6 +2,7 @@
 //! RFC 9568, with keepalived 2.2's behaviour where it differs or adds).
 
 pub mod ah;
+pub mod announce;
 pub mod checksum;
 pub mod engine;
 pub mod event;

@@ -1,6 +1,8 @@
 //! Shared test helpers: privilege gating, throwaway network namespaces, the built binary.
 #![allow(dead_code)]
 
+pub mod segment;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,0 +1,69 @@
+//! The daemon's log: one line per event on stderr (journald or the console with `-l`), with
+//! keepalived's wording, prefixed by the UTC time.
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where log lines go.
+#[derive(Clone, Debug, Default)]
+pub struct Log {
+    pub detail: bool,
+}
+
+impl Log {
+    pub fn info(&self, message: &str) {
+        self.line(message);
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.line(message);
+    }
+
+    fn line(&self, message: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}: {message}", timestamp(SystemTime::now()));
+    }
+}
+
+/// `2026-11-22 07:00:00.123` in UTC.
+fn timestamp(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, day) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn dates_are_right() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_414), (2025, 11, 22));
+        let t = UNIX_EPOCH + Duration::from_millis(1_763_794_800_250);
+        assert_eq!(timestamp(t), "2025-11-22 07:00:00.250");
+    }
+}

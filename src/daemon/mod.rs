@@ -1,0 +1,139 @@
+//! `kaconsole daemon`: the VRRP engine on real interfaces, in one tokio current-thread
+//! runtime (keepalived forks a process per subsystem; here `-P` and `-C` only choose what
+//! runs).
+
+pub mod log;
+pub mod vrrp;
+
+use std::path::PathBuf;
+use std::time::Duration as StdDuration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use self::log::Log;
+use self::vrrp::Vrrp;
+use crate::config::{self, LoadOptions, Severity};
+use crate::sys::env::Machine;
+use crate::time::Instant;
+use crate::vrrp::event::Input;
+
+/// What `kaconsole daemon` was asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub config: PathBuf,
+    pub config_id: String,
+    pub log_detail: bool,
+    /// `-V`: leave the VIPs in place when stopping.
+    pub dont_release_vrrp: bool,
+}
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Loads and checks the configuration: errors refuse it (with their diagnostics).
+fn load(opts: &Options) -> Result<config::blocks::Config, String> {
+    let lo = LoadOptions {
+        config_id: opts.config_id.clone(),
+        ..Default::default()
+    };
+    let loaded = config::load(&opts.config, &lo, Some(&Machine::new()));
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            crate::config::diag::render_human(&loaded.sources, d, crate::config::diag::Color::Never)
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(loaded.config)
+    } else {
+        Err(format!(
+            "{}: {} error(s); `kaconsole check -f {}` shows them all\n{}",
+            opts.config.display(),
+            errors.len(),
+            opts.config.display(),
+            errors.join("\n")
+        ))
+    }
+}
+
+/// Runs until SIGTERM / SIGINT.
+pub fn run(opts: Options) -> Result<(), DaemonError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DaemonError::Setup(format!("runtime: {e}")))?;
+    rt.block_on(main_loop(opts))
+}
+
+async fn main_loop(opts: Options) -> Result<(), DaemonError> {
+    let log = Log {
+        detail: opts.log_detail,
+    };
+    let model = load(&opts).map_err(DaemonError::Config)?;
+    let start = tokio::time::Instant::now();
+    let now = || Instant(start.elapsed().as_micros() as u64);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut vrrp = Vrrp::new(model, tx, &log).map_err(DaemonError::Setup)?;
+    vrrp.dont_release = opts.dont_release_vrrp;
+    let sig = |k| signal(k).map_err(|e| DaemonError::Setup(format!("signals: {e}")));
+    let (mut term, mut int, mut hup) = (
+        sig(SignalKind::terminate())?,
+        sig(SignalKind::interrupt())?,
+        sig(SignalKind::hangup())?,
+    );
+    log.info(&format!(
+        "Starting VRRP with {} instance(s) from {}",
+        vrrp.engine.instances().len(),
+        opts.config.display()
+    ));
+    let no_model = config::blocks::Config::default();
+    let mut out = Vec::new();
+    vrrp.engine.handle(Input::Start, now(), &mut out);
+    vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
+        .await;
+    loop {
+        let deadline = vrrp.engine.poll_timeout();
+        let sleep = async {
+            match deadline {
+                Some(t) => tokio::time::sleep_until(start + StdDuration::from_micros(t.0)).await,
+                None => std::future::pending().await,
+            }
+        };
+        let input = tokio::select! {
+            _ = sleep => Input::Timeout,
+            Some(p) = rx.recv() => vrrp::packet_input(p),
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                log.info("Reloading");
+                match load(&opts) {
+                    Ok(model) => {
+                        if let Err(e) = vrrp.reload(model, now(), &log).await {
+                            log.warn(&format!("reload refused, the running configuration stays: {e}"));
+                        }
+                    }
+                    Err(e) => log.warn(&format!("reload refused, the running configuration stays: {e}")),
+                }
+                continue;
+            }
+        };
+        vrrp.engine.handle(input, now(), &mut out);
+        vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
+            .await;
+    }
+    log.info("Stopping");
+    vrrp.engine.handle(Input::Stop, now(), &mut out);
+    vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
+        .await;
+    log.info("Stopped");
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! The VRRP side of the daemon: the engine driven by real time and real packets. Outputs
+//! become raw-socket sends, rtnetlink address changes and gratuitous ARP / NA frames.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::log::Log;
+use crate::config::blocks::Config;
+use crate::config::blocks::addr::IpAddress;
+use crate::config::blocks::vrrp::VrrpInstance;
+use crate::config::values::Family;
+use crate::sys::iface::Iface;
+use crate::sys::netlink::Netlink;
+use crate::sys::packet_socket::PacketSocket;
+use crate::sys::vrrp_socket::{self, VrrpSocket};
+use crate::time::Instant;
+use crate::vrrp::announce;
+use crate::vrrp::engine::{Emitted, Engine, Source, configs_from_model};
+use crate::vrrp::event::{Input, Output};
+use crate::vrrp::frame::{self, Received};
+use crate::vrrp::instance::Instance;
+use crate::vrrp::instance_config::{Auth, InstanceConfig};
+
+/// A packet read by one of the socket tasks.
+pub struct Packet {
+    pub interface: String,
+    pub rx: Received,
+}
+
+/// Sockets are keyed by interface, family and IP protocol.
+type SocketKey = (String, bool, u8);
+
+/// The running VRRP side.
+pub struct Vrrp {
+    pub engine: Engine,
+    /// The checked model the engine was built from (VIP details, notify scripts).
+    model: Config,
+    sockets: HashMap<SocketKey, Arc<VrrpSocket>>,
+    packet_sockets: HashMap<u32, PacketSocket>,
+    netlink: Netlink,
+    packets: mpsc::UnboundedSender<Packet>,
+    /// Keep the addresses when stopping (`-V`).
+    pub dont_release: bool,
+}
+
+impl Vrrp {
+    /// Builds the engine for `model` and opens what it needs. Packets go to `packets`.
+    pub fn new(
+        model: Config,
+        packets: mpsc::UnboundedSender<Packet>,
+        log: &Log,
+    ) -> Result<Vrrp, String> {
+        let engine = build_engine(&model)?;
+        let mut v = Vrrp {
+            engine,
+            model,
+            sockets: HashMap::new(),
+            packet_sockets: HashMap::new(),
+            netlink: Netlink::open().map_err(|e| format!("netlink: {e}"))?,
+            packets,
+            dont_release: false,
+        };
+        v.open_sockets(log)?;
+        Ok(v)
+    }
+
+    /// Replaces the configuration (SIGHUP): the engine keeps the instances keepalived would
+    /// keep. A configuration that cannot be built changes nothing.
+    pub async fn reload(&mut self, model: Config, now: Instant, log: &Log) -> Result<(), String> {
+        let (instances, groups) = engine_configs(&model)?;
+        let mut out = Vec::new();
+        let removed = self.engine.reload(instances, groups, now, &mut out)?;
+        let old_model = std::mem::replace(&mut self.model, model);
+        self.open_sockets(log)?;
+        self.apply(out, &removed, &old_model, log).await;
+        Ok(())
+    }
+
+    fn open_sockets(&mut self, log: &Log) -> Result<(), String> {
+        let mut wanted: Vec<SocketKey> = Vec::new();
+        for i in self.engine.instances() {
+            let c = i.config();
+            wanted.push((
+                c.interface.clone(),
+                c.v6(),
+                crate::vrrp::checksum::IPPROTO_VRRP,
+            ));
+            if matches!(c.auth, Auth::Ah(_)) {
+                wanted.push((c.interface.clone(), false, vrrp_socket::AH));
+            }
+        }
+        wanted.sort();
+        wanted.dedup();
+        for key in wanted {
+            if self.sockets.contains_key(&key) {
+                continue;
+            }
+            let (ifname, v6, proto) = &key;
+            let iface = Iface::lookup(ifname).ok_or_else(|| format!("no interface {ifname}"))?;
+            let groups: Vec<IpAddr> = self
+                .engine
+                .instances()
+                .iter()
+                .map(Instance::config)
+                .filter(|c| &c.interface == ifname && c.v6() == *v6 && !c.unicast())
+                .map(|c| c.mcast_dst)
+                .collect();
+            let socket = if *v6 {
+                let g: Vec<_> = groups
+                    .iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V6(a) => Some(*a),
+                        _ => None,
+                    })
+                    .collect();
+                VrrpSocket::ipv6(ifname, iface.index, &dedup(g))
+            } else {
+                let g: Vec<_> = groups
+                    .iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V4(a) => Some(*a),
+                        _ => None,
+                    })
+                    .collect();
+                VrrpSocket::ipv4(ifname, iface.index, *proto, &dedup(g))
+            }
+            .map_err(|e| format!("{ifname}: VRRP socket: {e}"))?;
+            let socket = Arc::new(socket);
+            spawn_reader(
+                ifname.clone(),
+                socket.clone(),
+                self.packets.clone(),
+                log.clone(),
+            );
+            self.sockets.insert(key, socket);
+        }
+        Ok(())
+    }
+
+    /// Does what the engine said.
+    pub async fn apply(
+        &mut self,
+        out: Vec<Emitted>,
+        removed: &[Instance],
+        old_model: &Config,
+        log: &Log,
+    ) {
+        for e in out {
+            let (inst, model): (&Instance, Option<&VrrpInstance>) = match e.source {
+                Source::Instance(i) => (
+                    &self.engine.instances()[i],
+                    self.model.vrrp_instances.get(i),
+                ),
+                Source::Removed(k) => {
+                    let inst = &removed[k];
+                    let m = old_model
+                        .vrrp_instances
+                        .iter()
+                        .find(|m| m.name == inst.name());
+                    (inst, m)
+                }
+                Source::Group(_) => {
+                    if let Output::Log { message } = &e.output {
+                        log.info(message);
+                    }
+                    continue;
+                }
+            };
+            let cfg = inst.config().clone();
+            match e.output {
+                Output::Send { advert, ah_seq } => {
+                    let dsts: Vec<IpAddr> = if cfg.unicast() {
+                        cfg.unicast_peers.iter().map(|p| p.addr).collect()
+                    } else {
+                        vec![cfg.mcast_dst]
+                    };
+                    for dst in dsts {
+                        if let Err(err) = self.send(&cfg, &advert, ah_seq, dst) {
+                            log.warn(&format!("({}) send to {dst}: {err}", cfg.name));
+                        }
+                    }
+                }
+                Output::Install => {
+                    for a in vips(model) {
+                        if let Some(ifindex) = vip_ifindex(a, &cfg)
+                            && let Err(err) = self.netlink.add_address(ifindex, a).await
+                        {
+                            log.warn(&format!("({}) cannot add {}: {err}", cfg.name, a.addr.addr));
+                        }
+                    }
+                }
+                Output::Uninstall if !self.dont_release => {
+                    for a in vips(model) {
+                        if let Some(ifindex) = vip_ifindex(a, &cfg)
+                            && let Err(err) = self.netlink.del_address(ifindex, a).await
+                        {
+                            log.warn(&format!(
+                                "({}) cannot remove {}: {err}",
+                                cfg.name, a.addr.addr
+                            ));
+                        }
+                    }
+                }
+                Output::Garp { addrs, rounds } => {
+                    let frames = announcements(&cfg, model, &addrs);
+                    self.send_frames(&frames, rounds, &cfg.name, log);
+                }
+                Output::Log { message } => log.info(&message),
+                Output::Rejected { from, error } => {
+                    log.info(&format!("({}) {error} (from {from})", cfg.name));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn send(
+        &self,
+        cfg: &InstanceConfig,
+        advert: &crate::vrrp::packet::Advert,
+        ah_seq: Option<u32>,
+        dst: IpAddr,
+    ) -> std::io::Result<()> {
+        let key = (
+            cfg.interface.clone(),
+            cfg.v6(),
+            crate::vrrp::checksum::IPPROTO_VRRP,
+        );
+        let Some(socket) = self.sockets.get(&key) else {
+            return Err(std::io::Error::other("no socket"));
+        };
+        if cfg.v6() {
+            // The kernel writes the IPv6 header and the checksum.
+            let msg = advert.to_bytes(cfg.wire_checksum(), cfg.src, dst);
+            socket.send(&msg, cfg.src, dst)
+        } else {
+            socket.send(&frame::build_ipv4(cfg, advert, ah_seq, dst), cfg.src, dst)
+        }
+    }
+
+    /// Sends `frames` `rounds` times, each out of its interface (keepalived sends a burst's
+    /// rounds back to back).
+    fn send_frames(&mut self, frames: &[(u32, Vec<u8>)], rounds: u32, name: &str, log: &Log) {
+        for _ in 0..rounds {
+            for (ifindex, f) in frames {
+                let s = match self.packet_sockets.entry(*ifindex) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        match PacketSocket::open(*ifindex) {
+                            Ok(s) => e.insert(s),
+                            Err(err) => {
+                                log.warn(&format!("({name}) packet socket: {err}"));
+                                return;
+                            }
+                        }
+                    }
+                };
+                if let Err(err) = s.send(f) {
+                    log.warn(&format!("({name}) gratuitous ARP/NA: {err}"));
+                }
+            }
+        }
+    }
+}
+
+/// The gratuitous ARP / unsolicited NA frame of each address, with the interface it lives on.
+fn announcements(
+    cfg: &InstanceConfig,
+    model: Option<&VrrpInstance>,
+    addrs: &[IpAddr],
+) -> Vec<(u32, Vec<u8>)> {
+    let mut frames = Vec::new();
+    for addr in addrs {
+        let dev = vips(model)
+            .find(|a| a.addr.addr == *addr)
+            .and_then(|a| a.dev.clone())
+            .unwrap_or_else(|| cfg.interface.clone());
+        let Some(iface) = Iface::lookup(&dev) else {
+            continue;
+        };
+        let Some(mac) = iface.mac else { continue };
+        let f = match addr {
+            IpAddr::V4(a) => announce::gratuitous_arp(mac, *a),
+            IpAddr::V6(a) => announce::unsolicited_na(mac, *a, forwarding_v6(&dev)),
+        };
+        frames.push((iface.index, f));
+    }
+    frames
+}
+
+/// The VIPs and eVIPs of an instance, as configured.
+fn vips(model: Option<&VrrpInstance>) -> impl Iterator<Item = &IpAddress> {
+    model.into_iter().flat_map(|m| {
+        m.virtual_ipaddress
+            .iter()
+            .chain(&m.virtual_ipaddress_excluded)
+    })
+}
+
+fn vip_ifindex(a: &IpAddress, cfg: &InstanceConfig) -> Option<u32> {
+    Iface::lookup(a.dev.as_deref().unwrap_or(&cfg.interface)).map(|i| i.index)
+}
+
+/// keepalived sets the NA Router flag when the interface forwards IPv6.
+fn forwarding_v6(dev: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{dev}/forwarding"))
+        .is_ok_and(|s| s.trim() == "1")
+}
+
+fn dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The engine for a checked model: source addresses from the interfaces.
+pub fn build_engine(model: &Config) -> Result<Engine, String> {
+    let (instances, groups) = engine_configs(model)?;
+    Engine::new(instances, groups)
+}
+
+fn engine_configs(
+    model: &Config,
+) -> Result<
+    (
+        Vec<InstanceConfig>,
+        Vec<crate::vrrp::engine::SyncGroupConfig>,
+    ),
+    String,
+> {
+    let mut missing = None;
+    let (instances, groups) = configs_from_model(model, |i| {
+        let ifname = i.interface.as_deref().unwrap_or_default();
+        let v6 = i.family == Some(Family::Inet6);
+        match Iface::lookup(ifname).and_then(|f| f.vrrp_source(v6)) {
+            Some(a) => a,
+            None => {
+                if i.src_ip.is_none() {
+                    missing = Some(format!(
+                        "({}) interface {ifname} has no {} address to send from",
+                        i.name,
+                        if v6 { "IPv6 link-local" } else { "IPv4" }
+                    ));
+                }
+                IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+            }
+        }
+    });
+    match missing {
+        Some(m) => Err(m),
+        None => Ok((instances, groups)),
+    }
+}
+
+/// A task per socket: read, hand over.
+fn spawn_reader(
+    interface: String,
+    socket: Arc<VrrpSocket>,
+    tx: mpsc::UnboundedSender<Packet>,
+    log: Log,
+) {
+    tokio::spawn(async move {
+        loop {
+            match socket.recv().await {
+                Ok(Ok(rx)) => {
+                    let p = Packet {
+                        interface: interface.clone(),
+                        rx,
+                    };
+                    if tx.send(p).is_err() {
+                        return;
+                    }
+                }
+                Ok(Err(_not_vrrp)) => {}
+                Err(e) => {
+                    log.warn(&format!("{interface}: receive: {e}"));
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
+}
+
+/// The engine input for a packet.
+pub fn packet_input(p: Packet) -> Input {
+    Input::Packet {
+        interface: p.interface,
+        rx: p.rx,
+    }
+}

@@ -1,0 +1,256 @@
+//! A broadcast segment in network namespaces: a bridge in its own namespace and hosts, each
+//! in a namespace with `eth0` (a veth whose peer is on the bridge) and address
+//! 10.77.0.N/24 (N = 1, 2, ...). Daemons run inside the hosts; everything - processes and
+//! namespaces - is removed when the segment is dropped, also on panic.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn ip(args: &[&str]) -> Output {
+    Command::new("ip").args(args).output().expect("iproute2")
+}
+
+fn ip_ok(args: &[&str]) {
+    let o = ip(args);
+    assert!(
+        o.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// One host on the segment.
+pub struct Host {
+    pub ns: String,
+    /// 10.77.0.N
+    pub addr: String,
+    pub dir: PathBuf,
+}
+
+impl Host {
+    /// Runs a command in the host's namespace and returns its output.
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.ns, program])
+            .args(args)
+            .output()
+            .expect("ip netns exec")
+    }
+
+    /// Whether `addr` is configured on the host's eth0.
+    pub fn has_address(&self, addr: &str) -> bool {
+        let o = ip(&["-n", &self.ns, "-o", "addr", "show", "dev", "eth0"]);
+        String::from_utf8_lossy(&o.stdout).contains(&format!(" {addr}/"))
+    }
+
+    /// The MAC address of eth0.
+    pub fn mac(&self) -> String {
+        let o = ip(&["-n", &self.ns, "-o", "link", "show", "dev", "eth0"]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.split_whitespace()
+            .skip_while(|w| *w != "link/ether")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Starts a daemon in the host: `program args...`, stdout and stderr to `log`.
+    pub fn spawn(&self, program: &Path, args: &[&str], log: &str) -> Daemon {
+        let path = self.dir.join(log);
+        let file = std::fs::File::create(&path).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .arg(program)
+            .args(args)
+            .stdout(Stdio::from(file.try_clone().unwrap()))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .expect("spawn in namespace");
+        Daemon {
+            child: Some(child),
+            log: path,
+        }
+    }
+
+    /// Writes a file in the host's scratch directory.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+/// A daemon process; killed when dropped.
+pub struct Daemon {
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().map_or(0, |c| c.id() as i32)
+    }
+
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig);
+    }
+
+    /// Sends `sig` and waits for the exit; returns the exit code.
+    pub fn stop_with(&mut self, sig: nix::sys::signal::Signal) -> Option<i32> {
+        self.signal(sig);
+        let mut c = self.child.take()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(s)) = c.try_wait() {
+                return s.code();
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                let _ = c.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The bridge and its hosts.
+pub struct Segment {
+    bridge_ns: String,
+    pub hosts: Vec<Host>,
+    _dir: tempfile::TempDir,
+}
+
+impl Segment {
+    /// A segment with `n` hosts.
+    pub fn new(n: usize) -> Segment {
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let bridge_ns = format!("kac-br{id}");
+        ip_ok(&["netns", "add", &bridge_ns]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = Segment {
+            bridge_ns,
+            hosts: Vec::new(),
+            _dir: dir,
+        };
+        let b = seg.bridge_ns.clone();
+        ip_ok(&["-n", &b, "link", "add", "br0", "type", "bridge"]);
+        ip_ok(&["-n", &b, "link", "set", "br0", "up"]);
+        for i in 0..n {
+            let ns = format!("kac-h{id}-{}", i + 1);
+            ip_ok(&["netns", "add", &ns]);
+            let port = format!("p{}", i + 1);
+            ip_ok(&[
+                "-n", &b, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
+                &ns,
+            ]);
+            ip_ok(&["-n", &b, "link", "set", &port, "master", "br0", "up"]);
+            ip_ok(&["-n", &ns, "link", "set", "lo", "up"]);
+            ip_ok(&["-n", &ns, "link", "set", "eth0", "up"]);
+            let addr = format!("10.77.0.{}", i + 1);
+            ip_ok(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("{addr}/24"),
+                "dev",
+                "eth0",
+            ]);
+            let dir = seg._dir.path().join(format!("h{}", i + 1));
+            std::fs::create_dir_all(&dir).unwrap();
+            seg.hosts.push(Host { ns, addr, dir });
+        }
+        // IPv6 link-local addresses need DAD to finish before they can be used.
+        seg.wait_link_local();
+        seg
+    }
+
+    fn wait_link_local(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for h in &self.hosts {
+            loop {
+                let o = ip(&["-n", &h.ns, "-6", "-o", "addr", "show", "dev", "eth0"]);
+                let t = String::from_utf8_lossy(&o.stdout).into_owned();
+                if (t.contains("fe80::") && !t.contains("tentative")) || Instant::now() > deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// Cuts or restores host `i`'s cable (the bridge port).
+    pub fn set_port(&self, i: usize, up: bool) {
+        let port = format!("p{}", i + 1);
+        ip_ok(&[
+            "-n",
+            &self.bridge_ns,
+            "link",
+            "set",
+            &port,
+            if up { "up" } else { "down" },
+        ]);
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        for ns in self
+            .hosts
+            .iter()
+            .map(|h| h.ns.clone())
+            .chain([self.bridge_ns.clone()])
+        {
+            if let Ok(o) = Command::new("ip").args(["netns", "pids", &ns]).output() {
+                for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+                    if let Ok(pid) = pid.parse::<i32>() {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+            }
+            let _ = ip(&["netns", "del", &ns]);
+        }
+    }
+}
+
+/// Polls `cond` every 10 ms until it holds or `timeout` passes; returns the time it took.
+pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    loop {
+        if cond() {
+            return Some(start.elapsed());
+        }
+        if start.elapsed() > timeout {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,197 @@
+//! `kaconsole daemon` on real Linux networking: namespaces joined by a bridge, real raw
+//! sockets, real rtnetlink, and real keepalived as a peer. Needs root (skipped without, unless
+//! CI=true).
+
+mod common;
+
+use std::time::Duration;
+
+use common::segment::{Daemon, Host, Segment, wait_for};
+use nix::sys::signal::Signal;
+
+const VIP: &str = "10.77.0.100";
+
+fn config(priority: u8, extra: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    advert_int 1
+{extra}    virtual_ipaddress {{
+        {VIP}/24
+    }}
+}}
+"
+    )
+}
+
+fn start(h: &Host, conf: &str) -> Daemon {
+    let path = h.write("kaconsole.conf", conf);
+    h.spawn(
+        &common::kaconsole(),
+        &["daemon", "-n", "-l", "-f", path.to_str().unwrap()],
+        "kaconsole.log",
+    )
+}
+
+fn master_within(h: &Host, secs: u64) -> Option<Duration> {
+    wait_for(Duration::from_secs(secs), || h.has_address(VIP))
+}
+
+/// The daemon's log, for failure messages.
+fn logs(ds: &[&Daemon]) -> String {
+    ds.iter()
+        .map(|d| format!("--- {}\n{}", d.log.display(), d.log_text()))
+        .collect()
+}
+
+#[test]
+fn election_silent_death_and_graceful_stop() {
+    if !common::require_root("election_silent_death_and_graceful_stop") {
+        return;
+    }
+    let seg = Segment::new(3);
+    let (h1, h2, h3) = (&seg.hosts[0], &seg.hosts[1], &seg.hosts[2]);
+    let mut d1 = start(h1, &config(150, ""));
+    let d2 = start(h2, &config(100, ""));
+    let d3 = start(h3, &config(50, ""));
+    // Election: the highest priority takes the VIP after its Master_Down_Interval (3.41 s).
+    let t = master_within(h1, 8).unwrap_or_else(|| panic!("no master\n{}", logs(&[&d1, &d2])));
+    assert!(
+        t > Duration::from_secs(3),
+        "took over before Master_Down_Interval: {t:?}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !h2.has_address(VIP) && !h3.has_address(VIP),
+        "one master\n{}",
+        logs(&[&d1, &d2])
+    );
+
+    // Graceful stop: priority 0, so h2 takes over after its skew (0.61 s), and h1 releases.
+    assert_eq!(d1.stop_with(Signal::SIGTERM), Some(0), "{}", logs(&[&d1]));
+    assert!(
+        !h1.has_address(VIP),
+        "SIGTERM leaves no VIP\n{}",
+        logs(&[&d1])
+    );
+    let t = master_within(h2, 3).unwrap_or_else(|| panic!("no takeover\n{}", logs(&[&d2])));
+    assert!(
+        t < Duration::from_millis(609 + 400),
+        "graceful takeover took {t:?}"
+    );
+    assert!(!h3.has_address(VIP));
+
+    // Silent death: SIGKILL h2; h3 takes over Master_Down_Interval (3.80 s) after h2's last
+    // advert, so between 2.8 and 3.8 s (+ slack) after the kill.
+    let mut d2 = d2;
+    d2.stop_with(Signal::SIGKILL);
+    let t = master_within(h3, 6).unwrap_or_else(|| panic!("no takeover\n{}", logs(&[&d3])));
+    assert!(
+        t > Duration::from_millis(2700) && t < Duration::from_millis(3805 + 300),
+        "silent-death takeover after {t:?}"
+    );
+    let log = d3.log_text();
+    assert!(log.contains("(VI_1) Entering MASTER STATE"), "{log}");
+    assert!(
+        !log.contains("from 10.77"),
+        "no packet was rejected:\n{log}"
+    );
+}
+
+#[test]
+fn a_client_follows_the_vip_to_the_new_master() {
+    if !common::require_root("a_client_follows_the_vip_to_the_new_master") {
+        return;
+    }
+    if common::require_program("a_client_follows_the_vip_to_the_new_master", "ping").is_none() {
+        return;
+    }
+    let seg = Segment::new(3);
+    let (h1, h2, client) = (&seg.hosts[0], &seg.hosts[1], &seg.hosts[2]);
+    let mut d1 = start(h1, &config(150, ""));
+    let d2 = start(h2, &config(100, ""));
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    let ping = || {
+        client
+            .run("ping", &["-c", "1", "-W", "1", VIP])
+            .status
+            .success()
+    };
+    assert!(ping(), "the client reaches the VIP on h1");
+    let neigh = || {
+        let o = client.run("ip", &["neigh", "show", VIP]);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(neigh().contains(&h1.mac()), "{}", neigh());
+    d1.stop_with(Signal::SIGKILL);
+    // h1's VIP stays configured after SIGKILL; cut its cable as a dead machine would be.
+    seg.set_port(0, false);
+    master_within(h2, 6).unwrap_or_else(|| panic!("{}", logs(&[&d2])));
+    // The gratuitous ARPs moved the client's neighbour entry to h2 without it asking.
+    let moved = wait_for(Duration::from_secs(2), || neigh().contains(&h2.mac()));
+    assert!(
+        moved.is_some(),
+        "neighbour entry: {}\n{}",
+        neigh(),
+        logs(&[&d2])
+    );
+    assert!(ping(), "the client reaches the VIP on h2");
+}
+
+#[test]
+fn reload_keeps_the_master_and_a_broken_config_changes_nothing() {
+    if !common::require_root("reload_keeps_the_master_and_a_broken_config_changes_nothing") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let d1 = start(h1, &config(150, ""));
+    let d2 = start(h2, &config(100, ""));
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    // Watch for the VIP going away during the reloads.
+    let mut flap = false;
+    d1.signal(Signal::SIGHUP);
+    for _ in 0..50 {
+        flap |= !h1.has_address(VIP);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        !flap,
+        "reload of an unchanged configuration made the VIP flap"
+    );
+    // A broken configuration: refused, the running one stays.
+    h1.write(
+        "kaconsole.conf",
+        "vrrp_instance VI_1 {\n    priority 500\n}\n",
+    );
+    d1.signal(Signal::SIGHUP);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        h1.has_address(VIP) && !h2.has_address(VIP),
+        "{}",
+        logs(&[&d1, &d2])
+    );
+    assert!(d1.log_text().contains("reload refused"), "{}", logs(&[&d1]));
+}
+
+#[test]
+fn v3_fast_adverts_fail_over_in_a_third_of_a_second() {
+    if !common::require_root("v3_fast_adverts_fail_over_in_a_third_of_a_second") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let extra = "    version 3\n    advert_int 0.1\n";
+    let mut d1 = start(h1, &config(150, extra));
+    let d2 = start(h2, &config(100, extra));
+    master_within(h1, 3).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    d1.stop_with(Signal::SIGKILL);
+    let t = master_within(h2, 2).unwrap_or_else(|| panic!("{}", logs(&[&d2])));
+    assert!(
+        t < Duration::from_millis(361 + 150),
+        "v3 0.1 s: Master_Down_Interval is 0.361 s; took {t:?}"
+    );
+}

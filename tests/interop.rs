@@ -1,0 +1,256 @@
+//! kaconsole and real keepalived on one segment, in both roles: election, failover and
+//! handback for VRRPv2 without auth and with PASS, v3 over IPv4 and IPv6, and unicast; neither
+//! side may reject a packet of the other. Needs root and keepalived (skipped without, unless
+//! CI=true).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::segment::{Daemon, Host, Segment, wait_for};
+use nix::sys::signal::Signal;
+
+#[derive(Clone, Copy, Debug)]
+enum Variant {
+    V2,
+    V2Pass,
+    V3,
+    V3Ipv6,
+    Unicast,
+}
+
+impl Variant {
+    fn vip(self) -> &'static str {
+        match self {
+            Variant::V3Ipv6 => "fd00:77::100",
+            _ => "10.77.0.100",
+        }
+    }
+
+    /// The instance block for host `me` (1 or 2) with `priority`.
+    fn config(self, me: usize, priority: u8) -> String {
+        let peer = 3 - me;
+        let extra = match self {
+            Variant::V2 => String::new(),
+            Variant::V2Pass => {
+                "    authentication {\n        auth_type PASS\n        auth_pass s3cret\n    }\n"
+                    .into()
+            }
+            Variant::V3 | Variant::V3Ipv6 => "    version 3\n".into(),
+            Variant::Unicast => format!(
+                "    unicast_src_ip 10.77.0.{me}\n    unicast_peer {{\n        10.77.0.{peer}\n    }}\n"
+            ),
+        };
+        let prefix = if matches!(self, Variant::V3Ipv6) {
+            64
+        } else {
+            24
+        };
+        format!(
+            "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 61
+    priority {priority}
+    advert_int 1
+{extra}    virtual_ipaddress {{
+        {}/{prefix}
+    }}
+}}
+",
+            self.vip()
+        )
+    }
+}
+
+struct Peer {
+    daemon: Daemon,
+    keepalived: bool,
+}
+
+fn start_kaconsole(h: &Host, conf: &str) -> Peer {
+    let path = h.write("kaconsole.conf", conf);
+    Peer {
+        daemon: h.spawn(
+            &common::kaconsole(),
+            &["daemon", "-n", "-l", "-f", path.to_str().unwrap()],
+            "kaconsole.log",
+        ),
+        keepalived: false,
+    }
+}
+
+fn start_keepalived(h: &Host, keepalived: &Path, conf: &str) -> Peer {
+    let path = h.write("keepalived.conf", conf);
+    let d = h.dir.to_str().unwrap().to_string();
+    Peer {
+        daemon: h.spawn(
+            keepalived,
+            &[
+                "-n",
+                "-l",
+                "-D",
+                "-P",
+                "-f",
+                path.to_str().unwrap(),
+                "-p",
+                &format!("{d}/keepalived.pid"),
+                "-r",
+                &format!("{d}/vrrp.pid"),
+                "-i",
+                "interop",
+            ],
+            "keepalived.log",
+        ),
+        keepalived: true,
+    }
+}
+
+/// Kills every process of the host without warning (keepalived's VRRP child included).
+fn kill_host(h: &Host) {
+    let o = Command::new("ip")
+        .args(["netns", "pids", &h.ns])
+        .output()
+        .unwrap();
+    for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+        if let Ok(pid) = pid.parse::<i32>() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
+/// What a log may not contain: a packet of the other side refused.
+fn complaints(p: &Peer) -> Vec<String> {
+    let words: &[&str] = if p.keepalived {
+        &[
+            "bogus",
+            "invalid",
+            "mismatch",
+            "not present in MASTER advert",
+            "unexpected",
+            "received an invalid passwd",
+            "checksum",
+            "wrong version",
+        ]
+    } else {
+        &["(from "]
+    };
+    p.daemon
+        .log_text()
+        .lines()
+        .filter(|l| words.iter().any(|w| l.contains(w)))
+        .map(str::to_string)
+        .collect()
+}
+
+fn logs(ps: &[&Peer]) -> String {
+    ps.iter()
+        .map(|p| format!("--- {}\n{}", p.daemon.log.display(), p.daemon.log_text()))
+        .collect()
+}
+
+/// keepalived (or kaconsole) on h1 with priority 150, the other on h2 with 100: h1 wins;
+/// h1 dies, h2 takes over; h1 comes back and preempts.
+fn run(variant: Variant, keepalived_first: bool) {
+    let test = format!("interop {variant:?} keepalived_first={keepalived_first}");
+    if !common::require_root(&test) {
+        return;
+    }
+    let Some(keepalived) = common::require_program(&test, "keepalived") else {
+        return;
+    };
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let vip = variant.vip();
+    let has = |h: &Host| {
+        let o = h.run("ip", &["-o", "addr", "show", "dev", "eth0"]);
+        String::from_utf8_lossy(&o.stdout).contains(&format!(" {vip}/"))
+    };
+    let launch = |h: &Host, me: usize, prio: u8, ka: bool| {
+        let conf = variant.config(me, prio);
+        if ka {
+            start_keepalived(h, &keepalived, &conf)
+        } else {
+            start_kaconsole(h, &conf)
+        }
+    };
+    let p1 = launch(h1, 1, 150, keepalived_first);
+    let p2 = launch(h2, 2, 100, !keepalived_first);
+    let ok = wait_for(Duration::from_secs(8), || has(h1));
+    assert!(
+        ok.is_some(),
+        "{test}: h1 never became MASTER\n{}",
+        logs(&[&p1, &p2])
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!has(h2), "{test}: two masters\n{}", logs(&[&p1, &p2]));
+
+    // Failover: h1 dies silently.
+    kill_host(h1);
+    drop(p1);
+    let _ = h1.run("ip", &["addr", "flush", "dev", "eth0", "to", vip]);
+    let t = wait_for(Duration::from_secs(6), || has(h2));
+    assert!(
+        t.is_some(),
+        "{test}: h2 did not take over\n{}",
+        logs(&[&p2])
+    );
+
+    // Handback: h1 returns with the higher priority and preempts; h2 releases the VIP.
+    let p1 = launch(h1, 1, 150, keepalived_first);
+    let back = wait_for(Duration::from_secs(8), || has(h1) && !has(h2));
+    assert!(back.is_some(), "{test}: no handback\n{}", logs(&[&p1, &p2]));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        has(h1) && !has(h2),
+        "{test}: not stable after handback\n{}",
+        logs(&[&p1, &p2])
+    );
+    if std::env::var_os("KACONSOLE_TEST_LOGS").is_some() {
+        println!("{test}\n{}", logs(&[&p1, &p2]));
+    }
+    for p in [&p1, &p2] {
+        let c = complaints(p);
+        assert!(
+            c.is_empty(),
+            "{test}: a side refused the other's packets: {c:?}\n{}",
+            logs(&[&p1, &p2])
+        );
+    }
+}
+
+#[test]
+fn v2_keepalived_master_kaconsole_backup() {
+    run(Variant::V2, true);
+}
+
+#[test]
+fn v2_kaconsole_master_keepalived_backup() {
+    run(Variant::V2, false);
+}
+
+#[test]
+fn v2_pass_both_roles() {
+    run(Variant::V2Pass, true);
+    run(Variant::V2Pass, false);
+}
+
+#[test]
+fn v3_ipv4_both_roles() {
+    run(Variant::V3, true);
+    run(Variant::V3, false);
+}
+
+#[test]
+fn v3_ipv6_both_roles() {
+    run(Variant::V3Ipv6, true);
+    run(Variant::V3Ipv6, false);
+}
+
+#[test]
+fn unicast_both_roles() {
+    run(Variant::Unicast, true);
+    run(Variant::Unicast, false);
+}
