@@ -195,3 +195,137 @@ fn v3_fast_adverts_fail_over_in_a_third_of_a_second() {
         "v3 0.1 s: Master_Down_Interval is 0.361 s; took {t:?}"
     );
 }
+
+#[test]
+fn track_script_weight_moves_the_vip() {
+    if !common::require_root("track_script_weight_moves_the_vip") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let flag = h1.dir.join("healthy");
+    let script = format!(
+        "vrrp_script chk {{\n    script \"/usr/bin/test -e {}\"\n    interval 1\n    weight 60\n    fall 2\n}}\n",
+        flag.display()
+    );
+    let conf = script + &config(100, "    track_script {\n        chk\n    }\n");
+    let d1 = start(h1, &conf);
+    let d2 = start(h2, &config(130, ""));
+    master_within(h2, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    // The check passes: 100 + 60 = 160 > 130, h1 discards h2's adverts and takes over.
+    std::fs::write(&flag, "").unwrap();
+    let t = master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    assert!(wait_for(Duration::from_secs(2), || !h2.has_address(VIP)).is_some());
+    assert!(
+        t > Duration::from_secs(2),
+        "the takeover waits for the master's adverts to stop counting"
+    );
+    assert!(
+        d1.log_text()
+            .contains("Changing effective priority from 100 to 160"),
+        "{}",
+        logs(&[&d1])
+    );
+    // It fails twice (fall 2): back to 100, h2 preempts.
+    std::fs::remove_file(&flag).unwrap();
+    master_within(h2, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    assert!(wait_for(Duration::from_secs(2), || !h1.has_address(VIP)).is_some());
+    assert!(
+        d1.log_text().contains("VRRP_Script(chk) failed"),
+        "{}",
+        logs(&[&d1])
+    );
+}
+
+#[test]
+fn interface_down_is_fault_and_back_up_is_backup() {
+    if !common::require_root("interface_down_is_fault_and_back_up_is_backup") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let d1 = start(h1, &config(150, ""));
+    let d2 = start(h2, &config(100, ""));
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    assert!(
+        h1.run("ip", &["link", "set", "eth0", "down"])
+            .status
+            .success()
+    );
+    master_within(h2, 6).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    let fault = wait_for(Duration::from_secs(2), || {
+        d1.log_text().contains("(VI_1) Entering FAULT STATE")
+    });
+    assert!(fault.is_some(), "{}", logs(&[&d1]));
+    assert!(!h1.has_address(VIP), "a FAULT instance releases its VIP");
+    assert!(
+        h1.run("ip", &["link", "set", "eth0", "up"])
+            .status
+            .success()
+    );
+    // Back as BACKUP, then it preempts (Master_Down_Interval after its recovery).
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    assert!(wait_for(Duration::from_secs(2), || !h2.has_address(VIP)).is_some());
+}
+
+#[test]
+fn notify_scripts_and_fifo_lines() {
+    if !common::require_root("notify_scripts_and_fifo_lines") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h1 = &seg.hosts[0];
+    let out = h1.dir.join("notify.out");
+    let script = h1.write(
+        "notify.sh",
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let master_flag = h1.dir.join("master.flag");
+    let fifo = h1.dir.join("notify.fifo");
+    let conf = format!(
+        "global_defs {{\n    notify_fifo {}\n}}\n{}",
+        fifo.display(),
+        config(
+            150,
+            &format!(
+                "    notify {}\n    notify_master \"/usr/bin/touch {}\"\n",
+                script.display(),
+                master_flag.display()
+            )
+        )
+    );
+    let mut d1 = start(h1, &conf);
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1])));
+    let notified = wait_for(Duration::from_secs(2), || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.contains("MASTER"))
+    });
+    assert!(notified.is_some(), "{}", logs(&[&d1]));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "INSTANCE VI_1 BACKUP 150\nINSTANCE VI_1 MASTER 150\n",
+        "keepalived's notify arguments: TYPE NAME STATE PRIORITY"
+    );
+    assert!(master_flag.exists(), "notify_master ran");
+    // The FIFO holds what was written while the daemon keeps it open.
+    let lines = read_fifo(&fifo);
+    d1.stop_with(Signal::SIGTERM);
+    assert!(
+        lines.starts_with("INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n"),
+        "keepalived's FIFO lines: {lines:?}"
+    );
+}
+
+/// What is buffered in a FIFO, without blocking.
+fn read_fifo(path: &std::path::Path) -> String {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .unwrap();
+    let mut s = String::new();
+    let _ = f.read_to_string(&mut s);
+    s
+}

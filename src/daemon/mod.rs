@@ -3,6 +3,8 @@
 //! runs).
 
 pub mod log;
+pub mod notify;
+pub mod scripts;
 pub mod vrrp;
 
 use std::path::PathBuf;
@@ -97,6 +99,23 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     ));
     let no_model = config::blocks::Config::default();
     let mut out = Vec::new();
+    // Trackers: scripts report when they have a result, interfaces from netlink.
+    let (track_tx, mut track_rx) = mpsc::unbounded_channel();
+    scripts::start_trackers(&vrrp.model_config(), track_tx, &log);
+    let (link_tx, mut link_rx) = mpsc::unbounded_channel();
+    crate::sys::links::watch(link_tx).map_err(|e| DaemonError::Setup(format!("netlink: {e}")))?;
+    let mut links: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    for (name, up) in crate::sys::links::current().await.unwrap_or_default() {
+        links.insert(name.clone(), up);
+        vrrp.engine.handle(
+            Input::Link {
+                interface: name,
+                up,
+            },
+            now(),
+            &mut out,
+        );
+    }
     vrrp.engine.handle(Input::Start, now(), &mut out);
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
@@ -111,6 +130,15 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         let input = tokio::select! {
             _ = sleep => Input::Timeout,
             Some(p) = rx.recv() => vrrp::packet_input(p),
+            Some(t) = track_rx.recv() => Input::Track { id: t.id, status: t.status },
+            Some((name, up)) = link_rx.recv() => {
+                // netlink repeats a link's state on every change of any of its attributes.
+                if links.insert(name.clone(), up) == Some(up) {
+                    continue;
+                }
+                log.info(&format!("Netlink reports {name} {}", if up { "up" } else { "down" }));
+                Input::Link { interface: name, up }
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {

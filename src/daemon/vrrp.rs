@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::log::Log;
+use super::notify::{self, Fifos};
 use crate::config::blocks::Config;
 use crate::config::blocks::addr::IpAddress;
 use crate::config::blocks::vrrp::VrrpInstance;
@@ -44,6 +45,7 @@ pub struct Vrrp {
     packets: mpsc::UnboundedSender<Packet>,
     /// Keep the addresses when stopping (`-V`).
     pub dont_release: bool,
+    pub fifos: Fifos,
 }
 
 impl Vrrp {
@@ -62,9 +64,16 @@ impl Vrrp {
             netlink: Netlink::open().map_err(|e| format!("netlink: {e}"))?,
             packets,
             dont_release: false,
+            fifos: Fifos::default(),
         };
+        v.fifos = Fifos::open(&v.model, log);
         v.open_sockets(log)?;
         Ok(v)
+    }
+
+    /// The configuration running.
+    pub fn model_config(&self) -> Config {
+        self.model.clone()
     }
 
     /// Replaces the configuration (SIGHUP): the engine keeps the instances keepalived would
@@ -162,9 +171,14 @@ impl Vrrp {
                         .find(|m| m.name == inst.name());
                     (inst, m)
                 }
-                Source::Group(_) => {
-                    if let Output::Log { message } = &e.output {
-                        log.info(message);
+                Source::Group(g) => {
+                    match &e.output {
+                        Output::Log { message } => log.info(message),
+                        Output::Notify(n) => {
+                            let name = self.engine.source_name(Source::Group(g)).to_string();
+                            notify::dispatch(&self.model, &mut self.fifos, true, &name, n, log);
+                        }
+                        _ => {}
                     }
                     continue;
                 }
@@ -209,6 +223,14 @@ impl Vrrp {
                     self.send_frames(&frames, rounds, &cfg.name, log);
                 }
                 Output::Log { message } => log.info(&message),
+                Output::Notify(n) => {
+                    let m = if matches!(e.source, Source::Removed(_)) {
+                        old_model
+                    } else {
+                        &self.model
+                    };
+                    notify::dispatch(m, &mut self.fifos, false, &cfg.name, &n, log);
+                }
                 Output::Rejected { from, error } => {
                     log.info(&format!("({}) {error} (from {from})", cfg.name));
                 }

@@ -2,6 +2,7 @@
 
 pub mod env;
 pub mod iface;
+pub mod links;
 pub mod netlink;
 pub mod packet_socket;
 pub mod vrrp_socket;

@@ -647,6 +647,11 @@ impl Instance {
         group: Option<GroupRecovery>,
         out: &mut Vec<Output>,
     ) -> bool {
+        if self.state == State::Init {
+            // Before start: a status to start with, not an event.
+            self.effective = effective_priority(self.base, self.total_weight());
+            return false;
+        }
         self.update_priority(now, out);
         let after = self.health();
         match (&before, &after) {

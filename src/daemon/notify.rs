@@ -1,0 +1,159 @@
+//! Notifications: the notify scripts of instances and sync groups, and the notify FIFOs with
+//! keepalived's exact lines (vrrp_notify.c).
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+
+use super::log::Log;
+use super::scripts::spawn_notify;
+use crate::config::blocks::Config;
+use crate::config::blocks::global::Fifo;
+use crate::vrrp::event::{Notify, State};
+
+/// Open notify FIFOs (`notify_fifo` and `vrrp_notify_fifo` get the same lines).
+#[derive(Default)]
+pub struct Fifos {
+    files: Vec<File>,
+}
+
+impl Fifos {
+    /// Creates (mkfifo) and opens the FIFOs of the configuration, and starts their scripts.
+    pub fn open(cfg: &Config, log: &Log) -> Fifos {
+        let g = &cfg.global_defs;
+        let mut files = Vec::new();
+        for (fifo, script) in [
+            (&g.notify_fifo, &g.notify_fifo_script),
+            (&g.vrrp_notify_fifo, &g.vrrp_notify_fifo_script),
+        ] {
+            let Some(fifo) = fifo else { continue };
+            match open_fifo(fifo) {
+                Ok(f) => {
+                    if let Some(script) = script {
+                        spawn_notify(script, std::slice::from_ref(&fifo.path), cfg, log);
+                    }
+                    files.push(f);
+                }
+                Err(e) => log.warn(&format!("notify FIFO {}: {e}", fifo.path)),
+            }
+        }
+        Fifos { files }
+    }
+
+    fn write(&mut self, line: &str) {
+        for f in &mut self.files {
+            // A full FIFO (no reader) loses the line rather than stopping VRRP.
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// keepalived opens the FIFO read-write and non-blocking, so that a missing reader never
+/// blocks it.
+fn open_fifo(fifo: &Fifo) -> std::io::Result<File> {
+    let path = std::path::Path::new(&fifo.path);
+    match std::fs::metadata(path) {
+        Ok(m) if !m.file_type().is_fifo() => {
+            return Err(std::io::Error::other("exists and is not a FIFO"));
+        }
+        Ok(_) => {}
+        Err(_) => nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+            .map_err(std::io::Error::from)?,
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// keepalived's FIFO line: `INSTANCE "VI_1" MASTER 100`.
+pub fn fifo_line(group: bool, name: &str, word: &str, priority: u8) -> String {
+    let kind = if group { "GROUP" } else { "INSTANCE" };
+    format!("{kind} \"{name}\" {word} {priority}\n")
+}
+
+fn state_word(s: State) -> &'static str {
+    match s {
+        State::Master => "MASTER",
+        State::Backup => "BACKUP",
+        State::Fault => "FAULT",
+        State::Stop => "STOP",
+        State::Init => "INIT",
+    }
+}
+
+/// Runs the scripts and writes the FIFO line for one notify of instance or group `name`.
+pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &Notify, log: &Log) {
+    let (instance, sync) = if group {
+        (None, cfg.vrrp_sync_groups.iter().find(|g| g.name == name))
+    } else {
+        (cfg.vrrp_instances.iter().find(|i| i.name == name), None)
+    };
+    match n {
+        Notify::State { state, priority } => {
+            let word = state_word(*state);
+            let (specific, any) = match (instance, sync) {
+                (Some(i), _) => (
+                    match state {
+                        State::Master => i.notify.master.as_deref(),
+                        State::Backup => i.notify.backup.as_deref(),
+                        State::Fault => i.notify.fault.as_deref(),
+                        State::Stop => i.notify.stop.as_deref(),
+                        State::Init => None,
+                    },
+                    i.notify.any.as_deref(),
+                ),
+                (None, Some(g)) => (
+                    match state {
+                        State::Master => g.notify_master.as_ref(),
+                        State::Backup => g.notify_backup.as_ref(),
+                        State::Fault => g.notify_fault.as_ref(),
+                        State::Stop => g.notify_stop.as_ref(),
+                        State::Init => None,
+                    },
+                    g.notify.as_ref(),
+                ),
+                (None, None) => (None, None),
+            };
+            if let Some(c) = specific {
+                spawn_notify(c, &[], cfg, log);
+            }
+            if let Some(c) = any {
+                // `notify`: TYPE NAME STATE PRIORITY appended.
+                let kind = if group { "GROUP" } else { "INSTANCE" };
+                let extra = [kind, name, word, &priority.to_string()].map(str::to_string);
+                spawn_notify(c, &extra, cfg, log);
+            }
+            fifos.write(&fifo_line(group, name, word, *priority));
+        }
+        Notify::MasterRxLowerPri { priority } => {
+            if let Some(c) = instance.and_then(|i| i.notify.master_rx_lower_pri.as_deref()) {
+                spawn_notify(c, &[], cfg, log);
+            }
+            fifos.write(&fifo_line(false, name, "MASTER_RX_LOWER_PRI", *priority));
+        }
+        Notify::Priority { state, priority } => {
+            let word = if *state == State::Master {
+                "MASTER_PRIORITY"
+            } else {
+                "BACKUP_PRIORITY"
+            };
+            fifos.write(&fifo_line(false, name, word, *priority));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_lines_are_keepalived_s() {
+        assert_eq!(
+            fifo_line(false, "VI_1", "MASTER", 100),
+            "INSTANCE \"VI_1\" MASTER 100\n"
+        );
+        assert_eq!(fifo_line(true, "G", "BACKUP", 0), "GROUP \"G\" BACKUP 0\n");
+    }
+}

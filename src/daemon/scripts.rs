@@ -1,0 +1,238 @@
+//! Running scripts: vrrp_script trackers (interval, timeout, rise/fall) and notify scripts,
+//! as keepalived runs them: argv without a shell, as the configured user, in their own process
+//! group so that a timeout kills the whole group.
+
+use std::process::Stdio;
+use std::time::Duration as StdDuration;
+
+use tokio::sync::mpsc;
+
+use super::log::Log;
+use crate::config::blocks::Config;
+use crate::config::blocks::global::UserGroup;
+use crate::config::blocks::track::VrrpScript;
+use crate::config::table::Command;
+use crate::vrrp::track::TrackStatus;
+
+/// A tracker's new status, for the engine.
+pub struct TrackerReport {
+    pub id: String,
+    pub status: TrackStatus,
+}
+
+/// keepalived's rise/fall counter (vrrp_scheduler.c `vrrp_script_child_thread`): `result`
+/// counts from 0 to rise + fall - 1; the script is up from `rise` on. One success after a
+/// long run of them jumps to the top, so `fall` failures in a row bring it down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RiseFall {
+    result: u32,
+    rise: u32,
+    fall: u32,
+    /// No result reported yet: the first one is reported whatever it is.
+    first: bool,
+}
+
+impl RiseFall {
+    /// `init_fail`: start as failed (one success is then not enough when rise > 1).
+    pub fn new(rise: u32, fall: u32, init_fail: bool) -> RiseFall {
+        let (rise, fall) = (rise.max(1), fall.max(1));
+        RiseFall {
+            result: if init_fail { 0 } else { rise - 1 },
+            rise,
+            fall,
+            first: true,
+        }
+    }
+
+    /// Records one run; returns the new status when it changes (or is the first).
+    pub fn record(&mut self, success: bool) -> Option<bool> {
+        let first = std::mem::replace(&mut self.first, false);
+        let top = self.rise + self.fall - 1;
+        if success {
+            if self.result < self.rise - 1 {
+                self.result += 1;
+                return first.then_some(false);
+            }
+            let was_down = self.result < self.rise;
+            self.result = top;
+            (was_down || first).then_some(true)
+        } else if self.result > self.rise {
+            self.result -= 1;
+            first.then_some(true)
+        } else {
+            let was_up = self.result == self.rise;
+            self.result = 0;
+            (was_up || first).then_some(false)
+        }
+    }
+}
+
+/// The uid and gid a script runs as: its own user, else the global script_user, else
+/// keepalived's `keepalived_script` user if it exists, else ours.
+fn credentials(
+    cmd_user: Option<&str>,
+    cmd_group: Option<&str>,
+    global: Option<&UserGroup>,
+) -> Option<(u32, u32)> {
+    use nix::unistd::{Group, User};
+    let (user, group) = match (cmd_user, global) {
+        (Some(u), _) => (u.to_string(), cmd_group.map(str::to_string)),
+        (None, Some(g)) => (g.user.clone(), g.group.clone()),
+        (None, None) => ("keepalived_script".to_string(), None),
+    };
+    let u = User::from_name(&user).ok().flatten()?;
+    let gid = group
+        .and_then(|g| Group::from_name(&g).ok().flatten())
+        .map_or(u.gid.as_raw(), |g| g.gid.as_raw());
+    Some((u.uid.as_raw(), gid))
+}
+
+fn command(argv: &[String], creds: Option<(u32, u32)>) -> Option<tokio::process::Command> {
+    let (program, args) = argv.split_first()?;
+    let mut c = tokio::process::Command::new(program);
+    c.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    if let Some((uid, gid)) = creds {
+        c.uid(uid).gid(gid);
+    }
+    Some(c)
+}
+
+/// Runs `cmd` with extra arguments and does not wait (notify scripts).
+pub fn spawn_notify(cmd: &Command, extra: &[String], cfg: &Config, log: &Log) {
+    let mut argv = cmd.argv.clone();
+    argv.extend_from_slice(extra);
+    let creds = credentials(
+        cmd.user.as_deref(),
+        cmd.group.as_deref(),
+        cfg.global_defs.script_user.as_ref(),
+    );
+    let Some(mut c) = command(&argv, creds) else {
+        return;
+    };
+    match c.spawn() {
+        // Reaped by tokio when it exits.
+        Ok(child) => drop(child),
+        Err(e) => log.warn(&format!("cannot run {}: {e}", argv.join(" "))),
+    }
+}
+
+/// Runs a script once with a timeout; the process group is killed when it is exceeded.
+async fn run_once(argv: &[String], creds: Option<(u32, u32)>, timeout: StdDuration) -> bool {
+    let Some(mut c) = command(argv, creds) else {
+        return false;
+    };
+    let Ok(mut child) = c.spawn() else {
+        return false;
+    };
+    match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(Ok(status)) => status.success(),
+        Ok(Err(_)) => false,
+        Err(_elapsed) => {
+            // keepalived: SIGTERM, then SIGKILL to the whole group; a timeout is a failure.
+            if let Some(pid) = child.id() {
+                let group = nix::unistd::Pid::from_raw(-(pid as i32));
+                let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGTERM);
+                tokio::time::sleep(StdDuration::from_millis(100)).await;
+                let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+            }
+            let _ = child.wait().await;
+            false
+        }
+    }
+}
+
+/// Starts a task per vrrp_script that some instance tracks; status changes go to `tx`.
+pub fn start_trackers(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>, log: &Log) {
+    let tracked = |s: &VrrpScript| {
+        cfg.vrrp_instances
+            .iter()
+            .any(|i| i.track_script.iter().any(|t| t.name == s.name))
+    };
+    for s in cfg.vrrp_scripts.iter().filter(|s| tracked(s)) {
+        let Some(cmd) = s.script.clone() else {
+            continue;
+        };
+        let creds = credentials(
+            s.user.as_ref().map(|u| u.user.as_str()),
+            s.user.as_ref().and_then(|u| u.group.as_deref()),
+            cfg.global_defs.script_user.as_ref(),
+        );
+        let interval = StdDuration::from_micros(s.interval.0.max(10_000));
+        let timeout = StdDuration::from_micros(s.timeout.map_or(s.interval.0, |t| t.0).max(10_000));
+        let mut rf = RiseFall::new(s.rise, s.fall, s.init_fail);
+        let (name, tx, log) = (s.name.clone(), tx.clone(), log.clone());
+        tokio::spawn(async move {
+            let mut next = tokio::time::Instant::now();
+            loop {
+                let ok = run_once(&cmd.argv, creds, timeout).await;
+                if let Some(up) = rf.record(ok) {
+                    log.info(&format!(
+                        "VRRP_Script({name}) {}",
+                        if up { "succeeded" } else { "failed" }
+                    ));
+                    let status = if up {
+                        TrackStatus::Up
+                    } else {
+                        TrackStatus::Down
+                    };
+                    if tx
+                        .send(TrackerReport {
+                            id: format!("script:{name}"),
+                            status,
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                // Runs never overlap: the next starts an interval after this one started,
+                // or at once if it ran longer.
+                next += interval;
+                let now = tokio::time::Instant::now();
+                if next < now {
+                    next = now;
+                }
+                tokio::time::sleep_until(next).await;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rise_and_fall_as_keepalived() {
+        // rise 2, fall 3: the first result is always reported.
+        let mut r = RiseFall::new(2, 3, false);
+        assert_eq!(
+            r.record(true),
+            Some(true),
+            "result rise-1 -> one success is up"
+        );
+        assert_eq!(r.record(false), None, "fall 3: one failure is not enough");
+        assert_eq!(r.record(false), None);
+        assert_eq!(r.record(false), Some(false), "the third failure in a row");
+        assert_eq!(r.record(true), None, "rise 2: one success is not enough");
+        assert_eq!(r.record(true), Some(true));
+        // A success in between resets the fall count.
+        assert_eq!(r.record(false), None);
+        assert_eq!(r.record(true), None);
+        assert_eq!(r.record(false), None);
+        assert_eq!(r.record(false), None);
+        assert_eq!(r.record(false), Some(false));
+    }
+
+    #[test]
+    fn init_fail_needs_rise_successes() {
+        let mut r = RiseFall::new(2, 1, true);
+        assert_eq!(r.record(true), Some(false), "first report: still down");
+        assert_eq!(r.record(true), Some(true));
+        assert_eq!(r.record(false), Some(false), "fall 1");
+    }
+}
