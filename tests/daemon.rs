@@ -329,3 +329,46 @@ fn read_fifo(path: &std::path::Path) -> String {
     let _ = f.read_to_string(&mut s);
     s
 }
+
+#[test]
+fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
+    if !common::require_root("virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start")
+    {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    // A VIP left behind on h2 by an earlier, SIGKILLed run.
+    assert!(
+        h2.run("ip", &["addr", "add", &format!("{VIP}/24"), "dev", "eth0"])
+            .status
+            .success()
+    );
+    let routes = "    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n";
+    let route = |h: &Host| {
+        let o = h.run("ip", &["route", "show", "10.88.0.0/24"]);
+        String::from_utf8_lossy(&o.stdout).contains("via 10.77.0.254")
+    };
+    let mut d1 = start(h1, &config(150, routes));
+    let d2 = start(h2, &config(100, routes));
+    let cleaned = wait_for(Duration::from_secs(2), || !h2.has_address(VIP));
+    assert!(
+        cleaned.is_some(),
+        "the stale VIP is removed at start\n{}",
+        logs(&[&d2])
+    );
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    assert!(
+        wait_for(Duration::from_secs(1), || route(h1)).is_some() && !route(h2),
+        "the virtual route is on the master only\n{}",
+        logs(&[&d1, &d2])
+    );
+    d1.stop_with(Signal::SIGTERM);
+    assert!(!route(h1), "a stopped master removes its routes");
+    master_within(h2, 3).unwrap_or_else(|| panic!("{}", logs(&[&d2])));
+    assert!(
+        wait_for(Duration::from_secs(1), || route(h2)).is_some(),
+        "{}",
+        logs(&[&d2])
+    );
+}

@@ -116,6 +116,9 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             &mut out,
         );
     }
+    if !opts.dont_release_vrrp {
+        vrrp.release_stale(&log).await;
+    }
     vrrp.engine.handle(Input::Start, now(), &mut out);
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;

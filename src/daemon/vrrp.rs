@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::log::Log;
 use super::notify::{self, Fifos};
 use crate::config::blocks::Config;
-use crate::config::blocks::addr::IpAddress;
+use crate::config::blocks::addr::{IpAddress, Route};
 use crate::config::blocks::vrrp::VrrpInstance;
 use crate::config::values::Family;
 use crate::sys::iface::Iface;
@@ -198,25 +198,10 @@ impl Vrrp {
                     }
                 }
                 Output::Install => {
-                    for a in vips(model) {
-                        if let Some(ifindex) = vip_ifindex(a, &cfg)
-                            && let Err(err) = self.netlink.add_address(ifindex, a).await
-                        {
-                            log.warn(&format!("({}) cannot add {}: {err}", cfg.name, a.addr.addr));
-                        }
-                    }
+                    self.addresses_and_routes(true, model, &cfg, log).await;
                 }
                 Output::Uninstall if !self.dont_release => {
-                    for a in vips(model) {
-                        if let Some(ifindex) = vip_ifindex(a, &cfg)
-                            && let Err(err) = self.netlink.del_address(ifindex, a).await
-                        {
-                            log.warn(&format!(
-                                "({}) cannot remove {}: {err}",
-                                cfg.name, a.addr.addr
-                            ));
-                        }
-                    }
+                    self.addresses_and_routes(false, model, &cfg, log).await;
                 }
                 Output::Garp { addrs, rounds } => {
                     let frames = announcements(&cfg, model, &addrs);
@@ -235,6 +220,65 @@ impl Vrrp {
                     log.info(&format!("({}) {error} (from {from})", cfg.name));
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// At start, removes the addresses and routes a previous run may have left (a SIGKILLed
+    /// daemon cannot clean up; keepalived does the same: "removing VIPs").
+    pub async fn release_stale(&self, log: &Log) {
+        for (i, inst) in self.engine.instances().iter().enumerate() {
+            let model = self.model.vrrp_instances.get(i);
+            self.addresses_and_routes(false, model, inst.config(), log)
+                .await;
+        }
+    }
+
+    /// keepalived's order: addresses then routes when becoming MASTER, routes then addresses
+    /// when leaving it.
+    async fn addresses_and_routes(
+        &self,
+        add: bool,
+        model: Option<&VrrpInstance>,
+        cfg: &InstanceConfig,
+        log: &Log,
+    ) {
+        let routes = model.map_or(&[][..], |m| &m.virtual_routes[..]);
+        if !add {
+            self.routes(false, routes, cfg, log).await;
+        }
+        for a in vips(model) {
+            let Some(ifindex) = vip_ifindex(a, cfg) else {
+                log.warn(&format!("({}) no interface for {}", cfg.name, a.addr.addr));
+                continue;
+            };
+            let r = if add {
+                self.netlink.add_address(ifindex, a).await
+            } else {
+                self.netlink.del_address(ifindex, a).await
+            };
+            if let Err(err) = r {
+                let verb = if add { "add" } else { "remove" };
+                log.warn(&format!(
+                    "({}) cannot {verb} {}: {err}",
+                    cfg.name, a.addr.addr
+                ));
+            }
+        }
+        if add {
+            self.routes(true, routes, cfg, log).await;
+        }
+    }
+
+    async fn routes(&self, add: bool, routes: &[Route], cfg: &InstanceConfig, log: &Log) {
+        for r in routes {
+            let dev = r.dev.as_deref().and_then(Iface::lookup).map(|i| i.index);
+            if let Err(err) = self.netlink.route(add, r, dev).await {
+                let verb = if add { "add" } else { "remove" };
+                log.warn(&format!(
+                    "({}) cannot {verb} a virtual route: {err}",
+                    cfg.name
+                ));
             }
         }
     }

@@ -3,9 +3,12 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use rtnetlink::RouteMessageBuilder;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol, RouteScope, RouteType};
 
-use crate::config::blocks::addr::{Broadcast, IpAddress};
+use crate::config::blocks::addr::{Broadcast, IpAddress, Route};
+use crate::config::values::Family;
 
 /// A route netlink connection.
 #[derive(Clone)]
@@ -49,6 +52,109 @@ impl Netlink {
             Err(e) => Err(e.to_string()),
         }
     }
+}
+
+impl Netlink {
+    /// `ip route replace` / `ip route del` for a virtual or static route; `dev` is the
+    /// interface index of the route's `dev`, if it names one.
+    pub async fn route(&self, add: bool, r: &Route, dev: Option<u32>) -> Result<(), String> {
+        let msg = route_message(r, dev)?;
+        let result = if add {
+            self.handle.route().add(msg).replace().execute().await
+        } else {
+            self.handle.route().del(msg).execute().await
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e))
+                if !add && matches!(e.raw_code().abs(), nix::libc::ESRCH | nix::libc::ENOENT) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// The rtnetlink message of a keepalived route line (nexthops and metrics options are not
+/// sent yet).
+fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
+    fn e(err: impl std::fmt::Display) -> String {
+        err.to_string()
+    }
+    let v6 = r.family == Some(Family::Inet6)
+        || r.to.is_some_and(|p| p.addr.is_ipv6())
+        || r.via.is_some_and(|a| a.is_ipv6());
+    let mut b = RouteMessageBuilder::<IpAddr>::new();
+    b = match r.to {
+        Some(p) => b.destination_prefix(p.addr, p.len).map_err(e)?,
+        None if v6 => b
+            .destination_prefix(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), 0)
+            .map_err(e)?,
+        None => b
+            .destination_prefix(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
+            .map_err(e)?,
+    };
+    if let Some(via) = r.via {
+        b = b.gateway(via).map_err(e)?;
+    }
+    if let Some(src) = r.src {
+        b = b.pref_source(src).map_err(e)?;
+    }
+    if let Some(from) = r.from {
+        b = b.source_prefix(from.addr, from.len).map_err(e)?;
+    }
+    if let Some(ifindex) = dev {
+        b = b.output_interface(ifindex);
+    }
+    if let Some(m) = r.metric {
+        b = b.priority(m);
+    }
+    if let Some(t) = &r.table {
+        b = b.table_id(match t.as_str() {
+            "main" => 254,
+            "local" => 255,
+            "default" => 253,
+            n => n.parse().map_err(|_| format!("table {n}: not a number"))?,
+        });
+    }
+    // keepalived marks its routes with its own protocol (RTPROT_KEEPALIVED, 18).
+    let proto = match r.protocol.as_deref() {
+        None => 18,
+        Some("boot") => 3,
+        Some("static") => 4,
+        Some("kernel") => 2,
+        Some(n) => n
+            .parse()
+            .map_err(|_| format!("protocol {n}: not a number"))?,
+    };
+    b = b.protocol(RouteProtocol::from(proto));
+    if let Some(sc) = &r.scope {
+        b = b.scope(RouteScope::from(match sc.as_str() {
+            "host" => 254,
+            "link" => 253,
+            "site" => 200,
+            "nowhere" => 255,
+            "global" | "universe" => 0,
+            n => n.parse().map_err(|_| format!("scope {n}: not a number"))?,
+        }));
+    }
+    b = b.kind(match r.rtype {
+        "local" => RouteType::Local,
+        "broadcast" => RouteType::Broadcast,
+        "anycast" => RouteType::Anycast,
+        "multicast" => RouteType::Multicast,
+        "blackhole" => RouteType::BlackHole,
+        "unreachable" => RouteType::Unreachable,
+        "prohibit" => RouteType::Prohibit,
+        "throw" => RouteType::Throw,
+        "nat" => RouteType::Nat,
+        _ => RouteType::Unicast,
+    });
+    if r.onlink {
+        b = b.onlink();
+    }
+    Ok(b.build())
 }
 
 /// keepalived's address options on the message.
