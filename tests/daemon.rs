@@ -29,9 +29,18 @@ fn config(priority: u8, extra: &str) -> String {
 
 fn start(h: &Host, conf: &str) -> Daemon {
     let path = h.write("kaconsole.conf", conf);
+    let pid = h.dir.join("kaconsole.pid");
     h.spawn(
         &common::kaconsole(),
-        &["daemon", "-n", "-l", "-f", path.to_str().unwrap()],
+        &[
+            "daemon",
+            "-n",
+            "-l",
+            "-f",
+            path.to_str().unwrap(),
+            "-p",
+            pid.to_str().unwrap(),
+        ],
         "kaconsole.log",
     )
 }
@@ -55,6 +64,13 @@ fn election_silent_death_and_graceful_stop() {
     let seg = Segment::new(3);
     let (h1, h2, h3) = (&seg.hosts[0], &seg.hosts[1], &seg.hosts[2]);
     let mut d1 = start(h1, &config(150, ""));
+    let pid_file = h1.dir.join("kaconsole.pid");
+    let written = wait_for(Duration::from_secs(2), || pid_file.exists());
+    assert!(written.is_some(), "-p FILE holds the daemon's pid");
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap().trim(),
+        d1.pid().to_string()
+    );
     let d2 = start(h2, &config(100, ""));
     let d3 = start(h3, &config(50, ""));
     // Election: the highest priority takes the VIP after its Master_Down_Interval (3.41 s).

@@ -72,10 +72,19 @@ struct Peer {
 
 fn start_kaconsole(h: &Host, conf: &str) -> Peer {
     let path = h.write("kaconsole.conf", conf);
+    let pid = h.dir.join("kaconsole.pid");
     Peer {
         daemon: h.spawn(
             &common::kaconsole(),
-            &["daemon", "-n", "-l", "-f", path.to_str().unwrap()],
+            &[
+                "daemon",
+                "-n",
+                "-l",
+                "-f",
+                path.to_str().unwrap(),
+                "-p",
+                pid.to_str().unwrap(),
+            ],
             "kaconsole.log",
         ),
         keepalived: false,

@@ -200,6 +200,10 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .unwrap_or_else(super::default_config_id),
         log_detail: args.log_detail,
         dont_release_vrrp: args.dont_release_vrrp,
+        pid_file: args
+            .pid
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/run/kaconsole.pid")),
     };
     match crate::daemon::run(opts) {
         Ok(()) => ExitCode::SUCCESS,
