@@ -164,6 +164,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                     continue;
                 }
                 log.info(&format!("Netlink reports {name} {}", if up { "up" } else { "down" }));
+                vrrp.ifaces.forget(&name);
                 Input::Link { interface: name, up }
             }
             _ = term.recv() => break,

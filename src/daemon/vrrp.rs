@@ -25,6 +25,27 @@ use crate::vrrp::frame::{self, Received};
 use crate::vrrp::instance::Instance;
 use crate::vrrp::instance_config::{Auth, InstanceConfig};
 
+/// Interfaces looked up once: `getifaddrs` walks every address of the machine, and a router
+/// with a thousand VIPs would pay for it on every GARP.
+#[derive(Default)]
+pub struct IfaceCache(std::cell::RefCell<HashMap<String, Iface>>);
+
+impl IfaceCache {
+    pub fn get(&self, name: &str) -> Option<Iface> {
+        if let Some(i) = self.0.borrow().get(name) {
+            return Some(i.clone());
+        }
+        let i = Iface::lookup(name)?;
+        self.0.borrow_mut().insert(name.to_string(), i.clone());
+        Some(i)
+    }
+
+    /// Forgets `name` (its link changed: it may be new, gone, or have another MAC).
+    pub fn forget(&self, name: &str) {
+        self.0.borrow_mut().remove(name);
+    }
+}
+
 /// A packet read by one of the socket tasks.
 pub struct Packet {
     pub interface: String,
@@ -46,6 +67,7 @@ pub struct Vrrp {
     /// Keep the addresses when stopping (`-V`).
     pub dont_release: bool,
     pub fifos: Fifos,
+    pub ifaces: IfaceCache,
 }
 
 impl Vrrp {
@@ -65,6 +87,7 @@ impl Vrrp {
             packets,
             dont_release: false,
             fifos: Fifos::default(),
+            ifaces: IfaceCache::default(),
         };
         v.fifos = Fifos::open(&v.model, log);
         v.open_sockets(log)?;
@@ -183,7 +206,7 @@ impl Vrrp {
                     continue;
                 }
             };
-            let cfg = inst.config().clone();
+            let cfg = inst.config_shared();
             match e.output {
                 Output::Send { advert, ah_seq } => {
                     let dsts: Vec<IpAddr> = if cfg.unicast() {
@@ -204,7 +227,7 @@ impl Vrrp {
                     self.addresses_and_routes(false, model, &cfg, log).await;
                 }
                 Output::Garp { addrs, rounds } => {
-                    let frames = announcements(&cfg, model, &addrs);
+                    let frames = announcements(&self.ifaces, &cfg, model, &addrs);
                     self.send_frames(&frames, rounds, &cfg.name, log);
                 }
                 Output::Log { message } => log.info(&message),
@@ -248,7 +271,8 @@ impl Vrrp {
             self.routes(false, routes, cfg, log).await;
         }
         for a in vips(model) {
-            let Some(ifindex) = vip_ifindex(a, cfg) else {
+            let dev = a.dev.as_deref().unwrap_or(&cfg.interface);
+            let Some(ifindex) = self.ifaces.get(dev).map(|i| i.index) else {
                 log.warn(&format!("({}) no interface for {}", cfg.name, a.addr.addr));
                 continue;
             };
@@ -272,7 +296,7 @@ impl Vrrp {
 
     async fn routes(&self, add: bool, routes: &[Route], cfg: &InstanceConfig, log: &Log) {
         for r in routes {
-            let dev = r.dev.as_deref().and_then(Iface::lookup).map(|i| i.index);
+            let dev = r.dev.as_deref().and_then(|d| self.ifaces.get(d)).map(|i| i.index);
             if let Err(err) = self.netlink.route(add, r, dev).await {
                 let verb = if add { "add" } else { "remove" };
                 log.warn(&format!(
@@ -334,6 +358,7 @@ impl Vrrp {
 
 /// The gratuitous ARP / unsolicited NA frame of each address, with the interface it lives on.
 fn announcements(
+    ifaces: &IfaceCache,
     cfg: &InstanceConfig,
     model: Option<&VrrpInstance>,
     addrs: &[IpAddr],
@@ -344,7 +369,7 @@ fn announcements(
             .find(|a| a.addr.addr == *addr)
             .and_then(|a| a.dev.clone())
             .unwrap_or_else(|| cfg.interface.clone());
-        let Some(iface) = Iface::lookup(&dev) else {
+        let Some(iface) = ifaces.get(&dev) else {
             continue;
         };
         let Some(mac) = iface.mac else { continue };
@@ -364,10 +389,6 @@ fn vips(model: Option<&VrrpInstance>) -> impl Iterator<Item = &IpAddress> {
             .iter()
             .chain(&m.virtual_ipaddress_excluded)
     })
-}
-
-fn vip_ifindex(a: &IpAddress, cfg: &InstanceConfig) -> Option<u32> {
-    Iface::lookup(a.dev.as_deref().unwrap_or(&cfg.interface)).map(|i| i.index)
 }
 
 /// keepalived sets the NA Router flag when the interface forwards IPv6.

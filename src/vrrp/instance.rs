@@ -17,6 +17,7 @@
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -64,7 +65,8 @@ enum Health {
 /// One VRRP instance.
 #[derive(Clone, Debug)]
 pub struct Instance {
-    cfg: InstanceConfig,
+    /// Shared: the daemon reads it for every output without copying it.
+    cfg: Arc<InstanceConfig>,
     state: State,
     /// keepalived's `wantstate`: where the instance would go, the sync group aside.
     want: State,
@@ -121,7 +123,7 @@ impl Instance {
             last_transition: Instant::ZERO,
             stats: Stats::default(),
             sabotage: None,
-            cfg,
+            cfg: Arc::new(cfg),
         };
         i.effective = effective_priority(i.base, i.total_weight());
         i
@@ -129,6 +131,10 @@ impl Instance {
 
     pub fn config(&self) -> &InstanceConfig {
         &self.cfg
+    }
+    /// The configuration, shared.
+    pub fn config_shared(&self) -> Arc<InstanceConfig> {
+        self.cfg.clone()
     }
     pub fn name(&self) -> &str {
         &self.cfg.name
@@ -336,8 +342,9 @@ impl Instance {
             .collect();
         self.track = track;
         self.base = cfg.priority;
-        self.cfg = cfg;
-        self.cfg.adver_int = self.cfg.adver_int.max(Duration::centis(1));
+        let mut cfg = cfg;
+        cfg.adver_int = cfg.adver_int.max(Duration::centis(1));
+        self.cfg = Arc::new(cfg);
         self.update_priority(now, out);
         self.master_adver_int = self.cfg.adver_int;
         match self.state {
