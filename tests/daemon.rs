@@ -388,3 +388,88 @@ fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
         logs(&[&d2])
     );
 }
+
+#[test]
+fn track_file_weight_and_fault() {
+    if !common::require_root("track_file_weight_and_fault") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let file = h1.dir.join("prio");
+    let conf = format!(
+        "track_file offset {{\n    file {}\n    weight 1\n}}\n{}",
+        file.display(),
+        config(100, "    track_file {\n        offset\n    }\n")
+    );
+    let d1 = start(h1, &conf);
+    let d2 = start(h2, &config(130, ""));
+    master_within(h2, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    // 100 + 60 x 1 = 160: h1 preempts.
+    std::fs::write(&file, "60\n").unwrap();
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    assert!(
+        d1.log_text()
+            .contains("Changing effective priority from 100 to 160")
+    );
+    // -254 or less is FAULT (keepalived track_file.c).
+    std::fs::write(&file, "-254\n").unwrap();
+    let fault = wait_for(Duration::from_secs(3), || {
+        d1.log_text().contains("(VI_1) Entering FAULT STATE")
+    });
+    assert!(fault.is_some(), "{}", logs(&[&d1]));
+    assert!(wait_for(Duration::from_secs(2), || !h1.has_address(VIP)).is_some());
+}
+
+#[test]
+fn static_addresses_and_sd_notify() {
+    if !common::require_root("static_addresses_and_sd_notify") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h1 = &seg.hosts[0];
+    let sock_path = h1.dir.join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let conf = format!(
+        "static_ipaddress {{\n    10.99.9.9/32 dev eth0\n}}\n{}",
+        config(100, "")
+    );
+    let path = h1.write("kaconsole.conf", &conf);
+    let pid = h1.dir.join("kaconsole.pid");
+    let mut d = h1.spawn_env(
+        &common::kaconsole(),
+        &[
+            "daemon",
+            "-n",
+            "-f",
+            path.to_str().unwrap(),
+            "-p",
+            pid.to_str().unwrap(),
+        ],
+        "kaconsole.log",
+        &[("NOTIFY_SOCKET", sock_path.to_str().unwrap())],
+    );
+    let mut next = || {
+        let mut buf = [0u8; 64];
+        let n = sock.recv(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(
+        next(),
+        "READY=1",
+        "sd_notify READY once running\n{}",
+        logs(&[&d])
+    );
+    assert!(
+        h1.has_address("10.99.9.9"),
+        "static_ipaddress is set whatever the state"
+    );
+    d.signal(Signal::SIGHUP);
+    assert_eq!(next(), "RELOADING=1");
+    assert_eq!(next(), "READY=1");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(next(), "STOPPING=1");
+    assert_eq!(d.stop_with(Signal::SIGTERM), Some(0));
+    assert!(!h1.has_address("10.99.9.9"), "and removed at stop");
+}

@@ -5,6 +5,8 @@
 pub mod log;
 pub mod notify;
 pub mod scripts;
+pub mod sd_notify;
+pub mod track_files;
 pub mod vrrp;
 
 use std::path::PathBuf;
@@ -125,7 +127,10 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     let mut out = Vec::new();
     // Trackers: scripts report when they have a result, interfaces from netlink.
     let (track_tx, mut track_rx) = mpsc::unbounded_channel();
-    scripts::start_trackers(&vrrp.model_config(), track_tx, &log);
+    let model = vrrp.model_config();
+    scripts::start_trackers(&model, track_tx.clone(), &log);
+    track_files::start(&model, track_tx, &log);
+    vrrp.statics(true, &log).await;
     let (link_tx, mut link_rx) = mpsc::unbounded_channel();
     crate::sys::links::watch(link_tx).map_err(|e| DaemonError::Setup(format!("netlink: {e}")))?;
     let mut links: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
@@ -146,6 +151,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     vrrp.engine.handle(Input::Start, now(), &mut out);
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
+    sd_notify::send("READY=1");
     loop {
         let deadline = vrrp.engine.poll_timeout();
         let sleep = async {
@@ -171,6 +177,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             _ = int.recv() => break,
             _ = hup.recv() => {
                 log.info("Reloading");
+                sd_notify::send("RELOADING=1");
                 match load(&opts) {
                     Ok(model) => {
                         if let Err(e) = vrrp.reload(model, now(), &log).await {
@@ -179,6 +186,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                     }
                     Err(e) => log.warn(&format!("reload refused, the running configuration stays: {e}")),
                 }
+                sd_notify::send("READY=1");
                 continue;
             }
         };
@@ -186,10 +194,14 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
             .await;
     }
+    sd_notify::send("STOPPING=1");
     log.info("Stopping");
     vrrp.engine.handle(Input::Stop, now(), &mut out);
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
+    if !opts.dont_release_vrrp {
+        vrrp.statics(false, &log).await;
+    }
     log.info("Stopped");
     Ok(())
 }

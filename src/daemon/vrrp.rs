@@ -247,6 +247,44 @@ impl Vrrp {
         }
     }
 
+    /// `static_ipaddress` and `static_routes`: set at start whatever the VRRP state, removed
+    /// at stop.
+    pub async fn statics(&self, add: bool, log: &Log) {
+        let verb = if add { "add" } else { "remove" };
+        let dev_of = |d: Option<&str>| d.and_then(|d| self.ifaces.get(d)).map(|i| i.index);
+        if !add {
+            for r in &self.model.static_routes {
+                if let Err(e) = self.netlink.route(false, r, dev_of(r.dev.as_deref())).await {
+                    log.warn(&format!("cannot {verb} a static route: {e}"));
+                }
+            }
+        }
+        for a in &self.model.static_ipaddress {
+            let Some(ifindex) = dev_of(a.dev.as_deref()) else {
+                log.warn(&format!("static address {}: no dev", a.addr.addr));
+                continue;
+            };
+            let r = if add {
+                self.netlink.add_address(ifindex, a).await
+            } else {
+                self.netlink.del_address(ifindex, a).await
+            };
+            if let Err(e) = r {
+                log.warn(&format!(
+                    "cannot {verb} static address {}: {e}",
+                    a.addr.addr
+                ));
+            }
+        }
+        if add {
+            for r in &self.model.static_routes {
+                if let Err(e) = self.netlink.route(true, r, dev_of(r.dev.as_deref())).await {
+                    log.warn(&format!("cannot {verb} a static route: {e}"));
+                }
+            }
+        }
+    }
+
     /// At start, removes the addresses and routes a previous run may have left (a SIGKILLed
     /// daemon cannot clean up; keepalived does the same: "removing VIPs").
     pub async fn release_stale(&self, log: &Log) {
@@ -296,7 +334,11 @@ impl Vrrp {
 
     async fn routes(&self, add: bool, routes: &[Route], cfg: &InstanceConfig, log: &Log) {
         for r in routes {
-            let dev = r.dev.as_deref().and_then(|d| self.ifaces.get(d)).map(|i| i.index);
+            let dev = r
+                .dev
+                .as_deref()
+                .and_then(|d| self.ifaces.get(d))
+                .map(|i| i.index);
             if let Err(err) = self.netlink.route(add, r, dev).await {
                 let verb = if add { "add" } else { "remove" };
                 log.warn(&format!(

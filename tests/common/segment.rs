@@ -63,12 +63,24 @@ impl Host {
 
     /// Starts a daemon in the host: `program args...`, stdout and stderr to `log`.
     pub fn spawn(&self, program: &Path, args: &[&str], log: &str) -> Daemon {
+        self.spawn_env(program, args, log, &[])
+    }
+
+    /// [`spawn`](Self::spawn) with extra environment variables.
+    pub fn spawn_env(
+        &self,
+        program: &Path,
+        args: &[&str],
+        log: &str,
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let path = self.dir.join(log);
         let file = std::fs::File::create(&path).unwrap();
         let child = Command::new("ip")
             .args(["netns", "exec", &self.ns])
             .arg(program)
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::from(file.try_clone().unwrap()))
             .stderr(Stdio::from(file))
             .spawn()
