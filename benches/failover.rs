@@ -52,7 +52,14 @@ fn start(imp: Impl, h: &Host, conf: &str) -> Daemon {
     match imp {
         Impl::Kaconsole => h.spawn(
             &kaconsole(),
-            &["daemon", "-n", "-f", path.to_str().unwrap(), "-p", &format!("{d}/k.pid")],
+            &[
+                "daemon",
+                "-n",
+                "-f",
+                path.to_str().unwrap(),
+                "-p",
+                &format!("{d}/k.pid"),
+            ],
             "kaconsole.log",
         ),
         Impl::Keepalived => h.spawn(
@@ -84,7 +91,10 @@ fn instance(vrid: u32, iface: &str, prio: u8, v3: bool, vip: &str) -> String {
 }
 
 fn pids_in(ns: &str) -> Vec<i32> {
-    let o = Command::new("ip").args(["netns", "pids", ns]).output().unwrap();
+    let o = Command::new("ip")
+        .args(["netns", "pids", ns])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&o.stdout)
         .split_whitespace()
         .filter_map(|p| p.parse().ok())
@@ -121,8 +131,16 @@ fn monitor_time(line: &str) -> Option<f64> {
 fn failover(imp: Impl, v3: bool, silent: bool) -> Option<f64> {
     let seg = Segment::new(2);
     let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
-    let _d1 = start(imp, h1, &instance(51, "eth0", 150, v3, &format!("{VIP}/24")));
-    let _d2 = start(imp, h2, &instance(51, "eth0", 100, v3, &format!("{VIP}/24")));
+    let _d1 = start(
+        imp,
+        h1,
+        &instance(51, "eth0", 150, v3, &format!("{VIP}/24")),
+    );
+    let _d2 = start(
+        imp,
+        h2,
+        &instance(51, "eth0", 100, v3, &format!("{VIP}/24")),
+    );
     wait_for(Duration::from_secs(10), || h1.has_address(VIP))?;
     std::thread::sleep(Duration::from_millis(1500));
     // The monitor runs in TZ=UTC so that its timestamps compare with the epoch.
@@ -133,7 +151,10 @@ fn failover(imp: Impl, v3: bool, silent: bool) -> Option<f64> {
         .spawn()
         .ok()?;
     std::thread::sleep(Duration::from_millis(200));
-    let killed = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
+    let killed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
     kill_all(
         &h1.ns,
         if silent {
@@ -177,7 +198,9 @@ fn usage(ns: &str) -> (f64, u64) {
     let (mut cpu, mut rss) = (0.0, 0);
     for p in pids_in(ns) {
         if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
-            let f: Vec<&str> = stat.rsplit_once(')').map_or(vec![], |(_, r)| r.split_whitespace().collect());
+            let f: Vec<&str> = stat
+                .rsplit_once(')')
+                .map_or(vec![], |(_, r)| r.split_whitespace().collect());
             let ut: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0);
             let st: f64 = f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
             cpu += (ut + st) / tick;
@@ -200,22 +223,41 @@ fn load(imp: Impl, n: u32, secs: u64) -> (f64, u64) {
         let iface = format!("eth{k}");
         let peer = format!("x{k}");
         let ok = Command::new("ip")
-            .args(["-n", &h.ns, "link", "add", &iface, "type", "veth", "peer", "name", &peer])
+            .args([
+                "-n", &h.ns, "link", "add", &iface, "type", "veth", "peer", "name", &peer,
+            ])
             .status()
             .is_ok_and(|s| s.success());
         assert!(ok);
         for i in [&iface, &peer] {
-            Command::new("ip").args(["-n", &h.ns, "link", "set", i, "up"]).status().unwrap();
+            Command::new("ip")
+                .args(["-n", &h.ns, "link", "set", i, "up"])
+                .status()
+                .unwrap();
         }
         Command::new("ip")
-            .args(["-n", &h.ns, "addr", "add", &format!("10.77.{k}.1/24"), "dev", &iface])
+            .args([
+                "-n",
+                &h.ns,
+                "addr",
+                "add",
+                &format!("10.77.{k}.1/24"),
+                "dev",
+                &iface,
+            ])
             .status()
             .unwrap();
     }
     let conf: String = (0..n)
         .map(|i| {
             let (k, vrid) = (i / 250, i % 250 + 1);
-            instance(vrid, &format!("eth{k}"), 100, false, &format!("10.78.{k}.{vrid}/32"))
+            instance(
+                vrid,
+                &format!("eth{k}"),
+                100,
+                false,
+                &format!("10.78.{k}.{vrid}/32"),
+            )
         })
         .collect();
     let _d = start(imp, h, &conf);
@@ -271,7 +313,9 @@ fn failovers(impls: &[Impl], runs: usize) {
     ] {
         for &imp in impls {
             eprint!("  {label} {} ...\r", imp.name());
-            let mut v: Vec<f64> = (0..runs).filter_map(|_| failover(imp, v3, silent)).collect();
+            let mut v: Vec<f64> = (0..runs)
+                .filter_map(|_| failover(imp, v3, silent))
+                .collect();
             println!(
                 "  {label}  {:<10} {}   (takeover due after {mdi} ms from the last advert)",
                 imp.name(),

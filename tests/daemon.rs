@@ -450,7 +450,7 @@ fn static_addresses_and_sd_notify() {
         "kaconsole.log",
         &[("NOTIFY_SOCKET", sock_path.to_str().unwrap())],
     );
-    let mut next = || {
+    let next = || {
         let mut buf = [0u8; 64];
         let n = sock.recv(&mut buf).unwrap_or(0);
         String::from_utf8_lossy(&buf[..n]).into_owned()
