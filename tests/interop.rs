@@ -263,3 +263,99 @@ fn unicast_both_roles() {
     run(Variant::Unicast, true);
     run(Variant::Unicast, false);
 }
+
+#[test]
+fn stats_file_has_keepalived_s_layout() {
+    let test = "stats_file_has_keepalived_s_layout";
+    if !common::require_root(test) {
+        return;
+    }
+    let Some(keepalived) = common::require_program(test, "keepalived") else {
+        return;
+    };
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    // Each alone on its own VRID: both become MASTER.
+    let conf = |vrid: u8| {
+        Variant::V2
+            .config(1, 150)
+            .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
+    };
+    let tmp1 = h1.dir.to_str().unwrap().to_string();
+    let tmp2 = h2.dir.to_str().unwrap().to_string();
+    let path1 = h1.write("kaconsole.conf", &conf(71));
+    let pid1 = h1.dir.join("k.pid");
+    let kc = h1.spawn_env(
+        &common::kaconsole(),
+        &[
+            "daemon",
+            "-n",
+            "-f",
+            path1.to_str().unwrap(),
+            "-p",
+            pid1.to_str().unwrap(),
+        ],
+        "kaconsole.log",
+        &[("TMPDIR", &tmp1)],
+    );
+    let path2 = h2.write("keepalived.conf", &conf(72));
+    let ka = h2.spawn_env(
+        &keepalived,
+        &[
+            "-n",
+            "-P",
+            "-f",
+            path2.to_str().unwrap(),
+            "-p",
+            &format!("{tmp2}/ka.pid"),
+            "-r",
+            &format!("{tmp2}/vrrp.pid"),
+        ],
+        "keepalived.log",
+        &[("TMPDIR", &tmp2)],
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    kc.signal(Signal::SIGUSR2);
+    kill_host_signal(h2, Signal::SIGUSR2);
+    let read = |dir: &str| {
+        let p = std::path::Path::new(dir).join("keepalived.stats");
+        wait_for(Duration::from_secs(3), || p.exists());
+        std::thread::sleep(Duration::from_millis(200));
+        std::fs::read_to_string(p).unwrap_or_default()
+    };
+    let (ours, theirs) = (read(&tmp1), read(&tmp2));
+    let mask = |t: &str| -> String {
+        t.lines()
+            .map(|l| {
+                l.trim_end_matches(|c: char| c.is_ascii_digit())
+                    .replace("VI_1", "VI")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        !theirs.is_empty(),
+        "keepalived wrote no stats\n{}",
+        ka.log_text()
+    );
+    assert_eq!(
+        mask(&ours),
+        mask(&theirs),
+        "the same layout as keepalived 2.2.7"
+    );
+    assert!(ours.contains("  Became master: 1\n"), "{ours}");
+    drop(kc);
+}
+
+/// Sends `sig` to every process of the host (keepalived's parent passes it on).
+fn kill_host_signal(h: &Host, sig: Signal) {
+    let o = Command::new("ip")
+        .args(["netns", "pids", &h.ns])
+        .output()
+        .unwrap();
+    for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+        if let Ok(pid) = pid.parse::<i32>() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! runtime (keepalived forks a process per subsystem; here `-P` and `-C` only choose what
 //! runs).
 
+pub mod dumps;
 pub mod log;
 pub mod notify;
 pub mod scripts;
@@ -118,6 +119,11 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         sig(SignalKind::interrupt())?,
         sig(SignalKind::hangup())?,
     );
+    // keepalived's STATS and STATS_CLEAR signals (`kaconsole daemon --signum=STATS`).
+    let (mut usr2, mut stats_clear) = (
+        sig(SignalKind::user_defined2())?,
+        sig(SignalKind::from_raw(nix::libc::SIGRTMAX() - 1))?,
+    );
     log.info(&format!(
         "Starting VRRP with {} instance(s) from {}",
         vrrp.engine.instances().len(),
@@ -175,6 +181,18 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
+            _ = usr2.recv() => {
+                if let Err(e) = dumps::write_stats(&mut vrrp.engine, false) {
+                    log.warn(&format!("stats: {e}"));
+                }
+                continue;
+            }
+            _ = stats_clear.recv() => {
+                if let Err(e) = dumps::write_stats(&mut vrrp.engine, true) {
+                    log.warn(&format!("stats: {e}"));
+                }
+                continue;
+            }
             _ = hup.recv() => {
                 log.info("Reloading");
                 sd_notify::send("RELOADING=1");

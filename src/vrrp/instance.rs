@@ -160,6 +160,10 @@ impl Instance {
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
+    /// keepalived's STATS_CLEAR.
+    pub fn clear_stats(&mut self) {
+        self.stats = Stats::default();
+    }
     pub fn installed(&self) -> bool {
         self.installed
     }
