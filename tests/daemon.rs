@@ -473,3 +473,61 @@ fn static_addresses_and_sd_notify() {
     assert_eq!(d.stop_with(Signal::SIGTERM), Some(0));
     assert!(!h1.has_address("10.99.9.9"), "and removed at stop");
 }
+
+#[test]
+fn use_vmac_moves_the_virtual_mac_with_the_vip() {
+    let test = "use_vmac_moves_the_virtual_mac_with_the_vip";
+    if !common::require_root(test) || common::require_program(test, "ping").is_none() {
+        return;
+    }
+    let seg = Segment::new(3);
+    let (h1, h2, client) = (&seg.hosts[0], &seg.hosts[1], &seg.hosts[2]);
+    // arp_accept: a gratuitous ARP may create the client's entry.
+    let accept = client.run("sysctl", &["-w", "net.ipv4.conf.eth0.arp_accept=1"]);
+    assert!(accept.status.success());
+    let mut d1 = start(h1, &config(150, "    use_vmac\n"));
+    let d2 = start(h2, &config(100, "    use_vmac\n"));
+    let on_vmac = |h: &Host| {
+        let o = h.run("ip", &["-o", "addr", "show", "dev", "vrrp.51"]);
+        String::from_utf8_lossy(&o.stdout).contains(&format!(" {VIP}/"))
+    };
+    let ok = wait_for(Duration::from_secs(8), || on_vmac(h1));
+    assert!(ok.is_some(), "the VIP is on vrrp.51\n{}", logs(&[&d1, &d2]));
+    let link = h1.run("ip", &["-d", "link", "show", "vrrp.51"]);
+    let link = String::from_utf8_lossy(&link.stdout).into_owned();
+    assert!(
+        link.contains("00:00:5e:00:01:33"),
+        "RFC 5798 §7.3 virtual MAC: {link}"
+    );
+    assert!(link.contains("macvlan mode private"), "{link}");
+    let neigh = || {
+        let o = client.run("ip", &["neigh", "show", VIP]);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // The gratuitous ARPs from the VMAC teach the client the virtual MAC.
+    let learned = wait_for(Duration::from_secs(8), || {
+        neigh().contains("00:00:5e:00:01:33")
+    });
+    assert!(
+        learned.is_some(),
+        "neighbour: {}\n{}",
+        neigh(),
+        logs(&[&d1, &d2])
+    );
+    // Failover: the same MAC, now on h2; the client needs no new ARP.
+    d1.stop_with(Signal::SIGTERM);
+    let gone = h1.run("ip", &["link", "show", "vrrp.51"]);
+    assert!(gone.stdout.is_empty(), "the VMAC is removed at stop");
+    assert!(
+        wait_for(Duration::from_secs(3), || on_vmac(h2)).is_some(),
+        "{}",
+        logs(&[&d2])
+    );
+    let ping = client.run("ping", &["-c", "1", "-W", "1", VIP]);
+    assert!(
+        ping.status.success(),
+        "the client reaches the VIP on h2\n{}",
+        logs(&[&d2])
+    );
+    assert!(neigh().contains("00:00:5e:00:01:33"), "{}", neigh());
+}

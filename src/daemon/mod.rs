@@ -111,7 +111,9 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     let start = tokio::time::Instant::now();
     let now = || Instant(start.elapsed().as_micros() as u64);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut vrrp = Vrrp::new(model, tx, &log).map_err(DaemonError::Setup)?;
+    let mut vrrp = Vrrp::new(model, tx, &log)
+        .await
+        .map_err(DaemonError::Setup)?;
     vrrp.dont_release = opts.dont_release_vrrp;
     let sig = |k| signal(k).map_err(|e| DaemonError::Setup(format!("signals: {e}")));
     let (mut term, mut int, mut hup) = (
@@ -219,6 +221,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         .await;
     if !opts.dont_release_vrrp {
         vrrp.statics(false, &log).await;
+        vrrp.remove_vmacs(&log).await;
     }
     log.info("Stopped");
     Ok(())

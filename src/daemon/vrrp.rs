@@ -68,11 +68,15 @@ pub struct Vrrp {
     pub dont_release: bool,
     pub fifos: Fifos,
     pub ifaces: IfaceCache,
+    /// VMAC interfaces we created (removed at stop) and the base sysctls we changed
+    /// (restored at stop).
+    vmacs: Vec<(String, u32)>,
+    saved_sysctls: Vec<(String, String)>,
 }
 
 impl Vrrp {
     /// Builds the engine for `model` and opens what it needs. Packets go to `packets`.
-    pub fn new(
+    pub async fn new(
         model: Config,
         packets: mpsc::UnboundedSender<Packet>,
         log: &Log,
@@ -88,10 +92,84 @@ impl Vrrp {
             dont_release: false,
             fifos: Fifos::default(),
             ifaces: IfaceCache::default(),
+            vmacs: Vec::new(),
+            saved_sysctls: Vec::new(),
         };
         v.fifos = Fifos::open(&v.model, log);
+        v.create_vmacs(log).await?;
         v.open_sockets(log)?;
         Ok(v)
+    }
+
+    /// `use_vmac`: a macvlan with the virtual router's MAC 00:00:5e:00:01:VRID (RFC 5798
+    /// §7.3) on the instance's interface; adverts, VIPs and GARPs use it. keepalived's sysctls:
+    /// on the VMAC accept_local=1, arp_ignore=1, rp_filter=0; on the base interface
+    /// arp_ignore=1 and arp_filter=1 (so it does not answer ARP for the VIPs), and ours,
+    /// arp_announce=2.
+    async fn create_vmacs(&mut self, log: &Log) -> Result<(), String> {
+        for m in self.model.vrrp_instances.clone() {
+            let Some(vmac) = &m.use_vmac else { continue };
+            let base_name = m.interface.clone().unwrap_or_default();
+            let vrid = m.virtual_router_id.unwrap_or(0);
+            let name = vmac_name(&m);
+            if self.vmacs.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let v6 = m.family == Some(Family::Inet6);
+            let mac = vmac.mac.as_deref().and_then(parse_mac).unwrap_or([
+                0,
+                0,
+                0x5e,
+                0,
+                if v6 { 2 } else { 1 },
+                vrid,
+            ]);
+            let base = self
+                .ifaces
+                .get(&base_name)
+                .ok_or_else(|| format!("({}) no interface {base_name}", m.name))?;
+            let index = self.netlink.add_vmac(&name, base.index, mac).await?;
+            self.ifaces.forget(&name);
+            log.info(&format!("({}) VMAC {name} created on {base_name}", m.name));
+            for (key, value) in [
+                ("accept_local", "1"),
+                ("arp_ignore", "1"),
+                ("rp_filter", "0"),
+            ] {
+                set_sysctl(&name, key, value, None);
+            }
+            // arp_announce=2 is ours, not keepalived's: without it the base interface asks
+            // for neighbours with the VIP as sender address and its own MAC, and every
+            // neighbour that answers a client of the VIP learns the base MAC for the VIP -
+            // what the VMAC is there to prevent.
+            for (key, value) in [
+                ("arp_ignore", "1"),
+                ("arp_filter", "1"),
+                ("arp_announce", "2"),
+            ] {
+                set_sysctl(&base_name, key, value, Some(&mut self.saved_sysctls));
+            }
+            self.vmacs.push((name, index));
+            if m.vmac_xmit_base {
+                log.warn(&format!(
+                    "({}) vmac_xmit_base is not implemented: adverts go out of the VMAC",
+                    m.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// At stop: the VMACs go, the base interfaces' sysctls come back.
+    pub async fn remove_vmacs(&mut self, log: &Log) {
+        for (name, index) in std::mem::take(&mut self.vmacs) {
+            if let Err(e) = self.netlink.del_link(index).await {
+                log.warn(&format!("cannot remove VMAC {name}: {e}"));
+            }
+        }
+        for (path, old) in std::mem::take(&mut self.saved_sysctls) {
+            let _ = std::fs::write(path, old);
+        }
     }
 
     /// The configuration running.
@@ -106,6 +184,7 @@ impl Vrrp {
         let mut out = Vec::new();
         let removed = self.engine.reload(instances, groups, now, &mut out)?;
         let old_model = std::mem::replace(&mut self.model, model);
+        self.create_vmacs(log).await?;
         self.open_sockets(log)?;
         self.apply(out, &removed, &old_model, log).await;
         Ok(())
@@ -478,10 +557,50 @@ fn engine_configs(
             }
         }
     });
-    match missing {
-        Some(m) => Err(m),
-        None => Ok((instances, groups)),
+    if let Some(m) = missing {
+        return Err(m);
     }
+    // With use_vmac the instance lives on its VMAC (its source address stays the base
+    // interface's, as keepalived sends it).
+    let instances = instances
+        .into_iter()
+        .zip(&model.vrrp_instances)
+        .map(|(mut c, m)| {
+            if m.use_vmac.is_some() {
+                c.interface = vmac_name(m);
+            }
+            c
+        })
+        .collect();
+    Ok((instances, groups))
+}
+
+/// keepalived's VMAC name: the one given, else `vrrp.VRID`.
+fn vmac_name(m: &VrrpInstance) -> String {
+    m.use_vmac
+        .as_ref()
+        .and_then(|v| v.name.clone())
+        .unwrap_or_else(|| format!("vrrp.{}", m.virtual_router_id.unwrap_or(0)))
+}
+
+fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let v: Vec<u8> = s
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).ok())
+        .collect::<Option<_>>()?;
+    v.try_into().ok()
+}
+
+/// Writes /proc/sys/net/ipv4/conf/IF/KEY; with `save`, remembers the old value once.
+fn set_sysctl(ifname: &str, key: &str, value: &str, save: Option<&mut Vec<(String, String)>>) {
+    let path = format!("/proc/sys/net/ipv4/conf/{ifname}/{key}");
+    if let Some(saved) = save
+        && !saved.iter().any(|(p, _)| *p == path)
+        && let Ok(old) = std::fs::read_to_string(&path)
+    {
+        saved.push((path.clone(), old.trim().to_string()));
+    }
+    let _ = std::fs::write(&path, value);
 }
 
 /// A task per socket: read, hand over.

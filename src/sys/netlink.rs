@@ -55,6 +55,35 @@ impl Netlink {
 }
 
 impl Netlink {
+    /// Creates (or finds) the macvlan `name` on interface `base` with `mac`, in private mode,
+    /// up (keepalived vrrp_vmac.c `netlink_link_add_vmac`). Returns its index.
+    pub async fn add_vmac(&self, name: &str, base: u32, mac: [u8; 6]) -> Result<u32, String> {
+        use rtnetlink::LinkMacVlan;
+        use rtnetlink::packet_route::link::MacVlanMode;
+        let msg = LinkMacVlan::new(name, base, MacVlanMode::Private)
+            .address(mac.to_vec())
+            .up()
+            .build();
+        match self.handle.link().add(msg).execute().await {
+            Ok(()) => {}
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code().abs() == nix::libc::EEXIST => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        nix::net::if_::if_nametoindex(name).map_err(|e| format!("{name}: {e}"))
+    }
+
+    /// Deletes a link (a VMAC at shutdown).
+    pub async fn del_link(&self, index: u32) -> Result<(), String> {
+        self.handle
+            .link()
+            .del(index)
+            .execute()
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Netlink {
     /// `ip route replace` / `ip route del` for a virtual or static route; `dev` is the
     /// interface index of the route's `dev`, if it names one.
     pub async fn route(&self, add: bool, r: &Route, dev: Option<u32>) -> Result<(), String> {
