@@ -531,3 +531,39 @@ fn use_vmac_moves_the_virtual_mac_with_the_vip() {
     );
     assert!(neigh().contains("00:00:5e:00:01:33"), "{}", neigh());
 }
+
+#[test]
+fn track_process_weight_follows_the_process() {
+    if !common::require_root("track_process_weight_follows_the_process") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    // A process no one else runs: sleep with an unlikely argument.
+    let arg = format!(
+        "{}.{}",
+        7000 + std::process::id() % 1000,
+        std::process::id()
+    );
+    let conf = format!(
+        "vrrp_track_process svc {{\n    process sleep {arg}\n    weight 60\n}}\n{}",
+        config(100, "    track_process {\n        svc\n    }\n")
+    );
+    let d1 = start(h1, &conf);
+    let d2 = start(h2, &config(130, ""));
+    master_within(h2, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    let mut svc = std::process::Command::new("sleep")
+        .arg(&arg)
+        .spawn()
+        .unwrap();
+    let took = master_within(h1, 8);
+    let _ = svc.kill();
+    let _ = svc.wait();
+    took.unwrap_or_else(|| panic!("the process raised h1 to 160\n{}", logs(&[&d1, &d2])));
+    assert!(
+        d1.log_text()
+            .contains("Changing effective priority from 100 to 160")
+    );
+    // Gone: back to 100, h2 preempts.
+    master_within(h2, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+}

@@ -8,6 +8,7 @@ pub mod notify;
 pub mod scripts;
 pub mod sd_notify;
 pub mod track_files;
+pub mod track_processes;
 pub mod vrrp;
 
 use std::path::PathBuf;
@@ -137,7 +138,8 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     let (track_tx, mut track_rx) = mpsc::unbounded_channel();
     let model = vrrp.model_config();
     scripts::start_trackers(&model, track_tx.clone(), &log);
-    track_files::start(&model, track_tx, &log);
+    track_files::start(&model, track_tx.clone(), &log);
+    track_processes::start(&model, track_tx);
     vrrp.statics(true, &log).await;
     let (link_tx, mut link_rx) = mpsc::unbounded_channel();
     crate::sys::links::watch(link_tx).map_err(|e| DaemonError::Setup(format!("netlink: {e}")))?;
