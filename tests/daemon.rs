@@ -567,3 +567,35 @@ fn track_process_weight_follows_the_process() {
     // Gone: back to 100, h2 preempts.
     master_within(h2, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
 }
+
+#[test]
+fn a_vip_deleted_by_hand_comes_back() {
+    if !common::require_root("a_vip_deleted_by_hand_comes_back") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let d1 = start(h1, &config(150, ""));
+    let d2 = start(h2, &config(100, ""));
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    assert!(
+        h1.run("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"])
+            .status
+            .success()
+    );
+    // keepalived set_vrrp_backup: priority 0, BACKUP, MASTER again after the skew (0.41 s,
+    // before h2's 0.61 s), which puts the VIP back.
+    let back = wait_for(Duration::from_secs(3), || h1.has_address(VIP));
+    assert!(back.is_some(), "{}", logs(&[&d1, &d2]));
+    assert!(
+        d1.log_text().contains("was removed by someone else"),
+        "{}",
+        logs(&[&d1])
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        h1.has_address(VIP) && !h2.has_address(VIP),
+        "{}",
+        logs(&[&d1, &d2])
+    );
+}

@@ -1324,3 +1324,31 @@ fn a_reload_that_cannot_be_built_changes_nothing() {
     r.at(6.0);
     assert!(!r.sent().is_empty(), "and keeps advertising");
 }
+
+#[test]
+fn a_vip_removed_by_someone_else_makes_the_master_step_down_and_return() {
+    let mut r = master(cfg(100));
+    r.input(Input::AddressRemoved {
+        addr: ip("10.0.0.100"),
+    });
+    assert_eq!(r.state(), State::Backup);
+    assert_eq!(
+        r.sent().iter().map(|(_, a)| a.priority).collect::<Vec<_>>(),
+        [0],
+        "keepalived set_vrrp_backup: a priority-0 advert"
+    );
+    r.at(10.0);
+    assert_eq!(
+        r.transitions().last().map(|(t, s, _)| (*t, *s)),
+        Some((secs(4.0 + 0.609375), State::Master)),
+        "keepalived set_vrrp_backup: MASTER again after Skew_Time, which reinstalls the VIP"
+    );
+    r.input(Input::AddressRemoved {
+        addr: ip("10.9.9.9"),
+    });
+    assert_eq!(
+        r.state(),
+        State::Master,
+        "someone else's address is none of our business"
+    );
+}

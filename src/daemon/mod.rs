@@ -21,6 +21,7 @@ use self::log::Log;
 use self::vrrp::Vrrp;
 use crate::config::{self, LoadOptions, Severity};
 use crate::sys::env::Machine;
+use crate::sys::links::NetEvent;
 use crate::time::Instant;
 use crate::vrrp::event::Input;
 
@@ -174,7 +175,15 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             _ = sleep => Input::Timeout,
             Some(p) = rx.recv() => vrrp::packet_input(p),
             Some(t) = track_rx.recv() => Input::Track { id: t.id, status: t.status },
-            Some((name, up)) = link_rx.recv() => {
+            Some(event) = link_rx.recv() => {
+                let (name, up) = match event {
+                    NetEvent::AddressRemoved(addr) => {
+                        vrrp.engine.handle(Input::AddressRemoved { addr }, now(), &mut out);
+                        vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log).await;
+                        continue;
+                    }
+                    NetEvent::Link(l) => l,
+                };
                 // netlink repeats a link's state on every change of any of its attributes.
                 if links.insert(name.clone(), up) == Some(up) {
                     continue;

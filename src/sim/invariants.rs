@@ -225,7 +225,10 @@ fn legal(from: State, to: State, reason: &Reason, base: u8) -> Result<(), String
             _ => false,
         },
         (Backup, Master) => matches!(reason, Reason::MasterDown | Reason::SyncGroup { .. }),
-        (Master, Backup) => matches!(reason, Reason::Preempted { .. } | Reason::SyncGroup { .. }),
+        (Master, Backup) => matches!(
+            reason,
+            Reason::Preempted { .. } | Reason::SyncGroup { .. } | Reason::AddressRemoved { .. }
+        ),
         (Init | Backup | Master, Fault) => {
             matches!(reason, Reason::Fault { .. } | Reason::SyncGroup { .. })
         }

@@ -1,10 +1,12 @@
-//! Interface carrier: the state of every link now, and a stream of changes (rtnetlink
-//! RTNLGRP_LINK), for `track_interface` and the instances' own interfaces. keepalived counts an
-//! interface as up when it is administratively up and running (IFF_UP and IFF_RUNNING).
+//! Interface carrier and address removals: the state of every link now, and a stream of
+//! changes (rtnetlink RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR), for
+//! `track_interface`, the instances' own interfaces and VIPs removed by someone else.
+//! keepalived counts an interface as up when it is up and running (IFF_UP and IFF_RUNNING).
 
 use futures_util::StreamExt;
 use rtnetlink::packet_core::NetlinkPayload;
 use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::packet_route::address::AddressAttribute;
 use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use tokio::sync::mpsc;
 
@@ -38,22 +40,47 @@ pub async fn current() -> std::io::Result<Vec<LinkState>> {
     Ok(out)
 }
 
-/// Sends every link change to `tx` until the receiver is gone.
-pub fn watch(tx: mpsc::UnboundedSender<LinkState>) -> std::io::Result<()> {
-    let (conn, _handle, mut messages) =
-        rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Link])?;
+/// A change the daemon reacts to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetEvent {
+    Link(LinkState),
+    AddressRemoved(std::net::IpAddr),
+}
+
+/// Sends every link change and address removal to `tx` until the receiver is gone.
+pub fn watch(tx: mpsc::UnboundedSender<NetEvent>) -> std::io::Result<()> {
+    use rtnetlink::MulticastGroup;
+    let (conn, _handle, mut messages) = rtnetlink::new_multicast_connection(&[
+        MulticastGroup::Link,
+        MulticastGroup::Ipv4Ifaddr,
+        MulticastGroup::Ipv6Ifaddr,
+    ])?;
     tokio::spawn(conn);
     tokio::spawn(async move {
         while let Some((msg, _)) = messages.next().await {
-            let link = match msg.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => state(&m),
+            let event = match msg.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => {
+                    state(&m).map(NetEvent::Link)
+                }
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(m)) => {
-                    state(&m).map(|(n, _)| (n, false))
+                    state(&m).map(|(n, _)| NetEvent::Link((n, false)))
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(m)) => {
+                    // IFA_LOCAL is the address for IPv4 (IFA_ADDRESS may be a peer).
+                    let local = m.attributes.iter().find_map(|a| match a {
+                        AddressAttribute::Local(x) => Some(*x),
+                        _ => None,
+                    });
+                    let address = m.attributes.iter().find_map(|a| match a {
+                        AddressAttribute::Address(x) => Some(*x),
+                        _ => None,
+                    });
+                    local.or(address).map(NetEvent::AddressRemoved)
                 }
                 _ => None,
             };
-            if let Some(l) = link
-                && tx.send(l).is_err()
+            if let Some(e) = event
+                && tx.send(e).is_err()
             {
                 return;
             }

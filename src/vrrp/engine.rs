@@ -282,6 +282,25 @@ impl Engine {
                     }
                 }
             }
+            Input::AddressRemoved { addr } => {
+                for i in 0..self.instances.len() {
+                    if !self.instances[i].address_removed(now, addr, &mut self.scratch) {
+                        continue;
+                    }
+                    self.flush(Source::Instance(i), out);
+                    // keepalived: the other MASTER members of its group step down too, each
+                    // to come back after its skew; the group is BACKUP meanwhile (no notify).
+                    if let Some(g) = self.group_of[i] {
+                        for m in self.groups[g].members.clone() {
+                            if m != i {
+                                self.instances[m].step_down(now, addr, &mut self.scratch);
+                                self.flush(Source::Instance(m), out);
+                            }
+                        }
+                        self.groups[g].state = State::Backup;
+                    }
+                }
+            }
             Input::Link { interface, up } => {
                 let tracker = format!("interface:{interface}");
                 for i in 0..self.instances.len() {

@@ -51,6 +51,9 @@ pub enum Input {
     /// An interface went up or down: instances on it fault (unless dont_track_primary), and
     /// it is also the tracker `interface:NAME`.
     Link { interface: String, up: bool },
+    /// Someone removed an address from the machine (rtnetlink RTM_DELADDR): a MASTER whose VIP
+    /// it was steps down and comes back (keepalived `set_vrrp_backup`).
+    AddressRemoved { addr: IpAddr },
 }
 
 /// Why an instance changed state: every transition has a cause (the simulator checks it).
@@ -73,6 +76,8 @@ pub enum Reason {
     Recovered,
     /// The instance's sync group moved it.
     SyncGroup { group: String },
+    /// One of its VIPs was removed by someone else.
+    AddressRemoved { addr: IpAddr },
     /// Shut down.
     Stop,
 }

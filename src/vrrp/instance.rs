@@ -314,6 +314,37 @@ impl Instance {
         self.after_health_change(now, before, group, out)
     }
 
+    /// A VIP or eVIP of this instance was removed by someone else (keepalived
+    /// `set_vrrp_backup`): a MASTER sends priority 0, releases the rest, goes BACKUP and takes
+    /// over again after its Skew_Time, which puts the addresses back. Returns whether it
+    /// stepped down.
+    pub fn address_removed(&mut self, now: Instant, addr: IpAddr, out: &mut Vec<Output>) -> bool {
+        let ours = self.cfg.vips.contains(&addr) || self.cfg.evips.contains(&addr);
+        if !ours {
+            return false;
+        }
+        self.step_down(now, addr, out)
+    }
+
+    /// keepalived `set_vrrp_backup` for a MASTER: priority 0, BACKUP, back after the skew.
+    pub fn step_down(&mut self, now: Instant, addr: IpAddr, out: &mut Vec<Output>) -> bool {
+        if self.state != State::Master {
+            return false;
+        }
+        self.log(
+            out,
+            &format!("{addr} was removed by someone else: re-electing"),
+        );
+        self.send(0, out);
+        self.stats.pri_zero_sent += 1;
+        self.want = State::Backup;
+        self.uninstall(out);
+        self.stats.release_master += 1;
+        self.set_state(State::Backup, Reason::AddressRemoved { addr }, now, out);
+        self.arm_master_down(now, self.skew());
+        true
+    }
+
     /// Shut down (RFC 5798 §6.4.3 "If a Shutdown event is received": a MASTER sends an advert
     /// with priority 0; keepalived then reports STOP for every instance).
     pub fn stop(&mut self, now: Instant, out: &mut Vec<Output>) {
