@@ -360,7 +360,11 @@ fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
             .status
             .success()
     );
-    let routes = "    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n";
+    let routes = "    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n    virtual_rules {\n        from 10.77.0.100 table 100\n    }\n";
+    let rule = |h: &Host| {
+        let o = h.run("ip", &["rule", "show"]);
+        String::from_utf8_lossy(&o.stdout).contains("from 10.77.0.100 lookup 100")
+    };
     let route = |h: &Host| {
         let o = h.run("ip", &["route", "show", "10.88.0.0/24"]);
         String::from_utf8_lossy(&o.stdout).contains("via 10.77.0.254")
@@ -379,8 +383,14 @@ fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
         "the virtual route is on the master only\n{}",
         logs(&[&d1, &d2])
     );
+    assert!(
+        rule(h1) && !rule(h2),
+        "the virtual rule is on the master only\n{}",
+        logs(&[&d1, &d2])
+    );
     d1.stop_with(Signal::SIGTERM);
     assert!(!route(h1), "a stopped master removes its routes");
+    assert!(!rule(h1), "and its rules");
     master_within(h2, 3).unwrap_or_else(|| panic!("{}", logs(&[&d2])));
     assert!(
         wait_for(Duration::from_secs(1), || route(h2)).is_some(),

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::log::Log;
 use super::notify::{self, Fifos};
 use crate::config::blocks::Config;
-use crate::config::blocks::addr::{IpAddress, Route};
+use crate::config::blocks::addr::{IpAddress, Route, Rule};
 use crate::config::blocks::vrrp::VrrpInstance;
 use crate::config::values::Family;
 use crate::sys::iface::Iface;
@@ -332,6 +332,8 @@ impl Vrrp {
         let verb = if add { "add" } else { "remove" };
         let dev_of = |d: Option<&str>| d.and_then(|d| self.ifaces.get(d)).map(|i| i.index);
         if !add {
+            self.rules(false, &self.model.static_rules, "static", log)
+                .await;
             for r in &self.model.static_routes {
                 if let Err(e) = self.netlink.route(false, r, dev_of(r.dev.as_deref())).await {
                     log.warn(&format!("cannot {verb} a static route: {e}"));
@@ -361,6 +363,8 @@ impl Vrrp {
                     log.warn(&format!("cannot {verb} a static route: {e}"));
                 }
             }
+            self.rules(true, &self.model.static_rules, "static", log)
+                .await;
         }
     }
 
@@ -384,7 +388,9 @@ impl Vrrp {
         log: &Log,
     ) {
         let routes = model.map_or(&[][..], |m| &m.virtual_routes[..]);
+        let rules = model.map_or(&[][..], |m| &m.virtual_rules[..]);
         if !add {
+            self.rules(false, rules, &cfg.name, log).await;
             self.routes(false, routes, cfg, log).await;
         }
         for a in vips(model) {
@@ -408,6 +414,16 @@ impl Vrrp {
         }
         if add {
             self.routes(true, routes, cfg, log).await;
+            self.rules(true, rules, &cfg.name, log).await;
+        }
+    }
+
+    async fn rules(&self, add: bool, rules: &[Rule], name: &str, log: &Log) {
+        for r in rules {
+            if let Err(err) = self.netlink.rule(add, r).await {
+                let verb = if add { "add" } else { "remove" };
+                log.warn(&format!("({name}) cannot {verb} a rule: {err}"));
+            }
         }
     }
 

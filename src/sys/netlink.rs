@@ -7,7 +7,7 @@ use rtnetlink::RouteMessageBuilder;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol, RouteScope, RouteType};
 
-use crate::config::blocks::addr::{Broadcast, IpAddress, Route};
+use crate::config::blocks::addr::{Broadcast, IpAddress, Route, Rule};
 use crate::config::values::Family;
 
 /// A route netlink connection.
@@ -84,6 +84,101 @@ impl Netlink {
 }
 
 impl Netlink {
+    /// `ip rule add` / `ip rule del` for a virtual or static rule.
+    pub async fn rule(&self, add: bool, r: &Rule) -> Result<(), String> {
+        use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute};
+        let v6 = r.family == Some(Family::Inet6)
+            || r.from.is_some_and(|p| p.addr.is_ipv6())
+            || r.to.is_some_and(|p| p.addr.is_ipv6());
+        let mut req = self.handle.rule().add();
+        if let Some(i) = &r.iif {
+            req = req.input_interface(i.clone());
+        }
+        if let Some(o) = &r.oif {
+            req = req.output_interface(o.clone());
+        }
+        if let Some(t) = &r.table {
+            req = req.table_id(table_id(t)?);
+        }
+        if let Some(p) = r.preference {
+            req = req.priority(p);
+        }
+        if let Some((mark, _)) = r.fwmark {
+            req = req.fw_mark(mark);
+        }
+        req = req.action(match r.rtype {
+            "blackhole" => RuleAction::Blackhole,
+            "unreachable" => RuleAction::Unreachable,
+            "prohibit" => RuleAction::Prohibit,
+            "goto" => RuleAction::Goto,
+            "nop" => RuleAction::Nop,
+            _ => RuleAction::ToTable,
+        });
+        let mut msg = if v6 {
+            let mut q = req.v6();
+            if let Some(p) = r.from
+                && let IpAddr::V6(a) = p.addr
+            {
+                q = q.source_prefix(a, p.len);
+            }
+            if let Some(p) = r.to
+                && let IpAddr::V6(a) = p.addr
+            {
+                q = q.destination_prefix(a, p.len);
+            }
+            q.message_mut().clone()
+        } else {
+            let mut q = req.v4();
+            if let Some(p) = r.from
+                && let IpAddr::V4(a) = p.addr
+            {
+                q = q.source_prefix(a, p.len);
+            }
+            if let Some(p) = r.to
+                && let IpAddr::V4(a) = p.addr
+            {
+                q = q.destination_prefix(a, p.len);
+            }
+            q.message_mut().clone()
+        };
+        if let Some((_, Some(mask))) = r.fwmark {
+            msg.attributes.push(RuleAttribute::FwMask(mask));
+        }
+        if let Some(g) = r.goto {
+            msg.attributes.push(RuleAttribute::Goto(g));
+        }
+        let result = if add {
+            let mut q = self.handle.rule().add();
+            *q.message_mut() = msg;
+            q.execute().await
+        } else {
+            self.handle.rule().del(msg).execute().await
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e))
+                if (add && e.raw_code().abs() == nix::libc::EEXIST)
+                    || (!add
+                        && matches!(e.raw_code().abs(), nix::libc::ENOENT | nix::libc::ESRCH)) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// A routing table by name or number.
+fn table_id(t: &str) -> Result<u32, String> {
+    Ok(match t {
+        "main" => 254,
+        "local" => 255,
+        "default" => 253,
+        n => n.parse().map_err(|_| format!("table {n}: not a number"))?,
+    })
+}
+
+impl Netlink {
     /// `ip route replace` / `ip route del` for a virtual or static route; `dev` is the
     /// interface index of the route's `dev`, if it names one.
     pub async fn route(&self, add: bool, r: &Route, dev: Option<u32>) -> Result<(), String> {
@@ -140,12 +235,7 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
         b = b.priority(m);
     }
     if let Some(t) = &r.table {
-        b = b.table_id(match t.as_str() {
-            "main" => 254,
-            "local" => 255,
-            "default" => 253,
-            n => n.parse().map_err(|_| format!("table {n}: not a number"))?,
-        });
+        b = b.table_id(table_id(t)?);
     }
     // keepalived marks its routes with its own protocol (RTPROT_KEEPALIVED, 18).
     let proto = match r.protocol.as_deref() {
