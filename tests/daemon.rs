@@ -609,3 +609,91 @@ fn a_vip_deleted_by_hand_comes_back() {
         logs(&[&d1, &d2])
     );
 }
+
+/// A scripted SMTP server inside `ns` on 127.0.0.1:`port`: it accepts `mails` sessions and
+/// returns each transcript (what the client sent).
+fn smtp_server(ns: &str, port: u16, mails: usize) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let f = std::fs::File::open(&path).unwrap();
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        ready_tx.send(()).unwrap();
+        for _ in 0..mails {
+            let Ok((s, _)) = l.accept() else { return };
+            let mut w = s.try_clone().unwrap();
+            let mut r = BufReader::new(s);
+            let mut transcript = String::new();
+            let _ = w.write_all(b"220 test ESMTP\r\n");
+            let mut in_data = false;
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                transcript.push_str(&line);
+                let reply: &[u8] = if in_data {
+                    if line == ".\r\n" {
+                        in_data = false;
+                        b"250 queued\r\n"
+                    } else {
+                        b""
+                    }
+                } else if line.starts_with("DATA") {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                } else if line.starts_with("QUIT") {
+                    let _ = w.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = w.write_all(reply);
+                line.clear();
+            }
+            let _ = tx.send(transcript);
+        }
+    });
+    ready_rx.recv().unwrap();
+    rx
+}
+
+#[test]
+fn smtp_alerts_are_mailed_as_keepalived_does() {
+    if !common::require_root("smtp_alerts_are_mailed_as_keepalived_does") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h1 = &seg.hosts[0];
+    let mails = smtp_server(&h1.ns, 2525, 2);
+    let conf = format!(
+        "global_defs {{\n    router_id lb1\n    notification_email {{\n        ops@example.com\n    }}\n    notification_email_from kac@example.com\n    smtp_server 127.0.0.1 2525\n}}\n{}",
+        config(150, "    smtp_alert\n")
+    );
+    let d1 = start(h1, &conf);
+    let first = mails.recv_timeout(Duration::from_secs(5));
+    let second = mails.recv_timeout(Duration::from_secs(8));
+    let (first, second) = match (first, second) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => panic!("no mail\n{}", logs(&[&d1])),
+    };
+    assert!(
+        first.starts_with(
+            "HELO localhost\r\nMAIL FROM:<kac@example.com>\r\nRCPT TO:<ops@example.com>\r\nDATA\r\n"
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains("Subject: [lb1] VRRP Instance VI_1 - Entering BACKUP state\r\nX-Mailer: Keepalived\r\nTo: ops@example.com\r\n"),
+        "{first}"
+    );
+    assert!(
+        second.contains("Subject: [lb1] VRRP Instance VI_1 - Entering MASTER state"),
+        "{second}"
+    );
+    assert!(
+        second.contains("=> VRRP Instance is now owning VRRP VIPs <="),
+        "{second}"
+    );
+    assert!(second.ends_with(".\r\nQUIT\r\n"), "{second}");
+}

@@ -7,6 +7,7 @@ pub mod log;
 pub mod notify;
 pub mod scripts;
 pub mod sd_notify;
+pub mod smtp;
 pub mod track_files;
 pub mod track_processes;
 pub mod vrrp;

@@ -15,6 +15,8 @@ use crate::vrrp::event::{Notify, State};
 #[derive(Default)]
 pub struct Fifos {
     files: Vec<File>,
+    /// The state last mailed per (group?, name): keepalived mails a state once.
+    mailed: std::collections::HashMap<(bool, String), State>,
 }
 
 impl Fifos {
@@ -37,7 +39,10 @@ impl Fifos {
                 Err(e) => log.warn(&format!("notify FIFO {}: {e}", fifo.path)),
             }
         }
-        Fifos { files }
+        Fifos {
+            files,
+            mailed: Default::default(),
+        }
     }
 
     fn write(&mut self, line: &str) {
@@ -126,6 +131,7 @@ pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &No
                 spawn_notify(c, &extra, cfg, log);
             }
             fifos.write(&fifo_line(group, name, word, *priority));
+            mail(cfg, fifos, group, name, *state, log);
         }
         Notify::MasterRxLowerPri { priority } => {
             if let Some(c) = instance.and_then(|i| i.notify.master_rx_lower_pri.as_deref()) {
@@ -156,4 +162,47 @@ mod tests {
         );
         assert_eq!(fifo_line(true, "G", "BACKUP", 0), "GROUP \"G\" BACKUP 0\n");
     }
+}
+
+/// `smtp_alert`: a mail per new state (vrrp_notify.c `vrrp_smtp_notifier`); FAULT is skipped
+/// with `no_email_faults`.
+fn mail(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, state: State, log: &Log) {
+    let g = &cfg.global_defs;
+    let enabled = if group {
+        cfg.vrrp_sync_groups
+            .iter()
+            .find(|x| x.name == name)
+            .and_then(|x| x.smtp_alert)
+    } else {
+        cfg.vrrp_instances
+            .iter()
+            .find(|x| x.name == name)
+            .and_then(|x| x.smtp_alert)
+    }
+    .or(g.smtp_alert_vrrp)
+    .or(g.smtp_alert)
+    .unwrap_or(false);
+    if !enabled || (state == State::Fault && g.no_email_faults) {
+        return;
+    }
+    if fifos.mailed.insert((group, name.to_string()), state) == Some(state) {
+        return;
+    }
+    let (Some(server), Some(m)) = (
+        g.smtp_server.clone(),
+        super::smtp::vrrp_mail(cfg, group, name, state_word(state)),
+    ) else {
+        return;
+    };
+    let timeout = std::time::Duration::from_micros(g.smtp_connect_timeout.0.max(1_000_000));
+    let log = log.clone();
+    tokio::spawn(async move {
+        match super::smtp::send(&server.host, server.port, timeout, &m).await {
+            Ok(()) => log.info(&format!("SMTP alert successfully sent: {}", m.subject)),
+            Err(e) => log.warn(&format!(
+                "SMTP alert to {}:{} failed: {e}",
+                server.host, server.port
+            )),
+        }
+    });
 }

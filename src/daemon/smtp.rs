@@ -1,0 +1,186 @@
+//! SMTP alerts (`smtp_alert`): keepalived's plain SMTP dialogue (core/smtp.c) - HELO, MAIL
+//! FROM, RCPT TO for each address, DATA with its headers, QUIT - to `smtp_server`, no TLS.
+
+use std::time::Duration as StdDuration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::config::blocks::Config;
+
+/// One mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub helo: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    /// RFC 5322 date, e.g. `Sun, 22 Nov 2026 07:00:00 +0000`.
+    pub date: String,
+}
+
+impl Mail {
+    /// keepalived's DATA section (include/smtp.h SMTP_HEADERS_CMD, SMTP_BODY_CMD,
+    /// SMTP_SEND_CMD).
+    pub fn data(&self) -> String {
+        format!(
+            "Date: {}\r\nFrom: {}\r\nSubject: {}\r\nX-Mailer: Keepalived\r\nTo: {}\r\n\r\n{}\r\n\r\n.\r\n",
+            self.date,
+            self.from,
+            self.subject,
+            self.to.join(", "),
+            self.body
+        )
+    }
+
+    /// The commands in order, each with the reply code it needs.
+    pub fn dialogue(&self) -> Vec<(String, u16)> {
+        let mut d = vec![(format!("HELO {}\r\n", self.helo), 250)];
+        d.push((format!("MAIL FROM:<{}>\r\n", self.from), 250));
+        for t in &self.to {
+            d.push((format!("RCPT TO:<{t}>\r\n"), 250));
+        }
+        d.push(("DATA\r\n".into(), 354));
+        d.push((self.data(), 250));
+        d.push(("QUIT\r\n".into(), 221));
+        d
+    }
+}
+
+/// The VRRP mail for an instance (`group`: a sync group) entering `state`
+/// (vrrp_notify.c `vrrp_smtp_notifier`), or `None` when the configuration sends none.
+pub fn vrrp_mail(cfg: &Config, group: bool, name: &str, state: &str) -> Option<Mail> {
+    let g = &cfg.global_defs;
+    g.smtp_server.as_ref()?;
+    if g.notification_email.is_empty() {
+        return None;
+    }
+    let (subject, body) = match state {
+        "MASTER" => (
+            "Entering MASTER state",
+            "=> VRRP Instance is now owning VRRP VIPs <=",
+        ),
+        "BACKUP" => (
+            "Entering BACKUP state",
+            "=> VRRP Instance is no longer owning VRRP VIPs <=",
+        ),
+        "FAULT" => (
+            "Entering FAULT state",
+            "=> VRRP Instance is no longer owning VRRP VIPs <=",
+        ),
+        "STOP" => ("Stopping", "=> VRRP Instance stopping <="),
+        _ => return None,
+    };
+    let kind = if group { "VRRP Group" } else { "VRRP Instance" };
+    let router = g
+        .router_id
+        .clone()
+        .unwrap_or_else(crate::cli::default_config_id);
+    Some(Mail {
+        helo: g
+            .smtp_helo_name
+            .clone()
+            .unwrap_or_else(|| "localhost".into()),
+        from: g.notification_email_from.clone().unwrap_or_default(),
+        to: g.notification_email.clone(),
+        subject: format!("[{router}] {kind} {name} - {subject}"),
+        body: body.to_string(),
+        date: rfc5322_now(),
+    })
+}
+
+/// Sends `mail` to `host:port`; the error says which step failed.
+pub async fn send(host: &str, port: u16, timeout: StdDuration, mail: &Mail) -> Result<(), String> {
+    let run = async {
+        let stream = TcpStream::connect((host, port))
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        let (r, mut w) = stream.into_split();
+        let mut lines = BufReader::new(r).lines();
+        expect(&mut lines, 220, "greeting").await?;
+        for (cmd, code) in mail.dialogue() {
+            w.write_all(cmd.as_bytes())
+                .await
+                .map_err(|e| format!("write: {e}"))?;
+            let step = cmd.split_whitespace().next().unwrap_or("DATA").to_string();
+            expect(&mut lines, code, &step).await?;
+        }
+        Ok(())
+    };
+    tokio::time::timeout(timeout, run)
+        .await
+        .map_err(|_| "timed out".to_string())?
+}
+
+/// Reads one reply (multi-line replies end with `NNN `) and checks its code.
+async fn expect(
+    lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
+    code: u16,
+    step: &str,
+) -> Result<(), String> {
+    loop {
+        let line = lines
+            .next_line()
+            .await
+            .map_err(|e| format!("{step}: {e}"))?
+            .ok_or_else(|| format!("{step}: the server closed the connection"))?;
+        let got: u16 = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+        if line.as_bytes().get(3) == Some(&b'-') {
+            continue;
+        }
+        return if got == code {
+            Ok(())
+        } else {
+            Err(format!("{step}: expected {code}, got '{line}'"))
+        };
+    }
+}
+
+/// The date header, in UTC.
+fn rfc5322_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let (y, m, d) = super::log::civil_from_days(days);
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
+    format!(
+        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} +0000",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalived_s_dialogue_and_headers() {
+        let m = Mail {
+            helo: "lb1".into(),
+            from: "kac@example.com".into(),
+            to: vec!["a@example.com".into(), "b@example.com".into()],
+            subject: "[lb1] VRRP Instance VI_1 - Entering MASTER state".into(),
+            body: "=> VRRP Instance is now owning VRRP VIPs <=".into(),
+            date: "Sun, 22 Nov 2026 07:00:00 +0000".into(),
+        };
+        let d: Vec<String> = m.dialogue().into_iter().map(|(c, _)| c).collect();
+        assert_eq!(d[0], "HELO lb1\r\n");
+        assert_eq!(d[1], "MAIL FROM:<kac@example.com>\r\n");
+        assert_eq!(d[2], "RCPT TO:<a@example.com>\r\n");
+        assert_eq!(d[3], "RCPT TO:<b@example.com>\r\n");
+        assert_eq!(d[4], "DATA\r\n");
+        assert!(d[5].starts_with("Date: Sun, 22 Nov 2026 07:00:00 +0000\r\nFrom: kac@example.com\r\nSubject: [lb1] VRRP Instance VI_1 - Entering MASTER state\r\nX-Mailer: Keepalived\r\nTo: a@example.com, b@example.com\r\n\r\n"));
+        assert!(d[5].ends_with("\r\n.\r\n"));
+        assert_eq!(d[6], "QUIT\r\n");
+        assert!(rfc5322_now().ends_with(" +0000"));
+    }
+}
