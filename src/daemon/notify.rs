@@ -150,20 +150,6 @@ pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &No
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fifo_lines_are_keepalived_s() {
-        assert_eq!(
-            fifo_line(false, "VI_1", "MASTER", 100),
-            "INSTANCE \"VI_1\" MASTER 100\n"
-        );
-        assert_eq!(fifo_line(true, "G", "BACKUP", 0), "GROUP \"G\" BACKUP 0\n");
-    }
-}
-
 /// `smtp_alert`: a mail per new state (vrrp_notify.c `vrrp_smtp_notifier`); FAULT is skipped
 /// with `no_email_faults`.
 fn mail(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, state: State, log: &Log) {
@@ -205,4 +191,18 @@ fn mail(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, state: State, 
             )),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_lines_are_keepalived_s() {
+        assert_eq!(
+            fifo_line(false, "VI_1", "MASTER", 100),
+            "INSTANCE \"VI_1\" MASTER 100\n"
+        );
+        assert_eq!(fifo_line(true, "G", "BACKUP", 0), "GROUP \"G\" BACKUP 0\n");
+    }
 }
