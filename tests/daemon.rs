@@ -493,7 +493,10 @@ fn use_vmac_moves_the_virtual_mac_with_the_vip() {
     let seg = Segment::new(3);
     let (h1, h2, client) = (&seg.hosts[0], &seg.hosts[1], &seg.hosts[2]);
     // arp_accept: a gratuitous ARP may create the client's entry.
-    let accept = client.run("sysctl", &["-w", "net.ipv4.conf.eth0.arp_accept=1"]);
+    let accept = client.run(
+        "sh",
+        &["-c", "echo 1 > /proc/sys/net/ipv4/conf/eth0/arp_accept"],
+    );
     assert!(accept.status.success());
     let mut d1 = start(h1, &config(150, "    use_vmac\n"));
     let d2 = start(h2, &config(100, "    use_vmac\n"));
