@@ -700,3 +700,31 @@ fn smtp_alerts_are_mailed_as_keepalived_does() {
     );
     assert!(second.ends_with(".\r\nQUIT\r\n"), "{second}");
 }
+
+#[test]
+fn a_reload_that_adds_a_script_runs_it() {
+    if !common::require_root("a_reload_that_adds_a_script_runs_it") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h1 = &seg.hosts[0];
+    let d1 = start(h1, &config(150, ""));
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1])));
+    // A new FAULT tracker (weight 0): the instance waits for its first result, then goes on.
+    let conf = format!(
+        "vrrp_script chk {{\n    script \"/usr/bin/true\"\n    interval 1\n}}\n{}",
+        config(150, "    track_script {\n        chk\n    }\n")
+    );
+    h1.write("kaconsole.conf", &conf);
+    d1.signal(Signal::SIGHUP);
+    let ran = wait_for(Duration::from_secs(3), || {
+        d1.log_text().contains("VRRP_Script(chk) succeeded")
+    });
+    assert!(
+        ran.is_some(),
+        "the new script runs after the reload\n{}",
+        logs(&[&d1])
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(h1.has_address(VIP), "not stuck in FAULT\n{}", logs(&[&d1]));
+}

@@ -96,6 +96,18 @@ fn load(opts: &Options) -> Result<config::blocks::Config, String> {
     }
 }
 
+/// Starts every tracker task of `model` (scripts, files, processes).
+fn start_trackers(
+    model: &config::blocks::Config,
+    tx: &mpsc::UnboundedSender<scripts::TrackerReport>,
+    log: &Log,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = scripts::start_trackers(model, tx.clone(), log);
+    tasks.extend(track_files::start(model, tx.clone(), log));
+    tasks.extend(track_processes::start(model, tx.clone()));
+    tasks
+}
+
 /// Runs until SIGTERM / SIGINT.
 pub fn run(opts: Options) -> Result<(), DaemonError> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -138,10 +150,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     let mut out = Vec::new();
     // Trackers: scripts report when they have a result, interfaces from netlink.
     let (track_tx, mut track_rx) = mpsc::unbounded_channel();
-    let model = vrrp.model_config();
-    scripts::start_trackers(&model, track_tx.clone(), &log);
-    track_files::start(&model, track_tx.clone(), &log);
-    track_processes::start(&model, track_tx);
+    let mut trackers = start_trackers(&vrrp.model_config(), &track_tx, &log);
     vrrp.statics(true, &log).await;
     let (link_tx, mut link_rx) = mpsc::unbounded_channel();
     crate::sys::links::watch(link_tx).map_err(|e| DaemonError::Setup(format!("netlink: {e}")))?;
@@ -211,11 +220,17 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                 log.info("Reloading");
                 sd_notify::send("RELOADING=1");
                 match load(&opts) {
-                    Ok(model) => {
-                        if let Err(e) = vrrp.reload(model, now(), &log).await {
-                            log.warn(&format!("reload refused, the running configuration stays: {e}"));
+                    Ok(model) => match vrrp.reload(model, now(), &log).await {
+                        // The trackers of the new configuration report afresh; the engine keeps
+                        // the statuses it has until they do.
+                        Ok(()) => {
+                            for t in trackers.drain(..) {
+                                t.abort();
+                            }
+                            trackers = start_trackers(&vrrp.model_config(), &track_tx, &log);
                         }
-                    }
+                        Err(e) => log.warn(&format!("reload refused, the running configuration stays: {e}")),
+                    },
                     Err(e) => log.warn(&format!("reload refused, the running configuration stays: {e}")),
                 }
                 sd_notify::send("READY=1");

@@ -146,7 +146,12 @@ async fn run_once(argv: &[String], creds: Option<(u32, u32)>, timeout: StdDurati
 }
 
 /// Starts a task per vrrp_script that some instance tracks; status changes go to `tx`.
-pub fn start_trackers(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>, log: &Log) {
+pub fn start_trackers(
+    cfg: &Config,
+    tx: mpsc::UnboundedSender<TrackerReport>,
+    log: &Log,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
     let tracked = |s: &VrrpScript| {
         cfg.vrrp_instances
             .iter()
@@ -165,7 +170,7 @@ pub fn start_trackers(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>, lo
         let timeout = StdDuration::from_micros(s.timeout.map_or(s.interval.0, |t| t.0).max(10_000));
         let mut rf = RiseFall::new(s.rise, s.fall, s.init_fail);
         let (name, tx, log) = (s.name.clone(), tx.clone(), log.clone());
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let mut next = tokio::time::Instant::now();
             loop {
                 let ok = run_once(&cmd.argv, creds, timeout).await;
@@ -198,8 +203,9 @@ pub fn start_trackers(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>, lo
                 }
                 tokio::time::sleep_until(next).await;
             }
-        });
+        }));
     }
+    tasks
 }
 
 #[cfg(test)]

@@ -24,7 +24,12 @@ pub fn value(text: Option<&str>) -> i64 {
 }
 
 /// Creates the `init_file`s, then starts one watcher per tracked file.
-pub fn start(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>, log: &Log) {
+pub fn start(
+    cfg: &Config,
+    tx: mpsc::UnboundedSender<TrackerReport>,
+    log: &Log,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
     for f in &cfg.track_files {
         if let Some(v) = f.init_file {
             let exists = std::path::Path::new(&f.file).exists();
@@ -45,7 +50,7 @@ pub fn start(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>, log: &Log) 
             continue;
         }
         let (name, path, tx) = (f.name.clone(), f.file.clone(), tx.clone());
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let mut last = None;
             loop {
                 let v = value(std::fs::read_to_string(&path).ok().as_deref());
@@ -61,8 +66,9 @@ pub fn start(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>, log: &Log) 
                 }
                 tokio::time::sleep(StdDuration::from_millis(100)).await;
             }
-        });
+        }));
     }
+    tasks
 }
 
 #[cfg(test)]

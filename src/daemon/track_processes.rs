@@ -79,7 +79,11 @@ pub fn up(t: &TrackProcess, count: u32) -> bool {
 
 /// One watcher per tracked process; a change is reported once it has lasted `fork_delay`
 /// (going up) or `terminate_delay` (going down).
-pub fn start(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>) {
+pub fn start(
+    cfg: &Config,
+    tx: mpsc::UnboundedSender<TrackerReport>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
     for t in &cfg.track_processes {
         let tracked = cfg
             .vrrp_instances
@@ -89,7 +93,7 @@ pub fn start(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>) {
             continue;
         }
         let (t, tx) = (t.clone(), tx.clone());
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let mut reported: Option<bool> = None;
             let mut since: Option<(bool, tokio::time::Instant)> = None;
             loop {
@@ -131,8 +135,9 @@ pub fn start(cfg: &Config, tx: mpsc::UnboundedSender<TrackerReport>) {
                 }
                 tokio::time::sleep(StdDuration::from_millis(200)).await;
             }
-        });
+        }));
     }
+    tasks
 }
 
 #[cfg(test)]
