@@ -359,3 +359,133 @@ fn kill_host_signal(h: &Host, sig: Signal) {
         }
     }
 }
+
+#[test]
+fn json_dump_has_keepalived_s_keys_and_values() {
+    let test = "json_dump_has_keepalived_s_keys_and_values";
+    if !common::require_root(test) {
+        return;
+    }
+    let Some(keepalived) = common::require_program(test, "keepalived") else {
+        return;
+    };
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let conf = |vrid: u8| {
+        format!(
+            "vrrp_script chk {{\n    script \"/usr/bin/true\"\n    interval 1\n}}\n{}",
+            Variant::V2
+                .config(1, 150)
+                .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
+                .replace(
+                    "    advert_int 1\n",
+                    "    advert_int 1\n    notify_master \"/usr/bin/true master\"\n    track_script {\n        chk\n    }\n"
+                )
+        )
+    };
+    let (tmp1, tmp2) = (h1.dir.display().to_string(), h2.dir.display().to_string());
+    let path1 = h1.write("kaconsole.conf", &conf(81));
+    let kc = h1.spawn_env(
+        &common::kaconsole(),
+        &[
+            "daemon",
+            "-n",
+            "-f",
+            path1.to_str().unwrap(),
+            "-p",
+            &format!("{tmp1}/k.pid"),
+        ],
+        "kaconsole.log",
+        &[("TMPDIR", &tmp1)],
+    );
+    let path2 = h2.write("keepalived.conf", &conf(82));
+    let _ka = h2.spawn_env(
+        &keepalived,
+        &[
+            "-n",
+            "-P",
+            "-f",
+            path2.to_str().unwrap(),
+            "-p",
+            &format!("{tmp2}/ka.pid"),
+            "-r",
+            &format!("{tmp2}/vrrp.pid"),
+        ],
+        "keepalived.log",
+        &[("TMPDIR", &tmp2)],
+    );
+    // Two VRIDs: each is MASTER of its own.
+    std::thread::sleep(Duration::from_secs(5));
+    // keepalived's JSON signal is a real-time one (SIGRTMIN + 2), which nix's Signal lacks.
+    let json_sig = nix::libc::SIGRTMIN() + 2;
+    let o = Command::new("ip")
+        .args(["netns", "pids", &h2.ns])
+        .output()
+        .unwrap();
+    let pids = String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+        .chain([kc.pid()])
+        .collect::<Vec<_>>();
+    for pid in pids {
+        // SAFETY: kill(2) with a plain pid and signal number.
+        unsafe {
+            nix::libc::kill(pid, json_sig);
+        }
+    }
+    let read = |dir: &str| -> serde_json::Value {
+        let p = std::path::Path::new(dir).join("keepalived.json");
+        wait_for(Duration::from_secs(3), || p.exists());
+        std::thread::sleep(Duration::from_millis(200));
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_default()).unwrap_or_default()
+    };
+    let (ours, theirs) = (read(&tmp1), read(&tmp2));
+    let keys = |v: &serde_json::Value, part: &str| -> Vec<String> {
+        v[0][part]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert!(
+        !keys(&theirs, "data").is_empty(),
+        "keepalived wrote no JSON"
+    );
+    let mut ours_keys = keys(&ours, "data");
+    let mut theirs_keys = keys(&theirs, "data");
+    ours_keys.sort();
+    theirs_keys.sort();
+    assert_eq!(ours_keys, theirs_keys, "the same keys as keepalived 2.2.7");
+    assert_eq!(keys(&ours, "stats").len(), keys(&theirs, "stats").len());
+    for k in [
+        "iname",
+        "base_priority",
+        "effective_priority",
+        "state",
+        "wantstate",
+        "version",
+        "vipset",
+        "adver_int",
+        "master_adver_int",
+        "garp_delay",
+        "garp_rep",
+        "accept",
+        "nopreempt",
+        "auth_type",
+        "vips",
+        "script_master",
+        "track_script",
+        "ifp_ifname",
+        "vmac_ifname",
+        "master_priority",
+    ] {
+        assert_eq!(ours[0]["data"][k], theirs[0]["data"][k], "data.{k}");
+    }
+    assert_eq!(
+        (
+            ours[0]["data"]["vrid"].as_u64(),
+            theirs[0]["data"]["vrid"].as_u64()
+        ),
+        (Some(81), Some(82))
+    );
+    assert_eq!(ours[0]["stats"]["become_master"], 1);
+}

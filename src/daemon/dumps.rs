@@ -56,3 +56,211 @@ pub fn write_stats(engine: &mut Engine, clear: bool) -> std::io::Result<PathBuf>
     }
     Ok(path)
 }
+
+/// keepalived's state numbers (vrrp.h): INIT 0, BACKUP 1, MASTER 2, FAULT 3, STOP 98.
+fn state_number(s: crate::vrrp::event::State) -> u32 {
+    use crate::vrrp::event::State::*;
+    match s {
+        Init => 0,
+        Backup => 1,
+        Master => 2,
+        Fault => 3,
+        Stop => 98,
+    }
+}
+
+/// A command line as keepalived prints it: each word in single quotes.
+fn quoted(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An object whose keys keep their order (keepalived's order).
+struct Obj(Vec<(&'static str, serde_json::Value)>);
+
+impl Obj {
+    fn put(&mut self, k: &'static str, v: impl Into<serde_json::Value>) {
+        self.0.push((k, v.into()));
+    }
+    fn render(&self) -> String {
+        let fields: Vec<String> = self.0.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+        format!("{{{}}}", fields.join(","))
+    }
+}
+
+/// The JSON dump (`$TMPDIR/keepalived.json`, keepalived's JSON signal; vrrp_json.c): per
+/// instance a `data` object with keepalived's keys, in its order, and `stats`. Arrays and
+/// scripts that are empty are left out, as keepalived does. `started` maps the engine's clock
+/// to the wall clock (seconds since the epoch at engine time 0).
+pub fn json_text(engine: &Engine, model: &crate::config::blocks::Config, started: f64) -> String {
+    let mut items = Vec::new();
+    for (idx, i) in engine.instances().iter().enumerate() {
+        let c = i.config();
+        let m = model.vrrp_instances.get(idx);
+        let strict = m
+            .and_then(|m| m.strict_mode)
+            .unwrap_or(model.global_defs.vrrp_strict);
+        let secs = |d: crate::time::Duration| float(d.as_micros() as f64 / 1e6);
+        let mut d = Obj(Vec::new());
+        d.put("iname", c.name.clone());
+        d.put("dont_track_primary", u32::from(!c.track_primary));
+        d.put("skip_check_adv_addr", u32::from(c.skip_check_adv_addr));
+        d.put("strict_mode", u32::from(strict));
+        let vmac = m
+            .and_then(|m| m.use_vmac.as_ref())
+            .map(|_| c.interface.clone())
+            .unwrap_or_default();
+        d.put("vmac_ifname", vmac);
+        d.put("ifp_ifname", c.interface.clone());
+        d.put("master_priority", i.master().map_or(0, |(_, p)| p));
+        let lt = if i.last_transition().0 == 0 {
+            0.0
+        } else {
+            started + i.last_transition().0 as f64 / 1e6
+        };
+        d.put(
+            "last_transition",
+            serde_json::Number::from_f64((lt * 1e6).round() / 1e6)
+                .map_or(serde_json::Value::Null, Into::into),
+        );
+        d.put("garp_delay", secs(c.garp.master_delay));
+        d.put("garp_refresh", c.garp.master_refresh.as_secs());
+        d.put("garp_rep", c.garp.master_repeat);
+        d.put("garp_refresh_rep", c.garp.master_refresh_repeat);
+        d.put("garp_lower_prio_delay", c.garp.lower_prio_delay.as_secs());
+        d.put("garp_lower_prio_rep", c.garp.lower_prio_repeat);
+        d.put("lower_prio_no_advert", u32::from(c.lower_prio_no_advert));
+        d.put(
+            "higher_prio_send_advert",
+            u32::from(c.higher_prio_send_advert),
+        );
+        d.put("vrid", c.vrid);
+        d.put("base_priority", i.base_priority());
+        d.put("effective_priority", i.effective_priority());
+        d.put("vipset", i.installed());
+        d.put(
+            "promote_secondaries",
+            m.is_some_and(|m| m.promote_secondaries),
+        );
+        d.put("adver_int", secs(c.adver_int));
+        d.put("master_adver_int", secs(i.master_adver_int()));
+        d.put(
+            "accept",
+            u32::from(m.and_then(|m| m.accept).unwrap_or(!strict)),
+        );
+        d.put("nopreempt", !c.preempt);
+        d.put("preempt_delay", c.preempt_delay.as_secs());
+        d.put("state", state_number(i.state()));
+        d.put("wantstate", state_number(i.wanted_state()));
+        d.put("version", u32::from(c.version.number()));
+        d.put("smtp_alert", m.and_then(|m| m.smtp_alert).unwrap_or(false));
+        d.put(
+            "notify_deleted",
+            m.is_some_and(|m| m.notify.deleted.is_some()),
+        );
+        if let Some(m) = m {
+            let n = &m.notify;
+            for (key, cmd) in [
+                ("script_backup", &n.backup),
+                ("script_master", &n.master),
+                ("script_fault", &n.fault),
+                ("script_stop", &n.stop),
+                ("script", &n.any),
+                ("script_master_rx_lower_pri", &n.master_rx_lower_pri),
+            ] {
+                if let Some(cmd) = cmd {
+                    d.put(key, quoted(&cmd.argv));
+                }
+            }
+            let vips: Vec<String> = m
+                .virtual_ipaddress
+                .iter()
+                .map(|a| vip_text(a, &c.interface, i.installed()))
+                .collect();
+            if !vips.is_empty() {
+                d.put("vips", vips);
+            }
+            let evips: Vec<String> = m
+                .virtual_ipaddress_excluded
+                .iter()
+                .map(|a| vip_text(a, &c.interface, i.installed()))
+                .collect();
+            if !evips.is_empty() {
+                d.put("evips", evips);
+            }
+            let scripts: Vec<String> = m
+                .track_script
+                .iter()
+                .filter_map(|t| model.vrrp_scripts.iter().find(|s| s.name == t.name))
+                .filter_map(|s| s.script.as_ref().map(|c| quoted(&c.argv)))
+                .collect();
+            if !scripts.is_empty() {
+                d.put("track_script", scripts);
+            }
+        }
+        let auth_type = match c.auth {
+            crate::vrrp::instance_config::Auth::None => 0,
+            crate::vrrp::instance_config::Auth::Pass(_) => 1,
+            crate::vrrp::instance_config::Auth::Ah(_) => 2,
+        };
+        d.put("auth_type", auth_type);
+        let s = i.stats();
+        let mut st = Obj(Vec::new());
+        st.put("advert_rcvd", s.advert_rcvd);
+        st.put("advert_sent", s.advert_sent);
+        st.put("become_master", s.become_master);
+        st.put("release_master", s.release_master);
+        st.put("packet_len_err", s.packet_len_err);
+        st.put("advert_interval_err", s.advert_interval_err);
+        st.put("ip_ttl_err", s.ip_ttl_err);
+        st.put("invalid_type_rcvd", s.invalid_type_rcvd);
+        st.put("addr_list_err", s.addr_list_err);
+        st.put("invalid_authtype", s.invalid_authtype);
+        st.put("authtype_mismatch", s.authtype_mismatch);
+        st.put("auth_failure", s.auth_failure);
+        st.put("pri_zero_rcvd", s.pri_zero_rcvd);
+        st.put("pri_zero_sent", s.pri_zero_sent);
+        items.push(format!(
+            "{{\"data\":{},\"stats\":{}}}",
+            d.render(),
+            st.render()
+        ));
+    }
+    format!("[{}]", items.join(","))
+}
+
+/// A number as keepalived's JSON writer prints a double (`%g`-like: 1, not 1.0).
+fn float(x: f64) -> serde_json::Value {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        serde_json::Value::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into)
+    }
+}
+
+/// keepalived's VIP text: `10.0.0.100/24 dev eth0 scope global`, then ` set` once installed.
+fn vip_text(a: &crate::config::blocks::addr::IpAddress, interface: &str, set: bool) -> String {
+    let dev = a.dev.as_deref().unwrap_or(interface);
+    let scope = a.scope.as_deref().unwrap_or("global");
+    let mut t = format!("{}/{} dev {dev} scope {scope}", a.addr.addr, a.addr.len);
+    if let Some(label) = &a.label {
+        t.push_str(&format!(" label {label}"));
+    }
+    if set {
+        t.push_str(" set");
+    }
+    t
+}
+
+/// Writes the JSON dump.
+pub fn write_json(
+    engine: &Engine,
+    model: &crate::config::blocks::Config,
+    started: f64,
+) -> std::io::Result<PathBuf> {
+    let path = tmp_file("keepalived.json");
+    std::fs::write(&path, json_text(engine, model, started))?;
+    Ok(path)
+}

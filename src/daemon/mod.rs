@@ -137,10 +137,15 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         sig(SignalKind::hangup())?,
     );
     // keepalived's STATS and STATS_CLEAR signals (`kaconsole daemon --signum=STATS`).
-    let (mut usr2, mut stats_clear) = (
+    let (mut usr2, mut stats_clear, mut json) = (
         sig(SignalKind::user_defined2())?,
         sig(SignalKind::from_raw(nix::libc::SIGRTMAX() - 1))?,
+        sig(SignalKind::from_raw(nix::libc::SIGRTMIN() + 2))?,
     );
+    // The wall-clock time of engine time 0, for the dumps.
+    let started_wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
     log.info(&format!(
         "Starting VRRP with {} instance(s) from {}",
         vrrp.engine.instances().len(),
@@ -207,6 +212,12 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             _ = usr2.recv() => {
                 if let Err(e) = dumps::write_stats(&mut vrrp.engine, false) {
                     log.warn(&format!("stats: {e}"));
+                }
+                continue;
+            }
+            _ = json.recv() => {
+                if let Err(e) = dumps::write_json(&vrrp.engine, vrrp.model(), started_wall) {
+                    log.warn(&format!("JSON dump: {e}"));
                 }
                 continue;
             }

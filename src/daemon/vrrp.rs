@@ -176,6 +176,9 @@ impl Vrrp {
     pub fn model_config(&self) -> Config {
         self.model.clone()
     }
+    pub fn model(&self) -> &Config {
+        &self.model
+    }
 
     /// Replaces the configuration (SIGHUP): the engine keeps the instances keepalived would
     /// keep. A configuration that cannot be built changes nothing.

@@ -142,6 +142,10 @@ impl Instance {
     pub fn state(&self) -> State {
         self.state
     }
+    /// keepalived's `wantstate`.
+    pub fn wanted_state(&self) -> State {
+        self.want
+    }
     pub fn wants_master(&self) -> bool {
         self.want == State::Master
     }
