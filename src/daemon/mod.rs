@@ -5,6 +5,7 @@
 pub mod dumps;
 pub mod log;
 pub mod notify;
+pub mod pidfile;
 pub mod scripts;
 pub mod sd_notify;
 pub mod smtp;
@@ -36,27 +37,6 @@ pub struct Options {
     pub dont_release_vrrp: bool,
     /// `-p`: where to write our process id.
     pub pid_file: PathBuf,
-}
-
-/// The pid file: written at start, removed at exit if it is still ours.
-struct PidFile(PathBuf);
-
-impl PidFile {
-    fn write(path: &std::path::Path) -> Result<PidFile, DaemonError> {
-        std::fs::write(path, format!("{}\n", std::process::id()))
-            .map_err(|e| DaemonError::Setup(format!("pid file {}: {e}", path.display())))?;
-        Ok(PidFile(path.to_path_buf()))
-    }
-}
-
-impl Drop for PidFile {
-    fn drop(&mut self) {
-        let ours = std::fs::read_to_string(&self.0)
-            .is_ok_and(|s| s.trim() == std::process::id().to_string());
-        if ours {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
 }
 
 /// Why the daemon could not run.
@@ -122,7 +102,8 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         detail: opts.log_detail,
     };
     let model = load(&opts).map_err(DaemonError::Config)?;
-    let _pid = PidFile::write(&opts.pid_file)?;
+    let _pid = pidfile::PidFile::write(&opts.pid_file)
+        .map_err(|e| DaemonError::Setup(format!("pid file {}: {e}", opts.pid_file.display())))?;
     let start = tokio::time::Instant::now();
     let now = || Instant(start.elapsed().as_micros() as u64);
     let (tx, mut rx) = mpsc::unbounded_channel();
