@@ -728,3 +728,37 @@ fn a_reload_that_adds_a_script_runs_it() {
     std::thread::sleep(Duration::from_secs(5));
     assert!(h1.has_address(VIP), "not stuck in FAULT\n{}", logs(&[&d1]));
 }
+
+#[test]
+fn an_instance_removed_by_a_reload_is_reported_deleted() {
+    if !common::require_root("an_instance_removed_by_a_reload_is_reported_deleted") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h1 = &seg.hosts[0];
+    let fifo = h1.dir.join("notify.fifo");
+    let global = format!("global_defs {{\n    notify_fifo {}\n}}\n", fifo.display());
+    let d1 = start(
+        h1,
+        &format!("{global}{}", config(150, "    notify_deleted\n")),
+    );
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1])));
+    let other = config(150, "")
+        .replace("VI_1", "VI_2")
+        .replace("virtual_router_id 51", "virtual_router_id 52")
+        .replace(VIP, "10.77.0.101");
+    h1.write("kaconsole.conf", &format!("{global}{other}"));
+    d1.signal(Signal::SIGHUP);
+    let gone = wait_for(Duration::from_secs(3), || !h1.has_address(VIP));
+    assert!(
+        gone.is_some(),
+        "the removed MASTER releases its VIP\n{}",
+        logs(&[&d1])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let lines = read_fifo(&fifo);
+    assert!(
+        lines.contains("INSTANCE \"VI_1\" DELETED 150\n"),
+        "keepalived notify_deleted: {lines:?}"
+    );
+}

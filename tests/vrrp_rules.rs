@@ -1304,6 +1304,13 @@ fn reload_removes_and_adds_instances() {
         removed.contains(&&Output::Uninstall),
         "and releases its addresses"
     );
+    assert!(
+        removed.contains(&&Output::Notify(Notify::Deleted {
+            priority: 100,
+            was_fault: false
+        })),
+        "keepalived clear_diff_vrrp: the removed instance is reported DELETED (or FAULT)"
+    );
     assert_eq!(r.engine.instances()[0].name(), "VI_9");
     assert_eq!(r.state(), State::Backup, "a new instance starts");
 }

@@ -139,6 +139,35 @@ pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &No
             }
             fifos.write(&fifo_line(false, name, "MASTER_RX_LOWER_PRI", *priority));
         }
+        Notify::Deleted {
+            priority,
+            was_fault,
+        } => {
+            // keepalived clear_diff_vrrp: DELETED with notify_deleted (and its script, and the
+            // generic notify), else FAULT for an instance that was not FAULT already.
+            let i = instance.map(|i| &i.notify);
+            match i.and_then(|n| n.deleted.as_ref()) {
+                Some(script) => {
+                    if let Some(c) = script.as_deref() {
+                        spawn_notify(c, &[], cfg, log);
+                    }
+                    if let Some(c) = i.and_then(|n| n.any.as_deref()) {
+                        let extra = ["INSTANCE", name, "DELETED", &priority.to_string()]
+                            .map(str::to_string);
+                        spawn_notify(c, &extra, cfg, log);
+                    }
+                    fifos.write(&fifo_line(false, name, "DELETED", *priority));
+                }
+                None if !was_fault => {
+                    let fault = Notify::State {
+                        state: State::Fault,
+                        priority: *priority,
+                    };
+                    dispatch(cfg, fifos, false, name, &fault, log);
+                }
+                None => {}
+            }
+        }
         Notify::Priority { state, priority } => {
             let word = if *state == State::Master {
                 "MASTER_PRIORITY"

@@ -187,6 +187,9 @@ pub enum Notify {
     State { state: State, priority: u8 },
     /// `notify_master_rx_lower_pri`: as MASTER, an advert with a lower priority arrived.
     MasterRxLowerPri { priority: u8 },
+    /// A reload removed the instance: keepalived reports DELETED with `notify_deleted`, else
+    /// FAULT unless it already was (`was_fault`).
+    Deleted { priority: u8, was_fault: bool },
     /// `notify_priority_changes` (FIFO `MASTER_PRIORITY` / `BACKUP_PRIORITY`).
     Priority { state: State, priority: u8 },
 }

@@ -416,7 +416,18 @@ impl Instance {
     /// A reload removed this instance: a MASTER says goodbye with priority 0 and releases
     /// its addresses (keepalived `clear_diff_vrrp`).
     pub fn remove(&mut self, now: Instant, out: &mut Vec<Output>) {
-        self.stop(now, out);
+        let was_fault = self.state == State::Fault;
+        if self.state == State::Master {
+            self.send(0, out);
+            self.stats.pri_zero_sent += 1;
+            self.uninstall(out);
+        }
+        self.timers.clear();
+        self.change_state(State::Stop, Reason::Stop, now, out);
+        out.push(Output::Notify(Notify::Deleted {
+            priority: self.effective,
+            was_fault,
+        }));
     }
 
     /// Whether a reloaded configuration is the same virtual router (keepalived matches VRID,
