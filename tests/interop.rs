@@ -489,3 +489,87 @@ fn json_dump_has_keepalived_s_keys_and_values() {
     );
     assert_eq!(ours[0]["stats"]["become_master"], 1);
 }
+
+#[test]
+fn data_dump_uses_keepalived_s_labels_and_values() {
+    let test = "data_dump_uses_keepalived_s_labels_and_values";
+    if !common::require_root(test) {
+        return;
+    }
+    let Some(keepalived) = common::require_program(test, "keepalived") else {
+        return;
+    };
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let conf = |vrid: u8| {
+        Variant::V2
+            .config(1, 150)
+            .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
+    };
+    let (tmp1, tmp2) = (h1.dir.display().to_string(), h2.dir.display().to_string());
+    let path1 = h1.write("kaconsole.conf", &conf(91));
+    let kc = h1.spawn_env(
+        &common::kaconsole(),
+        &[
+            "daemon",
+            "-n",
+            "-f",
+            path1.to_str().unwrap(),
+            "-p",
+            &format!("{tmp1}/k.pid"),
+        ],
+        "kaconsole.log",
+        &[("TMPDIR", &tmp1)],
+    );
+    let path2 = h2.write("keepalived.conf", &conf(92));
+    let _ka = h2.spawn_env(
+        &keepalived,
+        &[
+            "-n",
+            "-P",
+            "-f",
+            path2.to_str().unwrap(),
+            "-p",
+            &format!("{tmp2}/ka.pid"),
+            "-r",
+            &format!("{tmp2}/vrrp.pid"),
+        ],
+        "keepalived.log",
+        &[("TMPDIR", &tmp2)],
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    kc.signal(Signal::SIGUSR1);
+    kill_host_signal(h2, Signal::SIGUSR1);
+    let read = |dir: &str| {
+        let p = std::path::Path::new(dir).join("keepalived.data");
+        wait_for(Duration::from_secs(3), || p.exists());
+        std::thread::sleep(Duration::from_millis(200));
+        std::fs::read_to_string(p).unwrap_or_default()
+    };
+    let (ours, theirs) = (read(&tmp1), read(&tmp2));
+    assert!(!theirs.is_empty(), "keepalived wrote no data dump");
+    // Every line of ours is in keepalived's dump under the same label; most have its value.
+    let label = |l: &str| l.split(" = ").next().unwrap_or(l).to_string();
+    let theirs_lines: Vec<&str> = theirs.lines().collect();
+    let differ_by_host = [
+        "Router ID",
+        "   Virtual Router ID",
+        "   Using src_ip",
+        "   Last transition",
+    ];
+    for line in ours.lines() {
+        let l = label(line);
+        let found = theirs_lines.iter().find(|t| label(t) == l);
+        assert!(
+            found.is_some(),
+            "keepalived has no line '{l}'\nours:\n{ours}\ntheirs:\n{theirs}"
+        );
+        if !differ_by_host
+            .iter()
+            .any(|d| l.trim_start() == d.trim_start())
+            && !line.starts_with("     ")
+        {
+            assert_eq!(Some(&line), found, "the line '{l}'");
+        }
+    }
+}

@@ -264,3 +264,156 @@ pub fn write_json(
     std::fs::write(&path, json_text(engine, model, started))?;
     Ok(path)
 }
+
+/// The data dump (`$TMPDIR/keepalived.data`, SIGUSR1; vrrp_data.c `dump_data_vrrp`): the
+/// global VRRP settings and each instance with keepalived's labels. keepalived also dumps its
+/// socket pool and interface table; those are its internals and are left out. Times are UTC.
+pub fn data_text(engine: &Engine, model: &crate::config::blocks::Config, started: f64) -> String {
+    use std::fmt::Write as _;
+    let g = &model.global_defs;
+    let on = |b: bool| if b { "true" } else { "false" };
+    let mut t = String::new();
+    let _ = writeln!(t, "------< Global definitions >------");
+    let router = g
+        .router_id
+        .clone()
+        .unwrap_or_else(crate::cli::default_config_id);
+    let _ = writeln!(t, " Router ID = {router}");
+    let _ = writeln!(t, " VRRP IPv4 mcast group = {}", g.vrrp_mcast_group4);
+    let _ = writeln!(t, " VRRP IPv6 mcast group = {}", g.vrrp_mcast_group6);
+    let _ = writeln!(t, " VRRP strict mode = {}", on(g.vrrp_strict));
+    let _ = writeln!(t, "------< VRRP Topology >------");
+    for (idx, i) in engine.instances().iter().enumerate() {
+        let c = i.config();
+        let m = model.vrrp_instances.get(idx);
+        let secs = |d: crate::time::Duration| {
+            let v = d.as_micros() as f64 / 1e6;
+            if v.fract() == 0.0 {
+                format!("{}", v as i64)
+            } else {
+                format!("{v}")
+            }
+        };
+        let _ = writeln!(t, " VRRP Instance = {}", c.name);
+        let _ = writeln!(t, "   VRRP Version = {}", c.version.number());
+        let _ = writeln!(t, "   State = {}", i.state());
+        let _ = writeln!(t, "   Flags: none");
+        let _ = writeln!(t, "   Wantstate = {}", i.wanted_state());
+        if i.last_transition().0 > 0 {
+            let at = started + i.last_transition().0 as f64 / 1e6;
+            let _ = writeln!(t, "   Last transition = {at:.6}");
+        }
+        let _ = writeln!(
+            t,
+            "   Master down timer = {} usecs",
+            i.master_down_interval().as_micros()
+        );
+        let _ = writeln!(t, "   Interface = {}", c.interface);
+        let _ = writeln!(t, "   Using src_ip = {}", c.src);
+        if !c.unicast() {
+            let _ = writeln!(t, "   Multicast address {}", c.mcast_dst);
+        }
+        let _ = writeln!(t, "   Gratuitous ARP delay = {}", secs(c.garp.master_delay));
+        let _ = writeln!(t, "   Gratuitous ARP repeat = {}", c.garp.master_repeat);
+        let _ = writeln!(
+            t,
+            "   Gratuitous ARP refresh = {}",
+            secs(c.garp.master_refresh)
+        );
+        let _ = writeln!(
+            t,
+            "   Gratuitous ARP refresh repeat = {}",
+            c.garp.master_refresh_repeat
+        );
+        let _ = writeln!(
+            t,
+            "   Gratuitous ARP lower priority delay = {}",
+            secs(c.garp.lower_prio_delay)
+        );
+        let _ = writeln!(
+            t,
+            "   Gratuitous ARP lower priority repeat = {}",
+            c.garp.lower_prio_repeat
+        );
+        let _ = writeln!(t, "   Down timer adverts = {}", c.down_timer_adverts);
+        let _ = writeln!(
+            t,
+            "   Send advert after receive lower priority advert = {}",
+            on(!c.lower_prio_no_advert)
+        );
+        let _ = writeln!(
+            t,
+            "   Send advert after receive higher priority advert = {}",
+            on(c.higher_prio_send_advert)
+        );
+        let _ = writeln!(t, "   Virtual Router ID = {}", c.vrid);
+        let _ = writeln!(t, "   Priority = {}", i.base_priority());
+        let _ = writeln!(t, "   Effective priority = {}", i.effective_priority());
+        let _ = writeln!(t, "   Total priority = {}", i.effective_priority());
+        if c.version == crate::vrrp::packet::Version::V2 {
+            let _ = writeln!(t, "   Advert interval = {} sec", c.adver_int.as_secs());
+        } else {
+            let ms = c.adver_int.as_micros() / 1000;
+            let _ = writeln!(t, "   Advert interval = {ms} milli-sec");
+            if i.state() == crate::vrrp::event::State::Backup {
+                let mai = i.master_adver_int().as_micros() / 1000;
+                let _ = writeln!(t, "   Master advert interval = {mai} milli-sec");
+            }
+        }
+        let strict = m.and_then(|m| m.strict_mode).unwrap_or(g.vrrp_strict);
+        let accept = m.and_then(|m| m.accept).unwrap_or(!strict);
+        let _ = writeln!(
+            t,
+            "   Accept = {}",
+            if accept { "enabled" } else { "disabled" }
+        );
+        let _ = writeln!(
+            t,
+            "   Preempt = {}",
+            if c.preempt { "enabled" } else { "disabled" }
+        );
+        let auth = match c.auth {
+            crate::vrrp::instance_config::Auth::None => "none",
+            crate::vrrp::instance_config::Auth::Pass(_) => "SIMPLE_PASSWORD",
+            crate::vrrp::instance_config::Auth::Ah(_) => "IPSEC_AH",
+        };
+        let _ = writeln!(t, "   Authentication type = {auth}");
+        if let Some(m) = m {
+            if !m.virtual_ipaddress.is_empty() {
+                let _ = writeln!(t, "   Virtual IP ({}):", m.virtual_ipaddress.len());
+                for a in &m.virtual_ipaddress {
+                    let _ = writeln!(t, "     {}", vip_text(a, &c.interface, i.installed()));
+                }
+            }
+            let smtp = m.smtp_alert.unwrap_or(false);
+            let _ = writeln!(
+                t,
+                "   Using smtp notification = {}",
+                if smtp { "yes" } else { "no" }
+            );
+            let deleted = if m.notify.deleted.is_some() {
+                "Deleted"
+            } else {
+                "Fault"
+            };
+            let _ = writeln!(t, "   Notify deleted = {deleted}");
+        }
+        let _ = writeln!(
+            t,
+            "   Notify priority changes = {}",
+            on(c.notify_priority_changes)
+        );
+    }
+    t
+}
+
+/// Writes the data dump.
+pub fn write_data(
+    engine: &Engine,
+    model: &crate::config::blocks::Config,
+    started: f64,
+) -> std::io::Result<PathBuf> {
+    let path = tmp_file("keepalived.data");
+    std::fs::write(&path, data_text(engine, model, started))?;
+    Ok(path)
+}

@@ -117,8 +117,9 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         sig(SignalKind::interrupt())?,
         sig(SignalKind::hangup())?,
     );
-    // keepalived's STATS and STATS_CLEAR signals (`kaconsole daemon --signum=STATS`).
-    let (mut usr2, mut stats_clear, mut json) = (
+    // keepalived's DATA, STATS, STATS_CLEAR and JSON signals (`kaconsole daemon --signum=...`).
+    let (mut usr1, mut usr2, mut stats_clear, mut json) = (
+        sig(SignalKind::user_defined1())?,
         sig(SignalKind::user_defined2())?,
         sig(SignalKind::from_raw(nix::libc::SIGRTMAX() - 1))?,
         sig(SignalKind::from_raw(nix::libc::SIGRTMIN() + 2))?,
@@ -193,6 +194,12 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             _ = usr2.recv() => {
                 if let Err(e) = dumps::write_stats(&mut vrrp.engine, false) {
                     log.warn(&format!("stats: {e}"));
+                }
+                continue;
+            }
+            _ = usr1.recv() => {
+                if let Err(e) = dumps::write_data(&vrrp.engine, vrrp.model(), started_wall) {
+                    log.warn(&format!("data dump: {e}"));
                 }
                 continue;
             }
