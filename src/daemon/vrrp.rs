@@ -150,12 +150,6 @@ impl Vrrp {
                 set_sysctl(&base_name, key, value, Some(&mut self.saved_sysctls));
             }
             self.vmacs.push((name, index));
-            if m.vmac_xmit_base {
-                log.warn(&format!(
-                    "({}) vmac_xmit_base is not implemented: adverts go out of the VMAC",
-                    m.name
-                ));
-            }
         }
         Ok(())
     }
@@ -397,8 +391,8 @@ impl Vrrp {
             self.routes(false, routes, cfg, log).await;
         }
         for a in vips(model) {
-            let dev = a.dev.as_deref().unwrap_or(&cfg.interface);
-            let Some(ifindex) = self.ifaces.get(dev).map(|i| i.index) else {
+            let dev = vip_dev(a, model, cfg);
+            let Some(ifindex) = self.ifaces.get(&dev).map(|i| i.index) else {
                 log.warn(&format!("({}) no interface for {}", cfg.name, a.addr.addr));
                 continue;
             };
@@ -507,8 +501,7 @@ fn announcements(
     for addr in addrs {
         let dev = vips(model)
             .find(|a| a.addr.addr == *addr)
-            .and_then(|a| a.dev.clone())
-            .unwrap_or_else(|| cfg.interface.clone());
+            .map_or_else(|| cfg.interface.clone(), |a| vip_dev(a, model, cfg));
         let Some(iface) = ifaces.get(&dev) else {
             continue;
         };
@@ -585,13 +578,26 @@ fn engine_configs(
         .into_iter()
         .zip(&model.vrrp_instances)
         .map(|(mut c, m)| {
-            if m.use_vmac.is_some() {
+            // vmac_xmit_base: adverts in and out of the base interface, VIPs on the VMAC.
+            if m.use_vmac.is_some() && !m.vmac_xmit_base {
                 c.interface = vmac_name(m);
             }
             c
         })
         .collect();
     Ok((instances, groups))
+}
+
+/// Where a VIP lives: its `dev`, else the VMAC with use_vmac (also when adverts go out of
+/// the base interface with vmac_xmit_base), else the instance's interface.
+fn vip_dev(a: &IpAddress, model: Option<&VrrpInstance>, cfg: &InstanceConfig) -> String {
+    if let Some(d) = &a.dev {
+        return d.clone();
+    }
+    match model {
+        Some(m) if m.use_vmac.is_some() => vmac_name(m),
+        _ => cfg.interface.clone(),
+    }
 }
 
 /// keepalived's VMAC name: the one given, else `vrrp.VRID`.

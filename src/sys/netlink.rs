@@ -297,6 +297,13 @@ fn decorate(m: &mut AddressMessage, a: &IpAddress) {
             m.attributes.push(AddressAttribute::Broadcast(brd));
         }
     }
+    // `preferred_lft`: seconds (0 marks the address deprecated), or forever; valid forever.
+    if let Some(pref) = a.preferred_lft {
+        let mut info = rtnetlink::packet_route::address::CacheInfo::default();
+        info.ifa_preferred = pref.unwrap_or(u32::MAX);
+        info.ifa_valid = u32::MAX;
+        m.attributes.push(AddressAttribute::CacheInfo(info));
+    }
     if let Some(scope) = &a.scope {
         m.header.scope = match scope.as_str() {
             "host" => AddressScope::Host,
