@@ -372,7 +372,13 @@ fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
             .status
             .success()
     );
-    let routes = "    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n    virtual_rules {\n        from 10.77.0.100 table 100\n    }\n";
+    let routes = "    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n        10.89.0.0/24 nexthop via 10.77.0.253 dev eth0 weight 2 nexthop via 10.77.0.252 dev eth0\n    }\n    virtual_rules {\n        from 10.77.0.100 table 100\n    }\n";
+    let multipath = |h: &Host| {
+        let o = h.run("ip", &["route", "show", "10.89.0.0/24"]);
+        let t = String::from_utf8_lossy(&o.stdout).into_owned();
+        t.contains("nexthop via 10.77.0.253 dev eth0 weight 2")
+            && t.contains("nexthop via 10.77.0.252 dev eth0 weight 1")
+    };
     let rule = |h: &Host| {
         let o = h.run("ip", &["rule", "show"]);
         String::from_utf8_lossy(&o.stdout).contains("from 10.77.0.100 lookup 100")
@@ -399,6 +405,11 @@ fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
         rule(h1) && !rule(h2),
         "the virtual rule is on the master only\n{}",
         logs(&[&d1, &d2])
+    );
+    assert!(
+        multipath(h1),
+        "a multipath virtual route\n{}",
+        String::from_utf8_lossy(&h1.run("ip", &["route"]).stdout)
     );
     d1.stop_with(Signal::SIGTERM);
     assert!(!route(h1), "a stopped master removes its routes");

@@ -273,6 +273,32 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
     if r.onlink {
         b = b.onlink();
     }
+    // Multipath: `nexthop via A dev X weight W` (the kernel's hops field is weight - 1).
+    if !r.nexthops.is_empty() {
+        let mut hops = Vec::new();
+        for h in &r.nexthops {
+            let mut nh = if v6 {
+                rtnetlink::RouteNextHopBuilder::new_ipv6()
+            } else {
+                rtnetlink::RouteNextHopBuilder::new_ipv4()
+            };
+            if let Some(via) = h.via {
+                nh = nh.via(via).map_err(e)?;
+            }
+            if let Some(d) = h.dev.as_deref()
+                && let Ok(i) = nix::net::if_::if_nametoindex(d)
+            {
+                nh = nh.interface(i);
+            }
+            if h.onlink {
+                nh = nh.onlink();
+            }
+            let mut hop = nh.build();
+            hop.hops = h.weight.map_or(0, |w| w.saturating_sub(1).min(255) as u8);
+            hops.push(hop);
+        }
+        b = b.multipath(hops);
+    }
     Ok(b.build())
 }
 
