@@ -372,7 +372,7 @@ fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
             .status
             .success()
     );
-    let routes = "    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n        10.89.0.0/24 nexthop via 10.77.0.253 dev eth0 weight 2 nexthop via 10.77.0.252 dev eth0\n    }\n    virtual_rules {\n        from 10.77.0.100 table 100\n    }\n";
+    let routes = "    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0 mtu lock 1400 initcwnd 20\n        10.89.0.0/24 nexthop via 10.77.0.253 dev eth0 weight 2 nexthop via 10.77.0.252 dev eth0\n    }\n    virtual_rules {\n        from 10.77.0.100 table 100\n    }\n";
     let multipath = |h: &Host| {
         let o = h.run("ip", &["route", "show", "10.89.0.0/24"]);
         let t = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -385,7 +385,8 @@ fn virtual_routes_follow_the_master_and_stale_vips_are_removed_at_start() {
     };
     let route = |h: &Host| {
         let o = h.run("ip", &["route", "show", "10.88.0.0/24"]);
-        String::from_utf8_lossy(&o.stdout).contains("via 10.77.0.254")
+        let t = String::from_utf8_lossy(&o.stdout).into_owned();
+        t.contains("via 10.77.0.254") && t.contains("mtu lock 1400") && t.contains("initcwnd 20")
     };
     let mut d1 = start(h1, &config(150, routes));
     let d2 = start(h2, &config(100, routes));

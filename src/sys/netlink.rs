@@ -273,6 +273,14 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
     if r.onlink {
         b = b.onlink();
     }
+    let metrics = route_metrics(r)?;
+    if !metrics.is_empty() {
+        b.get_mut()
+            .attributes
+            .push(rtnetlink::packet_route::route::RouteAttribute::Metrics(
+                metrics,
+            ));
+    }
     // Multipath: `nexthop via A dev X weight W` (the kernel's hops field is weight - 1).
     if !r.nexthops.is_empty() {
         let mut hops = Vec::new();
@@ -300,6 +308,51 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
         b = b.multipath(hops);
     }
     Ok(b.build())
+}
+
+/// The RTA_METRICS of a route line (`mtu [lock] N`, `advmss`, `initcwnd`, ...); the locked
+/// ones go in the RTAX_LOCK mask. Times (`rtt`, `rttvar`, `rto_min`) are milliseconds, as
+/// `ip route` takes them without a unit.
+fn route_metrics(r: &Route) -> Result<Vec<rtnetlink::packet_route::route::RouteMetric>, String> {
+    use rtnetlink::packet_route::route::RouteMetric as M;
+    let mut out = Vec::new();
+    let mut lock = 0u32;
+    for o in &r.options {
+        let n = || -> Result<u32, String> {
+            o.value
+                .trim_end_matches("ms")
+                .parse()
+                .map_err(|_| format!("{} {}: not a number", o.name, o.value))
+        };
+        let (m, bit) = match o.name {
+            "mtu" => (M::Mtu(n()?), 2),
+            "window" => (M::Window(n()?), 3),
+            "rtt" => (M::Rtt(n()? * 8), 4),
+            "rttvar" => (M::RttVar(n()? * 4), 5),
+            "ssthresh" => (M::SsThresh(n()?), 6),
+            "cwnd" => (M::Cwnd(n()?), 7),
+            "advmss" => (M::Advmss(n()?), 8),
+            "reordering" => (M::Reordering(n()?), 9),
+            "hoplimit" => (M::Hoplimit(n()?), 10),
+            "initcwnd" => (M::InitCwnd(n()?), 11),
+            "features" => (M::Features(n()?), 12),
+            "rto_min" => (M::RtoMin(n()?), 13),
+            "initrwnd" => (M::InitRwnd(n()?), 14),
+            "quickack" => (M::QuickAck(n()?), 15),
+            "congctl" => (M::CcAlgo(o.value.clone()), 16),
+            "fastopen_no_cookie" => (M::FastopenNoCookie(n()?), 17),
+            // Not metrics (pref, ttl-propagate, realms, expires, vrf): not sent yet.
+            _ => continue,
+        };
+        if o.lock {
+            lock |= 1 << bit;
+        }
+        out.push(m);
+    }
+    if lock != 0 {
+        out.push(M::Lock(lock));
+    }
+    Ok(out)
 }
 
 /// keepalived's address options on the message.
