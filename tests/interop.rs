@@ -379,7 +379,7 @@ fn json_dump_has_keepalived_s_keys_and_values() {
                 .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
                 .replace(
                     "    advert_int 1\n",
-                    "    advert_int 1\n    notify_master \"/usr/bin/true master\"\n    track_script {\n        chk\n    }\n"
+                    "    advert_int 1\n    notify_master \"/usr/bin/true master\"\n    track_script {\n        chk\n    }\n    track_interface {\n        lo\n    }\n    authentication {\n        auth_type PASS\n        auth_pass s3cret\n    }\n    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n"
                 )
         )
     };
@@ -477,6 +477,9 @@ fn json_dump_has_keepalived_s_keys_and_values() {
         "ifp_ifname",
         "vmac_ifname",
         "master_priority",
+        "vroutes",
+        "track_ifp",
+        "auth_data",
     ] {
         assert_eq!(ours[0]["data"][k], theirs[0]["data"][k], "data.{k}");
     }

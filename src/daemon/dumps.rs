@@ -190,6 +190,18 @@ pub fn json_text(engine: &Engine, model: &crate::config::blocks::Config, started
             if !evips.is_empty() {
                 d.put("evips", evips);
             }
+            let routes: Vec<String> = m
+                .virtual_routes
+                .iter()
+                .map(route_text)
+                .collect();
+            if !routes.is_empty() {
+                d.put("vroutes", routes);
+            }
+            let tracked: Vec<String> = m.track_interface.iter().map(|t| t.name.clone()).collect();
+            if !tracked.is_empty() {
+                d.put("track_ifp", tracked);
+            }
             let scripts: Vec<String> = m
                 .track_script
                 .iter()
@@ -206,6 +218,12 @@ pub fn json_text(engine: &Engine, model: &crate::config::blocks::Config, started
             crate::vrrp::instance_config::Auth::Ah(_) => 2,
         };
         d.put("auth_type", auth_type);
+        if let crate::vrrp::instance_config::Auth::Pass(p)
+        | crate::vrrp::instance_config::Auth::Ah(p) = c.auth
+        {
+            let end = p.iter().position(|b| *b == 0).unwrap_or(p.len());
+            d.put("auth_data", String::from_utf8_lossy(&p[..end]).into_owned());
+        }
         let s = i.stats();
         let mut st = Obj(Vec::new());
         st.put("advert_rcvd", s.advert_rcvd);
@@ -238,6 +256,47 @@ fn float(x: f64) -> serde_json::Value {
     } else {
         serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into)
     }
+}
+
+/// keepalived's route text (vrrp_iproute.c `format_iproute`) for the common fields:
+/// `prepend 10.88.0.0/24 via inet 10.77.0.254 dev eth0 proto 18`.
+fn route_text(r: &crate::config::blocks::addr::Route) -> String {
+    let mut t = String::from("prepend ");
+    if r.rtype != "unicast" {
+        t.push_str(r.rtype);
+        t.push(' ');
+    }
+    match r.to {
+        Some(p) => t.push_str(&format!("{}/{}", p.addr, p.len)),
+        None => t.push_str("default"),
+    }
+    if let Some(f) = r.from {
+        t.push_str(&format!(" from {}/{}", f.addr, f.len));
+    }
+    if let Some(src) = r.src {
+        t.push_str(&format!(" src {src}"));
+    }
+    if let Some(via) = r.via {
+        let fam = if via.is_ipv6() { "inet6" } else { "inet" };
+        t.push_str(&format!(" via {fam} {via}"));
+    }
+    if let Some(dev) = &r.dev {
+        t.push_str(&format!(" dev {dev}"));
+    }
+    if let Some(table) = &r.table
+        && table != "main"
+        && table != "254"
+    {
+        t.push_str(&format!(" table {table}"));
+    }
+    t.push_str(" proto 18");
+    if let Some(m) = r.metric {
+        t.push_str(&format!(" metric {m}"));
+    }
+    if r.onlink {
+        t.push_str(" onlink");
+    }
+    t
 }
 
 /// keepalived's VIP text: `10.0.0.100/24 dev eth0 scope global`, then ` set` once installed.
