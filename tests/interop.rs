@@ -379,7 +379,7 @@ fn json_dump_has_keepalived_s_keys_and_values() {
                 .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
                 .replace(
                     "    advert_int 1\n",
-                    "    advert_int 1\n    notify_master \"/usr/bin/true master\"\n    track_script {\n        chk\n    }\n    track_interface {\n        lo\n    }\n    authentication {\n        auth_type PASS\n        auth_pass s3cret\n    }\n    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n"
+                    "    advert_int 1\n    notify_master \"/usr/bin/true master\"\n    track_script {\n        chk\n    }\n    track_interface {\n        lo\n    }\n    authentication {\n        auth_type PASS\n        auth_pass s3cret\n    }\n    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n    virtual_rules {\n        from 10.77.0.100 table 100\n    }\n"
                 )
         )
     };
@@ -478,6 +478,7 @@ fn json_dump_has_keepalived_s_keys_and_values() {
         "vmac_ifname",
         "master_priority",
         "vroutes",
+        "vrules",
         "track_ifp",
         "auth_data",
     ] {

@@ -80,6 +80,9 @@ pub struct Cx<'a> {
     /// Inside a block that is accepted but not implemented: its header said so once, and its
     /// keywords are only checked.
     in_unimplemented: bool,
+    /// keepalived numbers rules without a preference down from 16384, per family, in the
+    /// order it reads them (vrrp_iprule.c RULE_START_PRIORITY): the next IPv4 and IPv6 ones.
+    pub next_rule_priority: [u32; 2],
 }
 
 impl<'a> Cx<'a> {
@@ -89,6 +92,7 @@ impl<'a> Cx<'a> {
             tables,
             here: Span::default(),
             in_unimplemented: false,
+            next_rule_priority: [16384, 16384],
         }
     }
 

@@ -190,13 +190,13 @@ pub fn json_text(engine: &Engine, model: &crate::config::blocks::Config, started
             if !evips.is_empty() {
                 d.put("evips", evips);
             }
-            let routes: Vec<String> = m
-                .virtual_routes
-                .iter()
-                .map(route_text)
-                .collect();
+            let routes: Vec<String> = m.virtual_routes.iter().map(route_text).collect();
             if !routes.is_empty() {
                 d.put("vroutes", routes);
+            }
+            let rules: Vec<String> = m.virtual_rules.iter().map(rule_text).collect();
+            if !rules.is_empty() {
+                d.put("vrules", rules);
             }
             let tracked: Vec<String> = m.track_interface.iter().map(|t| t.name.clone()).collect();
             if !tracked.is_empty() {
@@ -295,6 +295,71 @@ fn route_text(r: &crate::config::blocks::addr::Route) -> String {
     }
     if r.onlink {
         t.push_str(" onlink");
+    }
+    t
+}
+
+/// keepalived's rule text (vrrp_iprule.c `format_iprule`) for the common fields:
+/// `from 10.77.0.100 tos 0x0 lookup 100`.
+fn rule_text(r: &crate::config::blocks::addr::Rule) -> String {
+    let prefix = |p: crate::config::values::Prefix| {
+        let max = if p.addr.is_ipv6() { 128 } else { 32 };
+        if p.len == max {
+            p.addr.to_string()
+        } else {
+            format!("{}/{}", p.addr, p.len)
+        }
+    };
+    let mut t = String::new();
+    if r.from.is_none() && r.to.is_none() && r.family == Some(crate::config::values::Family::Inet6)
+    {
+        t.push_str("inet6 ");
+    }
+    match r.from {
+        Some(p) => t.push_str(&format!("from {}", prefix(p))),
+        None => t.push_str("from all"),
+    }
+    if let Some(p) = r.to {
+        t.push_str(&format!(" to {}", prefix(p)));
+    }
+    if let Some(p) = r.preference {
+        t.push_str(&format!(" priority {p}"));
+    }
+    t.push_str(" tos 0x0");
+    let protocol = if r.no_track {
+        String::new()
+    } else {
+        " protocol 18".into()
+    };
+    if let Some((mark, mask)) = r.fwmark {
+        t.push_str(&format!(" fwmark {mark:#x}"));
+        if let Some(mask) = mask {
+            t.push_str(&format!("/{mask:#x}"));
+        }
+    }
+    if let Some(i) = &r.iif {
+        t.push_str(&format!(" iif {i}"));
+    }
+    if let Some(o) = &r.oif {
+        t.push_str(&format!(" oif {o}"));
+    }
+    t.push_str(&protocol);
+    match r.rtype {
+        "goto" => t.push_str(&format!(" goto {}", r.goto.unwrap_or(0))),
+        "nop" => t.push_str(" nop"),
+        "unicast" => {
+            let table = match r.table.as_deref() {
+                None | Some("main") => 254,
+                Some("local") => 255,
+                Some("default") => 253,
+                Some(n) => n.parse().unwrap_or(254),
+            };
+            t.push_str(&format!(" lookup {table}"));
+        }
+        other => t.push_str(&format!(" type {other}")),
+    }
+    if r.no_track {
+        t.push_str(" no_track");
     }
     t
 }

@@ -147,6 +147,12 @@ impl Netlink {
         if let Some(g) = r.goto {
             msg.attributes.push(RuleAttribute::Goto(g));
         }
+        // keepalived marks the rules it tracks with its protocol (RTPROT_KEEPALIVED, 18).
+        if !r.no_track {
+            msg.attributes.push(RuleAttribute::Protocol(
+                rtnetlink::packet_route::route::RouteProtocol::from(18),
+            ));
+        }
         let result = if add {
             let mut q = self.handle.rule().add();
             *q.message_mut() = msg;

@@ -1080,7 +1080,14 @@ pub fn parse_rule(line: &Line, static_rule: bool, cx: &mut Cx<'_>) -> Option<Rul
         _ => {}
     }
     if r.preference.is_none() {
-        cx.warning("no-preference", line.span_of(0), "the rule has no preference; keepalived numbers such rules down from 16384, which is probably not what you want")
+        let v6 = r.family == Some(Family::Inet6)
+            || r.from.is_some_and(|p| p.addr.is_ipv6())
+            || r.to.is_some_and(|p| p.addr.is_ipv6());
+        let next = &mut cx.next_rule_priority[usize::from(v6)];
+        r.preference = Some(*next);
+        *next = next.saturating_sub(1);
+        let given = r.preference.unwrap_or_default();
+        cx.warning("no-preference", line.span_of(0), format!("the rule has no preference; keepalived numbers such rules down from 16384 (this one: {given}), which is probably not what you want"))
             .help("add 'preference N'");
     }
     Some(r)
