@@ -840,3 +840,37 @@ fn vmac_xmit_base_and_preferred_lft() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn log_detail_explains_transitions() {
+    if !common::require_root("log_detail_explains_transitions") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h1 = &seg.hosts[0];
+    let path = h1.write("kaconsole.conf", &config(150, ""));
+    let pid = h1.dir.join("kaconsole.pid");
+    let d1 = h1.spawn(
+        &common::kaconsole(),
+        &[
+            "daemon",
+            "-n",
+            "-D",
+            "-f",
+            path.to_str().unwrap(),
+            "-p",
+            pid.to_str().unwrap(),
+        ],
+        "kaconsole.log",
+    );
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1])));
+    let detailed = wait_for(Duration::from_secs(2), || {
+        d1.log_text()
+            .contains("(VI_1) BACKUP -> MASTER: MasterDown")
+    });
+    assert!(
+        detailed.is_some(),
+        "-D logs why each transition happened\n{}",
+        logs(&[&d1])
+    );
+}

@@ -1359,3 +1359,29 @@ fn a_vip_removed_by_someone_else_makes_the_master_step_down_and_return() {
         "someone else's address is none of our business"
     );
 }
+
+#[test]
+fn a_unicast_instance_announces_its_own_address_when_it_recovers() {
+    let mut c = cfg(100);
+    c.unicast_peers = vec![kaconsole::vrrp::instance_config::Peer {
+        addr: ip("10.0.0.3"),
+        min_ttl: 0,
+        max_ttl: 255,
+    }];
+    let mut r = Router::new(c);
+    let link = |up| Input::Link {
+        interface: "eth0".into(),
+        up,
+    };
+    r.input(link(false));
+    r.clear();
+    r.input(link(true));
+    assert!(
+        r.has(|o| *o
+            == Output::Garp {
+                addrs: vec![ip(ME)],
+                rounds: 1
+            }),
+        "keepalived try_up_instance: one gratuitous ARP for our own address in unicast mode"
+    );
+}

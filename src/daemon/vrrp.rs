@@ -315,6 +315,16 @@ impl Vrrp {
                     };
                     notify::dispatch(m, &mut self.fifos, false, &cfg.name, &n, log);
                 }
+                // -D: what keepalived logs with --log-detail.
+                Output::LearnedInterval { interval } if log.detail => {
+                    log.info(&format!(
+                        "({}) advert interval changed to {interval} (the master's)",
+                        cfg.name
+                    ));
+                }
+                Output::StateChange { from, to, reason } if log.detail => {
+                    log.info(&format!("({}) {from} -> {to}: {reason:?}", cfg.name));
+                }
                 Output::Rejected { from, error } => {
                     log.info(&format!("({}) {error} (from {from})", cfg.name));
                 }

@@ -752,6 +752,14 @@ impl Instance {
         self.log(out, "Entering BACKUP STATE");
         self.set_state(State::Backup, Reason::Recovered, now, out);
         self.arm_master_down(now, self.master_down_interval());
+        // keepalived try_up_instance: a unicast instance announces its own address once, so
+        // that its peers' ARP entries (unicast adverts need them) are fresh again.
+        if self.cfg.unicast() && self.state == State::Backup {
+            out.push(Output::Garp {
+                addrs: vec![self.cfg.src],
+                rounds: 1,
+            });
+        }
     }
 
     /// Into FAULT: a MASTER first says goodbye with priority 0 and releases its addresses.
