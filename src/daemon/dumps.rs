@@ -402,10 +402,97 @@ pub fn data_text(engine: &Engine, model: &crate::config::blocks::Config, started
         .router_id
         .clone()
         .unwrap_or_else(crate::cli::default_config_id);
-    let _ = writeln!(t, " Router ID = {router}");
-    let _ = writeln!(t, " VRRP IPv4 mcast group = {}", g.vrrp_mcast_group4);
-    let _ = writeln!(t, " VRRP IPv6 mcast group = {}", g.vrrp_mcast_group6);
-    let _ = writeln!(t, " VRRP strict mode = {}", on(g.vrrp_strict));
+    let secs = |m: crate::config::values::Micros| {
+        let v = m.0 as f64 / 1e6;
+        if v.fract() == 0.0 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v}")
+        }
+    };
+    let opt = |b: Option<bool>| b.map_or("unset", on);
+    let lines = [
+        ("Router ID", router),
+        ("Default smtp_alert", opt(g.smtp_alert).to_string()),
+        (
+            "Default smtp_alert_vrrp",
+            opt(g.smtp_alert_vrrp).to_string(),
+        ),
+        (
+            "Default smtp_alert_checker",
+            opt(g.smtp_alert_checker).to_string(),
+        ),
+        (
+            "Checkers log all failures",
+            on(g.checker_log_all_failures).to_string(),
+        ),
+        ("Dynamic interfaces", on(g.dynamic_interfaces).to_string()),
+        ("LVS flush", on(g.lvs_flush).to_string()),
+        ("VRRP IPv4 mcast group", g.vrrp_mcast_group4.to_string()),
+        ("VRRP IPv6 mcast group", g.vrrp_mcast_group6.to_string()),
+        ("Gratuitous ARP delay", secs(g.vrrp_garp_master_delay)),
+        (
+            "Gratuitous ARP repeat",
+            g.vrrp_garp_master_repeat.to_string(),
+        ),
+        (
+            "Gratuitous ARP refresh timer",
+            secs(g.vrrp_garp_master_refresh),
+        ),
+        (
+            "Gratuitous ARP refresh repeat",
+            g.vrrp_garp_master_refresh_repeat.to_string(),
+        ),
+        (
+            "Gratuitous ARP lower priority delay",
+            secs(
+                g.vrrp_garp_lower_prio_delay
+                    .unwrap_or(g.vrrp_garp_master_delay),
+            ),
+        ),
+        (
+            "Gratuitous ARP lower priority repeat",
+            g.vrrp_garp_lower_prio_repeat
+                .unwrap_or(g.vrrp_garp_master_repeat)
+                .to_string(),
+        ),
+        ("Num adverts before down", "3".to_string()),
+        (
+            "Send advert after receive lower priority advert",
+            on(!g.vrrp_lower_prio_no_advert).to_string(),
+        ),
+        (
+            "Send advert after receive higher priority advert",
+            on(g.vrrp_higher_prio_send_advert).to_string(),
+        ),
+        (
+            "Gratuitous ARP interval",
+            format!("{:.6}", g.vrrp_garp_interval.0 as f64 / 1e6),
+        ),
+        (
+            "Gratuitous NA interval",
+            format!("{:.6}", g.vrrp_gna_interval.0 as f64 / 1e6),
+        ),
+        ("VRRP default protocol version", g.vrrp_version.to_string()),
+        (
+            "VRRP check unicast_src",
+            on(g.vrrp_check_unicast_src).to_string(),
+        ),
+        (
+            "VRRP skip check advert addresses",
+            on(g.vrrp_skip_check_adv_addr).to_string(),
+        ),
+        ("VRRP strict mode", on(g.vrrp_strict).to_string()),
+    ];
+    for (label, value) in lines {
+        let _ = writeln!(t, " {label} = {value}");
+    }
+    let security = if g.enable_script_security {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    let _ = writeln!(t, " Script security {security}");
     let _ = writeln!(t, "------< VRRP Topology >------");
     for (idx, i) in engine.instances().iter().enumerate() {
         let c = i.config();
