@@ -118,6 +118,9 @@ pub struct DaemonArgs {
     /// Print the version.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+    /// The control socket for `kaconsole tui` (not a keepalived flag).
+    #[arg(long, value_name = "PATH", default_value = crate::cli::DEFAULT_SOCKET)]
+    pub socket: PathBuf,
 }
 
 /// The signal keepalived uses for each function (lib/signals.c `get_signum`); the daemon
@@ -204,6 +207,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .pid
             .clone()
             .unwrap_or_else(|| PathBuf::from("/run/kaconsole.pid")),
+        socket: args.socket.clone(),
     };
     match crate::daemon::run(opts) {
         Ok(()) => ExitCode::SUCCESS,

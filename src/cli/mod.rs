@@ -12,6 +12,9 @@ pub use check::CheckArgs;
 pub use daemon::DaemonArgs;
 pub use sim::SimArgs;
 
+/// The control socket when the daemon runs as root (`--socket` for another).
+pub const DEFAULT_SOCKET: &str = "/run/kaconsole/kaconsole.sock";
+
 /// keepalived.conf default location, as keepalived.
 pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 

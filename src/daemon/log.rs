@@ -4,13 +4,28 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Where log lines go.
+/// Where log lines go: stderr, and the consoles subscribed on the control socket.
 #[derive(Clone, Debug, Default)]
 pub struct Log {
     pub detail: bool,
+    /// Event lines for subscribed consoles (JSON, one per line).
+    pub events: Option<tokio::sync::broadcast::Sender<String>>,
 }
 
 impl Log {
+    /// Sends an event to the subscribed consoles (no one listening is fine).
+    pub fn event(&self, e: crate::control::protocol::Event) {
+        if let Some(tx) = &self.events
+            && tx.receiver_count() > 0
+        {
+            let line = crate::control::protocol::EventLine { event: e };
+            if let Ok(mut s) = serde_json::to_string(&line) {
+                s.push('\n');
+                let _ = tx.send(s);
+            }
+        }
+    }
+
     pub fn info(&self, message: &str) {
         self.line(message);
     }
@@ -20,8 +35,9 @@ impl Log {
     }
 
     fn line(&self, message: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}: {message}", timestamp(SystemTime::now()));
+        let line = format!("{}: {message}", timestamp(SystemTime::now()));
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        self.event(crate::control::protocol::Event::Log { line });
     }
 }
 

@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use self::log::Log;
 use self::vrrp::Vrrp;
 use crate::config::{self, LoadOptions, Severity};
+use crate::control::server::Call;
 use crate::sys::env::Machine;
 use crate::sys::links::NetEvent;
 use crate::time::Instant;
@@ -37,6 +38,8 @@ pub struct Options {
     pub dont_release_vrrp: bool,
     /// `-p`: where to write our process id.
     pub pid_file: PathBuf,
+    /// The control socket (`--socket`).
+    pub socket: PathBuf,
 }
 
 /// Why the daemon could not run.
@@ -88,6 +91,39 @@ fn start_trackers(
     tasks
 }
 
+/// SIGHUP or a console's reload: the new configuration replaces the running one unless it
+/// has errors; trackers restart.
+async fn reload(
+    vrrp: &mut Vrrp,
+    opts: &Options,
+    now: Instant,
+    log: &Log,
+    trackers: &mut Vec<tokio::task::JoinHandle<()>>,
+    track_tx: &mpsc::UnboundedSender<scripts::TrackerReport>,
+) -> Result<(), String> {
+    log.info("Reloading");
+    sd_notify::send("RELOADING=1");
+    let result = match load(opts) {
+        Ok(model) => vrrp.reload(model, now, log).await,
+        Err(e) => Err(e),
+    };
+    match &result {
+        // The trackers of the new configuration report afresh; the engine keeps the statuses
+        // it has until they do.
+        Ok(()) => {
+            for t in trackers.drain(..) {
+                t.abort();
+            }
+            *trackers = start_trackers(&vrrp.model_config(), track_tx, log);
+        }
+        Err(e) => log.warn(&format!(
+            "reload refused, the running configuration stays: {e}"
+        )),
+    }
+    sd_notify::send("READY=1");
+    result
+}
+
 /// Runs until SIGTERM / SIGINT.
 pub fn run(opts: Options) -> Result<(), DaemonError> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -98,8 +134,10 @@ pub fn run(opts: Options) -> Result<(), DaemonError> {
 }
 
 async fn main_loop(opts: Options) -> Result<(), DaemonError> {
+    let (events, _) = tokio::sync::broadcast::channel(4096);
     let log = Log {
         detail: opts.log_detail,
+        events: Some(events.clone()),
     };
     let model = load(&opts).map_err(DaemonError::Config)?;
     let _pid = pidfile::PidFile::write(&opts.pid_file)
@@ -138,6 +176,16 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     // Trackers: scripts report when they have a result, interfaces from netlink.
     let (track_tx, mut track_rx) = mpsc::unbounded_channel();
     let mut trackers = start_trackers(&vrrp.model_config(), &track_tx, &log);
+    // The control socket: the console's requests come in as calls.
+    let (call_tx, mut call_rx) = mpsc::channel(64);
+    let server = crate::control::server::ServerConfig {
+        socket: opts.socket.clone(),
+        config: opts.config.clone(),
+        config_id: opts.config_id.clone(),
+    };
+    crate::control::server::start(server, call_tx, events).map_err(|e| {
+        DaemonError::Setup(format!("control socket {}: {e}", opts.socket.display()))
+    })?;
     vrrp.statics(true, &log).await;
     let (link_tx, mut link_rx) = mpsc::unbounded_channel();
     crate::sys::links::watch(link_tx).map_err(|e| DaemonError::Setup(format!("netlink: {e}")))?;
@@ -216,23 +264,26 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                 continue;
             }
             _ = hup.recv() => {
-                log.info("Reloading");
-                sd_notify::send("RELOADING=1");
-                match load(&opts) {
-                    Ok(model) => match vrrp.reload(model, now(), &log).await {
-                        // The trackers of the new configuration report afresh; the engine keeps
-                        // the statuses it has until they do.
-                        Ok(()) => {
-                            for t in trackers.drain(..) {
-                                t.abort();
-                            }
-                            trackers = start_trackers(&vrrp.model_config(), &track_tx, &log);
-                        }
-                        Err(e) => log.warn(&format!("reload refused, the running configuration stays: {e}")),
-                    },
-                    Err(e) => log.warn(&format!("reload refused, the running configuration stays: {e}")),
+                // A refused reload is logged; the running configuration stays.
+                let _ = reload(&mut vrrp, &opts, now(), &log, &mut trackers, &track_tx).await;
+                continue;
+            }
+            Some(call) = call_rx.recv() => {
+                match call {
+                    Call::Status(reply) => {
+                        let config = opts.config.display().to_string();
+                        let _ = reply.send(crate::control::status::snapshot(
+                            &vrrp.engine,
+                            vrrp.model(),
+                            now(),
+                            &config,
+                        ));
+                    }
+                    Call::Reload(reply) => {
+                        let r = reload(&mut vrrp, &opts, now(), &log, &mut trackers, &track_tx).await;
+                        let _ = reply.send(r);
+                    }
                 }
-                sd_notify::send("READY=1");
                 continue;
             }
         };

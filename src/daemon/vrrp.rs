@@ -257,6 +257,18 @@ impl Vrrp {
         log: &Log,
     ) {
         for e in out {
+            if crate::control::protocol::Event::interesting(&e.output) {
+                let source = match e.source {
+                    Source::Removed(k) => {
+                        removed.get(k).map_or("(removed)", |i| i.name()).to_string()
+                    }
+                    s => self.engine.source_name(s).to_string(),
+                };
+                log.event(crate::control::protocol::Event::Vrrp {
+                    source,
+                    output: e.output.clone(),
+                });
+            }
             let (inst, model): (&Instance, Option<&VrrpInstance>) = match e.source {
                 Source::Instance(i) => (
                     &self.engine.instances()[i],

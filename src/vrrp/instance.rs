@@ -142,6 +142,10 @@ impl Instance {
     pub fn state(&self) -> State {
         self.state
     }
+    /// Each tracker's last report, in the configuration's order.
+    pub fn tracker_statuses(&self) -> &[TrackStatus] {
+        &self.track
+    }
     /// keepalived's `wantstate`.
     pub fn wanted_state(&self) -> State {
         self.want

@@ -74,12 +74,18 @@ impl Host {
         log: &str,
         env: &[(&str, &str)],
     ) -> Daemon {
+        // Each kaconsole daemon gets its own control socket in the host's directory.
+        let socket = self.socket();
+        let mut args: Vec<&str> = args.to_vec();
+        if args.first() == Some(&"daemon") && !args.contains(&"--socket") {
+            args.splice(1..1, ["--socket", socket.to_str().unwrap()]);
+        }
         let path = self.dir.join(log);
         let file = std::fs::File::create(&path).unwrap();
         let child = Command::new("ip")
             .args(["netns", "exec", &self.ns])
             .arg(program)
-            .args(args)
+            .args(&args)
             .envs(env.iter().copied())
             .stdout(Stdio::from(file.try_clone().unwrap()))
             .stderr(Stdio::from(file))
@@ -89,6 +95,11 @@ impl Host {
             child: Some(child),
             log: path,
         }
+    }
+
+    /// The control socket of a kaconsole daemon started with [`spawn`](Self::spawn).
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("kaconsole.sock")
     }
 
     /// Writes a file in the host's scratch directory.

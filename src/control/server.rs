@@ -1,0 +1,320 @@
+//! The daemon's side of the control socket. Each client gets a task; what needs the engine
+//! (status, reload) goes to the daemon's main loop as a [`Call`] and comes back on a oneshot,
+//! so the engine is never shared. A client's outgoing lines go through a bounded queue: a
+//! client that does not read is dropped when it fills, and nobody else waits for it.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::protocol::{
+    Answer, ErrorReply, MAX_LINE, Reply, ReplyResult, Request, RequestBody, Status, VERSION,
+};
+use crate::config::{self, LoadOptions, Severity, diag};
+
+/// Clients served at once; more are told so and closed.
+pub const MAX_CLIENTS: usize = 256;
+/// Lines queued for one client before it counts as not reading.
+const CLIENT_QUEUE: usize = 1024;
+
+/// What a client task asks the main loop.
+pub enum Call {
+    Status(oneshot::Sender<Status>),
+    /// Reload the configuration file; the reply says why not.
+    Reload(oneshot::Sender<Result<(), String>>),
+}
+
+/// What the server needs to know.
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub socket: PathBuf,
+    pub config: PathBuf,
+    pub config_id: String,
+}
+
+/// Binds the socket and serves until the runtime ends. The socket is 0660 with the
+/// `kaconsole` group when that group exists, else 0600.
+pub fn start(
+    cfg: ServerConfig,
+    calls: mpsc::Sender<Call>,
+    events: broadcast::Sender<String>,
+) -> std::io::Result<()> {
+    if let Some(dir) = cfg.socket.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    // A socket file left by a killed daemon.
+    let _ = std::fs::remove_file(&cfg.socket);
+    let listener = UnixListener::bind(&cfg.socket)?;
+    let group = nix::unistd::Group::from_name("kaconsole").ok().flatten();
+    let mode = if let Some(g) = &group {
+        let _ = nix::unistd::chown(&cfg.socket, None, Some(g.gid));
+        0o660
+    } else {
+        0o600
+    };
+    std::fs::set_permissions(&cfg.socket, std::fs::Permissions::from_mode(mode))?;
+    let clients = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            if clients.load(Ordering::Relaxed) >= MAX_CLIENTS {
+                let mut s = stream;
+                let reply = Reply::error(0, "busy", "too many clients");
+                let _ = s.write_all(line(&reply).as_bytes()).await;
+                continue;
+            }
+            clients.fetch_add(1, Ordering::Relaxed);
+            let (cfg, calls, events, clients) =
+                (cfg.clone(), calls.clone(), events.clone(), clients.clone());
+            tokio::spawn(async move {
+                serve(stream, cfg, calls, events).await;
+                clients.fetch_sub(1, Ordering::Relaxed);
+            });
+        }
+    });
+    Ok(())
+}
+
+fn line(r: &Reply) -> String {
+    let mut s = serde_json::to_string(r).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Root and the daemon's own user may apply and reload; others (the group) may only read.
+fn is_admin(stream: &UnixStream) -> bool {
+    let me = nix::unistd::geteuid().as_raw();
+    stream
+        .peer_cred()
+        .is_ok_and(|c| c.uid() == 0 || c.uid() == me)
+}
+
+async fn serve(
+    stream: UnixStream,
+    cfg: ServerConfig,
+    calls: mpsc::Sender<Call>,
+    events: broadcast::Sender<String>,
+) {
+    let admin = is_admin(&stream);
+    let (r, mut w) = stream.into_split();
+    let (out_tx, mut out_rx) = mpsc::channel::<String>(CLIENT_QUEUE);
+    // The writer: when it cannot write, the client is gone.
+    let writer = tokio::spawn(async move {
+        while let Some(l) = out_rx.recv().await {
+            if w.write_all(l.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut reader = BufReader::new(r);
+    let mut said_hello = false;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = match (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .await
+        {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if n > MAX_LINE {
+            let _ = out_tx.try_send(line(&Reply::error(0, "bad_request", "line too long")));
+            break;
+        }
+        let reply = match serde_json::from_slice::<Request>(&buf) {
+            Err(e) => Reply::error(0, "bad_request", format!("not a request: {e}")),
+            Ok(req) => handle(req, &cfg, admin, &mut said_hello, &calls, &events, &out_tx).await,
+        };
+        // A client that lets its queue fill is not reading: drop it.
+        if out_tx.try_send(line(&reply)).is_err() {
+            break;
+        }
+    }
+    drop(out_tx);
+    let _ = writer.await;
+}
+
+async fn handle(
+    req: Request,
+    cfg: &ServerConfig,
+    admin: bool,
+    said_hello: &mut bool,
+    calls: &mpsc::Sender<Call>,
+    events: &broadcast::Sender<String>,
+    out: &mpsc::Sender<String>,
+) -> Reply {
+    let id = req.id;
+    if !*said_hello && !matches!(req.body, RequestBody::Hello { .. }) {
+        return Reply::error(
+            id,
+            "hello_first",
+            "send {\"req\":\"hello\",\"version\":1} first",
+        );
+    }
+    match req.body {
+        RequestBody::Hello { version } => {
+            if version != VERSION {
+                return Reply::error(
+                    id,
+                    "version",
+                    format!("this daemon speaks version {VERSION}, not {version}"),
+                );
+            }
+            *said_hello = true;
+            Reply::ok(
+                id,
+                Answer::Hello {
+                    version: VERSION,
+                    daemon: format!("kaconsole {}", env!("CARGO_PKG_VERSION")),
+                    admin,
+                },
+            )
+        }
+        RequestBody::Status => {
+            let (tx, rx) = oneshot::channel();
+            if calls.send(Call::Status(tx)).await.is_err() {
+                return Reply::error(id, "io", "the daemon is stopping");
+            }
+            match rx.await {
+                Ok(s) => Reply::ok(id, Answer::Status(Box::new(s))),
+                Err(_) => Reply::error(id, "io", "the daemon is stopping"),
+            }
+        }
+        RequestBody::Subscribe => {
+            let mut rx = events.subscribe();
+            let out = out.clone();
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(l) => {
+                            // Full queue: the client is not reading; it goes.
+                            if out.try_send(l).is_err() {
+                                return;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => return,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+            Reply::ok(id, Answer::Subscribed)
+        }
+        RequestBody::GetConfig => match std::fs::read_to_string(&cfg.config) {
+            Ok(text) => Reply::ok(
+                id,
+                Answer::Config {
+                    path: cfg.config.display().to_string(),
+                    text,
+                },
+            ),
+            Err(e) => Reply::error(id, "io", format!("{}: {e}", cfg.config.display())),
+        },
+        RequestBody::Validate { text } => {
+            let (diagnostics, errors, warnings) = validate(cfg, &text);
+            Reply::ok(
+                id,
+                Answer::Diagnostics {
+                    diagnostics,
+                    errors,
+                    warnings,
+                },
+            )
+        }
+        RequestBody::Apply { text } => {
+            if !admin {
+                return Reply::error(id, "permission", "apply needs root or the daemon's user");
+            }
+            let (diagnostics, errors, _) = validate(cfg, &text);
+            if errors > 0 {
+                return Reply {
+                    id,
+                    result: ReplyResult::Error(ErrorReply {
+                        code: "invalid_config".into(),
+                        message: format!("{errors} error(s): nothing was written"),
+                        diagnostics,
+                    }),
+                };
+            }
+            let backup = match write_with_backup(&cfg.config, &text) {
+                Ok(b) => b,
+                Err(e) => return Reply::error(id, "io", e.to_string()),
+            };
+            match reload(calls).await {
+                Ok(()) => Reply::ok(
+                    id,
+                    Answer::Applied {
+                        backup: backup.display().to_string(),
+                    },
+                ),
+                Err(e) => Reply::error(id, "reload", e),
+            }
+        }
+        RequestBody::Reload => {
+            if !admin {
+                return Reply::error(id, "permission", "reload needs root or the daemon's user");
+            }
+            match reload(calls).await {
+                Ok(()) => Reply::ok(id, Answer::Reloaded),
+                Err(e) => Reply::error(id, "reload", e),
+            }
+        }
+    }
+}
+
+async fn reload(calls: &mpsc::Sender<Call>) -> Result<(), String> {
+    let (tx, rx) = oneshot::channel();
+    calls
+        .send(Call::Reload(tx))
+        .await
+        .map_err(|_| "the daemon is stopping".to_string())?;
+    rx.await.map_err(|_| "the daemon is stopping".to_string())?
+}
+
+/// The diagnostics of `text` read as the configuration file, and the numbers of errors and
+/// warnings.
+fn validate(cfg: &ServerConfig, text: &str) -> (Vec<serde_json::Value>, usize, usize) {
+    let opts = LoadOptions {
+        config_id: cfg.config_id.clone(),
+        ..Default::default()
+    };
+    let machine = crate::sys::env::Machine::new();
+    let loaded = config::load_text(&cfg.config, text.as_bytes(), &opts, Some(&machine));
+    let list = loaded
+        .diagnostics
+        .iter()
+        .filter_map(|d| serde_json::to_value(diag::to_json(&loaded.sources, d)).ok())
+        .collect();
+    let count = |s: Severity| {
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
+    (list, count(Severity::Error), count(Severity::Warning))
+}
+
+/// Writes `text` to `path` atomically, keeping the old file as `path.bak`.
+fn write_with_backup(path: &Path, text: &str) -> std::io::Result<PathBuf> {
+    let mut backup = path.as_os_str().to_owned();
+    backup.push(".bak");
+    let backup = PathBuf::from(backup);
+    if path.exists() {
+        std::fs::copy(path, &backup)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".kaconsole-new");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(backup)
+}

@@ -1,0 +1,91 @@
+//! The status snapshot: what the engine knows, in the protocol's terms.
+
+use super::protocol::{GroupStatus, InstanceStatus, Status, TrackerStatus};
+use crate::time::Instant;
+use crate::vrrp::engine::Engine;
+use crate::vrrp::timers::Timer;
+use crate::vrrp::track::{Effect, TrackStatus};
+
+/// A snapshot at engine time `now`.
+pub fn snapshot(
+    engine: &Engine,
+    model: &crate::config::blocks::Config,
+    now: Instant,
+    config: &str,
+) -> Status {
+    let secs = |us: u64| us as f64 / 1e6;
+    let instances = engine
+        .instances()
+        .iter()
+        .enumerate()
+        .map(|(idx, i)| {
+            let c = i.config();
+            let vips = model
+                .vrrp_instances
+                .get(idx)
+                .map(|m| {
+                    m.virtual_ipaddress
+                        .iter()
+                        .map(|a| format!("{}/{}", a.addr.addr, a.addr.len))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let until = |t: Timer| i.timer(t).map(|at| secs(at.0.saturating_sub(now.0)));
+            let trackers = c
+                .trackers
+                .iter()
+                .zip(i.tracker_statuses())
+                .map(|(t, s)| TrackerStatus {
+                    id: t.id.clone(),
+                    weight: t.weight,
+                    status: match s {
+                        TrackStatus::Pending => "pending".into(),
+                        TrackStatus::Up => "up".into(),
+                        TrackStatus::Down => "down".into(),
+                        TrackStatus::Value(v) => v.to_string(),
+                    },
+                    effect: match t.effect(*s) {
+                        Effect::Weight(w) => format!("{w:+}"),
+                        Effect::Fault => "fault".into(),
+                        Effect::Pending => "pending".into(),
+                    },
+                })
+                .collect();
+            InstanceStatus {
+                name: c.name.clone(),
+                interface: c.interface.clone(),
+                vrid: c.vrid,
+                version: c.version.number(),
+                state: i.state().to_string(),
+                base_priority: i.base_priority(),
+                effective_priority: i.effective_priority(),
+                master: i.master().map(|(a, _)| a.to_string()),
+                master_priority: i.master().map(|(_, p)| p),
+                vips,
+                since_transition_s: secs(now.0.saturating_sub(i.last_transition().0)),
+                adver_int_s: secs(c.adver_int.as_micros()),
+                master_down_interval_s: secs(i.master_down_interval().as_micros()),
+                next_advert_s: until(Timer::Adver),
+                master_down_in_s: until(Timer::MasterDown),
+                trackers,
+                stats: i.stats().clone(),
+            }
+        })
+        .collect();
+    let groups = engine
+        .group_names()
+        .enumerate()
+        .map(|(g, name)| GroupStatus {
+            name: name.to_string(),
+            state: engine.group_state(g).to_string(),
+        })
+        .collect();
+    Status {
+        pid: std::process::id(),
+        host: crate::cli::default_config_id(),
+        uptime_s: secs(now.0),
+        config: config.to_string(),
+        instances,
+        groups,
+    }
+}

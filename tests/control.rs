@@ -1,0 +1,214 @@
+//! The control socket of a real daemon (in a network namespace): the handshake, every request,
+//! refusals, garbage, oversized lines and many clients at once. Needs root.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use common::segment::{Segment, wait_for};
+use serde_json::{Value, json};
+
+const CONF: &str = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        10.77.0.100/24
+    }
+}
+";
+
+/// A connected client.
+struct Client {
+    r: BufReader<UnixStream>,
+    w: UnixStream,
+    next: u64,
+}
+
+impl Client {
+    fn connect(path: &Path) -> Client {
+        let s = UnixStream::connect(path).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Client {
+            r: BufReader::new(s.try_clone().unwrap()),
+            w: s,
+            next: 1,
+        }
+    }
+
+    fn send_raw(&mut self, line: &str) {
+        self.w.write_all(line.as_bytes()).unwrap();
+        self.w.write_all(b"\n").unwrap();
+    }
+
+    /// The next line that is not an event.
+    fn reply(&mut self) -> Value {
+        loop {
+            let mut l = String::new();
+            assert!(
+                self.r.read_line(&mut l).unwrap() > 0,
+                "the daemon closed the socket"
+            );
+            let v: Value = serde_json::from_str(&l).unwrap();
+            if v.get("event").is_none() {
+                return v;
+            }
+        }
+    }
+
+    fn call(&mut self, req: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        let mut req = req;
+        req["id"] = json!(id);
+        self.send_raw(&req.to_string());
+        let r = self.reply();
+        assert_eq!(r["id"], json!(id), "{r}");
+        r
+    }
+
+    fn hello(path: &Path) -> Client {
+        let mut c = Client::connect(path);
+        let r = c.call(json!({"req": "hello", "version": 1}));
+        assert_eq!(r["ok"]["hello"]["version"], 1, "{r}");
+        c
+    }
+}
+
+#[test]
+fn the_control_socket_answers_every_request() {
+    if !common::require_root("the_control_socket_answers_every_request") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = h.write("kaconsole.conf", CONF);
+    let d = h.spawn(
+        &common::kaconsole(),
+        &["daemon", "-n", "-f", conf.to_str().unwrap()],
+        "kaconsole.log",
+    );
+    let sock = h.socket();
+    assert!(
+        wait_for(Duration::from_secs(5), || sock.exists()).is_some(),
+        "{}",
+        d.log_text()
+    );
+    let mode = std::fs::metadata(&sock)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
+    assert!(
+        matches!(mode, Ok(0o600) | Ok(0o660)),
+        "socket mode {mode:?}"
+    );
+
+    // The handshake comes first, with the right version.
+    let mut c = Client::connect(&sock);
+    let r = c.call(json!({"req": "status"}));
+    assert_eq!(r["error"]["code"], "hello_first", "{r}");
+    let r = c.call(json!({"req": "hello", "version": 99}));
+    assert_eq!(r["error"]["code"], "version", "{r}");
+    let r = c.call(json!({"req": "hello", "version": 1}));
+    assert_eq!(r["ok"]["hello"]["admin"], true, "root is admin: {r}");
+
+    // Garbage gets an error and the connection stays usable.
+    c.send_raw("this is not json");
+    assert_eq!(c.reply()["error"]["code"], "bad_request");
+    c.send_raw(r#"{"id":5,"req":"no_such_request"}"#);
+    assert_eq!(c.reply()["error"]["code"], "bad_request");
+
+    // Status: the instance, MASTER once elected.
+    let master = wait_for(Duration::from_secs(8), || {
+        let r = c.call(json!({"req": "status"}));
+        r["ok"]["status"]["instances"][0]["state"] == "MASTER"
+    });
+    assert!(master.is_some(), "{}", d.log_text());
+    let r = c.call(json!({"req": "status"}));
+    let i = &r["ok"]["status"]["instances"][0];
+    assert_eq!(
+        (i["name"].as_str(), i["vrid"].as_u64()),
+        (Some("VI_1"), Some(51)),
+        "{r}"
+    );
+    assert_eq!(i["effective_priority"], 150);
+    assert_eq!(i["vips"], json!(["10.77.0.100/24"]));
+    assert!(i["stats"]["advert_sent"].as_u64().unwrap() >= 1);
+    assert!(i["next_advert_s"].as_f64().unwrap() <= 1.0);
+
+    // The configuration, and validation with check's diagnostics.
+    let r = c.call(json!({"req": "get_config"}));
+    assert_eq!(r["ok"]["config"]["text"], CONF);
+    let broken = CONF.replace("priority 150", "priority 500");
+    let r = c.call(json!({"req": "validate", "text": broken}));
+    assert_eq!(r["ok"]["diagnostics"]["errors"], 1, "{r}");
+    assert_eq!(r["ok"]["diagnostics"]["diagnostics"][0]["line"], 5, "{r}");
+
+    // Events: a subscriber sees the reload's log line.
+    let mut sub = Client::hello(&sock);
+    let r = sub.call(json!({"req": "subscribe"}));
+    assert_eq!(r["ok"], "subscribed", "{r}");
+
+    // Apply: refused with its diagnostics when broken (nothing written)...
+    let r = c.call(json!({"req": "apply", "text": broken}));
+    assert_eq!(r["error"]["code"], "invalid_config", "{r}");
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), CONF);
+    // ...else written with a backup and reloaded: the new priority shows.
+    let changed = CONF.replace("priority 150", "priority 160");
+    let r = c.call(json!({"req": "apply", "text": changed}));
+    assert!(r["ok"]["applied"]["backup"].as_str().is_some(), "{r}");
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), changed);
+    let backup = r["ok"]["applied"]["backup"].as_str().unwrap().to_string();
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), CONF);
+    let r = c.call(json!({"req": "status"}));
+    assert_eq!(
+        r["ok"]["status"]["instances"][0]["base_priority"], 160,
+        "{r}"
+    );
+    assert_eq!(
+        r["ok"]["status"]["instances"][0]["state"], "MASTER",
+        "a reload keeps the MASTER"
+    );
+    let mut saw_reload = false;
+    for _ in 0..50 {
+        let mut l = String::new();
+        if sub.r.read_line(&mut l).unwrap_or(0) == 0 {
+            break;
+        }
+        if l.contains("\"event\"") && l.contains("Reloading") {
+            saw_reload = true;
+            break;
+        }
+    }
+    assert!(saw_reload, "the subscriber saw the reload");
+
+    // 200 clients at once all get their status.
+    let clients: Vec<Client> = (0..200).map(|_| Client::connect(&sock)).collect();
+    for mut cl in clients {
+        let r = cl.call(json!({"req": "hello", "version": 1}));
+        assert_eq!(r["ok"]["hello"]["version"], 1);
+        let r = cl.call(json!({"req": "status"}));
+        assert_eq!(r["ok"]["status"]["instances"][0]["name"], "VI_1");
+    }
+
+    // An oversized line closes that client only.
+    let mut big = Client::hello(&sock);
+    let huge = format!(
+        "{{\"id\":1,\"req\":\"validate\",\"text\":\"{}\"}}",
+        "x".repeat(2 << 20)
+    );
+    let _ = big.w.write_all(huge.as_bytes());
+    let r = big.reply();
+    assert_eq!(r["error"]["code"], "bad_request", "{r}");
+    let r = c.call(json!({"req": "status"}));
+    assert_eq!(
+        r["ok"]["status"]["instances"][0]["state"], "MASTER",
+        "others are still served"
+    );
+    // A reload request works for the admin.
+    let r = c.call(json!({"req": "reload"}));
+    assert_eq!(r["ok"], "reloaded", "{r}");
+}
