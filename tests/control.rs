@@ -5,6 +5,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -211,4 +212,75 @@ fn the_control_socket_answers_every_request() {
     // A reload request works for the admin.
     let r = c.call(json!({"req": "reload"}));
     assert_eq!(r["ok"], "reloaded", "{r}");
+}
+
+/// Run by `a_non_admin_may_read_but_not_apply` as another user: connects to the socket named
+/// by the environment, asks status and apply, prints the replies. Does nothing otherwise.
+#[test]
+fn control_client_helper() {
+    let Some(path) = std::env::var_os("KACONSOLE_TEST_CONTROL_CLIENT") else {
+        return;
+    };
+    let mut c = Client::hello(Path::new(&path));
+    let status = c.call(json!({"req": "status"}));
+    let apply = c.call(json!({"req": "apply", "text": CONF}));
+    let reload = c.call(json!({"req": "reload"}));
+    println!("REPLIES {}", json!([status, apply, reload]));
+}
+
+#[test]
+fn a_non_admin_may_read_but_not_apply() {
+    if !common::require_root("a_non_admin_may_read_but_not_apply") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = h.write("kaconsole.conf", CONF);
+    let d = h.spawn(
+        &common::kaconsole(),
+        &["daemon", "-n", "-f", conf.to_str().unwrap()],
+        "kaconsole.log",
+    );
+    let sock = h.socket();
+    assert!(
+        wait_for(Duration::from_secs(5), || sock.exists()).is_some(),
+        "{}",
+        d.log_text()
+    );
+    // Let "nobody" reach the socket (as the kaconsole group would), and its directory.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let mut dir = sock.parent();
+    while let Some(p) = dir {
+        let mode = std::fs::metadata(p).unwrap().permissions().mode();
+        if mode & 0o001 == 0 {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode | 0o011)).unwrap();
+        }
+        dir = p.parent();
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "control_client_helper", "--nocapture"])
+        .env("KACONSOLE_TEST_CONTROL_CLIENT", &sock)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("REPLIES "))
+        .unwrap_or_else(|| panic!("{text}{}", String::from_utf8_lossy(&out.stderr)));
+    let r: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        r[0]["ok"]["status"]["instances"][0]["name"], "VI_1",
+        "reading is allowed: {r}"
+    );
+    assert_eq!(
+        r[1]["error"]["code"], "permission",
+        "apply needs admin: {r}"
+    );
+    assert_eq!(
+        r[2]["error"]["code"], "permission",
+        "reload needs admin: {r}"
+    );
 }
