@@ -284,3 +284,72 @@ fn a_non_admin_may_read_but_not_apply() {
         "reload needs admin: {r}"
     );
 }
+
+#[test]
+fn a_client_that_never_reads_does_not_hold_up_the_daemon() {
+    if !common::require_root("a_client_that_never_reads_does_not_hold_up_the_daemon") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = h.write("kaconsole.conf", CONF);
+    let d = h.spawn(
+        &common::kaconsole(),
+        &["daemon", "-n", "-f", conf.to_str().unwrap()],
+        "kaconsole.log",
+    );
+    let sock = h.socket();
+    assert!(
+        wait_for(Duration::from_secs(5), || sock.exists()).is_some(),
+        "{}",
+        d.log_text()
+    );
+    let mut c = Client::hello(&sock);
+    let master = wait_for(Duration::from_secs(8), || {
+        c.call(json!({"req": "status"}))["ok"]["status"]["instances"][0]["state"] == "MASTER"
+    });
+    assert!(master.is_some(), "{}", d.log_text());
+    // A subscriber that never reads a byte.
+    let mut slow = Client::hello(&sock);
+    slow.send_raw(r#"{"id":9,"req":"subscribe"}"#);
+    let sent = |c: &mut Client| {
+        c.call(json!({"req": "status"}))["ok"]["status"]["instances"][0]["stats"]["advert_sent"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = sent(&mut c);
+    let start = std::time::Instant::now();
+    // Thousands of events (each reload logs), far more than a socket buffer and the queue.
+    for _ in 0..3000 {
+        let r = c.call(json!({"req": "reload"}));
+        assert_eq!(r["ok"], "reloaded", "{r}");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let elapsed = start.elapsed().as_secs_f64();
+    let after = sent(&mut c);
+    assert!(
+        (after - before) as f64 >= elapsed.floor() - 1.0,
+        "the master kept advertising every second: {} adverts in {elapsed:.1} s",
+        after - before
+    );
+    // The slow client was dropped: once its socket buffer is drained, it ends.
+    slow.w
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut n = 0usize;
+    let mut buf = String::new();
+    let end = loop {
+        match slow.r.read_line(&mut buf) {
+            Ok(0) => break "eof",
+            Ok(_) => n += 1,
+            Err(_) => break "timeout",
+        }
+        buf.clear();
+    };
+    assert_eq!(end, "eof", "the daemon closed the slow client's connection");
+    // Each reload logged at least one line; the slow client got far fewer.
+    assert!(
+        n < 3000,
+        "the slow client got {n} lines before being dropped"
+    );
+}

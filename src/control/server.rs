@@ -49,7 +49,11 @@ pub fn start(
     }
     // A socket file left by a killed daemon.
     let _ = std::fs::remove_file(&cfg.socket);
-    let listener = UnixListener::bind(&cfg.socket)?;
+    // Created 0600 (never more open, not even for an instant), then opened to the group.
+    let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(&cfg.socket);
+    nix::sys::stat::umask(old);
+    let listener = bound?;
     let group = nix::unistd::Group::from_name("kaconsole").ok().flatten();
     let mode = if let Some(g) = &group {
         let _ = nix::unistd::chown(&cfg.socket, None, Some(g.gid));
@@ -116,13 +120,20 @@ async fn serve(
     let mut reader = BufReader::new(r);
     let mut said_hello = false;
     let mut buf = Vec::new();
+    // Set when this client's queue overflows: it is dropped.
+    let (kill_tx, mut kill_rx) = tokio::sync::watch::channel(false);
+    let mut killed = false;
     loop {
         buf.clear();
-        let n = match (&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .await
-        {
+        let mut limited = (&mut reader).take(MAX_LINE as u64 + 1);
+        let read = tokio::select! {
+            r = limited.read_until(b'\n', &mut buf) => r,
+            _ = kill_rx.changed() => {
+                killed = true;
+                break;
+            }
+        };
+        let n = match read {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
@@ -132,7 +143,17 @@ async fn serve(
         }
         let reply = match serde_json::from_slice::<Request>(&buf) {
             Err(e) => Reply::error(0, "bad_request", format!("not a request: {e}")),
-            Ok(req) => handle(req, &cfg, admin, &mut said_hello, &calls, &events, &out_tx).await,
+            Ok(req) => {
+                let ctx = Ctx {
+                    cfg: &cfg,
+                    admin,
+                    calls: &calls,
+                    events: &events,
+                    out: &out_tx,
+                    kill: &kill_tx,
+                };
+                handle(req, &ctx, &mut said_hello).await
+            }
         };
         // A client that lets its queue fill is not reading: drop it.
         if out_tx.try_send(line(&reply)).is_err() {
@@ -140,18 +161,33 @@ async fn serve(
         }
     }
     drop(out_tx);
-    let _ = writer.await;
+    if killed {
+        // A client that does not read loses what is queued: the connection closes now.
+        writer.abort();
+    } else {
+        // The last replies (an error for an oversized line, say) still go out, briefly.
+        let abort = writer.abort_handle();
+        if tokio::time::timeout(std::time::Duration::from_secs(1), writer)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
 }
 
-async fn handle(
-    req: Request,
-    cfg: &ServerConfig,
+/// What a request handler needs of its connection.
+struct Ctx<'a> {
+    cfg: &'a ServerConfig,
     admin: bool,
-    said_hello: &mut bool,
-    calls: &mpsc::Sender<Call>,
-    events: &broadcast::Sender<String>,
-    out: &mpsc::Sender<String>,
-) -> Reply {
+    calls: &'a mpsc::Sender<Call>,
+    events: &'a broadcast::Sender<String>,
+    out: &'a mpsc::Sender<String>,
+    kill: &'a tokio::sync::watch::Sender<bool>,
+}
+
+async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
+    let (cfg, admin, calls) = (ctx.cfg, ctx.admin, ctx.calls);
     let id = req.id;
     if !*said_hello && !matches!(req.body, RequestBody::Hello { .. }) {
         return Reply::error(
@@ -190,18 +226,22 @@ async fn handle(
             }
         }
         RequestBody::Subscribe => {
-            let mut rx = events.subscribe();
-            let out = out.clone();
+            let mut rx = ctx.events.subscribe();
+            let (out, kill) = (ctx.out.clone(), ctx.kill.clone());
             tokio::spawn(async move {
                 loop {
                     match rx.recv().await {
                         Ok(l) => {
-                            // Full queue: the client is not reading; it goes.
+                            // A full queue: the client is not reading; it is dropped.
                             if out.try_send(l).is_err() {
+                                let _ = kill.send(true);
                                 return;
                             }
                         }
-                        Err(broadcast::error::RecvError::Lagged(_)) => return,
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            let _ = kill.send(true);
+                            return;
+                        }
                         Err(broadcast::error::RecvError::Closed) => return,
                     }
                 }
