@@ -16,4 +16,5 @@ pub mod pcap;
 pub mod sim;
 pub mod sys;
 pub mod time;
+pub mod tui;
 pub mod vrrp;

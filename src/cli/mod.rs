@@ -74,6 +74,20 @@ pub enum Command {
         Exit status: 0 no violation, 1 violations (or a replay that differs), 2 bad usage."
     )]
     Sim(SimArgs),
+    /// The live console: connects to a running daemon's control socket.
+    #[command(
+        long_about = "The live operations console. It connects to the daemon's control socket \
+        (--socket, default /run/kaconsole/kaconsole.sock) and shows every VRRP instance with its \
+        state, priority, master, VIPs and time since its last transition, the sync groups, and \
+        the daemon's events as they happen. It reconnects by itself when the daemon restarts.\n\n\
+        Keys: 1 overview, 2 events, Tab next view, j/k or arrows to move, / to filter, ? help, \
+        q quit."
+    )]
+    Tui {
+        /// The daemon's control socket.
+        #[arg(long, value_name = "PATH", default_value = DEFAULT_SOCKET)]
+        socket: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -82,6 +96,13 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Daemon(args) => daemon::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Tui { socket } => match crate::tui::run(&socket) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kaconsole tui: {e}");
+                ExitCode::from(1)
+            }
+        },
     }
 }
 
