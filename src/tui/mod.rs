@@ -84,7 +84,13 @@ async fn session(socket: &str, tx: &mpsc::UnboundedSender<Msg>) -> Result<(), St
         l.push('\n');
         w.write_all(l.as_bytes()).await.map_err(|e| e.to_string())
     };
-    send(RequestBody::Hello { version: crate::control::protocol::VERSION }, &mut w).await?;
+    send(
+        RequestBody::Hello {
+            version: crate::control::protocol::VERSION,
+        },
+        &mut w,
+    )
+    .await?;
     send(RequestBody::Subscribe, &mut w).await?;
     let _ = tx.send(Msg::Connected);
     let mut tick = tokio::time::interval(Duration::from_millis(500));

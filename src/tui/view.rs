@@ -11,7 +11,9 @@ use super::model::{Model, View};
 
 fn state_style(state: &str) -> Style {
     match state {
-        "MASTER" => Style::default().fg(Color::Green).add_modifier(Modifier::BOLD),
+        "MASTER" => Style::default()
+            .fg(Color::Green)
+            .add_modifier(Modifier::BOLD),
         "BACKUP" => Style::default().fg(Color::Cyan),
         "FAULT" => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
         _ => Style::default().fg(Color::Yellow),
@@ -157,8 +159,10 @@ fn draw_overview(f: &mut Frame, area: Rect, m: &Model) {
     };
     let table = Table::new(rows, widths)
         .header(
-            Row::new(["NAME", "IF", "VRID", "STATE", "PRIO", "MASTER", "VIPS", "SINCE"])
-                .style(Style::default().add_modifier(Modifier::BOLD)),
+            Row::new([
+                "NAME", "IF", "VRID", "STATE", "PRIO", "MASTER", "VIPS", "SINCE",
+            ])
+            .style(Style::default().add_modifier(Modifier::BOLD)),
         )
         .block(Block::default().borders(Borders::TOP).title(title));
     f.render_widget(table, table_area);
@@ -181,7 +185,11 @@ fn draw_events(f: &mut Frame, area: Rect, m: &Model) {
         .map(|e| ListItem::new(e.clone()))
         .collect();
     f.render_widget(
-        List::new(items).block(Block::default().borders(Borders::TOP).title(" events (newest first) ")),
+        List::new(items).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(" events (newest first) "),
+        ),
         area,
     );
 }
@@ -234,7 +242,9 @@ mod tests {
         m.update(Msg::Connected);
         m.update(Msg::Status(Box::new(status())));
         let small = render(&m, 80, 24);
-        for want in ["VI_WEB", "MASTER", "VI_DB", "BACKUP", "VI_MAIL", "FAULT", "lb1", "up 1h02m"] {
+        for want in [
+            "VI_WEB", "MASTER", "VI_DB", "BACKUP", "VI_MAIL", "FAULT", "lb1", "up 1h02m",
+        ] {
             assert!(small.contains(want), "{want} missing at 80x24:\n{small}");
         }
         insta::assert_snapshot!("overview_80x24", small);
