@@ -273,12 +273,9 @@ impl Engine {
                         .map(|(k, _)| k)
                         .collect();
                     for k in hits {
-                        let prev = self.instances[i].state();
-                        let recovery = self.recovery(i);
-                        let faulted =
-                            self.instances[i].on_track(now, k, status, recovery, &mut self.scratch);
-                        self.flush(Source::Instance(i), out);
-                        self.after_health(i, prev, faulted, now, out);
+                        self.health_input(i, now, out, |inst, recovery, scratch| {
+                            inst.on_track(now, k, status, recovery, scratch)
+                        });
                     }
                 }
             }
@@ -291,12 +288,9 @@ impl Engine {
                     // keepalived: the other MASTER members of its group step down too, each
                     // to come back after its skew; the group is BACKUP meanwhile (no notify).
                     if let Some(g) = self.group_of[i] {
-                        for m in self.groups[g].members.clone() {
-                            if m != i {
-                                self.instances[m].step_down(now, addr, &mut self.scratch);
-                                self.flush(Source::Instance(m), out);
-                            }
-                        }
+                        self.for_other_members(g, i, out, |m, scratch| {
+                            m.step_down(now, addr, scratch);
+                        });
                         self.groups[g].state = State::Backup;
                     }
                 }
@@ -305,12 +299,9 @@ impl Engine {
                 let tracker = format!("interface:{interface}");
                 for i in 0..self.instances.len() {
                     if self.instances[i].config().interface == interface {
-                        let prev = self.instances[i].state();
-                        let recovery = self.recovery(i);
-                        let faulted =
-                            self.instances[i].on_link(now, up, recovery, &mut self.scratch);
-                        self.flush(Source::Instance(i), out);
-                        self.after_health(i, prev, faulted, now, out);
+                        self.health_input(i, now, out, |inst, recovery, scratch| {
+                            inst.on_link(now, up, recovery, scratch)
+                        });
                     }
                 }
                 let status = if up {
@@ -427,6 +418,22 @@ impl Engine {
         }
     }
 
+    /// A tracker or link change for instance `i` (`f` applies it and says whether the instance
+    /// just became faulty), then what its sync group does about it.
+    fn health_input(
+        &mut self,
+        i: usize,
+        now: Instant,
+        out: &mut Vec<Emitted>,
+        f: impl FnOnce(&mut Instance, Option<GroupRecovery>, &mut Vec<Output>) -> bool,
+    ) {
+        let prev = self.instances[i].state();
+        let recovery = self.recovery(i);
+        let faulted = f(&mut self.instances[i], recovery, &mut self.scratch);
+        self.flush(Source::Instance(i), out);
+        self.after_health(i, prev, faulted, now, out);
+    }
+
     fn after_health(
         &mut self,
         i: usize,
@@ -444,48 +451,49 @@ impl Engine {
     }
 
     fn sync_master(&mut self, g: usize, i: usize, now: Instant, out: &mut Vec<Emitted>) {
-        if self.groups[g].state == State::Master || !self.view(i).may_master {
-            return;
+        if self.view(i).may_master {
+            self.sync(g, i, State::Master, now, out);
         }
-        self.group_log(g, "Syncing instances to MASTER state", out);
-        for m in self.groups[g].members.clone() {
-            if m != i {
-                let name = self.groups[g].name.clone();
-                self.instances[m].master_for_group(now, &name, &mut self.scratch);
-                self.flush(Source::Instance(m), out);
-            }
-        }
-        self.set_group_state(g, State::Master, out);
     }
 
     fn sync_backup(&mut self, g: usize, i: usize, now: Instant, out: &mut Vec<Emitted>) {
-        if self.groups[g].state == State::Backup {
-            return;
-        }
-        self.group_log(g, "Syncing instances to BACKUP state", out);
-        for m in self.groups[g].members.clone() {
-            if m != i {
-                let name = self.groups[g].name.clone();
-                self.instances[m].backup_for_group(now, &name, &mut self.scratch);
-                self.flush(Source::Instance(m), out);
-            }
-        }
-        self.set_group_state(g, State::Backup, out);
+        self.sync(g, i, State::Backup, now, out);
     }
 
     fn sync_fault(&mut self, g: usize, i: usize, now: Instant, out: &mut Vec<Emitted>) {
-        if self.groups[g].state == State::Fault {
+        self.sync(g, i, State::Fault, now, out);
+    }
+
+    /// keepalived `vrrp_sync_master` / `_backup` / `_fault`: member `i` went to `to`, the
+    /// others follow, then the group reports it (after its members, as keepalived).
+    fn sync(&mut self, g: usize, i: usize, to: State, now: Instant, out: &mut Vec<Emitted>) {
+        if self.groups[g].state == to {
             return;
         }
-        self.group_log(g, "Syncing instances to FAULT state", out);
+        self.group_log(g, &format!("Syncing instances to {to} state"), out);
+        let name = self.groups[g].name.clone();
+        self.for_other_members(g, i, out, |m, scratch| match to {
+            State::Master => m.master_for_group(now, &name, scratch),
+            State::Backup => m.backup_for_group(now, &name, scratch),
+            _ => m.fault_for_group(now, &name, scratch),
+        });
+        self.set_group_state(g, to, out);
+    }
+
+    /// Runs `f` on every member of group `g` but `i`, passing their outputs on.
+    fn for_other_members(
+        &mut self,
+        g: usize,
+        i: usize,
+        out: &mut Vec<Emitted>,
+        mut f: impl FnMut(&mut Instance, &mut Vec<Output>),
+    ) {
         for m in self.groups[g].members.clone() {
             if m != i {
-                let name = self.groups[g].name.clone();
-                self.instances[m].fault_for_group(now, &name, &mut self.scratch);
+                f(&mut self.instances[m], &mut self.scratch);
                 self.flush(Source::Instance(m), out);
             }
         }
-        self.set_group_state(g, State::Fault, out);
     }
 
     fn set_group_state(&mut self, g: usize, state: State, out: &mut Vec<Emitted>) {
