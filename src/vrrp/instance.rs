@@ -343,10 +343,8 @@ impl Instance {
             out,
             &format!("{addr} was removed by someone else: re-electing"),
         );
-        self.send(0, out);
-        self.stats.pri_zero_sent += 1;
         self.want = State::Backup;
-        self.uninstall(out);
+        self.say_goodbye(out);
         self.stats.release_master += 1;
         self.set_state(State::Backup, Reason::AddressRemoved { addr }, now, out);
         self.arm_master_down(now, self.skew());
@@ -357,12 +355,18 @@ impl Instance {
     /// with priority 0; keepalived then reports STOP for every instance).
     pub fn stop(&mut self, now: Instant, out: &mut Vec<Output>) {
         if self.state == State::Master {
-            self.send(0, out);
-            self.stats.pri_zero_sent += 1;
-            self.uninstall(out);
+            self.say_goodbye(out);
         }
         self.timers.clear();
         self.set_state(State::Stop, Reason::Stop, now, out);
+    }
+
+    /// RFC 5798 §6.4.3 Shutdown: "Send an ADVERTISEMENT with Priority = 0", then the addresses
+    /// go (keepalived `vrrp_restore_interface` with advF).
+    fn say_goodbye(&mut self, out: &mut Vec<Output>) {
+        self.send(0, out);
+        self.stats.pri_zero_sent += 1;
+        self.uninstall(out);
     }
 
     /// A reload kept this instance (keepalived `clear_diff_vrrp`): it takes the new
@@ -422,9 +426,7 @@ impl Instance {
     pub fn remove(&mut self, now: Instant, out: &mut Vec<Output>) {
         let was_fault = self.state == State::Fault;
         if self.state == State::Master {
-            self.send(0, out);
-            self.stats.pri_zero_sent += 1;
-            self.uninstall(out);
+            self.say_goodbye(out);
         }
         self.timers.clear();
         self.change_state(State::Stop, Reason::Stop, now, out);
@@ -752,13 +754,10 @@ impl Instance {
             self.become_master(now, Reason::Owner, out);
             return;
         }
-        self.want = State::Backup;
-        self.log(out, "Entering BACKUP STATE");
-        self.set_state(State::Backup, Reason::Recovered, now, out);
-        self.arm_master_down(now, self.master_down_interval());
+        self.leave_fault_to_backup(now, Reason::Recovered, out);
         // keepalived try_up_instance: a unicast instance announces its own address once, so
         // that its peers' ARP entries (unicast adverts need them) are fresh again.
-        if self.cfg.unicast() && self.state == State::Backup {
+        if self.cfg.unicast() {
             out.push(Output::Garp {
                 addrs: vec![self.cfg.src],
                 rounds: 1,
@@ -766,14 +765,21 @@ impl Instance {
         }
     }
 
+    /// keepalived `vrrp_state_leave_fault` towards BACKUP: our own interval again, a full
+    /// Master_Down_Interval to wait.
+    fn leave_fault_to_backup(&mut self, now: Instant, reason: Reason, out: &mut Vec<Output>) {
+        self.want = State::Backup;
+        self.master_adver_int = self.cfg.adver_int;
+        self.log(out, "Entering BACKUP STATE");
+        self.set_state(State::Backup, reason, now, out);
+        self.arm_master_down(now, self.master_down_interval());
+    }
+
     /// Into FAULT: a MASTER first says goodbye with priority 0 and releases its addresses.
     fn enter_fault(&mut self, now: Instant, reason: Reason, notify: bool, out: &mut Vec<Output>) {
         self.want = State::Fault;
         if self.state == State::Master {
-            // RFC 5798 §6.4.3 Shutdown: "Send an ADVERTISEMENT with Priority = 0".
-            self.send(0, out);
-            self.stats.pri_zero_sent += 1;
-            self.uninstall(out);
+            self.say_goodbye(out);
             self.stats.release_master += 1;
         }
         self.timers.clear();
@@ -805,13 +811,7 @@ impl Instance {
         };
         match self.state {
             State::Master => self.leave_master_to_backup(now, reason, out),
-            State::Fault | State::Init => {
-                self.want = State::Backup;
-                self.master_adver_int = self.cfg.adver_int;
-                self.log(out, "Entering BACKUP STATE");
-                self.set_state(State::Backup, reason, now, out);
-                self.arm_master_down(now, self.master_down_interval());
-            }
+            State::Fault | State::Init => self.leave_fault_to_backup(now, reason, out),
             State::Backup | State::Stop => {}
         }
     }
