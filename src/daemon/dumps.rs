@@ -348,12 +348,10 @@ fn rule_text(r: &crate::config::blocks::addr::Rule) -> String {
         "goto" => t.push_str(&format!(" goto {}", r.goto.unwrap_or(0))),
         "nop" => t.push_str(" nop"),
         "unicast" => {
-            let table = match r.table.as_deref() {
-                None | Some("main") => 254,
-                Some("local") => 255,
-                Some("default") => 253,
-                Some(n) => n.parse().unwrap_or(254),
-            };
+            let table = r
+                .table
+                .as_deref()
+                .map_or(254, |t| crate::sys::netlink::table_id(t).unwrap_or(254));
             t.push_str(&format!(" lookup {table}"));
         }
         other => t.push_str(&format!(" type {other}")),

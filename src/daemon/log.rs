@@ -13,6 +13,13 @@ pub struct Log {
 }
 
 impl Log {
+    /// Whether a console listens (events are not built otherwise).
+    pub fn has_subscribers(&self) -> bool {
+        self.events
+            .as_ref()
+            .is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
     /// Sends an event to the subscribed consoles (no one listening is fine).
     pub fn event(&self, e: crate::control::protocol::Event) {
         if let Some(tx) = &self.events

@@ -78,16 +78,6 @@ pub fn fifo_line(group: bool, name: &str, word: &str, priority: u8) -> String {
     format!("{kind} \"{name}\" {word} {priority}\n")
 }
 
-fn state_word(s: State) -> &'static str {
-    match s {
-        State::Master => "MASTER",
-        State::Backup => "BACKUP",
-        State::Fault => "FAULT",
-        State::Stop => "STOP",
-        State::Init => "INIT",
-    }
-}
-
 /// Runs the scripts and writes the FIFO line for one notify of instance or group `name`.
 pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &Notify, log: &Log) {
     let (instance, sync) = if group {
@@ -97,7 +87,7 @@ pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &No
     };
     match n {
         Notify::State { state, priority } => {
-            let word = state_word(*state);
+            let word = &state.to_string();
             let (specific, any) = match (instance, sync) {
                 (Some(i), _) => (
                     match state {
@@ -205,7 +195,7 @@ fn mail(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, state: State, 
     }
     let (Some(server), Some(m)) = (
         g.smtp_server.clone(),
-        super::smtp::vrrp_mail(cfg, group, name, state_word(state)),
+        super::smtp::vrrp_mail(cfg, group, name, &state.to_string()),
     ) else {
         return;
     };

@@ -257,7 +257,7 @@ impl Vrrp {
         log: &Log,
     ) {
         for e in out {
-            if crate::control::protocol::Event::interesting(&e.output) {
+            if log.has_subscribers() && crate::control::protocol::Event::interesting(&e.output) {
                 let source = match e.source {
                     Source::Removed(k) => {
                         removed.get(k).map_or("(removed)", |i| i.name()).to_string()
@@ -348,43 +348,10 @@ impl Vrrp {
     /// `static_ipaddress` and `static_routes`: set at start whatever the VRRP state, removed
     /// at stop.
     pub async fn statics(&self, add: bool, log: &Log) {
-        let verb = if add { "add" } else { "remove" };
-        let dev_of = |d: Option<&str>| d.and_then(|d| self.ifaces.get(d)).map(|i| i.index);
-        if !add {
-            self.rules(false, &self.model.static_rules, "static", log)
-                .await;
-            for r in &self.model.static_routes {
-                if let Err(e) = self.netlink.route(false, r, dev_of(r.dev.as_deref())).await {
-                    log.warn(&format!("cannot {verb} a static route: {e}"));
-                }
-            }
-        }
-        for a in &self.model.static_ipaddress {
-            let Some(ifindex) = dev_of(a.dev.as_deref()) else {
-                log.warn(&format!("static address {}: no dev", a.addr.addr));
-                continue;
-            };
-            let r = if add {
-                self.netlink.add_address(ifindex, a).await
-            } else {
-                self.netlink.del_address(ifindex, a).await
-            };
-            if let Err(e) = r {
-                log.warn(&format!(
-                    "cannot {verb} static address {}: {e}",
-                    a.addr.addr
-                ));
-            }
-        }
-        if add {
-            for r in &self.model.static_routes {
-                if let Err(e) = self.netlink.route(true, r, dev_of(r.dev.as_deref())).await {
-                    log.warn(&format!("cannot {verb} a static route: {e}"));
-                }
-            }
-            self.rules(true, &self.model.static_rules, "static", log)
-                .await;
-        }
+        let m = &self.model;
+        let addrs = m.static_ipaddress.iter().map(|a| (a, a.dev.clone()));
+        self.ip_set(add, "static", addrs, &m.static_routes, &m.static_rules, log)
+            .await;
     }
 
     /// At start, removes the addresses and routes a previous run may have left (a SIGKILLed
@@ -408,14 +375,30 @@ impl Vrrp {
     ) {
         let routes = model.map_or(&[][..], |m| &m.virtual_routes[..]);
         let rules = model.map_or(&[][..], |m| &m.virtual_rules[..]);
+        let addrs = vips(model).map(|a| (a, Some(vip_dev(a, model, cfg))));
+        self.ip_set(add, &cfg.name, addrs, routes, rules, log).await;
+    }
+
+    /// Adds (or removes) addresses, each on its interface, routes and rules - in keepalived's
+    /// order: addresses, routes, rules; the reverse to remove. `who` names them in the log.
+    async fn ip_set<'a>(
+        &self,
+        add: bool,
+        who: &str,
+        addrs: impl Iterator<Item = (&'a IpAddress, Option<String>)>,
+        routes: &[Route],
+        rules: &[Rule],
+        log: &Log,
+    ) {
+        let verb = if add { "add" } else { "remove" };
+        let index = |dev: Option<&str>| dev.and_then(|d| self.ifaces.get(d)).map(|i| i.index);
         if !add {
-            self.rules(false, rules, &cfg.name, log).await;
-            self.routes(false, routes, cfg, log).await;
+            self.rules(false, rules, who, log).await;
+            self.routes(false, routes, who, log).await;
         }
-        for a in vips(model) {
-            let dev = vip_dev(a, model, cfg);
-            let Some(ifindex) = self.ifaces.get(&dev).map(|i| i.index) else {
-                log.warn(&format!("({}) no interface for {}", cfg.name, a.addr.addr));
+        for (a, dev) in addrs {
+            let Some(ifindex) = index(dev.as_deref()) else {
+                log.warn(&format!("({who}) no interface for {}", a.addr.addr));
                 continue;
             };
             let r = if add {
@@ -424,29 +407,25 @@ impl Vrrp {
                 self.netlink.del_address(ifindex, a).await
             };
             if let Err(err) = r {
-                let verb = if add { "add" } else { "remove" };
-                log.warn(&format!(
-                    "({}) cannot {verb} {}: {err}",
-                    cfg.name, a.addr.addr
-                ));
+                log.warn(&format!("({who}) cannot {verb} {}: {err}", a.addr.addr));
             }
         }
         if add {
-            self.routes(true, routes, cfg, log).await;
-            self.rules(true, rules, &cfg.name, log).await;
+            self.routes(true, routes, who, log).await;
+            self.rules(true, rules, who, log).await;
         }
     }
 
-    async fn rules(&self, add: bool, rules: &[Rule], name: &str, log: &Log) {
+    async fn rules(&self, add: bool, rules: &[Rule], who: &str, log: &Log) {
         for r in rules {
             if let Err(err) = self.netlink.rule(add, r).await {
                 let verb = if add { "add" } else { "remove" };
-                log.warn(&format!("({name}) cannot {verb} a rule: {err}"));
+                log.warn(&format!("({who}) cannot {verb} a rule: {err}"));
             }
         }
     }
 
-    async fn routes(&self, add: bool, routes: &[Route], cfg: &InstanceConfig, log: &Log) {
+    async fn routes(&self, add: bool, routes: &[Route], who: &str, log: &Log) {
         for r in routes {
             let dev = r
                 .dev
@@ -455,10 +434,7 @@ impl Vrrp {
                 .map(|i| i.index);
             if let Err(err) = self.netlink.route(add, r, dev).await {
                 let verb = if add { "add" } else { "remove" };
-                log.warn(&format!(
-                    "({}) cannot {verb} a virtual route: {err}",
-                    cfg.name
-                ));
+                log.warn(&format!("({who}) cannot {verb} a route: {err}"));
             }
         }
     }

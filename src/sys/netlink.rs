@@ -175,7 +175,7 @@ impl Netlink {
 }
 
 /// A routing table by name or number.
-fn table_id(t: &str) -> Result<u32, String> {
+pub fn table_id(t: &str) -> Result<u32, String> {
     Ok(match t {
         "main" => 254,
         "local" => 255,
