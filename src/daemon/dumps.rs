@@ -258,6 +258,11 @@ fn float(x: f64) -> serde_json::Value {
     }
 }
 
+/// Microseconds as keepalived prints seconds: `5`, `0.5`.
+fn seconds(us: u64) -> String {
+    float(us as f64 / 1e6).to_string()
+}
+
 /// keepalived's route text (vrrp_iproute.c `format_iproute`) for the common fields:
 /// `prepend 10.88.0.0/24 via inet 10.77.0.254 dev eth0 proto 18`.
 fn route_text(r: &crate::config::blocks::addr::Route) -> String {
@@ -400,14 +405,7 @@ pub fn data_text(engine: &Engine, model: &crate::config::blocks::Config, started
         .router_id
         .clone()
         .unwrap_or_else(crate::cli::default_config_id);
-    let secs = |m: crate::config::values::Micros| {
-        let v = m.0 as f64 / 1e6;
-        if v.fract() == 0.0 {
-            format!("{}", v as i64)
-        } else {
-            format!("{v}")
-        }
-    };
+    let secs = |m: crate::config::values::Micros| seconds(m.0);
     let opt = |b: Option<bool>| b.map_or("unset", on);
     let lines = [
         ("Router ID", router),
@@ -495,14 +493,7 @@ pub fn data_text(engine: &Engine, model: &crate::config::blocks::Config, started
     for (idx, i) in engine.instances().iter().enumerate() {
         let c = i.config();
         let m = model.vrrp_instances.get(idx);
-        let secs = |d: crate::time::Duration| {
-            let v = d.as_micros() as f64 / 1e6;
-            if v.fract() == 0.0 {
-                format!("{}", v as i64)
-            } else {
-                format!("{v}")
-            }
-        };
+        let secs = |d: crate::time::Duration| seconds(d.as_micros());
         let _ = writeln!(t, " VRRP Instance = {}", c.name);
         let _ = writeln!(t, "   VRRP Version = {}", c.version.number());
         let _ = writeln!(t, "   State = {}", i.state());
