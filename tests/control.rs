@@ -81,25 +81,27 @@ impl Client {
     }
 }
 
-#[test]
-fn the_control_socket_answers_every_request() {
-    if !common::require_root("the_control_socket_answers_every_request") {
-        return;
+/// A daemon on CONF alone on a segment, once its control socket exists; `None` when the test
+/// is skipped (no root, no CI).
+fn daemon(test: &str) -> Option<(Segment, common::segment::Daemon)> {
+    if !common::require_root(test) {
+        return None;
     }
     let seg = Segment::new(1);
-    let h = &seg.hosts[0];
-    let conf = h.write("kaconsole.conf", CONF);
-    let d = h.spawn(
-        &common::kaconsole(),
-        &["daemon", "-n", "-f", conf.to_str().unwrap()],
-        "kaconsole.log",
-    );
-    let sock = h.socket();
-    assert!(
-        wait_for(Duration::from_secs(5), || sock.exists()).is_some(),
-        "{}",
-        d.log_text()
-    );
+    let d = common::start_kaconsole(&seg.hosts[0], CONF, &[], &[]);
+    let sock = seg.hosts[0].socket();
+    let up = wait_for(Duration::from_secs(5), || sock.exists());
+    assert!(up.is_some(), "{}", d.log_text());
+    Some((seg, d))
+}
+
+#[test]
+fn the_control_socket_answers_every_request() {
+    let Some((seg, d)) = daemon("the_control_socket_answers_every_request") else {
+        return;
+    };
+    let sock = seg.hosts[0].socket();
+    let conf = seg.hosts[0].dir.join("kaconsole.conf");
     let mode = std::fs::metadata(&sock)
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
     assert!(
@@ -230,23 +232,10 @@ fn control_client_helper() {
 
 #[test]
 fn a_non_admin_may_read_but_not_apply() {
-    if !common::require_root("a_non_admin_may_read_but_not_apply") {
+    let Some((seg, _d)) = daemon("a_non_admin_may_read_but_not_apply") else {
         return;
-    }
-    let seg = Segment::new(1);
-    let h = &seg.hosts[0];
-    let conf = h.write("kaconsole.conf", CONF);
-    let d = h.spawn(
-        &common::kaconsole(),
-        &["daemon", "-n", "-f", conf.to_str().unwrap()],
-        "kaconsole.log",
-    );
-    let sock = h.socket();
-    assert!(
-        wait_for(Duration::from_secs(5), || sock.exists()).is_some(),
-        "{}",
-        d.log_text()
-    );
+    };
+    let sock = seg.hosts[0].socket();
     // The daemon has set the socket's mode once it answers.
     let _ = Client::hello(&sock);
     // Let "nobody" reach the socket (as the kaconsole group would), and its directory.
@@ -289,23 +278,10 @@ fn a_non_admin_may_read_but_not_apply() {
 
 #[test]
 fn a_client_that_never_reads_does_not_hold_up_the_daemon() {
-    if !common::require_root("a_client_that_never_reads_does_not_hold_up_the_daemon") {
+    let Some((seg, d)) = daemon("a_client_that_never_reads_does_not_hold_up_the_daemon") else {
         return;
-    }
-    let seg = Segment::new(1);
-    let h = &seg.hosts[0];
-    let conf = h.write("kaconsole.conf", CONF);
-    let d = h.spawn(
-        &common::kaconsole(),
-        &["daemon", "-n", "-f", conf.to_str().unwrap()],
-        "kaconsole.log",
-    );
-    let sock = h.socket();
-    assert!(
-        wait_for(Duration::from_secs(5), || sock.exists()).is_some(),
-        "{}",
-        d.log_text()
-    );
+    };
+    let sock = seg.hosts[0].socket();
     let mut c = Client::hello(&sock);
     let master = wait_for(Duration::from_secs(8), || {
         c.call(json!({"req": "status"}))["ok"]["status"]["instances"][0]["state"] == "MASTER"

@@ -28,21 +28,20 @@ fn config(priority: u8, extra: &str) -> String {
 }
 
 fn start(h: &Host, conf: &str) -> Daemon {
-    let path = h.write("kaconsole.conf", conf);
-    let pid = h.dir.join("kaconsole.pid");
-    h.spawn(
-        &common::kaconsole(),
-        &[
-            "daemon",
-            "-n",
-            "-l",
-            "-f",
-            path.to_str().unwrap(),
-            "-p",
-            pid.to_str().unwrap(),
-        ],
-        "kaconsole.log",
-    )
+    common::start_kaconsole(h, conf, &[], &[])
+}
+
+/// h1 (priority 150) and h2 (100) on a segment, once h1 is MASTER; `None` when skipped.
+fn elected_pair(test: &str) -> Option<(Segment, Daemon, Daemon)> {
+    if !common::require_root(test) {
+        return None;
+    }
+    let seg = Segment::new(2);
+    let d1 = start(&seg.hosts[0], &config(150, ""));
+    let d2 = start(&seg.hosts[1], &config(100, ""));
+    let elected = master_within(&seg.hosts[0], 8);
+    assert!(elected.is_some(), "{}", logs(&[&d1, &d2]));
+    Some((seg, d1, d2))
 }
 
 fn master_within(h: &Host, secs: u64) -> Option<Duration> {
@@ -159,14 +158,12 @@ fn a_client_follows_the_vip_to_the_new_master() {
 
 #[test]
 fn reload_keeps_the_master_and_a_broken_config_changes_nothing() {
-    if !common::require_root("reload_keeps_the_master_and_a_broken_config_changes_nothing") {
+    let Some((seg, d1, d2)) =
+        elected_pair("reload_keeps_the_master_and_a_broken_config_changes_nothing")
+    else {
         return;
-    }
-    let seg = Segment::new(2);
+    };
     let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
-    let d1 = start(h1, &config(150, ""));
-    let d2 = start(h2, &config(100, ""));
-    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
     // Watch the addresses with `ip monitor` during the reload: a VIP flap would show as a
     // "Deleted" line even if it lasted a microsecond.
     let mut mon = std::process::Command::new("ip")
@@ -267,14 +264,10 @@ fn track_script_weight_moves_the_vip() {
 
 #[test]
 fn interface_down_is_fault_and_back_up_is_backup() {
-    if !common::require_root("interface_down_is_fault_and_back_up_is_backup") {
+    let Some((seg, d1, d2)) = elected_pair("interface_down_is_fault_and_back_up_is_backup") else {
         return;
-    }
-    let seg = Segment::new(2);
+    };
     let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
-    let d1 = start(h1, &config(150, ""));
-    let d2 = start(h2, &config(100, ""));
-    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
     assert!(
         h1.run("ip", &["link", "set", "eth0", "down"])
             .status
@@ -469,19 +462,10 @@ fn static_addresses_and_sd_notify() {
         "static_ipaddress {{\n    10.99.9.9/32 dev eth0\n}}\n{}",
         config(100, "")
     );
-    let path = h1.write("kaconsole.conf", &conf);
-    let pid = h1.dir.join("kaconsole.pid");
-    let mut d = h1.spawn_env(
-        &common::kaconsole(),
-        &[
-            "daemon",
-            "-n",
-            "-f",
-            path.to_str().unwrap(),
-            "-p",
-            pid.to_str().unwrap(),
-        ],
-        "kaconsole.log",
+    let mut d = common::start_kaconsole(
+        h1,
+        &conf,
+        &[],
         &[("NOTIFY_SOCKET", sock_path.to_str().unwrap())],
     );
     let next = || {
@@ -607,14 +591,10 @@ fn track_process_weight_follows_the_process() {
 
 #[test]
 fn a_vip_deleted_by_hand_comes_back() {
-    if !common::require_root("a_vip_deleted_by_hand_comes_back") {
+    let Some((seg, d1, d2)) = elected_pair("a_vip_deleted_by_hand_comes_back") else {
         return;
-    }
-    let seg = Segment::new(2);
+    };
     let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
-    let d1 = start(h1, &config(150, ""));
-    let d2 = start(h2, &config(100, ""));
-    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
     assert!(
         h1.run("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"])
             .status
@@ -848,21 +828,7 @@ fn log_detail_explains_transitions() {
     }
     let seg = Segment::new(1);
     let h1 = &seg.hosts[0];
-    let path = h1.write("kaconsole.conf", &config(150, ""));
-    let pid = h1.dir.join("kaconsole.pid");
-    let d1 = h1.spawn(
-        &common::kaconsole(),
-        &[
-            "daemon",
-            "-n",
-            "-D",
-            "-f",
-            path.to_str().unwrap(),
-            "-p",
-            pid.to_str().unwrap(),
-        ],
-        "kaconsole.log",
-    );
+    let d1 = common::start_kaconsole(h1, &config(150, ""), &["-D"], &[]);
     master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1])));
     let detailed = wait_for(Duration::from_secs(2), || {
         d1.log_text()

@@ -71,50 +71,34 @@ struct Peer {
 }
 
 fn start_kaconsole(h: &Host, conf: &str) -> Peer {
-    let path = h.write("kaconsole.conf", conf);
-    let pid = h.dir.join("kaconsole.pid");
     Peer {
-        daemon: h.spawn(
-            &common::kaconsole(),
-            &[
-                "daemon",
-                "-n",
-                "-l",
-                "-f",
-                path.to_str().unwrap(),
-                "-p",
-                pid.to_str().unwrap(),
-            ],
-            "kaconsole.log",
-        ),
+        daemon: common::start_kaconsole(h, conf, &[], &[]),
         keepalived: false,
     }
 }
 
 fn start_keepalived(h: &Host, keepalived: &Path, conf: &str) -> Peer {
-    let path = h.write("keepalived.conf", conf);
-    let d = h.dir.to_str().unwrap().to_string();
     Peer {
-        daemon: h.spawn(
-            keepalived,
-            &[
-                "-n",
-                "-l",
-                "-D",
-                "-P",
-                "-f",
-                path.to_str().unwrap(),
-                "-p",
-                &format!("{d}/keepalived.pid"),
-                "-r",
-                &format!("{d}/vrrp.pid"),
-                "-i",
-                "interop",
-            ],
-            "keepalived.log",
-        ),
+        daemon: common::start_keepalived(h, keepalived, conf, &[]),
         keepalived: true,
     }
+}
+
+/// kaconsole on host 1 and keepalived on host 2, each with its configuration (each alone on
+/// its VRID) and its own `$TMPDIR` (its host's directory) for the dumps; `None` when skipped.
+fn dump_pair(test: &str, kc_conf: &str, ka_conf: &str) -> Option<(Segment, Daemon, Daemon)> {
+    if !common::require_root(test) {
+        return None;
+    }
+    let keepalived = common::require_program(test, "keepalived")?;
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let (tmp1, tmp2) = (h1.dir.display().to_string(), h2.dir.display().to_string());
+    let kc = common::start_kaconsole(h1, kc_conf, &[], &[("TMPDIR", &tmp1)]);
+    let ka = common::start_keepalived(h2, &keepalived, ka_conf, &[("TMPDIR", &tmp2)]);
+    // Both become MASTER of their VRID.
+    std::thread::sleep(Duration::from_secs(5));
+    Some((seg, kc, ka))
 }
 
 /// Kills every process of the host without warning (keepalived's VRRP child included).
@@ -267,54 +251,19 @@ fn unicast_both_roles() {
 #[test]
 fn stats_file_has_keepalived_s_layout() {
     let test = "stats_file_has_keepalived_s_layout";
-    if !common::require_root(test) {
-        return;
-    }
-    let Some(keepalived) = common::require_program(test, "keepalived") else {
-        return;
-    };
-    let seg = Segment::new(2);
-    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
-    // Each alone on its own VRID: both become MASTER.
     let conf = |vrid: u8| {
         Variant::V2
             .config(1, 150)
             .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
     };
-    let tmp1 = h1.dir.to_str().unwrap().to_string();
-    let tmp2 = h2.dir.to_str().unwrap().to_string();
-    let path1 = h1.write("kaconsole.conf", &conf(71));
-    let pid1 = h1.dir.join("k.pid");
-    let kc = h1.spawn_env(
-        &common::kaconsole(),
-        &[
-            "daemon",
-            "-n",
-            "-f",
-            path1.to_str().unwrap(),
-            "-p",
-            pid1.to_str().unwrap(),
-        ],
-        "kaconsole.log",
-        &[("TMPDIR", &tmp1)],
+    let Some((seg, kc, ka)) = dump_pair(test, &conf(71), &conf(72)) else {
+        return;
+    };
+    let h2 = &seg.hosts[1];
+    let (tmp1, tmp2) = (
+        seg.hosts[0].dir.display().to_string(),
+        h2.dir.display().to_string(),
     );
-    let path2 = h2.write("keepalived.conf", &conf(72));
-    let ka = h2.spawn_env(
-        &keepalived,
-        &[
-            "-n",
-            "-P",
-            "-f",
-            path2.to_str().unwrap(),
-            "-p",
-            &format!("{tmp2}/ka.pid"),
-            "-r",
-            &format!("{tmp2}/vrrp.pid"),
-        ],
-        "keepalived.log",
-        &[("TMPDIR", &tmp2)],
-    );
-    std::thread::sleep(Duration::from_secs(5));
     kc.signal(Signal::SIGUSR2);
     kill_host_signal(h2, Signal::SIGUSR2);
     let read = |dir: &str| {
@@ -363,14 +312,6 @@ fn kill_host_signal(h: &Host, sig: Signal) {
 #[test]
 fn json_dump_has_keepalived_s_keys_and_values() {
     let test = "json_dump_has_keepalived_s_keys_and_values";
-    if !common::require_root(test) {
-        return;
-    }
-    let Some(keepalived) = common::require_program(test, "keepalived") else {
-        return;
-    };
-    let seg = Segment::new(2);
-    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
     let conf = |vrid: u8| {
         format!(
             "vrrp_script chk {{\n    script \"/usr/bin/true\"\n    interval 1\n}}\n{}",
@@ -383,39 +324,14 @@ fn json_dump_has_keepalived_s_keys_and_values() {
                 )
         )
     };
-    let (tmp1, tmp2) = (h1.dir.display().to_string(), h2.dir.display().to_string());
-    let path1 = h1.write("kaconsole.conf", &conf(81));
-    let kc = h1.spawn_env(
-        &common::kaconsole(),
-        &[
-            "daemon",
-            "-n",
-            "-f",
-            path1.to_str().unwrap(),
-            "-p",
-            &format!("{tmp1}/k.pid"),
-        ],
-        "kaconsole.log",
-        &[("TMPDIR", &tmp1)],
+    let Some((seg, kc, _ka)) = dump_pair(test, &conf(81), &conf(82)) else {
+        return;
+    };
+    let h2 = &seg.hosts[1];
+    let (tmp1, tmp2) = (
+        seg.hosts[0].dir.display().to_string(),
+        h2.dir.display().to_string(),
     );
-    let path2 = h2.write("keepalived.conf", &conf(82));
-    let _ka = h2.spawn_env(
-        &keepalived,
-        &[
-            "-n",
-            "-P",
-            "-f",
-            path2.to_str().unwrap(),
-            "-p",
-            &format!("{tmp2}/ka.pid"),
-            "-r",
-            &format!("{tmp2}/vrrp.pid"),
-        ],
-        "keepalived.log",
-        &[("TMPDIR", &tmp2)],
-    );
-    // Two VRIDs: each is MASTER of its own.
-    std::thread::sleep(Duration::from_secs(5));
     // keepalived's JSON signal is a real-time one (SIGRTMIN + 2), which nix's Signal lacks.
     let json_sig = nix::libc::SIGRTMIN() + 2;
     let o = Command::new("ip")
@@ -497,51 +413,19 @@ fn json_dump_has_keepalived_s_keys_and_values() {
 #[test]
 fn data_dump_uses_keepalived_s_labels_and_values() {
     let test = "data_dump_uses_keepalived_s_labels_and_values";
-    if !common::require_root(test) {
-        return;
-    }
-    let Some(keepalived) = common::require_program(test, "keepalived") else {
-        return;
-    };
-    let seg = Segment::new(2);
-    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
     let conf = |vrid: u8| {
         Variant::V2
             .config(1, 150)
             .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
     };
-    let (tmp1, tmp2) = (h1.dir.display().to_string(), h2.dir.display().to_string());
-    let path1 = h1.write("kaconsole.conf", &conf(91));
-    let kc = h1.spawn_env(
-        &common::kaconsole(),
-        &[
-            "daemon",
-            "-n",
-            "-f",
-            path1.to_str().unwrap(),
-            "-p",
-            &format!("{tmp1}/k.pid"),
-        ],
-        "kaconsole.log",
-        &[("TMPDIR", &tmp1)],
+    let Some((seg, kc, _ka)) = dump_pair(test, &conf(91), &conf(92)) else {
+        return;
+    };
+    let h2 = &seg.hosts[1];
+    let (tmp1, tmp2) = (
+        seg.hosts[0].dir.display().to_string(),
+        h2.dir.display().to_string(),
     );
-    let path2 = h2.write("keepalived.conf", &conf(92));
-    let _ka = h2.spawn_env(
-        &keepalived,
-        &[
-            "-n",
-            "-P",
-            "-f",
-            path2.to_str().unwrap(),
-            "-p",
-            &format!("{tmp2}/ka.pid"),
-            "-r",
-            &format!("{tmp2}/vrrp.pid"),
-        ],
-        "keepalived.log",
-        &[("TMPDIR", &tmp2)],
-    );
-    std::thread::sleep(Duration::from_secs(5));
     kc.signal(Signal::SIGUSR1);
     kill_host_signal(h2, Signal::SIGUSR1);
     let read = |dir: &str| {

@@ -39,6 +39,7 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.0])
+            .stderr(std::process::Stdio::null())
             .status();
     }
 }
@@ -52,12 +53,7 @@ fn the_console_shows_a_failover() {
     let seg = Segment::new(2);
     let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
     let start = |h: &common::segment::Host, prio: &str| {
-        let conf = h.write("kaconsole.conf", &CONF.replace("PRIO", prio));
-        h.spawn(
-            &common::kaconsole(),
-            &["daemon", "-n", "-f", conf.to_str().unwrap()],
-            "kaconsole.log",
-        )
+        common::start_kaconsole(h, &CONF.replace("PRIO", prio), &[], &[])
     };
     let mut d1 = start(h1, "150");
     let d2 = start(h2, "100");
@@ -119,6 +115,7 @@ fn the_console_shows_a_failover() {
     let gone = wait_for(Duration::from_secs(3), || {
         !Command::new("tmux")
             .args(["has-session", "-t", &tmux.0])
+            .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     });

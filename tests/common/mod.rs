@@ -167,3 +167,36 @@ pub fn broken_configs() -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// `kaconsole daemon -n -l` on `conf` in host `h`, its configuration, pid file and control
+/// socket in the host's directory, with `extra` flags and environment variables.
+pub fn start_kaconsole(
+    h: &segment::Host,
+    conf: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> segment::Daemon {
+    let path = h.write("kaconsole.conf", conf);
+    let pid = h.dir.join("kaconsole.pid");
+    let (path, pid) = (path.display().to_string(), pid.display().to_string());
+    let mut args = vec!["daemon", "-n", "-l", "-f", &path, "-p", &pid];
+    args.extend_from_slice(extra);
+    h.spawn_env(&kaconsole(), &args, "kaconsole.log", env)
+}
+
+/// keepalived (VRRP only, detailed log to the console) on `conf` in host `h`, its pid files in
+/// the host's directory.
+pub fn start_keepalived(
+    h: &segment::Host,
+    keepalived: &Path,
+    conf: &str,
+    env: &[(&str, &str)],
+) -> segment::Daemon {
+    let path = h.write("keepalived.conf", conf).display().to_string();
+    let d = h.dir.display();
+    let (pid, vrrp_pid) = (format!("{d}/keepalived.pid"), format!("{d}/vrrp.pid"));
+    let args = [
+        "-n", "-l", "-D", "-P", "-f", &path, "-p", &pid, "-r", &vrrp_pid, "-i", "interop",
+    ];
+    h.spawn_env(keepalived, &args, "keepalived.log", env)
+}
