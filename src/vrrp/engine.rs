@@ -267,12 +267,10 @@ impl Engine {
             }
             Input::Track { id, status } => {
                 for i in 0..self.instances.len() {
-                    let hits: Vec<usize> = (self.instances[i].config().trackers.iter())
-                        .enumerate()
-                        .filter(|(_, t)| t.id == id)
-                        .map(|(k, _)| k)
-                        .collect();
-                    for k in hits {
+                    for k in 0..self.instances[i].config().trackers.len() {
+                        if self.instances[i].config().trackers[k].id != id {
+                            continue;
+                        }
                         self.health_input(i, now, out, |inst, recovery, scratch| {
                             inst.on_track(now, k, status, recovery, scratch)
                         });
