@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use crate::vrrp::checksum::IPPROTO_VRRP;
 use crate::vrrp::frame::{self, FrameError, Received, parse_ip};
 use crate::vrrp::instance_config::InstanceConfig;
-use crate::vrrp::ip::{TOS_VRRP, VRRP_TTL};
+use crate::vrrp::ip::{TOS_VRRP, ipv6_header};
 use crate::vrrp::packet::Advert;
 
 /// The IP packet `cfg`'s instance sends for `advert` to `dst`.
@@ -16,16 +16,9 @@ pub fn encode(cfg: &InstanceConfig, advert: &Advert, ah_seq: Option<u32>, dst: I
         (IpAddr::V4(_), IpAddr::V4(_)) => frame::build_ipv4(cfg, advert, ah_seq, dst),
         (IpAddr::V6(src), IpAddr::V6(dst)) => {
             let msg = advert.to_bytes(cfg.wire_checksum(), cfg.src, IpAddr::V6(dst));
-            // RFC 8200 §3: version 6, traffic class 0xc0 as keepalived, hop limit 255.
-            let mut buf = vec![0; 40 + msg.len()];
-            buf[0] = 0x60 | (TOS_VRRP >> 4);
-            buf[1] = (TOS_VRRP & 0x0f) << 4;
-            buf[4..6].copy_from_slice(&(msg.len() as u16).to_be_bytes());
-            buf[6] = IPPROTO_VRRP;
-            buf[7] = VRRP_TTL;
-            buf[8..24].copy_from_slice(&src.octets());
-            buf[24..40].copy_from_slice(&dst.octets());
-            buf[40..].copy_from_slice(&msg);
+            // Traffic class 0xc0 as keepalived.
+            let mut buf = ipv6_header(src, dst, IPPROTO_VRRP, TOS_VRRP, msg.len()).to_vec();
+            buf.extend_from_slice(&msg);
             buf
         }
         _ => advert.to_bytes(cfg.wire_checksum(), cfg.src, dst),

@@ -6,6 +6,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::checksum::ipv6_pseudo_header_for;
+use super::ip::ipv6_header;
 
 pub const ETH_P_ARP: u16 = 0x0806;
 pub const ETH_P_IPV6: u16 = 0x86dd;
@@ -51,11 +52,7 @@ pub fn unsolicited_na(mac: [u8; 6], vip: Ipv6Addr, router: bool) -> Vec<u8> {
     f.extend_from_slice(&[0x33, 0x33, 0, 0, 0, 1]);
     f.extend_from_slice(&mac);
     f.extend_from_slice(&ETH_P_IPV6.to_be_bytes());
-    f.extend_from_slice(&[0x60, 0, 0, 0]);
-    f.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
-    f.extend_from_slice(&[IPPROTO_ICMPV6, 255]);
-    f.extend_from_slice(&vip.octets());
-    f.extend_from_slice(&all_nodes.octets());
+    f.extend_from_slice(&ipv6_header(vip, all_nodes, IPPROTO_ICMPV6, 0, icmp.len()));
     f.extend_from_slice(&icmp);
     f
 }

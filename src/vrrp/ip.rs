@@ -143,6 +143,26 @@ impl Ipv4Repr {
     }
 }
 
+/// The fixed IPv6 header (RFC 8200 §3) of a packet we send: no flow label, hop limit 255
+/// (RFC 5798 §5.1.2.3 for VRRP, RFC 4861 §7.1.2 for neighbour discovery).
+pub fn ipv6_header(
+    src: std::net::Ipv6Addr,
+    dst: std::net::Ipv6Addr,
+    next_header: u8,
+    traffic_class: u8,
+    payload_len: usize,
+) -> [u8; 40] {
+    let mut h = [0u8; 40];
+    h[0] = 0x60 | (traffic_class >> 4);
+    h[1] = (traffic_class & 0x0f) << 4;
+    h[4..6].copy_from_slice(&(payload_len as u16).to_be_bytes());
+    h[6] = next_header;
+    h[7] = VRRP_TTL;
+    h[8..24].copy_from_slice(&src.octets());
+    h[24..40].copy_from_slice(&dst.octets());
+    h
+}
+
 /// A view of an IPv6 packet (the fixed header; VRRP uses no extension headers).
 #[derive(Debug, Clone)]
 pub struct Ipv6Packet<T: AsRef<[u8]>> {
