@@ -11,17 +11,18 @@ use crate::config::blocks::Config;
 use crate::config::blocks::global::Fifo;
 use crate::vrrp::event::{Notify, State};
 
-/// Open notify FIFOs (`notify_fifo` and `vrrp_notify_fifo` get the same lines).
+/// What notifying keeps: the open notify FIFOs (`notify_fifo` and `vrrp_notify_fifo` get the
+/// same lines) and the state last mailed for each instance and group.
 #[derive(Default)]
-pub struct Fifos {
+pub struct Notifier {
     files: Vec<File>,
     /// The state last mailed per (group?, name): keepalived mails a state once.
     mailed: std::collections::HashMap<(bool, String), State>,
 }
 
-impl Fifos {
+impl Notifier {
     /// Creates (mkfifo) and opens the FIFOs of the configuration, and starts their scripts.
-    pub fn open(cfg: &Config, log: &Log) -> Fifos {
+    pub fn open(cfg: &Config, log: &Log) -> Notifier {
         let g = &cfg.global_defs;
         let mut files = Vec::new();
         for (fifo, script) in [
@@ -39,7 +40,7 @@ impl Fifos {
                 Err(e) => log.warn(&format!("notify FIFO {}: {e}", fifo.path)),
             }
         }
-        Fifos {
+        Notifier {
             files,
             mailed: Default::default(),
         }
@@ -79,7 +80,14 @@ pub fn fifo_line(group: bool, name: &str, word: &str, priority: u8) -> String {
 }
 
 /// Runs the scripts and writes the FIFO line for one notify of instance or group `name`.
-pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &Notify, log: &Log) {
+pub fn dispatch(
+    cfg: &Config,
+    notifier: &mut Notifier,
+    group: bool,
+    name: &str,
+    n: &Notify,
+    log: &Log,
+) {
     let (instance, sync) = if group {
         (None, cfg.vrrp_sync_groups.iter().find(|g| g.name == name))
     } else {
@@ -120,14 +128,14 @@ pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &No
                 let extra = [kind, name, word, &priority.to_string()].map(str::to_string);
                 spawn_notify(c, &extra, cfg, log);
             }
-            fifos.write(&fifo_line(group, name, word, *priority));
-            mail(cfg, fifos, group, name, *state, log);
+            notifier.write(&fifo_line(group, name, word, *priority));
+            mail(cfg, notifier, group, name, *state, log);
         }
         Notify::MasterRxLowerPri { priority } => {
             if let Some(c) = instance.and_then(|i| i.notify.master_rx_lower_pri.as_deref()) {
                 spawn_notify(c, &[], cfg, log);
             }
-            fifos.write(&fifo_line(false, name, "MASTER_RX_LOWER_PRI", *priority));
+            notifier.write(&fifo_line(false, name, "MASTER_RX_LOWER_PRI", *priority));
         }
         Notify::Deleted {
             priority,
@@ -146,14 +154,14 @@ pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &No
                             .map(str::to_string);
                         spawn_notify(c, &extra, cfg, log);
                     }
-                    fifos.write(&fifo_line(false, name, "DELETED", *priority));
+                    notifier.write(&fifo_line(false, name, "DELETED", *priority));
                 }
                 None if !was_fault => {
                     let fault = Notify::State {
                         state: State::Fault,
                         priority: *priority,
                     };
-                    dispatch(cfg, fifos, false, name, &fault, log);
+                    dispatch(cfg, notifier, false, name, &fault, log);
                 }
                 None => {}
             }
@@ -164,14 +172,14 @@ pub fn dispatch(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, n: &No
             } else {
                 "BACKUP_PRIORITY"
             };
-            fifos.write(&fifo_line(false, name, word, *priority));
+            notifier.write(&fifo_line(false, name, word, *priority));
         }
     }
 }
 
 /// `smtp_alert`: a mail per new state (vrrp_notify.c `vrrp_smtp_notifier`); FAULT is skipped
 /// with `no_email_faults`.
-fn mail(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, state: State, log: &Log) {
+fn mail(cfg: &Config, notifier: &mut Notifier, group: bool, name: &str, state: State, log: &Log) {
     let g = &cfg.global_defs;
     let enabled = if group {
         cfg.vrrp_sync_groups
@@ -190,7 +198,7 @@ fn mail(cfg: &Config, fifos: &mut Fifos, group: bool, name: &str, state: State, 
     if !enabled || (state == State::Fault && g.no_email_faults) {
         return;
     }
-    if fifos.mailed.insert((group, name.to_string()), state) == Some(state) {
+    if notifier.mailed.insert((group, name.to_string()), state) == Some(state) {
         return;
     }
     let (Some(server), Some(m)) = (

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::log::Log;
-use super::notify::{self, Fifos};
+use super::notify::{self, Notifier};
 use crate::config::blocks::Config;
 use crate::config::blocks::addr::{IpAddress, Route, Rule};
 use crate::config::blocks::vrrp::VrrpInstance;
@@ -66,7 +66,7 @@ pub struct Vrrp {
     packets: mpsc::UnboundedSender<Packet>,
     /// Keep the addresses when stopping (`-V`).
     pub dont_release: bool,
-    pub fifos: Fifos,
+    pub notifier: Notifier,
     pub ifaces: IfaceCache,
     /// VMAC interfaces we created (removed at stop) and the base sysctls we changed
     /// (restored at stop).
@@ -90,12 +90,12 @@ impl Vrrp {
             netlink: Netlink::open().map_err(|e| format!("netlink: {e}"))?,
             packets,
             dont_release: false,
-            fifos: Fifos::default(),
+            notifier: Notifier::default(),
             ifaces: IfaceCache::default(),
             vmacs: Vec::new(),
             saved_sysctls: Vec::new(),
         };
-        v.fifos = Fifos::open(&v.model, log);
+        v.notifier = Notifier::open(&v.model, log);
         v.create_vmacs(log).await?;
         v.open_sockets(log)?;
         Ok(v)
@@ -287,7 +287,7 @@ impl Vrrp {
                         Output::Log { message } => log.info(message),
                         Output::Notify(n) => {
                             let name = self.engine.source_name(Source::Group(g)).to_string();
-                            notify::dispatch(&self.model, &mut self.fifos, true, &name, n, log);
+                            notify::dispatch(&self.model, &mut self.notifier, true, &name, n, log);
                         }
                         _ => {}
                     }
@@ -325,7 +325,7 @@ impl Vrrp {
                     } else {
                         &self.model
                     };
-                    notify::dispatch(m, &mut self.fifos, false, &cfg.name, &n, log);
+                    notify::dispatch(m, &mut self.notifier, false, &cfg.name, &n, log);
                 }
                 // -D: what keepalived logs with --log-detail.
                 Output::LearnedInterval { interval } if log.detail => {
