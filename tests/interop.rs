@@ -101,17 +101,55 @@ fn dump_pair(test: &str, kc_conf: &str, ka_conf: &str) -> Option<(Segment, Daemo
     Some((seg, kc, ka))
 }
 
-/// Kills every process of the host without warning (keepalived's VRRP child included).
-fn kill_host(h: &Host) {
+/// The instance block of a dump pair's daemon, alone on `vrid`.
+fn dump_conf(vrid: u8) -> String {
+    Variant::V2
+        .config(1, 150)
+        .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
+}
+
+/// Asks both daemons of a dump pair for the dump signal number `signo` triggers and reads
+/// `file` from each host's `$TMPDIR`: (kaconsole's, keepalived's).
+fn request_dumps(seg: &Segment, kc: &Daemon, signo: i32, file: &str) -> (String, String) {
+    send_signal(
+        host_pids(&seg.hosts[1]).into_iter().chain([kc.pid()]),
+        signo,
+    );
+    let read = |h: &Host| {
+        let p = h.dir.join(file);
+        wait_for(Duration::from_secs(3), || p.exists());
+        std::thread::sleep(Duration::from_millis(200));
+        std::fs::read_to_string(p).unwrap_or_default()
+    };
+    (read(&seg.hosts[0]), read(&seg.hosts[1]))
+}
+
+/// Every process of the host's namespace (keepalived's parent and its children).
+fn host_pids(h: &Host) -> Vec<i32> {
     let o = Command::new("ip")
         .args(["netns", "pids", &h.ns])
         .output()
         .unwrap();
-    for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-        if let Ok(pid) = pid.parse::<i32>() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Sends signal number `signo` to each pid: a number, because keepalived's JSON dump is asked
+/// for with a real-time signal (SIGRTMIN + 2), which nix's `Signal` lacks.
+fn send_signal(pids: impl IntoIterator<Item = i32>, signo: i32) {
+    for pid in pids {
+        // SAFETY: kill(2) with a plain pid and signal number.
+        unsafe {
+            nix::libc::kill(pid, signo);
         }
     }
+}
+
+/// Kills every process of the host without warning (keepalived's VRRP child included).
+fn kill_host(h: &Host) {
+    send_signal(host_pids(h), Signal::SIGKILL as i32);
 }
 
 /// What a log may not contain: a packet of the other side refused.
@@ -251,28 +289,10 @@ fn unicast_both_roles() {
 #[test]
 fn stats_file_has_keepalived_s_layout() {
     let test = "stats_file_has_keepalived_s_layout";
-    let conf = |vrid: u8| {
-        Variant::V2
-            .config(1, 150)
-            .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
-    };
-    let Some((seg, kc, ka)) = dump_pair(test, &conf(71), &conf(72)) else {
+    let Some((seg, kc, ka)) = dump_pair(test, &dump_conf(71), &dump_conf(72)) else {
         return;
     };
-    let h2 = &seg.hosts[1];
-    let (tmp1, tmp2) = (
-        seg.hosts[0].dir.display().to_string(),
-        h2.dir.display().to_string(),
-    );
-    kc.signal(Signal::SIGUSR2);
-    kill_host_signal(h2, Signal::SIGUSR2);
-    let read = |dir: &str| {
-        let p = std::path::Path::new(dir).join("keepalived.stats");
-        wait_for(Duration::from_secs(3), || p.exists());
-        std::thread::sleep(Duration::from_millis(200));
-        std::fs::read_to_string(p).unwrap_or_default()
-    };
-    let (ours, theirs) = (read(&tmp1), read(&tmp2));
+    let (ours, theirs) = request_dumps(&seg, &kc, Signal::SIGUSR2 as i32, "keepalived.stats");
     let mask = |t: &str| -> String {
         t.lines()
             .map(|l| {
@@ -296,29 +316,13 @@ fn stats_file_has_keepalived_s_layout() {
     drop(kc);
 }
 
-/// Sends `sig` to every process of the host (keepalived's parent passes it on).
-fn kill_host_signal(h: &Host, sig: Signal) {
-    let o = Command::new("ip")
-        .args(["netns", "pids", &h.ns])
-        .output()
-        .unwrap();
-    for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-        if let Ok(pid) = pid.parse::<i32>() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
-        }
-    }
-}
-
 #[test]
 fn json_dump_has_keepalived_s_keys_and_values() {
     let test = "json_dump_has_keepalived_s_keys_and_values";
     let conf = |vrid: u8| {
         format!(
             "vrrp_script chk {{\n    script \"/usr/bin/true\"\n    interval 1\n}}\n{}",
-            Variant::V2
-                .config(1, 150)
-                .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
-                .replace(
+            dump_conf(vrid).replace(
                     "    advert_int 1\n",
                     "    advert_int 1\n    notify_master \"/usr/bin/true master\"\n    track_script {\n        chk\n    }\n    track_interface {\n        lo\n    }\n    authentication {\n        auth_type PASS\n        auth_pass s3cret\n    }\n    virtual_routes {\n        10.88.0.0/24 via 10.77.0.254 dev eth0\n    }\n    virtual_rules {\n        from 10.77.0.100 table 100\n    }\n"
                 )
@@ -327,35 +331,10 @@ fn json_dump_has_keepalived_s_keys_and_values() {
     let Some((seg, kc, _ka)) = dump_pair(test, &conf(81), &conf(82)) else {
         return;
     };
-    let h2 = &seg.hosts[1];
-    let (tmp1, tmp2) = (
-        seg.hosts[0].dir.display().to_string(),
-        h2.dir.display().to_string(),
-    );
-    // keepalived's JSON signal is a real-time one (SIGRTMIN + 2), which nix's Signal lacks.
-    let json_sig = nix::libc::SIGRTMIN() + 2;
-    let o = Command::new("ip")
-        .args(["netns", "pids", &h2.ns])
-        .output()
-        .unwrap();
-    let pids = String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse::<i32>().ok())
-        .chain([kc.pid()])
-        .collect::<Vec<_>>();
-    for pid in pids {
-        // SAFETY: kill(2) with a plain pid and signal number.
-        unsafe {
-            nix::libc::kill(pid, json_sig);
-        }
-    }
-    let read = |dir: &str| -> serde_json::Value {
-        let p = std::path::Path::new(dir).join("keepalived.json");
-        wait_for(Duration::from_secs(3), || p.exists());
-        std::thread::sleep(Duration::from_millis(200));
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_default()).unwrap_or_default()
-    };
-    let (ours, theirs) = (read(&tmp1), read(&tmp2));
+    // keepalived's JSON signal is SIGRTMIN + 2.
+    let (ours, theirs) = request_dumps(&seg, &kc, nix::libc::SIGRTMIN() + 2, "keepalived.json");
+    let parse = |t: &str| -> serde_json::Value { serde_json::from_str(t).unwrap_or_default() };
+    let (ours, theirs) = (parse(&ours), parse(&theirs));
     let keys = |v: &serde_json::Value, part: &str| -> Vec<String> {
         v[0][part]
             .as_object()
@@ -413,28 +392,10 @@ fn json_dump_has_keepalived_s_keys_and_values() {
 #[test]
 fn data_dump_uses_keepalived_s_labels_and_values() {
     let test = "data_dump_uses_keepalived_s_labels_and_values";
-    let conf = |vrid: u8| {
-        Variant::V2
-            .config(1, 150)
-            .replace("virtual_router_id 61", &format!("virtual_router_id {vrid}"))
-    };
-    let Some((seg, kc, _ka)) = dump_pair(test, &conf(91), &conf(92)) else {
+    let Some((seg, kc, _ka)) = dump_pair(test, &dump_conf(91), &dump_conf(92)) else {
         return;
     };
-    let h2 = &seg.hosts[1];
-    let (tmp1, tmp2) = (
-        seg.hosts[0].dir.display().to_string(),
-        h2.dir.display().to_string(),
-    );
-    kc.signal(Signal::SIGUSR1);
-    kill_host_signal(h2, Signal::SIGUSR1);
-    let read = |dir: &str| {
-        let p = std::path::Path::new(dir).join("keepalived.data");
-        wait_for(Duration::from_secs(3), || p.exists());
-        std::thread::sleep(Duration::from_millis(200));
-        std::fs::read_to_string(p).unwrap_or_default()
-    };
-    let (ours, theirs) = (read(&tmp1), read(&tmp2));
+    let (ours, theirs) = request_dumps(&seg, &kc, Signal::SIGUSR1 as i32, "keepalived.data");
     assert!(!theirs.is_empty(), "keepalived wrote no data dump");
     // Every line of ours is in keepalived's dump under the same label; most have its value.
     let label = |l: &str| l.split(" = ").next().unwrap_or(l).to_string();
