@@ -17,6 +17,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -117,28 +118,38 @@ fn resolve(name: &str, config: &Path, known: &BTreeSet<(PathBuf, u32)>) -> PathB
 }
 
 fn keepalived_test(ns: &NetNs, config: &Path, known: &BTreeSet<(PathBuf, u32)>) -> KeepalivedRun {
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.name,
-            "timeout",
-            "60",
-            // keepalived follows an include loop until it runs out of file descriptors, so
-            // its output depends on RLIMIT_NOFILE: with CI's large limit it recurses until
-            // its stack overflows. Pin the limit so the comparison is the same everywhere.
-            "prlimit",
-            "--nofile=1024:1024",
-            "keepalived",
-            "-t",
-            "-l",
-            "-i",
-            "kactest",
-            "-f",
-        ])
-        .arg(config)
-        .output()
-        .expect("keepalived");
+    let mut cmd = Command::new("ip");
+    cmd.args([
+        "netns",
+        "exec",
+        &ns.name,
+        "timeout",
+        "60",
+        // keepalived follows an include loop until it runs out of file descriptors, so
+        // its output depends on RLIMIT_NOFILE: with CI's large limit it recurses until
+        // its stack overflows. Pin the limit so the comparison is the same everywhere.
+        "prlimit",
+        "--nofile=1024:1024",
+        "keepalived",
+        "-t",
+        "-l",
+        "-i",
+        "kactest",
+        "-f",
+    ])
+    .arg(config);
+    // Descriptors inherited from whoever started the tests (a CI runner leaves some open)
+    // shift where the include loop runs out; start keepalived with only 0, 1 and 2.
+    // SAFETY: close(2) is async-signal-safe and touches no memory.
+    unsafe {
+        cmd.pre_exec(|| {
+            for fd in 3..1024 {
+                nix::libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("keepalived");
     let text =
         String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     let mut lines = BTreeSet::new();
@@ -332,10 +343,21 @@ fn check_agrees_with_keepalived_t() {
                 ));
             }
         }
-        for line in only.keys() {
-            if !ka.lines.contains(&(main.clone(), *line))
-                || kc.lines.contains(&(main.clone(), *line))
-            {
+        let keepalived_only = |line: &u32| {
+            ka.lines.contains(&(main.clone(), *line)) && !kc.lines.contains(&(main.clone(), *line))
+        };
+        for (line, reason) in &only {
+            // Where an include loop runs out of descriptors (the include line in one file or
+            // the other) depends on how many keepalived holds open itself, so of the lines
+            // annotated include-loop one must be keepalived-only, not each.
+            let real = if reason == "include-loop" {
+                only.iter()
+                    .filter(|(_, r)| *r == reason)
+                    .any(|(l, _)| keepalived_only(l))
+            } else {
+                keepalived_only(line)
+            };
+            if !real {
                 problems.push(format!(
                     "annotation 'keepalived-only {line}' does not describe a real difference"
                 ));
