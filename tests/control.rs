@@ -331,3 +331,73 @@ fn a_client_that_never_reads_does_not_hold_up_the_daemon() {
         "the slow client got {n} lines before being dropped"
     );
 }
+
+#[test]
+fn status_shows_script_runs_and_the_advert_gap() {
+    let test = "status_shows_script_runs_and_the_advert_gap";
+    if !common::require_root(test) {
+        return;
+    }
+    let seg = Segment::new(2);
+    // A script whose exit status is the content of a file: 0, then 3.
+    let (h0, h1) = (&seg.hosts[0], &seg.hosts[1]);
+    let code = h1.write("code", "0");
+    let script = h1.write(
+        "chk.sh",
+        &format!("#!/bin/sh\nexit $(cat {})\n", code.display()),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let backup_conf = format!(
+        "vrrp_script chk {{\n    script \"{}\"\n    interval 1\n    fall 2\n    rise 1\n}}\n{}",
+        script.display(),
+        CONF.replace("priority 150", "priority 100").replace(
+            "advert_int 1",
+            "advert_int 1\n    track_script {\n        chk\n    }"
+        )
+    );
+    let _master = common::start_kaconsole(h0, CONF, &[], &[]);
+    let d = common::start_kaconsole(h1, &backup_conf, &[], &[]);
+    let sock = h1.socket();
+    assert!(
+        wait_for(Duration::from_secs(5), || sock.exists()).is_some(),
+        "{}",
+        d.log_text()
+    );
+    let mut c = Client::hello(&sock);
+    let status = |c: &mut Client| c.call(json!({"req": "status"}))["ok"]["status"].clone();
+    // The BACKUP hears the master's adverts every second.
+    let gap = wait_for(Duration::from_secs(10), || {
+        status(&mut c)["instances"][0]["last_advert_gap_s"]
+            .as_f64()
+            .is_some()
+    });
+    assert!(gap.is_some(), "{}", d.log_text());
+    let s = status(&mut c);
+    assert_eq!(s["instances"][0]["state"], "BACKUP", "{s}");
+    let gap = s["instances"][0]["last_advert_gap_s"].as_f64().unwrap();
+    assert!(
+        (0.8..1.2).contains(&gap),
+        "advert gap {gap} s with advert_int 1"
+    );
+    // The script ran and succeeded.
+    let sc = &s["scripts"][0];
+    assert_eq!(sc["name"], "chk", "{s}");
+    assert!(sc["runs"].as_u64().unwrap() >= 1, "{sc}");
+    assert_eq!(
+        (&sc["status"], &sc["last_exit"]),
+        (&json!("up"), &json!(0)),
+        "{sc}"
+    );
+    assert_eq!((&sc["rise"], &sc["fall"]), (&json!(1), &json!(2)), "{sc}");
+    // Failing: exit 3 counts towards fall, and after two the script is down.
+    std::fs::write(&code, "3").unwrap();
+    let down = wait_for(Duration::from_secs(6), || {
+        status(&mut c)["scripts"][0]["status"] == "down"
+    });
+    assert!(down.is_some(), "{}", d.log_text());
+    let sc = &status(&mut c)["scripts"][0];
+    assert_eq!(sc["last_exit"], 3, "{sc}");
+    assert!(sc["failures"].as_u64().unwrap() >= 2, "{sc}");
+    assert_eq!(sc["successes"], 0, "{sc}");
+    assert!(sc["last_runtime_ms"].as_f64().unwrap() < 1000.0, "{sc}");
+}

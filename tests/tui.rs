@@ -1,6 +1,8 @@
-//! The real `kaconsole tui` in tmux, attached to a daemon in a namespace: it shows the BACKUP,
-//! the master is killed, and the console shows the new MASTER within Master_Down_Interval + 1 s.
-//! Needs root and tmux.
+//! The real `kaconsole tui` in tmux, one console per daemon of a pair in namespaces: they show
+//! the MASTER and the BACKUP; the master is killed and the other console shows the new MASTER
+//! within Master_Down_Interval + 1 s while the first shows its banner; a priority edited in the
+//! config editor is applied and becomes the effective one; the killed daemon comes back and its
+//! console reconnects. Needs root and tmux.
 
 mod common;
 
@@ -26,12 +28,68 @@ const CONF: &str = "vrrp_instance VI_1 {
 struct Tmux(String);
 
 impl Tmux {
+    /// `kaconsole tui` on `socket` in a new 100x30 session.
+    fn console(name: &str, socket: &std::path::Path) -> Tmux {
+        let session = format!("kac-tui-{name}-{}", std::process::id());
+        let cmd = format!(
+            "{} tui --socket {}",
+            common::kaconsole().display(),
+            socket.display()
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+                &cmd,
+            ])
+            .env("TERM", "xterm-256color")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session");
+        Tmux(session)
+    }
+
     fn capture(&self) -> String {
         let o = Command::new("tmux")
             .args(["capture-pane", "-p", "-t", &self.0])
             .output()
             .unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Sends tmux key names ("Down", "C-s", "BSpace") or text.
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux")
+                .args(["send-keys", "-t", &self.0, k])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "tmux send-keys {k}");
+        }
+    }
+
+    /// Waits until the screen contains all of `want`.
+    fn wait_for(&self, secs: u64, want: &[&str]) -> Result<(), String> {
+        let shown = wait_for(Duration::from_secs(secs), || {
+            let s = self.capture();
+            want.iter().all(|w| s.contains(w))
+        });
+        shown.map(|_| ()).ok_or_else(|| self.capture())
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.0])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
     }
 }
 
@@ -44,9 +102,18 @@ impl Drop for Tmux {
     }
 }
 
+/// The instance's row in the overview.
+fn row(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.starts_with("VI_1"))
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
-fn the_console_shows_a_failover() {
-    let test = "the_console_shows_a_failover";
+fn the_console_shows_a_failover_and_applies_an_edit() {
+    let test = "the_console_shows_a_failover_and_applies_an_edit";
     if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
         return;
     }
@@ -60,47 +127,25 @@ fn the_console_shows_a_failover() {
     let master = wait_for(Duration::from_secs(8), || h1.has_address("10.77.0.100"));
     assert!(master.is_some(), "{}", d1.log_text());
 
-    let session = format!("kac-tui-{}", std::process::id());
-    let cmd = format!(
-        "{} tui --socket {}",
-        common::kaconsole().display(),
-        h2.socket().display()
-    );
-    let ok = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &cmd,
-        ])
-        .env("TERM", "xterm-256color")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "tmux new-session");
-    let tmux = Tmux(session);
-    let shown = wait_for(Duration::from_secs(5), || {
-        let s = tmux.capture();
-        s.contains("VI_1") && s.contains("BACKUP") && s.contains("connected to")
-    });
-    assert!(
-        shown.is_some(),
-        "the console shows the BACKUP:\n{}",
-        tmux.capture()
-    );
+    // One console per daemon: one MASTER, one BACKUP.
+    let c1 = Tmux::console("one", &h1.socket());
+    let c2 = Tmux::console("two", &h2.socket());
+    c1.wait_for(5, &["VI_1", "(admin)"])
+        .unwrap_or_else(|s| panic!("console 1:\n{s}"));
+    c2.wait_for(5, &["VI_1", "(admin)"])
+        .unwrap_or_else(|s| panic!("console 2:\n{s}"));
+    assert!(row(&c1.capture()).contains("MASTER"), "{}", c1.capture());
+    assert!(row(&c2.capture()).contains("BACKUP"), "{}", c2.capture());
 
     d1.stop_with(Signal::SIGKILL);
     let killed = Instant::now();
-    let failover = wait_for(Duration::from_secs(8), || tmux.capture().contains("MASTER"));
+    let failover = wait_for(Duration::from_secs(8), || {
+        row(&c2.capture()).contains("MASTER")
+    });
     assert!(
         failover.is_some(),
         "the console shows the new MASTER:\n{}\n{}",
-        tmux.capture(),
+        c2.capture(),
         d2.log_text()
     );
     assert!(
@@ -108,16 +153,50 @@ fn the_console_shows_a_failover() {
         "within Master_Down_Interval + 1 s of the kill: {:?}",
         killed.elapsed()
     );
-    // q quits.
-    let _ = Command::new("tmux")
-        .args(["send-keys", "-t", &tmux.0, "q"])
-        .status();
-    let gone = wait_for(Duration::from_secs(3), || {
-        !Command::new("tmux")
-            .args(["has-session", "-t", &tmux.0])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+    // The console of the dead daemon says so.
+    c1.wait_for(3, &["NOT CONNECTED"])
+        .unwrap_or_else(|s| panic!("no banner:\n{s}"));
+
+    // Edit the priority in the config editor (line 5, "    priority 100"), apply, confirm.
+    c2.keys(&["6"]);
+    c2.wait_for(3, &["priority 100", "no problems"])
+        .unwrap_or_else(|s| panic!("editor:\n{s}"));
+    c2.keys(&[
+        "e", "Down", "Down", "Down", "Down", "End", "BSpace", "BSpace",
+    ]);
+    c2.keys(&["2", "0", "C-s"]);
+    c2.wait_for(
+        3,
+        &[
+            "apply this change?",
+            "-    priority 100",
+            "+    priority 120",
+        ],
+    )
+    .unwrap_or_else(|s| panic!("the diff:\n{s}"));
+    c2.keys(&["y"]);
+    c2.wait_for(5, &["applied"])
+        .unwrap_or_else(|s| panic!("apply:\n{s}\n{}", d2.log_text()));
+    let conf = std::fs::read_to_string(h2.dir.join("kaconsole.conf")).unwrap();
+    assert!(conf.contains("priority 120"), "{conf}");
+    // Back in the overview, the new priority is the effective one.
+    c2.keys(&["Escape", "1"]);
+    let prio = wait_for(Duration::from_secs(3), || {
+        row(&c2.capture()).contains("120")
     });
+    assert!(prio.is_some(), "{}", c2.capture());
+
+    // The first daemon comes back (it preempts); its console reconnects by itself.
+    let _d1 = start(h1, "150");
+    c1.wait_for(8, &["(admin)"])
+        .unwrap_or_else(|s| panic!("no reconnection:\n{s}"));
+    let back = wait_for(Duration::from_secs(8), || {
+        row(&c1.capture()).contains("MASTER")
+    });
+    assert!(back.is_some(), "{}", c1.capture());
+
+    // q quits.
+    c2.keys(&["q"]);
+    let gone = wait_for(Duration::from_secs(3), || !c2.alive());
     assert!(gone.is_some(), "q ends the console");
 }

@@ -260,6 +260,26 @@ fn v2_backup_takes_over_3_609375_s_after_the_last_advert() {
 }
 
 #[test]
+fn the_gap_between_valid_adverts_is_kept_for_the_console() {
+    let c = cfg(100);
+    let mut r = Router::new(c.clone());
+    r.at(1.0).rx(from(&c, "10.0.0.3", 200));
+    assert_eq!(
+        r.engine.instances()[0].last_advert_gap(),
+        None,
+        "one advert, no gap"
+    );
+    r.at(2.25).rx(from(&c, "10.0.0.3", 200));
+    // An invalid advert (TTL 64, RFC 3768 §7.1: must be 255) is not a gap boundary.
+    r.at(2.5)
+        .rx(received_ttl(&c, &advert(&c, 200), "10.0.0.3", 64));
+    assert_eq!(
+        r.engine.instances()[0].last_advert_gap(),
+        Some(Duration::micros(1_250_000))
+    );
+}
+
+#[test]
 fn v3_backup_takes_over_after_0_360937_s() {
     let mut c = cfg(100);
     c.version = Version::V3;

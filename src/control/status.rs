@@ -67,6 +67,7 @@ pub fn snapshot(
                 master_down_interval_s: secs(i.master_down_interval().as_micros()),
                 next_advert_s: until(Timer::Adver),
                 master_down_in_s: until(Timer::MasterDown),
+                last_advert_gap_s: i.last_advert_gap().map(|d| secs(d.as_micros())),
                 trackers,
                 stats: i.stats().clone(),
             }
@@ -87,5 +88,8 @@ pub fn snapshot(
         config: config.to_string(),
         instances,
         groups,
+        // The daemon adds what the engine does not know.
+        scripts: Vec::new(),
+        virtual_servers: Vec::new(),
     }
 }

@@ -79,16 +79,26 @@ fn load(opts: &Options) -> Result<config::blocks::Config, String> {
     }
 }
 
-/// Starts every tracker task of `model` (scripts, files, processes).
-fn start_trackers(
-    model: &config::blocks::Config,
-    tx: &mpsc::UnboundedSender<scripts::TrackerReport>,
-    log: &Log,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks = scripts::start_trackers(model, tx.clone(), log);
-    tasks.extend(track_files::start(model, tx.clone(), log));
-    tasks.extend(track_processes::start(model, tx.clone()));
-    tasks
+/// The tracker tasks (scripts, files, processes), where they report, and the scripts' last
+/// runs for the console.
+struct Trackers {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tx: mpsc::UnboundedSender<scripts::TrackerReport>,
+    board: scripts::ScriptBoard,
+}
+
+impl Trackers {
+    /// Stops the running tasks and starts those of `model`.
+    fn restart(&mut self, model: &config::blocks::Config, log: &Log) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        self.tasks = scripts::start_trackers(model, self.tx.clone(), log, &self.board);
+        self.tasks
+            .extend(track_files::start(model, self.tx.clone(), log));
+        self.tasks
+            .extend(track_processes::start(model, self.tx.clone()));
+    }
 }
 
 /// SIGHUP or a console's reload: the new configuration replaces the running one unless it
@@ -98,8 +108,7 @@ async fn reload(
     opts: &Options,
     now: Instant,
     log: &Log,
-    trackers: &mut Vec<tokio::task::JoinHandle<()>>,
-    track_tx: &mpsc::UnboundedSender<scripts::TrackerReport>,
+    trackers: &mut Trackers,
 ) -> Result<(), String> {
     log.info("Reloading");
     sd_notify::send("RELOADING=1");
@@ -110,12 +119,7 @@ async fn reload(
     match &result {
         // The trackers of the new configuration report afresh; the engine keeps the statuses
         // it has until they do.
-        Ok(()) => {
-            for t in trackers.drain(..) {
-                t.abort();
-            }
-            *trackers = start_trackers(&vrrp.model_config(), track_tx, log);
-        }
+        Ok(()) => trackers.restart(&vrrp.model_config(), log),
         Err(e) => log.warn(&format!(
             "reload refused, the running configuration stays: {e}"
         )),
@@ -175,7 +179,12 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     let mut out = Vec::new();
     // Trackers: scripts report when they have a result, interfaces from netlink.
     let (track_tx, mut track_rx) = mpsc::unbounded_channel();
-    let mut trackers = start_trackers(&vrrp.model_config(), &track_tx, &log);
+    let mut trackers = Trackers {
+        tasks: Vec::new(),
+        tx: track_tx,
+        board: scripts::ScriptBoard::default(),
+    };
+    trackers.restart(&vrrp.model_config(), &log);
     // The control socket: the console's requests come in as calls.
     let (call_tx, mut call_rx) = mpsc::channel(64);
     let server = crate::control::server::ServerConfig {
@@ -265,22 +274,24 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             }
             _ = hup.recv() => {
                 // A refused reload is logged; the running configuration stays.
-                let _ = reload(&mut vrrp, &opts, now(), &log, &mut trackers, &track_tx).await;
+                let _ = reload(&mut vrrp, &opts, now(), &log, &mut trackers).await;
                 continue;
             }
             Some(call) = call_rx.recv() => {
                 match call {
                     Call::Status(reply) => {
                         let config = opts.config.display().to_string();
-                        let _ = reply.send(crate::control::status::snapshot(
+                        let mut status = crate::control::status::snapshot(
                             &vrrp.engine,
                             vrrp.model(),
                             now(),
                             &config,
-                        ));
+                        );
+                        status.scripts = trackers.board.statuses();
+                        let _ = reply.send(status);
                     }
                     Call::Reload(reply) => {
-                        let r = reload(&mut vrrp, &opts, now(), &log, &mut trackers, &track_tx).await;
+                        let r = reload(&mut vrrp, &opts, now(), &log, &mut trackers).await;
                         let _ = reply.send(r);
                     }
                 }

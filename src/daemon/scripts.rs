@@ -2,7 +2,9 @@
 //! as keepalived runs them: argv without a shell, as the configured user, in their own process
 //! group so that a timeout kills the whole group.
 
+use std::collections::BTreeMap;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use tokio::sync::mpsc;
@@ -12,6 +14,7 @@ use crate::config::blocks::Config;
 use crate::config::blocks::global::UserGroup;
 use crate::config::blocks::track::VrrpScript;
 use crate::config::table::Command;
+use crate::control::protocol::ScriptStatus;
 use crate::vrrp::track::TrackStatus;
 
 /// A tracker's new status, for the engine.
@@ -120,17 +123,91 @@ pub fn spawn_notify(cmd: &Command, extra: &[String], cfg: &Config, log: &Log) {
     }
 }
 
+/// How one run of a script ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RunOutcome {
+    /// `None`: killed by a signal, or it could not be started.
+    exit: Option<i32>,
+    timed_out: bool,
+}
+
+impl RunOutcome {
+    const FAILED: RunOutcome = RunOutcome {
+        exit: None,
+        timed_out: false,
+    };
+    fn success(&self) -> bool {
+        self.exit == Some(0)
+    }
+}
+
+/// What each vrrp_script did last, for the console's status requests.
+#[derive(Clone, Default)]
+pub struct ScriptBoard(Arc<Mutex<BTreeMap<String, ScriptRecord>>>);
+
+#[derive(Clone, Debug, Default)]
+struct ScriptRecord {
+    rise: u32,
+    fall: u32,
+    up: Option<bool>,
+    successes: u32,
+    failures: u32,
+    runs: u64,
+    last: Option<(RunOutcome, StdDuration, std::time::Instant)>,
+}
+
+impl ScriptBoard {
+    fn update(&self, name: &str, f: impl FnOnce(&mut ScriptRecord)) {
+        // A poisoned lock only means another task panicked mid-update; the record is still
+        // usable for display.
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(map.entry(name.to_string()).or_default());
+    }
+
+    fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Every script, by name.
+    pub fn statuses(&self) -> Vec<ScriptStatus> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .map(|(name, r)| ScriptStatus {
+                name: name.clone(),
+                status: match r.up {
+                    None => "pending",
+                    Some(true) => "up",
+                    Some(false) => "down",
+                }
+                .into(),
+                rise: r.rise,
+                fall: r.fall,
+                successes: r.successes,
+                failures: r.failures,
+                runs: r.runs,
+                last_exit: r.last.and_then(|(o, _, _)| o.exit),
+                last_timed_out: r.last.is_some_and(|(o, _, _)| o.timed_out),
+                last_runtime_ms: r.last.map(|(_, d, _)| d.as_secs_f64() * 1e3),
+                last_run_ago_s: r.last.map(|(_, _, at)| at.elapsed().as_secs_f64()),
+            })
+            .collect()
+    }
+}
+
 /// Runs a script once with a timeout; the process group is killed when it is exceeded.
-async fn run_once(argv: &[String], creds: Option<(u32, u32)>, timeout: StdDuration) -> bool {
+async fn run_once(argv: &[String], creds: Option<(u32, u32)>, timeout: StdDuration) -> RunOutcome {
     let Some(mut c) = command(argv, creds) else {
-        return false;
+        return RunOutcome::FAILED;
     };
     let Ok(mut child) = c.spawn() else {
-        return false;
+        return RunOutcome::FAILED;
     };
     match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) => status.success(),
-        Ok(Err(_)) => false,
+        Ok(Ok(status)) => RunOutcome {
+            exit: status.code(),
+            timed_out: false,
+        },
+        Ok(Err(_)) => RunOutcome::FAILED,
         Err(_elapsed) => {
             // keepalived: SIGTERM, then SIGKILL to the whole group; a timeout is a failure.
             if let Some(pid) = child.id() {
@@ -140,7 +217,10 @@ async fn run_once(argv: &[String], creds: Option<(u32, u32)>, timeout: StdDurati
                 let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
             }
             let _ = child.wait().await;
-            false
+            RunOutcome {
+                exit: None,
+                timed_out: true,
+            }
         }
     }
 }
@@ -150,8 +230,10 @@ pub fn start_trackers(
     cfg: &Config,
     tx: mpsc::UnboundedSender<TrackerReport>,
     log: &Log,
+    board: &ScriptBoard,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
+    board.clear();
     let tracked = |s: &VrrpScript| {
         cfg.vrrp_instances
             .iter()
@@ -169,12 +251,28 @@ pub fn start_trackers(
         let interval = StdDuration::from_micros(s.interval.0.max(10_000));
         let timeout = StdDuration::from_micros(s.timeout.map_or(s.interval.0, |t| t.0).max(10_000));
         let mut rf = RiseFall::new(s.rise, s.fall, s.init_fail);
-        let (name, tx, log) = (s.name.clone(), tx.clone(), log.clone());
+        let (name, tx, log, board) = (s.name.clone(), tx.clone(), log.clone(), board.clone());
+        board.update(&name, |r| (r.rise, r.fall) = (s.rise.max(1), s.fall.max(1)));
         tasks.push(tokio::spawn(async move {
             let mut next = tokio::time::Instant::now();
             loop {
-                let ok = run_once(&cmd.argv, creds, timeout).await;
-                if let Some(up) = rf.record(ok) {
+                let started = std::time::Instant::now();
+                let outcome = run_once(&cmd.argv, creds, timeout).await;
+                let ok = outcome.success();
+                let change = rf.record(ok);
+                board.update(&name, |r| {
+                    r.runs += 1;
+                    (r.successes, r.failures) = if ok {
+                        (r.successes + 1, 0)
+                    } else {
+                        (0, r.failures + 1)
+                    };
+                    r.last = Some((outcome, started.elapsed(), std::time::Instant::now()));
+                    if let Some(up) = change {
+                        r.up = Some(up);
+                    }
+                });
+                if let Some(up) = change {
                     log.info(&format!(
                         "VRRP_Script({name}) {}",
                         if up { "succeeded" } else { "failed" }

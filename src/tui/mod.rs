@@ -3,6 +3,11 @@
 //! the keyboard comes from crossterm's event stream, and both become [`Msg`]s for the model;
 //! the screen is redrawn from the model. Nothing here waits on the socket.
 
+pub mod editor;
+#[doc(hidden)]
+pub mod fixture;
+pub mod highlight;
+pub mod history;
 pub mod model;
 pub mod view;
 
@@ -15,7 +20,9 @@ use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 
 use self::model::{Action, Model, Msg};
-use crate::control::protocol::{Answer, EventLine, Reply, ReplyResult, Request, RequestBody};
+use crate::control::protocol::{
+    Answer, Event, EventLine, Reply, ReplyResult, Request, RequestBody,
+};
 
 /// Runs the console until the user quits.
 pub fn run(socket: &str) -> std::io::Result<()> {
@@ -33,7 +40,8 @@ pub fn run(socket: &str) -> std::io::Result<()> {
 async fn main_loop(terminal: &mut ratatui::DefaultTerminal, socket: &str) -> std::io::Result<()> {
     let mut model = Model::new(socket);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    tokio::spawn(connection(socket.to_string(), tx));
+    let (requests, request_rx) = mpsc::unbounded_channel();
+    tokio::spawn(connection(socket.to_string(), tx, request_rx));
     let mut keys = EventStream::new();
     loop {
         terminal.draw(|f| view::draw(f, &model))?;
@@ -44,83 +52,124 @@ async fn main_loop(terminal: &mut ratatui::DefaultTerminal, socket: &str) -> std
                 _ => continue,
             },
         };
-        if model.update(msg) == Action::Quit {
-            return Ok(());
-        }
         // Take whatever else arrived before drawing again.
-        while let Ok(m) = rx.try_recv() {
-            if model.update(m) == Action::Quit {
-                return Ok(());
+        let mut next = Some(msg);
+        while let Some(m) = next.take().or_else(|| rx.try_recv().ok()) {
+            match model.update(m) {
+                Action::Quit => return Ok(()),
+                Action::Send(r) => {
+                    let _ = requests.send(r);
+                }
+                Action::None => {}
             }
         }
     }
 }
 
-/// Keeps a connection to the daemon: hello, subscribe, status every 500 ms; on any error, says
-/// so and tries again a second later.
-async fn connection(socket: String, tx: mpsc::UnboundedSender<Msg>) {
+/// Keeps a connection to the daemon: hello, subscribe, the configuration, then status every
+/// 500 ms and the console's requests; on any error, says so and tries again a second later.
+async fn connection(
+    socket: String,
+    tx: mpsc::UnboundedSender<Msg>,
+    mut requests: mpsc::UnboundedReceiver<RequestBody>,
+) {
     loop {
-        let why = match session(&socket, &tx).await {
+        let why = match session(&socket, &tx, &mut requests).await {
             Ok(()) => "the daemon closed the connection".to_string(),
             Err(e) => e,
         };
         if tx.send(Msg::Disconnected(why)).is_err() {
             return;
         }
+        // Requests made while disconnected are dropped: an apply is never sent late.
         tokio::time::sleep(Duration::from_secs(1)).await;
+        while requests.try_recv().is_ok() {}
     }
 }
 
-async fn session(socket: &str, tx: &mpsc::UnboundedSender<Msg>) -> Result<(), String> {
+/// One request line.
+fn request_line(id: u64, body: RequestBody) -> String {
+    let mut l = serde_json::to_string(&Request { id, body }).unwrap_or_default();
+    l.push('\n');
+    l
+}
+
+async fn session(
+    socket: &str,
+    tx: &mpsc::UnboundedSender<Msg>,
+    requests: &mut mpsc::UnboundedReceiver<RequestBody>,
+) -> Result<(), String> {
     let stream = UnixStream::connect(socket)
         .await
         .map_err(|e| e.to_string())?;
     let (r, mut w) = stream.into_split();
     let mut lines = BufReader::new(r).lines();
     let mut id = 0u64;
-    let mut send = async |body: RequestBody, w: &mut tokio::net::unix::OwnedWriteHalf| {
-        id += 1;
-        let mut l = serde_json::to_string(&Request { id, body }).unwrap_or_default();
-        l.push('\n');
-        w.write_all(l.as_bytes()).await.map_err(|e| e.to_string())
-    };
-    send(
+    for body in [
         RequestBody::Hello {
             version: crate::control::protocol::VERSION,
         },
-        &mut w,
-    )
-    .await?;
-    send(RequestBody::Subscribe, &mut w).await?;
-    let _ = tx.send(Msg::Connected);
+        RequestBody::Subscribe,
+        RequestBody::GetConfig,
+    ] {
+        id += 1;
+        w.write_all(request_line(id, body).as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
-        tokio::select! {
-            _ = tick.tick() => send(RequestBody::Status, &mut w).await?,
+        let body = tokio::select! {
+            _ = tick.tick() => RequestBody::Status,
+            Some(body) = requests.recv() => body,
             line = lines.next_line() => {
                 let Some(line) = line.map_err(|e| e.to_string())? else {
                     return Ok(());
                 };
-                if let Ok(ev) = serde_json::from_str::<EventLine>(&line) {
-                    let text = match ev.event {
-                        crate::control::protocol::Event::Log { line } => line,
-                        crate::control::protocol::Event::Vrrp { source, output } => {
-                            format!("{source}: {}", serde_json::to_string(&output).unwrap_or_default())
-                        }
-                    };
-                    let _ = tx.send(Msg::Event(text));
-                    continue;
+                if let Some(msg) = message(&line)? {
+                    let _ = tx.send(msg);
                 }
-                match serde_json::from_str::<Reply>(&line) {
-                    Ok(Reply { result: ReplyResult::Ok(Answer::Status(s)), .. }) => {
-                        let _ = tx.send(Msg::Status(s));
-                    }
-                    Ok(Reply { result: ReplyResult::Error(e), .. }) => {
-                        return Err(format!("{}: {}", e.code, e.message));
-                    }
-                    _ => {}
-                }
+                continue;
             }
-        }
+        };
+        id += 1;
+        w.write_all(request_line(id, body).as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
     }
+}
+
+/// What a line from the daemon means for the console; an error ends the session when it is
+/// about the session itself (version, hello).
+fn message(line: &str) -> Result<Option<Msg>, String> {
+    if let Ok(ev) = serde_json::from_str::<EventLine>(line) {
+        let text = match ev.event {
+            Event::Log { line } => line,
+            Event::Vrrp { source, output } => {
+                format!(
+                    "{source}: {}",
+                    serde_json::to_string(&output).unwrap_or_default()
+                )
+            }
+        };
+        return Ok(Some(Msg::Event(text)));
+    }
+    let Ok(reply) = serde_json::from_str::<Reply>(line) else {
+        return Ok(None);
+    };
+    Ok(match reply.result {
+        ReplyResult::Ok(Answer::Hello { admin, .. }) => Some(Msg::Connected { admin }),
+        ReplyResult::Ok(Answer::Status(s)) => Some(Msg::Status(s)),
+        ReplyResult::Ok(Answer::Config { path, text }) => Some(Msg::Config { path, text }),
+        ReplyResult::Ok(Answer::Applied { backup }) => Some(Msg::Applied(Ok(backup))),
+        ReplyResult::Ok(_) => None,
+        ReplyResult::Error(e) if matches!(e.code.as_str(), "version" | "hello_first") => {
+            return Err(format!("{}: {}", e.code, e.message));
+        }
+        // Refusals of an apply (invalid_config, permission, io) go to the editor.
+        ReplyResult::Error(e) => Some(Msg::Applied(Err((
+            format!("{}: {}", e.code, e.message),
+            e.diagnostics,
+        )))),
+    })
 }

@@ -5,47 +5,96 @@ use std::collections::VecDeque;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::control::protocol::Status;
+use super::editor::{Editor, EditorAction};
+use super::history::History;
+use crate::control::protocol::{InstanceStatus, RequestBody, Status};
 
-/// The views, numbered as the keys that select them.
+/// The views, in the order of the keys 1-6 that select them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Overview,
+    Detail,
+    Trackers,
+    Lvs,
     Events,
+    Editor,
+}
+
+impl View {
+    pub const ALL: [View; 6] = [
+        View::Overview,
+        View::Detail,
+        View::Trackers,
+        View::Lvs,
+        View::Events,
+        View::Editor,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "overview",
+            View::Detail => "instance",
+            View::Trackers => "trackers",
+            View::Lvs => "lvs",
+            View::Events => "events",
+            View::Editor => "config",
+        }
+    }
+
+    fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
 }
 
 /// Everything the console shows.
-#[derive(Clone, Debug)]
 pub struct Model {
     pub socket: String,
     pub status: Option<Status>,
     pub connected: bool,
+    /// Whether the daemon lets this user apply and reload.
+    pub admin: bool,
     /// Why the console is not connected, shown in a banner.
     pub problem: Option<String>,
     pub view: View,
+    /// The overview's selected row.
     pub selected: usize,
+    /// The instance the detail view shows.
+    pub detail: Option<String>,
+    /// Lines scrolled in the events, trackers and LVS views.
+    pub scroll: usize,
     pub filter: String,
     /// Typing a filter after `/`.
     pub filtering: bool,
     pub events: VecDeque<String>,
     pub help: bool,
+    pub history: History,
+    pub editor: Editor,
 }
 
 /// What happened.
 #[derive(Clone, Debug)]
 pub enum Msg {
     Key(KeyEvent),
-    Connected,
+    Connected {
+        admin: bool,
+    },
     Disconnected(String),
     Status(Box<Status>),
     Event(String),
+    Config {
+        path: String,
+        text: String,
+    },
+    /// The daemon's answer to an apply: the backup's path, or the refusal and diagnostics.
+    Applied(Result<String, (String, Vec<serde_json::Value>)>),
 }
 
 /// What the loop must do after an update.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     None,
     Quit,
+    Send(RequestBody),
 }
 
 const MAX_EVENTS: usize = 1000;
@@ -56,36 +105,56 @@ impl Model {
             socket: socket.to_string(),
             status: None,
             connected: false,
+            admin: false,
             problem: None,
             view: View::Overview,
             selected: 0,
+            detail: None,
+            scroll: 0,
             filter: String::new(),
             filtering: false,
             events: VecDeque::new(),
             help: false,
+            history: History::default(),
+            editor: Editor::new(),
         }
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        self.filter.is_empty() || text.to_lowercase().contains(&self.filter.to_lowercase())
     }
 
     /// The instances the overview lists: those whose name, interface or state contains the
     /// filter.
-    pub fn visible(&self) -> Vec<&crate::control::protocol::InstanceStatus> {
-        let f = self.filter.to_lowercase();
+    pub fn visible(&self) -> Vec<&InstanceStatus> {
         self.status
             .iter()
             .flat_map(|s| &s.instances)
             .filter(|i| {
-                f.is_empty()
-                    || i.name.to_lowercase().contains(&f)
-                    || i.interface.to_lowercase().contains(&f)
-                    || i.state.to_lowercase().contains(&f)
+                self.matches(&i.name) || self.matches(&i.interface) || self.matches(&i.state)
             })
             .collect()
     }
 
+    /// The events the events view lists, oldest first.
+    pub fn visible_events(&self) -> Vec<&String> {
+        self.events.iter().filter(|e| self.matches(e)).collect()
+    }
+
+    /// The instance of the detail view: the one chosen, else the overview's selection.
+    pub fn detail_instance(&self) -> Option<&InstanceStatus> {
+        let status = self.status.as_ref()?;
+        match &self.detail {
+            Some(name) => status.instances.iter().find(|i| &i.name == name),
+            None => self.visible().get(self.selected).copied(),
+        }
+    }
+
     pub fn update(&mut self, msg: Msg) -> Action {
         match msg {
-            Msg::Connected => {
+            Msg::Connected { admin } => {
                 self.connected = true;
+                self.admin = admin;
                 self.problem = None;
             }
             Msg::Disconnected(why) => {
@@ -93,6 +162,7 @@ impl Model {
                 self.problem = Some(why);
             }
             Msg::Status(s) => {
+                self.history.record(&s);
                 self.status = Some(*s);
                 let n = self.visible().len();
                 if self.selected >= n {
@@ -105,15 +175,38 @@ impl Model {
                     self.events.pop_front();
                 }
             }
+            Msg::Config { path, text } => {
+                let id = self
+                    .status
+                    .as_ref()
+                    .map_or("", |s| s.host.as_str())
+                    .to_string();
+                self.editor.load(path, text, &id);
+            }
+            Msg::Applied(r) => self.editor.applied(r),
             Msg::Key(k) => return self.key(k),
         }
         Action::None
     }
 
+    fn show(&mut self, v: View) {
+        if v == View::Detail && self.detail.is_none() {
+            self.detail = self.visible().get(self.selected).map(|i| i.name.clone());
+        }
+        if v != self.view {
+            self.scroll = 0;
+        }
+        self.view = v;
+    }
+
     fn key(&mut self, k: KeyEvent) -> Action {
         if self.filtering {
             match k.code {
-                KeyCode::Enter | KeyCode::Esc => self.filtering = false,
+                KeyCode::Enter => self.filtering = false,
+                KeyCode::Esc => {
+                    self.filtering = false;
+                    self.filter.clear();
+                }
                 KeyCode::Backspace => {
                     self.filter.pop();
                 }
@@ -121,37 +214,65 @@ impl Model {
                 _ => {}
             }
             self.selected = 0;
+            self.scroll = 0;
             return Action::None;
         }
         if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
             return Action::Quit;
         }
+        if self.help {
+            self.help = false;
+            return Action::None;
+        }
+        if self.view == View::Editor {
+            match self.editor.key(k) {
+                EditorAction::None => return Action::None,
+                EditorAction::Apply(text) => return Action::Send(RequestBody::Apply { text }),
+                EditorAction::Reload => return Action::Send(RequestBody::GetConfig),
+                EditorAction::Unhandled => {}
+            }
+        }
         match k.code {
             KeyCode::Char('q') => return Action::Quit,
-            KeyCode::Char('?') => self.help = !self.help,
+            KeyCode::Char('?') => self.help = true,
             KeyCode::Esc => {
-                self.help = false;
-                self.filter.clear();
-            }
-            KeyCode::Char('1') => self.view = View::Overview,
-            KeyCode::Char('2') => self.view = View::Events,
-            KeyCode::Tab => {
-                self.view = match self.view {
-                    View::Overview => View::Events,
-                    View::Events => View::Overview,
+                if !self.filter.is_empty() {
+                    self.filter.clear();
+                } else {
+                    self.show(View::Overview);
                 }
+            }
+            KeyCode::Char(c @ '1'..='6') => self.show(View::ALL[c as usize - '1' as usize]),
+            KeyCode::Tab => self.show(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
+            KeyCode::BackTab => {
+                self.show(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()])
             }
             KeyCode::Char('/') => {
                 self.filtering = true;
                 self.filter.clear();
             }
-            KeyCode::Down | KeyCode::Char('j') => {
-                let n = self.visible().len();
-                if self.selected + 1 < n {
-                    self.selected += 1;
+            KeyCode::Enter if self.view == View::Overview => {
+                self.detail = self.visible().get(self.selected).map(|i| i.name.clone());
+                if self.detail.is_some() {
+                    self.show(View::Detail);
                 }
             }
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                if self.view == View::Overview {
+                    if self.selected + 1 < self.visible().len() {
+                        self.selected += 1;
+                    }
+                } else {
+                    self.scroll += 1;
+                }
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                if self.view == View::Overview {
+                    self.selected = self.selected.saturating_sub(1);
+                } else {
+                    self.scroll = self.scroll.saturating_sub(1);
+                }
+            }
             _ => {}
         }
         Action::None
@@ -159,75 +280,70 @@ impl Model {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::control::protocol::{GroupStatus, InstanceStatus};
-
-    pub fn instance(name: &str, state: &str, prio: u8) -> InstanceStatus {
-        InstanceStatus {
-            name: name.into(),
-            interface: "eth0".into(),
-            vrid: 51,
-            version: 2,
-            state: state.into(),
-            base_priority: prio,
-            effective_priority: prio,
-            master: (state == "BACKUP").then(|| "10.0.0.1".to_string()),
-            master_priority: (state == "BACKUP").then_some(150),
-            vips: vec!["10.0.0.100/24".into()],
-            since_transition_s: 42.0,
-            adver_int_s: 1.0,
-            master_down_interval_s: 3.609375,
-            next_advert_s: (state == "MASTER").then_some(0.5),
-            master_down_in_s: (state == "BACKUP").then_some(2.5),
-            trackers: Vec::new(),
-            stats: Default::default(),
-        }
-    }
-
-    pub fn status() -> Status {
-        Status {
-            pid: 4242,
-            host: "lb1".into(),
-            uptime_s: 3723.0,
-            config: "/etc/keepalived/keepalived.conf".into(),
-            instances: vec![
-                instance("VI_WEB", "MASTER", 150),
-                instance("VI_DB", "BACKUP", 100),
-                instance("VI_MAIL", "FAULT", 90),
-            ],
-            groups: vec![GroupStatus {
-                name: "G".into(),
-                state: "MASTER".into(),
-            }],
-        }
-    }
+    use crate::tui::editor::Phase;
+    use crate::tui::fixture::status;
 
     fn key(c: KeyCode) -> Msg {
         Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
     }
 
+    fn connected() -> Model {
+        let mut m = Model::new("/run/kaconsole/kaconsole.sock");
+        m.update(Msg::Connected { admin: true });
+        m.update(Msg::Status(Box::new(status())));
+        m
+    }
+
     #[test]
     fn navigation_stays_in_the_list_and_views_switch() {
-        let mut m = Model::new("/run/kaconsole/kaconsole.sock");
-        m.update(Msg::Status(Box::new(status())));
-        m.update(key(KeyCode::Char('j')));
-        m.update(key(KeyCode::Char('j')));
-        m.update(key(KeyCode::Char('j')));
+        let mut m = connected();
+        for _ in 0..3 {
+            m.update(key(KeyCode::Char('j')));
+        }
         assert_eq!(m.selected, 2, "the selection stops at the last row");
         m.update(key(KeyCode::Up));
         assert_eq!(m.selected, 1);
         m.update(key(KeyCode::Tab));
-        assert_eq!(m.view, View::Events);
-        m.update(key(KeyCode::Char('1')));
-        assert_eq!(m.view, View::Overview);
+        assert_eq!(m.view, View::Detail);
+        assert_eq!(
+            m.detail_instance().unwrap().name,
+            "VI_DB",
+            "the selected row"
+        );
+        m.update(key(KeyCode::Char('4')));
+        assert_eq!(m.view, View::Lvs);
+        m.update(Msg::Key(KeyEvent::new(
+            KeyCode::BackTab,
+            KeyModifiers::SHIFT,
+        )));
+        assert_eq!(m.view, View::Trackers);
+        m.update(key(KeyCode::Esc));
+        assert_eq!(m.view, View::Overview, "Esc goes back");
         assert_eq!(m.update(key(KeyCode::Char('q'))), Action::Quit);
     }
 
     #[test]
-    fn the_filter_narrows_the_overview() {
-        let mut m = Model::new("s");
-        m.update(Msg::Status(Box::new(status())));
+    fn enter_drills_down_into_the_selected_instance() {
+        let mut m = connected();
+        m.update(key(KeyCode::Char('j')));
+        m.update(key(KeyCode::Char('j')));
+        m.update(key(KeyCode::Enter));
+        assert_eq!(m.view, View::Detail);
+        assert_eq!(m.detail_instance().unwrap().name, "VI_MAIL");
+        // It stays on that instance whatever the overview does.
+        m.update(key(KeyCode::Char('1')));
+        m.update(key(KeyCode::Char('k')));
+        m.update(key(KeyCode::Char('2')));
+        assert_eq!(m.detail_instance().unwrap().name, "VI_MAIL");
+    }
+
+    #[test]
+    fn the_filter_narrows_the_overview_and_the_events() {
+        let mut m = connected();
+        m.update(Msg::Event("VI_WEB: state MASTER".into()));
+        m.update(Msg::Event("VI_DB: state BACKUP".into()));
         m.update(key(KeyCode::Char('/')));
         for c in "fault".chars() {
             m.update(key(KeyCode::Char(c)));
@@ -235,8 +351,15 @@ pub(crate) mod tests {
         m.update(key(KeyCode::Enter));
         let names: Vec<&str> = m.visible().iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, ["VI_MAIL"]);
+        m.filter = "vi_db".into();
+        assert_eq!(
+            m.visible_events(),
+            ["VI_DB: state BACKUP"],
+            "case-insensitive"
+        );
         m.update(key(KeyCode::Esc));
         assert_eq!(m.visible().len(), 3, "Esc clears the filter");
+        assert_eq!(m.view, View::Overview);
     }
 
     #[test]
@@ -244,7 +367,37 @@ pub(crate) mod tests {
         let mut m = Model::new("s");
         m.update(Msg::Disconnected("connection refused".into()));
         assert!(!m.connected && m.problem.is_some());
-        m.update(Msg::Connected);
-        assert!(m.connected && m.problem.is_none());
+        m.update(Msg::Connected { admin: false });
+        assert!(m.connected && m.problem.is_none() && !m.admin);
+    }
+
+    #[test]
+    fn editor_keys_stay_in_the_editor_while_editing() {
+        let mut m = connected();
+        m.update(Msg::Config {
+            path: "/etc/keepalived/keepalived.conf".into(),
+            text: "global_defs {\n    router_id lb1\n}\n".into(),
+        });
+        m.update(key(KeyCode::Char('6')));
+        assert_eq!(m.view, View::Editor);
+        m.update(key(KeyCode::Char('e')));
+        assert_eq!(m.editor.phase, Phase::Editing);
+        // 'q' and '1' are text now.
+        assert_eq!(m.update(key(KeyCode::Char('q'))), Action::None);
+        m.update(key(KeyCode::Char('1')));
+        assert_eq!(m.view, View::Editor);
+        assert_eq!(m.editor.text.lines()[0], "q1global_defs {");
+        assert!(m.editor.errors() > 0, "the edit broke the file");
+        // Esc stops editing; then the console's keys work again.
+        m.update(key(KeyCode::Esc));
+        m.update(key(KeyCode::Char('1')));
+        assert_eq!(m.view, View::Overview);
+        // 'r' brings the daemon's text back (and asks for it again).
+        m.update(key(KeyCode::Char('6')));
+        assert_eq!(
+            m.update(key(KeyCode::Char('r'))),
+            Action::Send(RequestBody::GetConfig)
+        );
+        assert_eq!(m.editor.errors(), 0);
     }
 }

@@ -89,6 +89,10 @@ pub struct Instance {
     /// AH sequence numbers sent and received.
     ah: AhCounters,
     last_transition: Instant,
+    /// When the last valid advert arrived, and the time since the one before: the console
+    /// charts it against the advert interval (jitter shows before a false failover does).
+    last_advert_at: Option<Instant>,
+    last_advert_gap: Option<Duration>,
     stats: Stats,
     #[doc(hidden)]
     pub sabotage: Option<Sabotage>,
@@ -121,6 +125,8 @@ impl Instance {
             garp_refresh_at: None,
             ah: AhCounters::default(),
             last_transition: Instant::ZERO,
+            last_advert_at: None,
+            last_advert_gap: None,
             stats: Stats::default(),
             sabotage: None,
             cfg: Arc::new(cfg),
@@ -177,6 +183,10 @@ impl Instance {
     }
     pub fn last_transition(&self) -> Instant {
         self.last_transition
+    }
+    /// The time between the last two valid adverts received.
+    pub fn last_advert_gap(&self) -> Option<Duration> {
+        self.last_advert_gap
     }
     pub fn timer(&self, t: Timer) -> Option<Instant> {
         self.timers.get(t)
@@ -454,7 +464,7 @@ impl Instance {
         // skip_check_adv_addr: the address checks are skipped for the master already known.
         let check_addrs =
             !(self.cfg.skip_check_adv_addr && self.master.is_some_and(|(a, _)| a == rx.src));
-        let Some(advert) = self.check(rx, check_addrs, out) else {
+        let Some(advert) = self.check(now, rx, check_addrs, out) else {
             // An invalid advert does not move the deadline.
             return;
         };
@@ -576,7 +586,7 @@ impl Instance {
 
     /// keepalived `vrrp_state_master_rx` (RFC 5798 §6.4.3 "If an ADVERTISEMENT is received").
     fn master_rx(&mut self, now: Instant, rx: &Received, out: &mut Vec<Output>) {
-        let Some(advert) = self.check(rx, true, out) else {
+        let Some(advert) = self.check(now, rx, true, out) else {
             return;
         };
         let prio = advert.priority;
@@ -863,10 +873,19 @@ impl Instance {
     }
 
     /// The receive checks, counters and the Rejected output.
-    fn check(&mut self, rx: &Received, check_addrs: bool, out: &mut Vec<Output>) -> Option<Advert> {
+    fn check(
+        &mut self,
+        now: Instant,
+        rx: &Received,
+        check_addrs: bool,
+        out: &mut Vec<Output>,
+    ) -> Option<Advert> {
         match rx::check(&self.cfg, rx, check_addrs, &mut self.ah) {
             Ok(advert) => {
                 self.stats.advert_rcvd += 1;
+                if let Some(prev) = self.last_advert_at.replace(now) {
+                    self.last_advert_gap = Some(Duration::micros(now.0.saturating_sub(prev.0)));
+                }
                 if advert.priority == 0 {
                     self.stats.pri_zero_rcvd += 1;
                 }
