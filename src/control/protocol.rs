@@ -110,6 +110,7 @@ pub enum Answer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     pub pid: u32,
+    /// The node's name: global_defs router_id, else the host name (as keepalived).
     pub host: String,
     pub uptime_s: f64,
     pub config: String,
@@ -232,11 +233,16 @@ pub enum Event {
 }
 
 impl Event {
-    /// Whether a console shows it (adverts and GARPs would flood the event view).
+    /// Whether subscribers get it: adverts and GARPs would flood them, and the engine's log
+    /// messages arrive as log lines already.
     pub fn interesting(o: &Output) -> bool {
         !matches!(
             o,
-            Output::Send { .. } | Output::Garp { .. } | Output::Install | Output::Uninstall
+            Output::Send { .. }
+                | Output::Garp { .. }
+                | Output::Install
+                | Output::Uninstall
+                | Output::Log { .. }
         ) && !matches!(o, Output::Notify(Notify::MasterRxLowerPri { .. }))
     }
 }

@@ -83,7 +83,12 @@ pub fn snapshot(
         .collect();
     Status {
         pid: std::process::id(),
-        host: crate::cli::default_config_id(),
+        // keepalived names a node by router_id, the host name by default.
+        host: model
+            .global_defs
+            .router_id
+            .clone()
+            .unwrap_or_else(crate::cli::default_config_id),
         uptime_s: secs(now.0),
         config: config.to_string(),
         instances,

@@ -23,6 +23,7 @@ use self::model::{Action, Model, Msg};
 use crate::control::protocol::{
     Answer, Event, EventLine, Reply, ReplyResult, Request, RequestBody,
 };
+use crate::vrrp::event::{Notify, Output, Reason};
 
 /// Runs the console until the user quits.
 pub fn run(socket: &str) -> std::io::Result<()> {
@@ -139,18 +140,54 @@ async fn session(
     }
 }
 
+/// An engine output in words, for the events view.
+pub fn describe(o: &Output) -> String {
+    match o {
+        Output::StateChange { from, to, reason } => {
+            let why = match reason {
+                Reason::Startup => "startup".to_string(),
+                Reason::Owner => "address owner".to_string(),
+                Reason::MasterDown => "no advert within Master_Down_Interval".to_string(),
+                Reason::Preempted { from, priority } => {
+                    format!("preempted by {from} with priority {priority}")
+                }
+                Reason::Fault { cause } => format!("fault: {cause}"),
+                Reason::Recovered => "faults cleared".to_string(),
+                Reason::SyncGroup { group } => format!("sync group {group}"),
+                Reason::AddressRemoved { addr } => format!("{addr} was removed"),
+                Reason::Stop => "stopping".to_string(),
+            };
+            format!("{from} -> {to} ({why})")
+        }
+        Output::Priority { from, to } => format!("effective priority {from} -> {to}"),
+        Output::Rejected { from, error } => format!("rejected an advert from {from}: {error}"),
+        Output::Log { message } => message.clone(),
+        Output::LearnedInterval { interval } => {
+            format!("learned the master's advert interval: {interval:?}")
+        }
+        Output::Notify(n) => match n {
+            Notify::State { state, priority } => {
+                format!("notify: {state} (priority {priority})")
+            }
+            Notify::Priority { state, priority } => {
+                format!("notify: priority {priority} as {state}")
+            }
+            Notify::MasterRxLowerPri { priority } => {
+                format!("notify: a lower-priority advert ({priority}) reached the master")
+            }
+            Notify::Deleted { .. } => "notify: removed by a reload".to_string(),
+        },
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
 /// What a line from the daemon means for the console; an error ends the session when it is
 /// about the session itself (version, hello).
 fn message(line: &str) -> Result<Option<Msg>, String> {
     if let Ok(ev) = serde_json::from_str::<EventLine>(line) {
         let text = match ev.event {
             Event::Log { line } => line,
-            Event::Vrrp { source, output } => {
-                format!(
-                    "{source}: {}",
-                    serde_json::to_string(&output).unwrap_or_default()
-                )
-            }
+            Event::Vrrp { source, output } => format!("{source}: {}", describe(&output)),
         };
         return Ok(Some(Msg::Event(text)));
     }
@@ -172,4 +209,41 @@ fn message(line: &str) -> Result<Option<Msg>, String> {
             e.diagnostics,
         )))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vrrp::event::State;
+
+    #[test]
+    fn events_read_as_sentences() {
+        let line = r#"{"event":{"kind":"vrrp","source":"VI_1","output":{"state_change":{"from":"BACKUP","to":"MASTER","reason":"master_down"}}}}"#;
+        let Ok(Some(Msg::Event(text))) = message(line) else {
+            panic!("not an event")
+        };
+        assert_eq!(
+            text,
+            "VI_1: BACKUP -> MASTER (no advert within Master_Down_Interval)"
+        );
+        let o = Output::StateChange {
+            from: State::Master,
+            to: State::Backup,
+            reason: Reason::Preempted {
+                from: "10.0.0.3".parse().unwrap(),
+                priority: 200,
+            },
+        };
+        assert_eq!(
+            describe(&o),
+            "MASTER -> BACKUP (preempted by 10.0.0.3 with priority 200)"
+        );
+        let refused = r#"{"id":4,"error":{"code":"permission","message":"apply needs admin"}}"#;
+        assert!(matches!(message(refused), Ok(Some(Msg::Applied(Err(_))))));
+        let version = r#"{"id":1,"error":{"code":"version","message":"speaks 2"}}"#;
+        assert!(
+            message(version).is_err(),
+            "a version mismatch ends the session"
+        );
+    }
 }

@@ -44,8 +44,9 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         prio.iter().min().copied().unwrap_or(0),
         prio.iter().max().copied().unwrap_or(0),
     );
-    // Drawn above the lowest value seen, so a drop of a few points is visible.
-    let floor = lo.saturating_sub(1);
+    // Drawn from a little below the lowest value seen, so that a drop of a few points is
+    // visible and the lowest level still has a bar.
+    let floor = lo.saturating_sub((hi - lo) / 3 + 1);
     let bars: Vec<u64> = prio.iter().map(|p| p - floor).collect();
     // A steady priority is drawn half high, so that a rise shows too.
     let top = if hi == lo { 2 } else { hi - floor };
