@@ -214,6 +214,17 @@ fn the_control_socket_answers_every_request() {
     // A reload request works for the admin.
     let r = c.call(json!({"req": "reload"}));
     assert_eq!(r["ok"], "reloaded", "{r}");
+
+    // The daemon's own figures: the apply and the reload above, this client and the
+    // subscriber, adverts sent as MASTER, a resident size.
+    let r = c.call(json!({"req": "stats"}));
+    let st = &r["ok"]["stats"];
+    assert_eq!(st["reloads"], 2, "{r}");
+    assert_eq!(st["instances"], 1, "{r}");
+    assert!(st["clients"].as_u64().unwrap() >= 2, "{r}");
+    assert!(st["adverts_sent"].as_u64().unwrap() >= 1, "{r}");
+    let rss = st["rss_kb"].as_u64().unwrap();
+    assert!((1_000..200_000).contains(&rss), "rss {rss} kB: {r}");
 }
 
 /// Run by `a_non_admin_may_read_but_not_apply` as another user: connects to the socket named
@@ -325,6 +336,8 @@ fn a_client_that_never_reads_does_not_hold_up_the_daemon() {
         buf.clear();
     };
     assert_eq!(end, "eof", "the daemon closed the slow client's connection");
+    let r = c.call(json!({"req": "stats"}));
+    assert_eq!(r["ok"]["stats"]["clients_dropped"], 1, "{r}");
     // Each reload logged at least one line; the slow client got far fewer.
     assert!(
         n < 3000,

@@ -118,9 +118,10 @@ pub struct DaemonArgs {
     /// Print the version.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
-    /// The control socket for `kaconsole tui` (not a keepalived flag).
-    #[arg(long, value_name = "PATH", default_value = crate::cli::DEFAULT_SOCKET)]
-    pub socket: PathBuf,
+    /// The control socket for `kaconsole tui` (not a keepalived flag) [default:
+    /// /run/kaconsole/kaconsole.sock as root, else $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock].
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }
 
 /// The signal keepalived uses for each function (lib/signals.c `get_signum`); the daemon
@@ -207,7 +208,10 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .pid
             .clone()
             .unwrap_or_else(|| PathBuf::from("/run/kaconsole.pid")),
-        socket: args.socket.clone(),
+        socket: args
+            .socket
+            .clone()
+            .unwrap_or_else(super::default_daemon_socket),
     };
     match crate::daemon::run(opts) {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ mod check;
 mod daemon;
 mod sim;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -14,6 +15,29 @@ pub use sim::SimArgs;
 
 /// The control socket when the daemon runs as root (`--socket` for another).
 pub const DEFAULT_SOCKET: &str = "/run/kaconsole/kaconsole.sock";
+
+/// A user's own control socket: `$XDG_RUNTIME_DIR/kaconsole/kaconsole.sock`.
+pub fn user_socket() -> Option<PathBuf> {
+    let dirs = directories::BaseDirs::new()?;
+    Some(dirs.runtime_dir()?.join("kaconsole").join("kaconsole.sock"))
+}
+
+/// Where a daemon listens without `--socket`: /run/kaconsole as root, else the user's runtime
+/// directory.
+pub fn default_daemon_socket() -> PathBuf {
+    if nix::unistd::geteuid().is_root() {
+        return PathBuf::from(DEFAULT_SOCKET);
+    }
+    user_socket().unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+}
+
+/// Where the console connects without `--socket`: the user's own daemon if one is listening,
+/// else the system's.
+pub fn default_tui_socket() -> PathBuf {
+    user_socket()
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+}
 
 /// keepalived.conf default location, as keepalived.
 pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
@@ -76,17 +100,21 @@ pub enum Command {
     Sim(SimArgs),
     /// The live console: connects to a running daemon's control socket.
     #[command(
-        long_about = "The live operations console. It connects to the daemon's control socket \
-        (--socket, default /run/kaconsole/kaconsole.sock) and shows every VRRP instance with its \
-        state, priority, master, VIPs and time since its last transition, the sync groups, and \
-        the daemon's events as they happen. It reconnects by itself when the daemon restarts.\n\n\
-        Keys: 1 overview, 2 events, Tab next view, j/k or arrows to move, / to filter, ? help, \
+        long_about = "The live operations console. It connects to a daemon's control socket \
+        and shows, in six views: every VRRP instance (state, base and effective priority, master, \
+        VIPs, time since its last transition) and the sync groups; one instance in detail (why \
+        this priority, timers, counters, charts of advert gaps and priority); the trackers; LVS; \
+        the daemon's events; and the configuration in an editor that checks as you type and \
+        applies through the daemon (diff and confirmation first). It reconnects by itself when \
+        the daemon restarts.\n\n\
+        Keys: 1-6 or Tab views, j/k or arrows move, Enter detail, / filter, Esc back, ? help, \
         q quit."
     )]
     Tui {
-        /// The daemon's control socket.
-        #[arg(long, value_name = "PATH", default_value = DEFAULT_SOCKET)]
-        socket: String,
+        /// The daemon's control socket [default: $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock if
+        /// a daemon of yours listens there, else /run/kaconsole/kaconsole.sock].
+        #[arg(long, value_name = "PATH")]
+        socket: Option<PathBuf>,
     },
 }
 
@@ -96,7 +124,12 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Daemon(args) => daemon::run(&args),
         Command::Sim(args) => sim::run(&args),
-        Command::Tui { socket } => match crate::tui::run(&socket) {
+        Command::Tui { socket } => match crate::tui::run(
+            &socket
+                .unwrap_or_else(default_tui_socket)
+                .display()
+                .to_string(),
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kaconsole tui: {e}");

@@ -51,6 +51,8 @@ pub enum RequestBody {
     Apply { text: String },
     /// Reload the configuration file (SIGHUP). Admin only.
     Reload,
+    /// The daemon's own figures: memory, clients, reloads, advert totals.
+    Stats,
 }
 
 /// A reply line.
@@ -104,6 +106,23 @@ pub enum Answer {
         backup: String,
     },
     Reloaded,
+    Stats(DaemonStats),
+}
+
+/// The daemon itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonStats {
+    pub uptime_s: f64,
+    /// Resident memory, from /proc/self/statm.
+    pub rss_kb: u64,
+    pub instances: usize,
+    /// Successful reloads (SIGHUP, reload and apply requests) since the start.
+    pub reloads: u64,
+    pub adverts_sent: u64,
+    pub adverts_rcvd: u64,
+    /// Control clients connected now, and dropped so far for not reading.
+    pub clients: usize,
+    pub clients_dropped: u64,
 }
 
 /// The daemon as a snapshot.
@@ -281,6 +300,7 @@ mod tests {
             RequestBody::Validate { text: "x".into() },
             RequestBody::Apply { text: "y".into() },
             RequestBody::Reload,
+            RequestBody::Stats,
         ] {
             let r = Request { id: 7, body };
             let line = serde_json::to_string(&r).unwrap();
@@ -302,6 +322,49 @@ mod tests {
             Reply::ok(2, Answer::Subscribed),
             Reply::ok(3, Answer::Reloaded),
             Reply::error(4, "permission", "apply needs admin"),
+            Reply::ok(5, Answer::Status(Box::new(crate::tui::fixture::status()))),
+            Reply::ok(
+                6,
+                Answer::Config {
+                    path: "/etc/keepalived/keepalived.conf".into(),
+                    text: "global_defs {\n}\n".into(),
+                },
+            ),
+            Reply::ok(
+                7,
+                Answer::Diagnostics {
+                    diagnostics: vec![serde_json::json!({"severity": "error", "line": 3})],
+                    errors: 1,
+                    warnings: 0,
+                },
+            ),
+            Reply::ok(
+                8,
+                Answer::Applied {
+                    backup: "/etc/keepalived/keepalived.conf.bak".into(),
+                },
+            ),
+            Reply::ok(
+                9,
+                Answer::Stats(DaemonStats {
+                    uptime_s: 1.5,
+                    rss_kb: 6400,
+                    instances: 3,
+                    reloads: 2,
+                    adverts_sent: 10,
+                    adverts_rcvd: 20,
+                    clients: 1,
+                    clients_dropped: 0,
+                }),
+            ),
+            Reply {
+                id: 10,
+                result: ReplyResult::Error(ErrorReply {
+                    code: "invalid_config".into(),
+                    message: "1 error(s)".into(),
+                    diagnostics: vec![serde_json::json!({"line": 5})],
+                }),
+            },
         ] {
             let line = serde_json::to_string(&reply).unwrap();
             assert_eq!(serde_json::from_str::<Reply>(&line).unwrap(), reply);
@@ -310,5 +373,32 @@ mod tests {
             serde_json::to_string(&Reply::ok(5, Answer::Subscribed)).unwrap(),
             r#"{"id":5,"ok":"subscribed"}"#
         );
+        for event in [
+            Event::Log {
+                line: "Reloading".into(),
+            },
+            Event::Vrrp {
+                source: "VI_1".into(),
+                output: Output::Priority { from: 100, to: 90 },
+            },
+        ] {
+            let e = EventLine { event };
+            let line = serde_json::to_string(&e).unwrap();
+            assert_eq!(serde_json::from_str::<EventLine>(&line).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn a_status_from_an_older_daemon_still_decodes() {
+        // Fields added later (scripts, virtual_servers, last_advert_gap_s) have defaults.
+        let mut v = serde_json::to_value(crate::tui::fixture::status()).unwrap();
+        v.as_object_mut().unwrap().remove("scripts");
+        v.as_object_mut().unwrap().remove("virtual_servers");
+        v["instances"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("last_advert_gap_s");
+        let s: Status = serde_json::from_value(v).unwrap();
+        assert!(s.scripts.is_empty() && s.virtual_servers.is_empty());
     }
 }

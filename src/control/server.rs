@@ -13,7 +13,8 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::protocol::{
-    Answer, ErrorReply, MAX_LINE, Reply, ReplyResult, Request, RequestBody, Status, VERSION,
+    Answer, DaemonStats, ErrorReply, MAX_LINE, Reply, ReplyResult, Request, RequestBody, Status,
+    VERSION,
 };
 use crate::config::{self, LoadOptions, Severity, diag};
 
@@ -27,6 +28,15 @@ pub enum Call {
     Status(oneshot::Sender<Status>),
     /// Reload the configuration file; the reply says why not.
     Reload(oneshot::Sender<Result<(), String>>),
+    /// The daemon's figures (the server adds its own: clients).
+    Stats(oneshot::Sender<DaemonStats>),
+}
+
+/// The server's own counters.
+#[derive(Default)]
+struct Counters {
+    clients: AtomicUsize,
+    dropped: std::sync::atomic::AtomicU64,
 }
 
 /// What the server needs to know.
@@ -62,24 +72,24 @@ pub fn start(
         0o600
     };
     std::fs::set_permissions(&cfg.socket, std::fs::Permissions::from_mode(mode))?;
-    let clients = Arc::new(AtomicUsize::new(0));
+    let counters = Arc::new(Counters::default());
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            if clients.load(Ordering::Relaxed) >= MAX_CLIENTS {
+            if counters.clients.load(Ordering::Relaxed) >= MAX_CLIENTS {
                 let mut s = stream;
                 let reply = Reply::error(0, "busy", "too many clients");
                 let _ = s.write_all(line(&reply).as_bytes()).await;
                 continue;
             }
-            clients.fetch_add(1, Ordering::Relaxed);
-            let (cfg, calls, events, clients) =
-                (cfg.clone(), calls.clone(), events.clone(), clients.clone());
+            counters.clients.fetch_add(1, Ordering::Relaxed);
+            let (cfg, calls, events, counters) =
+                (cfg.clone(), calls.clone(), events.clone(), counters.clone());
             tokio::spawn(async move {
-                serve(stream, cfg, calls, events).await;
-                clients.fetch_sub(1, Ordering::Relaxed);
+                serve(stream, cfg, calls, events, &counters).await;
+                counters.clients.fetch_sub(1, Ordering::Relaxed);
             });
         }
     });
@@ -105,6 +115,7 @@ async fn serve(
     cfg: ServerConfig,
     calls: mpsc::Sender<Call>,
     events: broadcast::Sender<String>,
+    counters: &Counters,
 ) {
     let admin = is_admin(&stream);
     let (r, mut w) = stream.into_split();
@@ -151,17 +162,20 @@ async fn serve(
                     events: &events,
                     out: &out_tx,
                     kill: &kill_tx,
+                    counters,
                 };
                 handle(req, &ctx, &mut said_hello).await
             }
         };
         // A client that lets its queue fill is not reading: drop it.
         if out_tx.try_send(line(&reply)).is_err() {
+            killed = true;
             break;
         }
     }
     drop(out_tx);
     if killed {
+        counters.dropped.fetch_add(1, Ordering::Relaxed);
         // A client that does not read loses what is queued: the connection closes now.
         writer.abort();
     } else {
@@ -184,6 +198,7 @@ struct Ctx<'a> {
     events: &'a broadcast::Sender<String>,
     out: &'a mpsc::Sender<String>,
     kill: &'a tokio::sync::watch::Sender<bool>,
+    counters: &'a Counters,
 }
 
 async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
@@ -296,6 +311,20 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
                     },
                 ),
                 Err(e) => Reply::error(id, "reload", e),
+            }
+        }
+        RequestBody::Stats => {
+            let (tx, rx) = oneshot::channel();
+            if calls.send(Call::Stats(tx)).await.is_err() {
+                return Reply::error(id, "io", "the daemon is stopping");
+            }
+            match rx.await {
+                Ok(mut s) => {
+                    s.clients = ctx.counters.clients.load(Ordering::Relaxed);
+                    s.clients_dropped = ctx.counters.dropped.load(Ordering::Relaxed);
+                    Reply::ok(id, Answer::Stats(s))
+                }
+                Err(_) => Reply::error(id, "io", "the daemon is stopping"),
             }
         }
         RequestBody::Reload => {

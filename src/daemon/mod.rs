@@ -128,6 +128,33 @@ async fn reload(
     result
 }
 
+/// The control socket's `stats`: the daemon's own figures.
+fn daemon_stats(
+    engine: &crate::vrrp::engine::Engine,
+    now: Instant,
+    reloads: u64,
+) -> crate::control::protocol::DaemonStats {
+    // /proc/self/statm: size and resident set, in pages.
+    let page_kb = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map_or(4, |p| p as u64 / 1024);
+    let rss_kb = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * page_kb);
+    let instances = engine.instances();
+    crate::control::protocol::DaemonStats {
+        uptime_s: now.0 as f64 / 1e6,
+        rss_kb,
+        instances: instances.len(),
+        reloads,
+        adverts_sent: instances.iter().map(|i| i.stats().advert_sent).sum(),
+        adverts_rcvd: instances.iter().map(|i| i.stats().advert_rcvd).sum(),
+        ..Default::default()
+    }
+}
+
 /// Runs until SIGTERM / SIGINT.
 pub fn run(opts: Options) -> Result<(), DaemonError> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -217,6 +244,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
     sd_notify::send("READY=1");
+    let mut reloads = 0u64;
     loop {
         let deadline = vrrp.engine.poll_timeout();
         let sleep = async {
@@ -274,7 +302,9 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             }
             _ = hup.recv() => {
                 // A refused reload is logged; the running configuration stays.
-                let _ = reload(&mut vrrp, &opts, now(), &log, &mut trackers).await;
+                if reload(&mut vrrp, &opts, now(), &log, &mut trackers).await.is_ok() {
+                    reloads += 1;
+                }
                 continue;
             }
             Some(call) = call_rx.recv() => {
@@ -292,7 +322,11 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                     }
                     Call::Reload(reply) => {
                         let r = reload(&mut vrrp, &opts, now(), &log, &mut trackers).await;
+                        reloads += u64::from(r.is_ok());
                         let _ = reply.send(r);
+                    }
+                    Call::Stats(reply) => {
+                        let _ = reply.send(daemon_stats(&vrrp.engine, now(), reloads));
                     }
                 }
                 continue;
