@@ -133,6 +133,9 @@ pub struct Status {
     pub host: String,
     pub uptime_s: f64,
     pub config: String,
+    /// The `-i/--config-id` the configuration is read with (for `@ID` lines).
+    #[serde(default)]
+    pub config_id: String,
     pub instances: Vec<InstanceStatus>,
     pub groups: Vec<GroupStatus>,
     /// Every vrrp_script some instance tracks.

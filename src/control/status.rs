@@ -91,6 +91,7 @@ pub fn snapshot(
             .unwrap_or_else(crate::cli::default_config_id),
         uptime_s: secs(now.0),
         config: config.to_string(),
+        config_id: String::new(),
         instances,
         groups,
         // The daemon adds what the engine does not know.

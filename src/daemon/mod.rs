@@ -318,6 +318,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                             &config,
                         );
                         status.scripts = trackers.board.statuses();
+                        status.config_id = opts.config_id.clone();
                         let _ = reply.send(status);
                     }
                     Call::Reload(reply) => {

@@ -127,15 +127,24 @@ impl Editor {
 
     /// The daemon's text arrived. An edit in progress is kept (the daemon's copy is still
     /// remembered for the diff).
-    pub fn load(&mut self, path: String, text: String, config_id: &str) {
+    pub fn load(&mut self, path: String, text: String) {
         let keep = self.modified();
         self.path = path;
-        self.config_id = config_id.to_string();
         if !keep {
             self.text = TextArea::new(text.lines().map(str::to_string).collect());
         }
         self.original = text;
         self.check();
+    }
+
+    /// The daemon's `-i` (for `@ID` lines); the text is checked again when it changes.
+    pub fn set_config_id(&mut self, id: &str) {
+        if self.config_id != id {
+            self.config_id = id.to_string();
+            if self.loaded() {
+                self.check();
+            }
+        }
     }
 
     /// Re-checks the current text.
@@ -369,7 +378,7 @@ mod tests {
 
     fn loaded() -> Editor {
         let mut e = Editor::new();
-        e.load("/etc/keepalived/keepalived.conf".into(), CONF.into(), "lb1");
+        e.load("/etc/keepalived/keepalived.conf".into(), CONF.into());
         e
     }
 
@@ -431,6 +440,20 @@ mod tests {
         assert_eq!(e.refused[0].line, Some(3));
         e.next_diagnostic();
         assert_eq!(e.text.cursor(), (2, 14));
+    }
+
+    #[test]
+    fn conditional_lines_follow_the_daemons_config_id() {
+        let mut e = Editor::new();
+        // Only lb2 reads the broken line.
+        e.load(
+            "/k.conf".into(),
+            "@lb2 global_defs {\n@lb2     router_id\n@lb2 }\n".into(),
+        );
+        e.set_config_id("lb1");
+        assert_eq!(e.errors(), 0, "{:?}", e.diagnostics);
+        e.set_config_id("lb2");
+        assert!(e.errors() > 0, "lb2 reads a router_id without a value");
     }
 
     #[test]

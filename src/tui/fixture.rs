@@ -66,6 +66,7 @@ pub fn status() -> Status {
         host: "lb1".into(),
         uptime_s: 3723.0,
         config: "/etc/keepalived/keepalived.conf".into(),
+        config_id: "lb1".into(),
         instances: vec![web, db, mail],
         groups: vec![GroupStatus {
             name: "G_FRONT".into(),

@@ -163,6 +163,7 @@ impl Model {
             }
             Msg::Status(s) => {
                 self.history.record(&s);
+                self.editor.set_config_id(&s.config_id);
                 self.status = Some(*s);
                 let n = self.visible().len();
                 if self.selected >= n {
@@ -175,14 +176,7 @@ impl Model {
                     self.events.pop_front();
                 }
             }
-            Msg::Config { path, text } => {
-                let id = self
-                    .status
-                    .as_ref()
-                    .map_or("", |s| s.host.as_str())
-                    .to_string();
-                self.editor.load(path, text, &id);
-            }
+            Msg::Config { path, text } => self.editor.load(path, text),
             Msg::Applied(r) => self.editor.applied(r),
             Msg::Key(k) => return self.key(k),
         }
