@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates screenshots/*.png: two kaconsole daemons on a throwaway network (network
 # namespaces joined by a bridge), a tracked script and file flipped to cause a failover and a
-# FAULT, and the real `kaconsole tui` in tmux (120x40), captured view by view.
+# FAULT, and the real `kaconsole tui` in tmux (120x40), captured view by view; then
+# `kaconsole lab` with its first router killed.
 #
 #   sudo scripts/screenshots.sh          (needs root, tmux, python3 with Pillow, DejaVu fonts)
 #   KEEP_ANSI=DIR also keeps the raw captures (text with colour sequences) in DIR.
@@ -174,4 +175,18 @@ for _ in $(seq 22); do tmux send-keys -t "$SESSION" Down; done
 keys End 0
 shot editor
 keys Escape r q
+
+# The lab: three routers, r1 killed with K, the console moved to r2 with >.
+echo "lab: kaconsole lab --routers 3"
+tmux kill-session -t "$SESSION" 2>/dev/null || true
+TERM=xterm-256color tmux new-session -d -s "$SESSION" -x 120 -y 40 "$BIN lab --routers 3"
+wait_s 12 "the lab elects"
+keys K
+wait_s 6 "r1 killed, r2 takes over"
+keys '>'
+wait_s 3 "the console on r2"
+keys 5
+shot lab
+keys q
+sleep 2
 echo "done"

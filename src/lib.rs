@@ -12,6 +12,7 @@ pub mod daemon;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hex;
+pub mod lab;
 pub mod pcap;
 pub mod sim;
 pub mod sys;

@@ -3,12 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{BufRead, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::Duration;
 
+use common::control::Client;
 use common::segment::{Segment, wait_for};
 use serde_json::{Value, json};
 
@@ -23,63 +23,6 @@ const CONF: &str = "vrrp_instance VI_1 {
     }
 }
 ";
-
-/// A connected client.
-struct Client {
-    r: BufReader<UnixStream>,
-    w: UnixStream,
-    next: u64,
-}
-
-impl Client {
-    fn connect(path: &Path) -> Client {
-        let s = UnixStream::connect(path).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        Client {
-            r: BufReader::new(s.try_clone().unwrap()),
-            w: s,
-            next: 1,
-        }
-    }
-
-    fn send_raw(&mut self, line: &str) {
-        self.w.write_all(line.as_bytes()).unwrap();
-        self.w.write_all(b"\n").unwrap();
-    }
-
-    /// The next line that is not an event.
-    fn reply(&mut self) -> Value {
-        loop {
-            let mut l = String::new();
-            assert!(
-                self.r.read_line(&mut l).unwrap() > 0,
-                "the daemon closed the socket"
-            );
-            let v: Value = serde_json::from_str(&l).unwrap();
-            if v.get("event").is_none() {
-                return v;
-            }
-        }
-    }
-
-    fn call(&mut self, req: Value) -> Value {
-        let id = self.next;
-        self.next += 1;
-        let mut req = req;
-        req["id"] = json!(id);
-        self.send_raw(&req.to_string());
-        let r = self.reply();
-        assert_eq!(r["id"], json!(id), "{r}");
-        r
-    }
-
-    fn hello(path: &Path) -> Client {
-        let mut c = Client::connect(path);
-        let r = c.call(json!({"req": "hello", "version": 1}));
-        assert_eq!(r["ok"]["hello"]["version"], 1, "{r}");
-        c
-    }
-}
 
 /// A daemon on CONF alone on a segment, once its control socket exists; `None` when the test
 /// is skipped (no root, no CI).
@@ -214,6 +157,27 @@ fn the_control_socket_answers_every_request() {
     // A reload request works for the admin.
     let r = c.call(json!({"req": "reload"}));
     assert_eq!(r["ok"], "reloaded", "{r}");
+
+    // A console attached now still gets the recent events: the reload above among them.
+    let mut late = Client::hello(&sock);
+    late.send_raw(r#"{"id":70,"req":"subscribe"}"#);
+    let mut backlog = Vec::new();
+    loop {
+        let mut l = String::new();
+        late.r.read_line(&mut l).unwrap();
+        if l.contains("\"id\":70") {
+            break;
+        }
+        backlog.push(l);
+    }
+    assert!(
+        backlog.iter().any(|l| l.contains("Reloading")),
+        "backlog: {backlog:?}"
+    );
+    assert!(
+        backlog.iter().any(|l| l.contains("Entering MASTER STATE")),
+        "the election is in the backlog too: {backlog:?}"
+    );
 
     // The daemon's own figures: the apply and the reload above, this client and the
     // subscriber, adverts sent as MASTER, a resident size.

@@ -110,6 +110,20 @@ pub enum Command {
         Keys: 1-6 or Tab views, j/k or arrows move, Enter detail, / filter, Esc back, ? help, \
         q quit."
     )]
+    /// A throwaway network with live routers and the console: see it all work, then break it.
+    #[command(
+        long_about = "A throwaway network with live routers and the console attached. As root it \
+        builds network namespaces on a bridge (10.88.0.0/24, names starting kalab-): N routers \
+        (default 3) each running a real kaconsole daemon with two VRRP instances (VI_1 prefers \
+        r1 and tracks a health script, VI_2 prefers the last router) and a virtual_server, two \
+        HTTP backends and a client. The console shows one router at a time; < and > switch.\n\n\
+        Keys that break things: K kill the router (SIGKILL), R restart it, P pause it (SIGSTOP, \
+        a hung router), L cut or restore its cable, H fail or restore its health check, B and N \
+        stop or start a backend. Watch the failover in the overview and the events view.\n\n\
+        Everything is removed on exit, on Ctrl-C and on a crash of the lab; --clean removes what \
+        a killed lab left. --keepalived adds a router running the real keepalived."
+    )]
+    Lab(crate::lab::LabArgs),
     Tui {
         /// The daemon's control socket [default: $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock if
         /// a daemon of yours listens there, else /run/kaconsole/kaconsole.sock].
@@ -124,6 +138,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Daemon(args) => daemon::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Lab(args) => crate::lab::run(&args),
         Command::Tui { socket } => match crate::tui::run(
             &socket
                 .unwrap_or_else(default_tui_socket)

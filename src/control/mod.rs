@@ -1,6 +1,7 @@
 //! The control socket: the protocol (shared by the daemon and the console), the daemon's
 //! server, and the status snapshot.
 
+pub mod events;
 pub mod protocol;
 pub mod server;
 pub mod status;

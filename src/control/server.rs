@@ -12,6 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::events::EventHub;
 use super::protocol::{
     Answer, DaemonStats, ErrorReply, MAX_LINE, Reply, ReplyResult, Request, RequestBody, Status,
     VERSION,
@@ -52,7 +53,7 @@ pub struct ServerConfig {
 pub fn start(
     cfg: ServerConfig,
     calls: mpsc::Sender<Call>,
-    events: broadcast::Sender<String>,
+    events: EventHub,
 ) -> std::io::Result<()> {
     if let Some(dir) = cfg.socket.parent() {
         std::fs::create_dir_all(dir)?;
@@ -114,7 +115,7 @@ async fn serve(
     stream: UnixStream,
     cfg: ServerConfig,
     calls: mpsc::Sender<Call>,
-    events: broadcast::Sender<String>,
+    events: EventHub,
     counters: &Counters,
 ) {
     let admin = is_admin(&stream);
@@ -195,7 +196,7 @@ struct Ctx<'a> {
     cfg: &'a ServerConfig,
     admin: bool,
     calls: &'a mpsc::Sender<Call>,
-    events: &'a broadcast::Sender<String>,
+    events: &'a EventHub,
     out: &'a mpsc::Sender<String>,
     kill: &'a tokio::sync::watch::Sender<bool>,
     counters: &'a Counters,
@@ -241,7 +242,14 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
             }
         }
         RequestBody::Subscribe => {
-            let mut rx = ctx.events.subscribe();
+            let (backlog, mut rx) = ctx.events.subscribe();
+            // The recent events first (they fit: the backlog is smaller than the queue).
+            for l in backlog {
+                if ctx.out.try_send(l).is_err() {
+                    let _ = ctx.kill.send(true);
+                    break;
+                }
+            }
             let (out, kill) = (ctx.out.clone(), ctx.kill.clone());
             tokio::spawn(async move {
                 loop {

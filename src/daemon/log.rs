@@ -8,27 +8,23 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Clone, Debug, Default)]
 pub struct Log {
     pub detail: bool,
-    /// Event lines for subscribed consoles (JSON, one per line).
-    pub events: Option<tokio::sync::broadcast::Sender<String>>,
+    /// Event lines for the consoles (JSON, one per line), with a backlog for new ones.
+    pub events: Option<crate::control::events::EventHub>,
 }
 
 impl Log {
-    /// Whether a console listens (events are not built otherwise).
-    pub fn has_subscribers(&self) -> bool {
-        self.events
-            .as_ref()
-            .is_some_and(|tx| tx.receiver_count() > 0)
+    /// Whether events are collected (there is a control socket).
+    pub fn wants_events(&self) -> bool {
+        self.events.is_some()
     }
 
-    /// Sends an event to the subscribed consoles (no one listening is fine).
+    /// Sends an event to the consoles and the backlog.
     pub fn event(&self, e: crate::control::protocol::Event) {
-        if let Some(tx) = &self.events
-            && tx.receiver_count() > 0
-        {
+        if let Some(hub) = &self.events {
             let line = crate::control::protocol::EventLine { event: e };
             if let Ok(mut s) = serde_json::to_string(&line) {
                 s.push('\n');
-                let _ = tx.send(s);
+                hub.publish(s);
             }
         }
     }

@@ -165,7 +165,7 @@ pub fn run(opts: Options) -> Result<(), DaemonError> {
 }
 
 async fn main_loop(opts: Options) -> Result<(), DaemonError> {
-    let (events, _) = tokio::sync::broadcast::channel(4096);
+    let events = crate::control::events::EventHub::new(4096);
     let log = Log {
         detail: opts.log_detail,
         events: Some(events.clone()),

@@ -257,7 +257,7 @@ impl Vrrp {
         log: &Log,
     ) {
         for e in out {
-            if log.has_subscribers() && crate::control::protocol::Event::interesting(&e.output) {
+            if log.wants_events() && crate::control::protocol::Event::interesting(&e.output) {
                 let source = match e.source {
                     Source::Removed(k) => {
                         removed.get(k).map_or("(removed)", |i| i.name()).to_string()

@@ -13,7 +13,7 @@ pub mod view;
 
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use crossterm::event::{Event as TermEvent, EventStream, KeyEvent, KeyEventKind};
 use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
@@ -25,26 +25,65 @@ use crate::control::protocol::{
 };
 use crate::vrrp::event::{Notify, Output, Reason};
 
+/// What a program built around the console adds to it (`kaconsole lab`: a router switcher
+/// and keys that break things).
+pub trait Extension {
+    /// A key the console leaves alone (not while typing a filter or editing). `None` when it
+    /// is not the extension's either.
+    fn key(&mut self, k: KeyEvent) -> Option<ExtensionAction>;
+    /// Lines shown under the console's header.
+    fn lines(&mut self) -> Vec<String>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExtensionAction {
+    None,
+    /// Attach to another daemon.
+    Connect(String),
+}
+
 /// Runs the console until the user quits.
 pub fn run(socket: &str) -> std::io::Result<()> {
+    run_with(socket, None)
+}
+
+/// Runs the console with an extension until the user quits.
+pub fn run_with(socket: &str, ext: Option<&mut dyn Extension>) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let mut terminal = ratatui::init();
-        let result = main_loop(&mut terminal, socket).await;
+        let result = main_loop(&mut terminal, socket, ext).await;
         ratatui::restore();
         result
     })
 }
 
-async fn main_loop(terminal: &mut ratatui::DefaultTerminal, socket: &str) -> std::io::Result<()> {
+async fn main_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    socket: &str,
+    mut ext: Option<&mut dyn Extension>,
+) -> std::io::Result<()> {
     let mut model = Model::new(socket);
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let (requests, request_rx) = mpsc::unbounded_channel();
-    tokio::spawn(connection(socket.to_string(), tx, request_rx));
+    let (mut tx, mut rx) = mpsc::unbounded_channel();
+    let (mut requests, request_rx) = mpsc::unbounded_channel();
+    let mut conn = tokio::spawn(connection(socket.to_string(), tx.clone(), request_rx));
     let mut keys = EventStream::new();
+    // The extension's lines are refreshed at least this often (its state changes by itself).
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    // A closed terminal (SIGHUP) or a kill (SIGTERM, SIGINT) ends the console like q does, so
+    // that the terminal is restored and whatever runs it (the lab) cleans up.
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut hup, mut term, mut int) = (
+        signal(SignalKind::hangup())?,
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    );
     loop {
+        if let Some(e) = ext.as_deref_mut() {
+            model.extension = e.lines();
+        }
         terminal.draw(|f| view::draw(f, &model))?;
         let msg = tokio::select! {
             Some(m) = rx.recv() => m,
@@ -52,18 +91,53 @@ async fn main_loop(terminal: &mut ratatui::DefaultTerminal, socket: &str) -> std
                 TermEvent::Key(k) if k.kind == KeyEventKind::Press => Msg::Key(k),
                 _ => continue,
             },
+            _ = tick.tick() => continue,
+            _ = hup.recv() => {
+                detach_from_terminal();
+                Msg::Quit
+            }
+            _ = term.recv() => Msg::Quit,
+            _ = int.recv() => Msg::Quit,
         };
+        if let (Msg::Key(k), Some(e)) = (&msg, ext.as_deref_mut())
+            && !model.captures_keys()
+            && let Some(action) = e.key(*k)
+        {
+            if let ExtensionAction::Connect(socket) = action {
+                // A new connection, with new channels: nothing of the old one arrives late.
+                conn.abort();
+                (tx, rx) = mpsc::unbounded_channel();
+                let request_rx;
+                (requests, request_rx) = mpsc::unbounded_channel();
+                conn = tokio::spawn(connection(socket.clone(), tx.clone(), request_rx));
+                model.attach(&socket);
+            }
+            continue;
+        }
         // Take whatever else arrived before drawing again.
         let mut next = Some(msg);
         while let Some(m) = next.take().or_else(|| rx.try_recv().ok()) {
             match model.update(m) {
-                Action::Quit => return Ok(()),
+                Action::Quit => {
+                    conn.abort();
+                    return Ok(());
+                }
                 Action::Send(r) => {
                     let _ = requests.send(r);
                 }
                 Action::None => {}
             }
         }
+    }
+}
+
+/// After a hangup the terminal is gone: what is still written to it (the terminal restore,
+/// the lab's last words) goes to /dev/null instead of failing, since a failed write to stderr
+/// panics, and a panic in the terminal-restoring panic hook aborts before anything is cleaned.
+fn detach_from_terminal() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2_stdout(&null);
+        let _ = nix::unistd::dup2_stderr(&null);
     }
 }
 

@@ -69,6 +69,8 @@ pub struct Model {
     pub help: bool,
     pub history: History,
     pub editor: Editor,
+    /// Lines an extension (the lab) shows under the header.
+    pub extension: Vec<String>,
 }
 
 /// What happened.
@@ -87,6 +89,8 @@ pub enum Msg {
     },
     /// The daemon's answer to an apply: the backup's path, or the refusal and diagnostics.
     Applied(Result<String, (String, Vec<serde_json::Value>)>),
+    /// A signal to stop (SIGHUP, SIGTERM, SIGINT).
+    Quit,
 }
 
 /// What the loop must do after an update.
@@ -117,7 +121,29 @@ impl Model {
             help: false,
             history: History::default(),
             editor: Editor::new(),
+            extension: Vec::new(),
         }
+    }
+
+    /// Attaches to another daemon: what was shown of the last one goes; the view stays.
+    pub fn attach(&mut self, socket: &str) {
+        let view = self.view;
+        let extension = std::mem::take(&mut self.extension);
+        *self = Model::new(socket);
+        self.view = if view == View::Detail {
+            View::Overview
+        } else {
+            view
+        };
+        self.extension = extension;
+    }
+
+    /// Whether keys are the console's alone now: typing a filter, editing, confirming, help.
+    pub fn captures_keys(&self) -> bool {
+        use super::editor::Phase;
+        self.filtering
+            || self.help
+            || (self.view == View::Editor && self.editor.phase != Phase::Viewing)
     }
 
     fn matches(&self, text: &str) -> bool {
@@ -178,6 +204,7 @@ impl Model {
             }
             Msg::Config { path, text } => self.editor.load(path, text),
             Msg::Applied(r) => self.editor.applied(r),
+            Msg::Quit => return Action::Quit,
             Msg::Key(k) => return self.key(k),
         }
         Action::None

@@ -1,6 +1,7 @@
 //! Shared test helpers: privilege gating, throwaway network namespaces, the built binary.
 #![allow(dead_code)]
 
+pub mod control;
 pub mod segment;
 
 use std::path::{Path, PathBuf};

@@ -66,7 +66,7 @@ pub(super) fn spark(values: &[u64]) -> String {
 
 pub fn draw(f: &mut Frame, m: &Model) {
     let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(2 + m.extension.len() as u16),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
@@ -151,7 +151,13 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
                 .add_modifier(Modifier::BOLD),
         ))
     };
-    f.render_widget(Paragraph::new(vec![Line::from(tabs), second]), area);
+    let mut lines = vec![Line::from(tabs), second];
+    lines.extend(
+        m.extension
+            .iter()
+            .map(|l| Line::from(Span::styled(l.clone(), Style::default().fg(Color::Yellow)))),
+    );
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_help(f: &mut Frame, area: Rect) {

@@ -1,0 +1,260 @@
+//! `kaconsole lab`: a throwaway network with live routers and the console attached, to see
+//! the whole system work (and break it on purpose) in one command.
+//!
+//! As root it builds network namespaces on a bridge (see [`topology`]): N routers each running
+//! a real `kaconsole daemon` (and keepalived with `--keepalived`), two HTTP backends and a
+//! client. The console gets a router switcher and keys that kill, pause, unplug or unhealthy a
+//! router and fail a backend. Everything is removed on exit, Ctrl-C or panic (the [`Lab`] is
+//! dropped); `--clean` removes what a killed lab left.
+
+pub mod console;
+pub mod http;
+pub mod net;
+pub mod nodes;
+pub mod topology;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use self::net::Net;
+use self::nodes::{Backend, Program, Router};
+
+#[derive(Args, Debug)]
+pub struct LabArgs {
+    /// kaconsole routers on the segment.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub routers: u8,
+    /// Add a router running the real keepalived (if installed): kaconsole and keepalived elect
+    /// each other.
+    #[arg(long)]
+    pub keepalived: bool,
+    /// Leave the network and the daemons running on exit (`--clean` removes them).
+    #[arg(long)]
+    pub keep: bool,
+    /// Remove what labs that no longer run left behind (namespaces, processes), then exit.
+    #[arg(long)]
+    pub clean: bool,
+    /// No console: print the lab as JSON lines and run until SIGINT or SIGTERM (for scripts
+    /// and tests).
+    #[arg(long)]
+    pub headless: bool,
+    /// (internal) Serve HTTP at ADDR:PORT as a lab backend.
+    #[arg(long, hide = true, value_name = "ADDR:PORT")]
+    pub serve_http: Option<std::net::SocketAddr>,
+    /// (internal) The backend's name.
+    #[arg(long, hide = true, default_value = "backend")]
+    pub name: String,
+}
+
+/// The running lab. Dropping it stops every process and removes the network (in that order:
+/// the fields drop in declaration order).
+pub struct Lab {
+    pub routers: Vec<Router>,
+    pub backends: Vec<Backend>,
+    pub net: Net,
+    pub dir: PathBuf,
+    pub client_ns: String,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if self.net.keep {
+            return;
+        }
+        for r in &mut self.routers {
+            r.kill();
+        }
+        for b in &mut self.backends {
+            b.stop();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Says what the lab is doing (building takes a few seconds).
+fn progress(what: &str) {
+    eprintln!("lab: {what}");
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
+
+impl Lab {
+    pub fn build(args: &LabArgs) -> Result<Lab, String> {
+        let bin = std::env::current_exe().map_err(|e| format!("own path: {e}"))?;
+        let keepalived = if args.keepalived {
+            Some(which("keepalived").ok_or("--keepalived: keepalived is not installed")?)
+        } else {
+            None
+        };
+        progress("building the network (namespaces on a bridge, 10.88.0.0/24)");
+        let net = Net::new()?;
+        let dir = std::env::temp_dir().join(net.prefix.trim_end_matches('-'));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut lab = Lab {
+            routers: Vec::new(),
+            backends: Vec::new(),
+            client_ns: String::new(),
+            dir,
+            net,
+        };
+        let n = args.routers as usize;
+        let mut programs: Vec<(String, Program)> = (1..=n)
+            .map(|i| (topology::router_name(i), Program::Kaconsole(bin.clone())))
+            .collect();
+        if let Some(k) = keepalived {
+            programs.push(("ka".to_string(), Program::Keepalived(k)));
+        }
+        let total = programs.len();
+        for (k, (name, program)) in programs.into_iter().enumerate() {
+            let i = k + 1;
+            let addr = topology::router_addr(i);
+            let ns = lab.net.host(&name, &format!("{addr}/24"))?;
+            let dir = lab.dir.join(&name);
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            std::fs::write(
+                dir.join("keepalived.conf"),
+                topology::router_config(&name, i, total, &dir),
+            )
+            .map_err(|e| e.to_string())?;
+            std::fs::write(dir.join("healthy"), "").map_err(|e| e.to_string())?;
+            let mut r = Router::new(&name, &ns, &addr, dir, program);
+            r.start()?;
+            progress(&format!("router {name} at {addr}: {}", describe(&r)));
+            lab.routers.push(r);
+        }
+        for (k, addr) in topology::BACKENDS.iter().enumerate() {
+            let name = format!("b{}", k + 1);
+            let ns = lab.net.host(&name, &format!("{addr}/24"))?;
+            let mut b = Backend::new(&name, &ns, addr, lab.dir.clone(), bin.clone());
+            b.start()?;
+            progress(&format!("backend {name} at http://{addr}/"));
+            lab.backends.push(b);
+        }
+        lab.client_ns = lab
+            .net
+            .host("client", &format!("{}/24", topology::CLIENT))?;
+        progress(&format!("client at {}", topology::CLIENT));
+        Ok(lab)
+    }
+
+    /// The routers with a control socket (kaconsole's).
+    pub fn consoles(&self) -> Vec<usize> {
+        (0..self.routers.len())
+            .filter(|k| self.routers[*k].socket().is_some())
+            .collect()
+    }
+}
+
+fn describe(r: &Router) -> String {
+    match &r.program {
+        Program::Kaconsole(_) => format!("kaconsole daemon, pid {}", r.pid().unwrap_or(0)),
+        Program::Keepalived(_) => format!("keepalived, pid {}", r.pid().unwrap_or(0)),
+    }
+}
+
+pub fn run(args: &LabArgs) -> ExitCode {
+    if let Some(listen) = args.serve_http {
+        return match http::serve(listen, &args.name) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kaconsole lab: backend {}: {listen}: {e}", args.name);
+                ExitCode::from(1)
+            }
+        };
+    }
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "kaconsole lab: the lab's network needs root (network namespaces, raw sockets); \
+             run it with sudo. (A privilege-free --sim lab is planned.)"
+        );
+        return ExitCode::from(2);
+    }
+    if args.clean {
+        let (removed, running) = net::clean();
+        for ns in &removed {
+            println!("removed {ns}");
+        }
+        for ns in &running {
+            println!("left {ns}: its lab is still running");
+        }
+        if removed.is_empty() && running.is_empty() {
+            println!("nothing to clean");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut lab = match Lab::build(args) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kaconsole lab: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    lab.net.keep = args.keep;
+    let result = if args.headless {
+        headless(&lab)
+    } else {
+        console::run(&mut lab)
+    };
+    if args.keep {
+        eprintln!(
+            "lab: left running as asked (namespaces {}*); `kaconsole lab --clean` removes it",
+            lab.net.prefix
+        );
+    }
+    drop(lab);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kaconsole lab: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Prints the lab as JSON lines, then waits for SIGINT / SIGTERM.
+fn headless(lab: &Lab) -> Result<(), String> {
+    for r in &lab.routers {
+        let line = serde_json::json!({
+            "router": r.name, "ns": r.ns, "addr": r.addr, "pid": r.pid(),
+            "socket": r.socket(), "config": r.config(), "log": r.log(),
+        });
+        println!("{line}");
+    }
+    for b in &lab.backends {
+        println!(
+            "{}",
+            serde_json::json!({"backend": b.name, "ns": b.ns, "addr": b.addr})
+        );
+    }
+    println!(
+        "{}",
+        serde_json::json!({"client": lab.client_ns, "prefix": lab.net.prefix, "ready": true})
+    );
+    // Tests check that a panic still removes everything.
+    if std::env::var_os("KACONSOLE_LAB_PANIC").is_some() {
+        panic!("KACONSOLE_LAB_PANIC is set: panicking with the lab up");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        Ok::<(), String>(())
+    })?;
+    eprintln!("lab: stopping and removing everything");
+    Ok(())
+}

@@ -1,0 +1,364 @@
+//! `kaconsole lab`: the real lab (root): it elects as designed, fails over when the master is
+//! killed (seen through the control sockets), its backends serve the client, and it leaves
+//! nothing behind - on SIGINT, on a panic, and through `--clean` after being killed. Then the
+//! lab's console under tmux: the kill key, and the new master on the next router.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::control::Client;
+use common::segment::wait_for;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+/// A headless lab: the process and what it printed.
+struct Lab {
+    child: Child,
+    routers: Vec<Value>,
+    prefix: String,
+    client_ns: String,
+}
+
+impl Lab {
+    fn start(extra_env: &[(&str, &str)]) -> Lab {
+        let mut child = Command::new(common::kaconsole())
+            .args(["lab", "--headless", "--routers", "3"])
+            .envs(extra_env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let mut routers = Vec::new();
+        for line in BufReader::new(out).lines() {
+            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if v.get("router").is_some() {
+                routers.push(v);
+            } else if v["ready"] == true {
+                return Lab {
+                    child,
+                    routers,
+                    prefix: v["prefix"].as_str().unwrap().to_string(),
+                    client_ns: v["client"].as_str().unwrap().to_string(),
+                };
+            }
+        }
+        panic!("the lab ended before it was ready: {:?}", child.wait());
+    }
+
+    fn socket(&self, i: usize) -> PathBuf {
+        PathBuf::from(self.routers[i]["socket"].as_str().unwrap())
+    }
+
+    fn pid(&self, i: usize) -> i32 {
+        self.routers[i]["pid"].as_i64().unwrap() as i32
+    }
+
+    /// Router `i`'s state of `instance`.
+    fn state(&self, i: usize, instance: &str) -> Option<String> {
+        let s = Client::status(&self.socket(i))?;
+        s["instances"]
+            .as_array()?
+            .iter()
+            .find(|x| x["name"] == instance)
+            .map(|x| x["state"].as_str().unwrap_or("").to_string())
+    }
+}
+
+/// The namespaces whose names start with `prefix`.
+fn namespaces(prefix: &str) -> Vec<String> {
+    let o = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    // Signal 0 tests existence; a zombie child is reaped by the lab, so gone means gone.
+    kill(Pid::from_raw(pid), None).is_ok()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+/// The lab's directory (its routers' configurations, logs and sockets).
+fn lab_dir(lab: &Lab) -> PathBuf {
+    lab.socket(0)
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Nothing of the lab is left: namespaces, daemons, its directory.
+fn assert_gone(lab: &Lab) {
+    let left = namespaces(&lab.prefix);
+    assert!(left.is_empty(), "namespaces left: {left:?}");
+    for i in 0..lab.routers.len() {
+        assert!(!alive(lab.pid(i)), "router {i} still runs");
+    }
+    assert!(!lab_dir(lab).exists(), "{} left", lab_dir(lab).display());
+}
+
+#[test]
+fn the_lab_elects_fails_over_and_leaves_nothing() {
+    let test = "the_lab_elects_fails_over_and_leaves_nothing";
+    if !common::require_root(test) {
+        return;
+    }
+    let mut lab = Lab::start(&[]);
+    // VI_1 prefers r1, VI_2 the last router.
+    let elected = wait_for(Duration::from_secs(10), || {
+        lab.state(0, "VI_1").as_deref() == Some("MASTER")
+            && lab.state(2, "VI_2").as_deref() == Some("MASTER")
+            && lab.state(1, "VI_1").as_deref() == Some("BACKUP")
+            && lab.state(1, "VI_2").as_deref() == Some("BACKUP")
+    });
+    assert!(
+        elected.is_some(),
+        "r1 {:?} r2 {:?} r3 {:?}",
+        lab.state(0, "VI_1"),
+        lab.state(1, "VI_1"),
+        lab.state(2, "VI_2")
+    );
+    // The backends answer the client.
+    for addr in ["10.88.0.21", "10.88.0.22"] {
+        let o = Command::new("ip")
+            .args(["netns", "exec", &lab.client_ns, "bash", "-c"])
+            .arg(format!(
+                "exec 3<>/dev/tcp/{addr}/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"
+            ))
+            .output()
+            .unwrap();
+        let reply = String::from_utf8_lossy(&o.stdout);
+        assert!(reply.starts_with("HTTP/1.0 200 OK"), "{addr}: {reply}");
+    }
+    // Kill r1: r2 (next priority) takes VI_1 over, as its status says.
+    kill(Pid::from_raw(lab.pid(0)), Signal::SIGKILL).unwrap();
+    let killed = Instant::now();
+    let over = wait_for(Duration::from_secs(8), || {
+        lab.state(1, "VI_1").as_deref() == Some("MASTER")
+    });
+    assert!(over.is_some(), "r2 did not take VI_1 over");
+    assert!(killed.elapsed() < Duration::from_millis(3_700 + 1_000));
+    // SIGINT: the lab stops and removes everything.
+    kill(Pid::from_raw(lab.child.id() as i32), Signal::SIGINT).unwrap();
+    let status = lab.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_gone(&lab);
+}
+
+#[test]
+fn a_panic_in_the_lab_still_removes_everything() {
+    let test = "a_panic_in_the_lab_still_removes_everything";
+    if !common::require_root(test) {
+        return;
+    }
+    let mut lab = Lab::start(&[("KACONSOLE_LAB_PANIC", "1")]);
+    let status = lab.child.wait().unwrap();
+    assert_eq!(status.code(), Some(101), "a panic exits with 101");
+    assert_gone(&lab);
+}
+
+#[test]
+fn clean_removes_what_a_killed_lab_left() {
+    let test = "clean_removes_what_a_killed_lab_left";
+    if !common::require_root(test) {
+        return;
+    }
+    let mut lab = Lab::start(&[]);
+    // SIGKILL: no chance to clean up.
+    lab.child.kill().unwrap();
+    lab.child.wait().unwrap();
+    assert_eq!(
+        namespaces(&lab.prefix).len(),
+        7,
+        "3 routers, 2 backends, client, bridge"
+    );
+    assert!(alive(lab.pid(0)), "the daemons outlive a killed lab");
+    let out = Command::new(common::kaconsole())
+        .args(["lab", "--clean"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("removed {}r1", lab.prefix)),
+        "{text}"
+    );
+    assert!(namespaces(&lab.prefix).is_empty());
+    let gone = wait_for(Duration::from_secs(3), || !alive(lab.pid(0)));
+    assert!(
+        gone.is_some(),
+        "the daemons are killed with their namespaces"
+    );
+    assert!(!lab_dir(&lab).exists(), "{} left", lab_dir(&lab).display());
+}
+
+/// A tmux session, killed when dropped.
+struct Tmux(String);
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Tmux {
+    fn capture(&self) -> String {
+        let o = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn keys(&self, k: &str) {
+        Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, k])
+            .status()
+            .unwrap();
+    }
+
+    fn wait_for(&self, secs: u64, cond: impl Fn(&str) -> bool) -> Result<(), String> {
+        wait_for(Duration::from_secs(secs), || cond(&self.capture()))
+            .map(|_| ())
+            .ok_or_else(|| self.capture())
+    }
+}
+
+/// The VI_1 row of the overview.
+fn vi_1(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.starts_with("VI_1"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn the_lab_console_kills_a_router_and_shows_the_new_master() {
+    let test = "the_lab_console_kills_a_router_and_shows_the_new_master";
+    if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
+        return;
+    }
+    let session = format!("kac-lab-{}", std::process::id());
+    let cmd = format!("{} lab --routers 3", common::kaconsole().display());
+    let ok = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let t = Tmux(session);
+    // The console on r1: VI_1 MASTER.
+    t.wait_for(15, |s| s.contains("[r1 up]") && vi_1(s).contains("MASTER"))
+        .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
+    // The lab line names its namespaces: "lab kalab-<pid>-*: [r1 up] r2 up ...".
+    let screen = t.capture();
+    let prefix = screen
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("lab ")?
+                .split_once("*:")
+                .map(|(p, _)| p.to_string())
+        })
+        .unwrap_or_else(|| panic!("no lab line:\n{screen}"));
+    assert_eq!(namespaces(&prefix).len(), 7, "{prefix}");
+    // K kills r1; > shows r2, which takes VI_1 over.
+    t.keys("K");
+    t.wait_for(3, |s| s.contains("[r1 DEAD]"))
+        .unwrap_or_else(|s| panic!("no DEAD:\n{s}"));
+    t.keys(">");
+    t.wait_for(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
+        .unwrap_or_else(|s| panic!("r2 is not VI_1's master:\n{s}"));
+    // q ends the lab and removes it.
+    t.keys("q");
+    let gone = wait_for(Duration::from_secs(10), || namespaces(&prefix).is_empty());
+    assert!(gone.is_some(), "the lab's namespaces are removed on q");
+}
+
+#[test]
+fn closing_the_terminal_removes_the_lab() {
+    let test = "closing_the_terminal_removes_the_lab";
+    if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
+        return;
+    }
+    let session = format!("kac-lab-hup-{}", std::process::id());
+    let cmd = format!("{} lab --routers 2", common::kaconsole().display());
+    let ok = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let t = Tmux(session);
+    t.wait_for(15, |s| s.contains("[r1 up]"))
+        .unwrap_or_else(|s| panic!("no lab line:\n{s}"));
+    let screen = t.capture();
+    let prefix = screen
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("lab ")?
+                .split_once("*:")
+                .map(|(p, _)| p.to_string())
+        })
+        .unwrap();
+    let pids: Vec<i32> = namespaces(&prefix)
+        .iter()
+        .flat_map(|ns| {
+            let o = Command::new("ip")
+                .args(["netns", "pids", ns])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect();
+    assert!(pids.len() >= 4, "2 daemons and 2 backends: {pids:?}");
+    // The window closes: tmux sends SIGHUP.
+    drop(t);
+    let gone = wait_for(Duration::from_secs(10), || namespaces(&prefix).is_empty());
+    assert!(
+        gone.is_some(),
+        "namespaces left after SIGHUP: {:?}",
+        namespaces(&prefix)
+    );
+    assert!(pids.iter().all(|p| !alive(*p)), "processes left: {pids:?}");
+}
