@@ -1,7 +1,8 @@
 //! `kaconsole lab`: the real lab (root): it elects as designed, fails over when the master is
 //! killed (seen through the control sockets), its backends serve the client, and it leaves
 //! nothing behind - on SIGINT, on a panic, and through `--clean` after being killed. Then the
-//! lab's console under tmux: the kill key, and the new master on the next router.
+//! lab's console under tmux: the kill key, and the new master on the next router. The same
+//! for `--sim`, the lab in the simulator (no root needed).
 
 mod common;
 
@@ -361,4 +362,81 @@ fn closing_the_terminal_removes_the_lab() {
         namespaces(&prefix)
     );
     assert!(pids.iter().all(|p| !alive(*p)), "processes left: {pids:?}");
+}
+
+/// `kaconsole lab --sim` (no root needed): the routers in the simulator, each with its
+/// control socket; r1 wins VI_1, and SIGTERM ends the lab and removes its directory.
+#[test]
+fn the_simulated_lab_serves_each_router_on_a_socket() {
+    let mut child = Command::new(common::kaconsole())
+        .args(["lab", "--sim", "--headless", "--routers", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut sockets = Vec::new();
+    for line in BufReader::new(out).lines() {
+        let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if let Some(s) = v["socket"].as_str() {
+            sockets.push(PathBuf::from(s));
+        }
+        if v["ready"] == true {
+            break;
+        }
+    }
+    assert_eq!(sockets.len(), 2);
+    let state = |k: usize| {
+        Client::status(&sockets[k])
+            .and_then(|s| s["instances"][0]["state"].as_str().map(str::to_string))
+    };
+    let elected = wait_for(Duration::from_secs(8), || {
+        state(0).as_deref() == Some("MASTER") && state(1).as_deref() == Some("BACKUP")
+    });
+    assert!(elected.is_some(), "r1 {:?} r2 {:?}", state(0), state(1));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(child.wait().unwrap().success());
+    let dir = sockets[0].parent().unwrap().parent().unwrap();
+    assert!(!dir.exists(), "{} left", dir.display());
+}
+
+#[test]
+fn the_simulated_lab_console_kills_a_router() {
+    let test = "the_simulated_lab_console_kills_a_router";
+    if common::require_program(test, "tmux").is_none() {
+        return;
+    }
+    let session = format!("kac-simlab-{}", std::process::id());
+    let cmd = format!("{} lab --sim --routers 3", common::kaconsole().display());
+    let ok = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let t = Tmux(session);
+    t.wait_for(10, |s| {
+        s.contains("lab simulated: [r1 up]") && vi_1(s).contains("MASTER")
+    })
+    .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
+    t.keys("K");
+    t.keys(">");
+    t.wait_for(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
+        .unwrap_or_else(|s| panic!("r2 is not VI_1's master:\n{s}"));
+    // The events view tells what happened.
+    t.keys("5");
+    t.wait_for(3, |s| s.contains("lab: r1 crashed"))
+        .unwrap_or_else(|s| panic!("no crash event:\n{s}"));
+    t.keys("q");
 }

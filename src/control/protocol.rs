@@ -73,7 +73,8 @@ pub enum ReplyResult {
 /// A refusal, with a code a program can test.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorReply {
-    /// `bad_request`, `version`, `hello_first`, `permission`, `invalid_config`, `io`.
+    /// `bad_request`, `version`, `hello_first`, `permission`, `invalid_config`, `io`,
+    /// `reload`, `busy`, `stopping` (the daemon is going away: reconnect later).
     pub code: String,
     pub message: String,
     /// For `invalid_config`: the diagnostics, as `kaconsole check --json` prints them.

@@ -234,11 +234,11 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
         RequestBody::Status => {
             let (tx, rx) = oneshot::channel();
             if calls.send(Call::Status(tx)).await.is_err() {
-                return Reply::error(id, "io", "the daemon is stopping");
+                return Reply::error(id, "stopping", "the daemon is stopping");
             }
             match rx.await {
                 Ok(s) => Reply::ok(id, Answer::Status(Box::new(s))),
-                Err(_) => Reply::error(id, "io", "the daemon is stopping"),
+                Err(_) => Reply::error(id, "stopping", "the daemon is stopping"),
             }
         }
         RequestBody::Subscribe => {
@@ -324,7 +324,7 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
         RequestBody::Stats => {
             let (tx, rx) = oneshot::channel();
             if calls.send(Call::Stats(tx)).await.is_err() {
-                return Reply::error(id, "io", "the daemon is stopping");
+                return Reply::error(id, "stopping", "the daemon is stopping");
             }
             match rx.await {
                 Ok(mut s) => {
@@ -332,7 +332,7 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
                     s.clients_dropped = ctx.counters.dropped.load(Ordering::Relaxed);
                     Reply::ok(id, Answer::Stats(s))
                 }
-                Err(_) => Reply::error(id, "io", "the daemon is stopping"),
+                Err(_) => Reply::error(id, "stopping", "the daemon is stopping"),
             }
         }
         RequestBody::Reload => {

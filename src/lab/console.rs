@@ -1,41 +1,60 @@
 //! The lab's console: `kaconsole tui` attached to one router at a time, with keys that break
 //! the lab on purpose. Capital letters, so that they never collide with the console's keys.
+//! The same console serves the real lab and the simulated one, through [`Nodes`].
+
+use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::Lab;
 use crate::tui::{Extension, ExtensionAction};
 
+/// What the lab's console needs of a lab.
+pub trait Nodes {
+    /// Where the lab lives, for the lab line (`kalab-<pid>-*`, or `simulated`).
+    fn label(&self) -> String;
+    fn routers(&self) -> usize;
+    fn name(&self, k: usize) -> String;
+    /// The control socket of router `k`, if it has one (keepalived has none).
+    fn socket(&self, k: usize) -> Option<PathBuf>;
+    /// `up`, `DEAD`, `PAUSED`, `UNPLUGGED` or `unhealthy`.
+    fn state(&mut self, k: usize) -> &'static str;
+    /// Each backend and whether it serves.
+    fn backends(&self) -> Vec<(String, bool)>;
+    /// Does what lab key `key` says to router `k` (or a backend); says what happened.
+    fn act(&mut self, k: usize, key: char) -> Result<String, String>;
+}
+
 pub struct LabConsole<'a> {
-    lab: &'a mut Lab,
-    /// Index into `lab.routers` of the router the console shows.
+    nodes: &'a mut dyn Nodes,
+    /// The router the console shows.
     current: usize,
     /// What the last key did.
     message: String,
 }
 
-/// Runs the console on the first router until the user quits.
-pub fn run(lab: &mut Lab) -> Result<(), String> {
-    let first = *lab
-        .consoles()
-        .first()
+/// Runs the console on the first router with a socket until the user quits.
+pub fn run(nodes: &mut dyn Nodes) -> Result<(), String> {
+    let first = (0..nodes.routers())
+        .find(|k| nodes.socket(*k).is_some())
         .ok_or("no kaconsole router to attach to")?;
-    let socket = lab.routers[first].socket().unwrap_or_default();
-    let mut ext = LabConsole::new(lab, first);
+    let socket = nodes.socket(first).unwrap_or_default();
+    let mut ext = LabConsole::new(nodes, first);
     crate::tui::run_with(&socket.display().to_string(), Some(&mut ext)).map_err(|e| e.to_string())
 }
 
 impl<'a> LabConsole<'a> {
-    pub fn new(lab: &'a mut Lab, current: usize) -> LabConsole<'a> {
+    pub fn new(nodes: &'a mut dyn Nodes, current: usize) -> LabConsole<'a> {
         LabConsole {
-            lab,
+            nodes,
             current,
             message: "Shift+K kills the router shown, < > switch routers".into(),
         }
     }
 
     fn switch(&mut self, forward: bool) -> Option<ExtensionAction> {
-        let consoles = self.lab.consoles();
+        let consoles: Vec<usize> = (0..self.nodes.routers())
+            .filter(|k| self.nodes.socket(*k).is_some())
+            .collect();
         let at = consoles
             .iter()
             .position(|k| *k == self.current)
@@ -47,71 +66,14 @@ impl<'a> LabConsole<'a> {
             (at + n - 1) % n
         }];
         self.current = next;
-        let r = &self.lab.routers[next];
-        self.message = format!("now showing {}", r.name);
+        self.message = format!("now showing {}", self.nodes.name(next));
         Some(ExtensionAction::Connect(
-            r.socket().unwrap_or_default().display().to_string(),
+            self.nodes
+                .socket(next)
+                .unwrap_or_default()
+                .display()
+                .to_string(),
         ))
-    }
-
-    /// Does what key `c` says to the current router or the backends.
-    fn act(&mut self, c: char) -> Result<String, String> {
-        let r = &mut self.lab.routers[self.current];
-        let name = r.name.clone();
-        match c {
-            'K' => {
-                r.kill();
-                Ok(format!(
-                    "{name} killed (SIGKILL): the others take over after Master_Down_Interval"
-                ))
-            }
-            'R' => {
-                r.start()?;
-                Ok(format!("{name} restarted"))
-            }
-            'P' => {
-                r.toggle_pause()?;
-                Ok(if r.paused {
-                    format!("{name} paused (SIGSTOP): hung, it neither advertises nor gives way")
-                } else {
-                    format!("{name} resumed")
-                })
-            }
-            'L' => {
-                let up = !r.cable;
-                self.lab.net.set_cable(&name, up)?;
-                let r = &mut self.lab.routers[self.current];
-                r.cable = up;
-                Ok(format!(
-                    "{name}'s cable {}",
-                    if up { "plugged back" } else { "cut" }
-                ))
-            }
-            'H' => {
-                let f = r.health_file();
-                if f.exists() {
-                    std::fs::remove_file(&f).map_err(|e| e.to_string())?;
-                    Ok(format!(
-                        "{name}'s health check fails now (priority -50 on VI_1)"
-                    ))
-                } else {
-                    std::fs::write(&f, "").map_err(|e| e.to_string())?;
-                    Ok(format!("{name}'s health check passes again"))
-                }
-            }
-            'B' | 'N' => {
-                let k = usize::from(c == 'N');
-                let b = &mut self.lab.backends[k];
-                if b.serving() {
-                    b.stop();
-                    Ok(format!("backend {} stopped", b.name))
-                } else {
-                    b.start()?;
-                    Ok(format!("backend {} serving again", b.name))
-                }
-            }
-            _ => Err(String::new()),
-        }
     }
 }
 
@@ -121,7 +83,7 @@ impl Extension for LabConsole<'_> {
             KeyCode::Char('<') | KeyCode::Char(',') => self.switch(false),
             KeyCode::Char('>') | KeyCode::Char('.') => self.switch(true),
             KeyCode::Char(c @ ('K' | 'R' | 'P' | 'L' | 'H' | 'B' | 'N')) => {
-                self.message = match self.act(c) {
+                self.message = match self.nodes.act(self.current, c) {
                     Ok(m) => m,
                     Err(e) => format!("{c}: {e}"),
                 };
@@ -132,30 +94,14 @@ impl Extension for LabConsole<'_> {
     }
 
     fn lines(&mut self) -> Vec<String> {
-        let current = self.current;
-        let routers: Vec<String> = self
-            .lab
-            .routers
-            .iter_mut()
-            .enumerate()
-            .map(|(k, r)| {
-                let state = if !r.running() {
-                    "DEAD"
-                } else if r.paused {
-                    "PAUSED"
-                } else if !r.cable {
-                    "UNPLUGGED"
-                } else if !r.health_file().exists() {
-                    "unhealthy"
-                } else {
-                    "up"
-                };
-                let name = if r.socket().is_none() {
-                    format!("{}(keepalived)", r.name)
-                } else {
-                    r.name.clone()
-                };
-                if k == current {
+        let routers: Vec<String> = (0..self.nodes.routers())
+            .map(|k| {
+                let state = self.nodes.state(k);
+                let mut name = self.nodes.name(k);
+                if self.nodes.socket(k).is_none() {
+                    name.push_str("(keepalived)");
+                }
+                if k == self.current {
                     format!("[{name} {state}]")
                 } else {
                     format!("{name} {state}")
@@ -163,22 +109,99 @@ impl Extension for LabConsole<'_> {
             })
             .collect();
         let backends: Vec<String> = self
-            .lab
-            .backends
+            .nodes
+            .backends()
             .iter()
-            .map(|b| format!("{} {}", b.name, if b.serving() { "up" } else { "DOWN" }))
+            .map(|(name, up)| format!("{name} {}", if *up { "up" } else { "DOWN" }))
             .collect();
+        let backends = if backends.is_empty() {
+            String::new()
+        } else {
+            format!("   backends: {}", backends.join(" "))
+        };
         vec![
             format!(
-                "lab {}*: {}   backends: {}",
-                self.lab.net.prefix,
-                routers.join("  "),
-                backends.join(" ")
+                "lab {}: {}{backends}",
+                self.nodes.label(),
+                routers.join("  ")
             ),
             format!(
                 "< > router  K kill  R restart  P pause  L cable  H health  B/N backend · {}",
                 self.message
             ),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    /// A lab of names only, recording what was asked.
+    struct Fake {
+        dead: Vec<bool>,
+        asked: Vec<(usize, char)>,
+    }
+
+    impl Nodes for Fake {
+        fn label(&self) -> String {
+            "fake".into()
+        }
+        fn routers(&self) -> usize {
+            3
+        }
+        fn name(&self, k: usize) -> String {
+            format!("r{}", k + 1)
+        }
+        fn socket(&self, k: usize) -> Option<PathBuf> {
+            // r3 is a keepalived router.
+            (k < 2).then(|| PathBuf::from(format!("/s{k}")))
+        }
+        fn state(&mut self, k: usize) -> &'static str {
+            if self.dead[k] { "DEAD" } else { "up" }
+        }
+        fn backends(&self) -> Vec<(String, bool)> {
+            vec![("b1".into(), true)]
+        }
+        fn act(&mut self, k: usize, key: char) -> Result<String, String> {
+            self.asked.push((k, key));
+            if key == 'K' {
+                self.dead[k] = true;
+            }
+            Ok(format!("{key} done"))
+        }
+    }
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::SHIFT)
+    }
+
+    #[test]
+    fn keys_act_on_the_router_shown_and_switching_skips_keepalived() {
+        let mut fake = Fake {
+            dead: vec![false; 3],
+            asked: Vec::new(),
+        };
+        {
+            let mut c = LabConsole::new(&mut fake, 0);
+            assert_eq!(c.key(key('K')), Some(ExtensionAction::None));
+            assert_eq!(
+                c.key(key('>')),
+                Some(ExtensionAction::Connect("/s1".into()))
+            );
+            assert_eq!(
+                c.key(key('>')),
+                Some(ExtensionAction::Connect("/s0".into())),
+                "r3 has no socket: back to r1"
+            );
+            assert_eq!(c.key(key('x')), None, "not a lab key");
+            let lines = c.lines();
+            assert_eq!(
+                lines[0],
+                "lab fake: [r1 DEAD]  r2 up  r3(keepalived) up   backends: b1 up"
+            );
+        }
+        assert_eq!(fake.asked, [(0, 'K')]);
     }
 }

@@ -11,6 +11,7 @@ pub mod console;
 pub mod http;
 pub mod net;
 pub mod nodes;
+pub mod sim;
 pub mod topology;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,10 @@ pub struct LabArgs {
     /// and tests).
     #[arg(long)]
     pub headless: bool,
+    /// The routers in the simulator instead of network namespaces: no root needed (the
+    /// default without root). No backends, no keepalived, no pause.
+    #[arg(long)]
+    pub sim: bool,
     /// (internal) Serve HTTP at ADDR:PORT as a lab backend.
     #[arg(long, hide = true, value_name = "ADDR:PORT")]
     pub serve_http: Option<std::net::SocketAddr>,
@@ -144,12 +149,96 @@ impl Lab {
         progress(&format!("client at {}", topology::CLIENT));
         Ok(lab)
     }
+}
 
-    /// The routers with a control socket (kaconsole's).
-    pub fn consoles(&self) -> Vec<usize> {
-        (0..self.routers.len())
-            .filter(|k| self.routers[*k].socket().is_some())
+impl console::Nodes for Lab {
+    fn label(&self) -> String {
+        format!("{}*", self.net.prefix)
+    }
+    fn routers(&self) -> usize {
+        self.routers.len()
+    }
+    fn name(&self, k: usize) -> String {
+        self.routers[k].name.clone()
+    }
+    fn socket(&self, k: usize) -> Option<PathBuf> {
+        self.routers[k].socket()
+    }
+    fn state(&mut self, k: usize) -> &'static str {
+        let r = &mut self.routers[k];
+        if !r.running() {
+            "DEAD"
+        } else if r.paused {
+            "PAUSED"
+        } else if !r.cable {
+            "UNPLUGGED"
+        } else if !r.health_file().exists() {
+            "unhealthy"
+        } else {
+            "up"
+        }
+    }
+    fn backends(&self) -> Vec<(String, bool)> {
+        self.backends
+            .iter()
+            .map(|b| (b.name.clone(), b.serving()))
             .collect()
+    }
+    fn act(&mut self, k: usize, key: char) -> Result<String, String> {
+        let r = &mut self.routers[k];
+        let name = r.name.clone();
+        match key {
+            'K' => {
+                r.kill();
+                Ok(format!(
+                    "{name} killed (SIGKILL): the others take over after Master_Down_Interval"
+                ))
+            }
+            'R' => {
+                r.start()?;
+                Ok(format!("{name} restarted"))
+            }
+            'P' => {
+                r.toggle_pause()?;
+                Ok(if r.paused {
+                    format!("{name} paused (SIGSTOP): hung, it neither advertises nor gives way")
+                } else {
+                    format!("{name} resumed")
+                })
+            }
+            'L' => {
+                let up = !r.cable;
+                self.net.set_cable(&name, up)?;
+                self.routers[k].cable = up;
+                Ok(format!(
+                    "{name}'s cable {}",
+                    if up { "plugged back" } else { "cut" }
+                ))
+            }
+            'H' => {
+                let f = r.health_file();
+                if f.exists() {
+                    std::fs::remove_file(&f).map_err(|e| e.to_string())?;
+                    Ok(format!(
+                        "{name}'s health check fails now (priority -50 on VI_1)"
+                    ))
+                } else {
+                    std::fs::write(&f, "").map_err(|e| e.to_string())?;
+                    Ok(format!("{name}'s health check passes again"))
+                }
+            }
+            'B' | 'N' => {
+                let b = &mut self.backends[usize::from(key == 'N')];
+                if b.serving() {
+                    b.stop();
+                    Ok(format!("backend {} stopped", b.name))
+                } else {
+                    b.start()?;
+                    Ok(format!("backend {} serving again", b.name))
+                }
+            }
+            _ => Err("not a lab key".into()),
+        }
     }
 }
 
@@ -170,12 +259,15 @@ pub fn run(args: &LabArgs) -> ExitCode {
             }
         };
     }
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "kaconsole lab: the lab's network needs root (network namespaces, raw sockets); \
-             run it with sudo. (A privilege-free --sim lab is planned.)"
-        );
-        return ExitCode::from(2);
+    let root = nix::unistd::geteuid().is_root();
+    if args.sim || !root {
+        if !args.sim {
+            eprintln!(
+                "lab: not root, so the routers run in the simulator (the real network of \
+                 namespaces needs root: sudo kaconsole lab)"
+            );
+        }
+        return run_sim(args);
     }
     if args.clean {
         let (removed, running) = net::clean();
@@ -219,6 +311,45 @@ pub fn run(args: &LabArgs) -> ExitCode {
     }
 }
 
+/// The lab in the simulator.
+fn run_sim(args: &LabArgs) -> ExitCode {
+    if args.keepalived || args.keep || args.clean {
+        eprintln!("kaconsole lab --sim: --keepalived, --keep and --clean need the real lab (root)");
+        return ExitCode::from(2);
+    }
+    progress(&format!(
+        "simulating {} routers on a virtual segment (the real engines, no privileges)",
+        args.routers
+    ));
+    let mut lab = match sim::SimLab::start(args.routers as usize) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kaconsole lab: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = if args.headless {
+        for r in &lab.routers {
+            println!(
+                "{}",
+                serde_json::json!({"router": r.name, "socket": r.socket, "config": r.config})
+            );
+        }
+        println!("{}", serde_json::json!({"sim": true, "ready": true}));
+        wait_for_signal()
+    } else {
+        console::run(&mut lab)
+    };
+    drop(lab);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kaconsole lab: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Prints the lab as JSON lines, then waits for SIGINT / SIGTERM.
 fn headless(lab: &Lab) -> Result<(), String> {
     for r in &lab.routers {
@@ -242,6 +373,11 @@ fn headless(lab: &Lab) -> Result<(), String> {
     if std::env::var_os("KACONSOLE_LAB_PANIC").is_some() {
         panic!("KACONSOLE_LAB_PANIC is set: panicking with the lab up");
     }
+    wait_for_signal()
+}
+
+/// Blocks until SIGINT or SIGTERM.
+fn wait_for_signal() -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

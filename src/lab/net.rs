@@ -122,7 +122,10 @@ pub fn lab_namespaces() -> Vec<String> {
 
 /// The pid of the lab that made namespace `ns` (`kalab-<pid>-...`).
 fn owner(ns: &str) -> Option<i32> {
-    ns.strip_prefix(PREFIX)?.split('-').next()?.parse().ok()
+    let rest = ns.strip_prefix(PREFIX)?;
+    // The simulated lab's directory: kalab-sim-<pid>.
+    let rest = rest.strip_prefix("sim-").unwrap_or(rest);
+    rest.split('-').next()?.parse().ok()
 }
 
 /// Whether the lab that made `name` (a namespace, or its directory `kalab-<pid>`) still runs.
@@ -165,6 +168,11 @@ mod tests {
     fn a_namespace_names_its_lab() {
         assert_eq!(super::owner("kalab-4242-r1"), Some(4242));
         assert_eq!(super::owner("kalab-4242"), Some(4242), "its directory");
+        assert_eq!(
+            super::owner("kalab-sim-4242"),
+            Some(4242),
+            "a simulated lab's"
+        );
         assert_eq!(super::owner("kalab-x-r1"), None);
         assert_eq!(super::owner("other-4242-r1"), None);
     }

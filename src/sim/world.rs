@@ -194,14 +194,26 @@ impl<'a> World<'a> {
 
     /// Runs the scenario to its end.
     pub fn run(mut self) -> Outcome {
+        self.start();
+        let end = Instant(self.scenario.duration.as_micros());
+        self.step_until(end);
+        self.finish()
+    }
+
+    /// Boots every router: the start of [`run`](Self::run), for a world driven step by step
+    /// (`kaconsole lab --sim`).
+    pub fn start(&mut self) {
         for r in 0..self.routers.len() {
             self.boot(r);
         }
-        let end = Instant(self.scenario.duration.as_micros());
-        while let Some(Reverse(e)) = self.heap.pop() {
-            if e.at > end {
+    }
+
+    /// Processes everything due up to `t`, then sets the clock to `t`.
+    pub fn step_until(&mut self, t: Instant) {
+        while self.heap.peek().is_some_and(|Reverse(e)| e.at <= t) {
+            let Some(Reverse(e)) = self.heap.pop() else {
                 break;
-            }
+            };
             self.now = e.at;
             match e.payload {
                 Payload::Wake(r) => {
@@ -217,16 +229,50 @@ impl<'a> World<'a> {
                 } => self.deliver(router, link, &bytes),
                 Payload::Event(i) => self.event(i),
                 Payload::Audit => {
-                    let v = invariants::audit(self.scenario, &self);
+                    let v = invariants::audit(self.scenario, self);
                     self.report(v);
                 }
                 Payload::Expect(i) => {
-                    let v = invariants::expect(&self.scenario.expect[i], &self);
+                    let v = invariants::expect(&self.scenario.expect[i], self);
                     self.report(v);
                 }
             }
         }
-        self.now = end;
+        self.now = self.now.max(t);
+    }
+
+    /// The clock.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Router `name`'s engine, while it runs.
+    pub fn engine(&self, name: &str) -> Option<&Engine> {
+        self.routers
+            .iter()
+            .find(|r| r.name == name)?
+            .engine
+            .as_ref()
+    }
+
+    /// Makes `event` happen now (a scenario's events happen at their times).
+    pub fn inject(&mut self, event: &Event) {
+        self.apply(event);
+    }
+
+    /// The trace lines so far (with tracing on), taken out of the world.
+    pub fn take_trace(&mut self) -> Vec<TraceLine> {
+        std::mem::take(&mut self.outcome.trace)
+    }
+
+    /// The violations so far.
+    pub fn violations(&self) -> &[Violation] {
+        &self.outcome.violations
+    }
+
+    /// Ends the run: router time and the digest.
+    fn finish(mut self) -> Outcome {
+        let end = self.now;
         for r in &self.routers {
             if r.engine.is_some() {
                 self.outcome.router_time = self.outcome.router_time + (end - r.alive_since);
@@ -285,16 +331,20 @@ impl<'a> World<'a> {
     }
 
     fn event(&mut self, i: usize) {
-        let ev = &self.scenario.events[i];
+        let scenario = self.scenario;
+        self.apply(&scenario.events[i].event);
+    }
+
+    fn apply(&mut self, event: &Event) {
         if self.tracing {
             self.outcome.trace.push(TraceLine::Event {
                 t: self.now,
-                event: ev.event.clone(),
+                event: event.clone(),
             });
         }
         let router = |name: &str| self.routers.iter().position(|r| r.name == name);
         let segment = |name: &str| self.segments.iter().position(|s| s.name == name);
-        match &ev.event {
+        match event {
             Event::Crash { router: n } => {
                 if let Some(r) = router(n) {
                     self.kill(r);

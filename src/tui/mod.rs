@@ -274,7 +274,9 @@ fn message(line: &str) -> Result<Option<Msg>, String> {
         ReplyResult::Ok(Answer::Config { path, text }) => Some(Msg::Config { path, text }),
         ReplyResult::Ok(Answer::Applied { backup }) => Some(Msg::Applied(Ok(backup))),
         ReplyResult::Ok(_) => None,
-        ReplyResult::Error(e) if matches!(e.code.as_str(), "version" | "hello_first") => {
+        ReplyResult::Error(e)
+            if matches!(e.code.as_str(), "version" | "hello_first" | "stopping") =>
+        {
             return Err(format!("{}: {}", e.code, e.message));
         }
         // Refusals of an apply (invalid_config, permission, io) go to the editor.
