@@ -27,8 +27,13 @@ struct Lab {
 
 impl Lab {
     fn start(extra_env: &[(&str, &str)]) -> Lab {
+        Lab::start_with(&["--routers", "3"], extra_env)
+    }
+
+    fn start_with(args: &[&str], extra_env: &[(&str, &str)]) -> Lab {
         let mut child = Command::new(common::kaconsole())
-            .args(["lab", "--headless", "--routers", "3"])
+            .args(["lab", "--headless"])
+            .args(args)
             .envs(extra_env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -155,6 +160,43 @@ fn the_lab_elects_fails_over_and_leaves_nothing() {
     kill(Pid::from_raw(lab.child.id() as i32), Signal::SIGINT).unwrap();
     let status = lab.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    assert_gone(&lab);
+}
+
+#[test]
+fn with_keepalived_the_lab_elects_across_both_programs() {
+    let test = "with_keepalived_the_lab_elects_across_both_programs";
+    if !common::require_root(test) || common::require_program(test, "keepalived").is_none() {
+        return;
+    }
+    let mut lab = Lab::start_with(&["--routers", "2", "--keepalived"], &[]);
+    assert_eq!(lab.routers.len(), 3);
+    assert_eq!(lab.routers[2]["router"], "ka");
+    assert!(
+        lab.routers[2]["socket"].is_null(),
+        "keepalived has no control socket"
+    );
+    // keepalived (router 3 of 3) has VI_2's highest priority; the kaconsole routers hear it.
+    let master = |i: usize| {
+        Client::status(&lab.socket(i)).and_then(|s| {
+            let vi2 = s["instances"]
+                .as_array()?
+                .iter()
+                .find(|x| x["name"] == "VI_2")?
+                .clone();
+            Some((
+                vi2["state"].as_str()?.to_string(),
+                vi2["master"].as_str()?.to_string(),
+            ))
+        })
+    };
+    let heard = wait_for(Duration::from_secs(10), || {
+        (0..2).all(|i| master(i) == Some(("BACKUP".into(), "10.88.0.13".into())))
+    });
+    assert!(heard.is_some(), "r1 {:?} r2 {:?}", master(0), master(1));
+    assert_eq!(lab.state(0, "VI_1").as_deref(), Some("MASTER"));
+    kill(Pid::from_raw(lab.child.id() as i32), Signal::SIGINT).unwrap();
+    assert!(lab.child.wait().unwrap().success());
     assert_gone(&lab);
 }
 
