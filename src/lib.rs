@@ -15,6 +15,7 @@ pub mod hex;
 pub mod lab;
 pub mod pcap;
 pub mod sim;
+pub mod sniff;
 pub mod sys;
 pub mod time;
 pub mod tui;
