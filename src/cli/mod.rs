@@ -3,6 +3,7 @@
 mod check;
 mod daemon;
 mod sim;
+mod sniff;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand};
 pub use check::CheckArgs;
 pub use daemon::DaemonArgs;
 pub use sim::SimArgs;
+pub use sniff::SniffArgs;
 
 /// The control socket when the daemon runs as root (`--socket` for another).
 pub const DEFAULT_SOCKET: &str = "/run/kaconsole/kaconsole.sock";
@@ -124,6 +126,21 @@ pub enum Command {
         a killed lab left. --keepalived adds a router running the real keepalived."
     )]
     Lab(crate::lab::LabArgs),
+    /// Who speaks VRRP on a segment, and which VRIDs clash.
+    #[command(
+        long_about = "List the VRRP routers heard on a segment and flag the conflicts. Captures on \
+        IFACE (root; `any` for every interface) with a kernel filter for VRRP and AH, or reads a \
+        pcap file with -r; -w also writes what it captured.\n\n\
+        Each advert is printed as a line (--json: as a JSON object). At the end (--duration, \
+        --count, end of file or Ctrl-C) comes a table per VRID, family, version and mode: every \
+        router with its MAC (* for a virtual MAC), priority, interval, auth, adverts per second \
+        and who is MASTER now; then the conflicts with their evidence - different VIPs, auth or \
+        intervals for one VRID, VRRPv2 and v3 mixed, two routers advertising at once (split \
+        brain), two address owners, TTL not 255, bad checksums, malformed packets - and the \
+        free VRIDs.\n\n\
+        Exit status: 0 no conflict, 1 conflicts, 2 error."
+    )]
+    Sniff(SniffArgs),
     Tui {
         /// The daemon's control socket [default: $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock if
         /// a daemon of yours listens there, else /run/kaconsole/kaconsole.sock].
@@ -139,6 +156,7 @@ pub fn main() -> ExitCode {
         Command::Daemon(args) => daemon::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Lab(args) => crate::lab::run(&args),
+        Command::Sniff(args) => sniff::run(&args),
         Command::Tui { socket } => match crate::tui::run(
             &socket
                 .unwrap_or_else(default_tui_socket)

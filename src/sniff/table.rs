@@ -34,6 +34,8 @@ pub struct Router {
     pub password: Option<String>,
     pub adverts: u64,
     pub priority_zero: u64,
+    /// Its last advert had priority 0: it stopped being master (RFC 5798 §6.4.3).
+    pub left: bool,
     pub bad_ttl: u64,
     pub bad_checksum: u64,
     pub first_us: u64,
@@ -147,6 +149,7 @@ impl Table {
                     .trim_end_matches('\0')
                     .to_string()
             });
+        r.left = advert.priority == 0;
         if advert.priority == 0 {
             r.priority_zero += 1;
         } else {
@@ -167,7 +170,7 @@ impl Table {
         let (ip, r) = g.routers.iter().max_by_key(|(_, r)| r.last_us)?;
         let alive = self.last_us.saturating_sub(r.last_us)
             <= u64::from(r.interval_cs.max(1)) * 10_000 * ALIVE_INTERVALS;
-        (alive && r.priority_zero < r.adverts).then_some(*ip)
+        (alive && !r.left).then_some(*ip)
     }
 
     /// VRIDs no group uses (over both families and versions).
@@ -528,13 +531,23 @@ mod tests {
     #[test]
     fn a_master_leaving_with_priority_zero_is_nobody() {
         let t = table(&[advert(0.0, "10.0.0.1", 150), advert(0.5, "10.0.0.1", 0)]);
+        assert_eq!(t.master(&KEY), None, "its last advert said it was leaving");
+        assert_eq!(t.groups[&KEY].routers[&ip("10.0.0.1")].priority_zero, 1);
+        let t = table(&[
+            advert(0.0, "10.0.0.1", 0),
+            advert(0.6, "10.0.0.2", 100),
+            advert(1.6, "10.0.0.2", 100),
+        ]);
         assert_eq!(
             t.master(&KEY),
-            Some(ip("10.0.0.1")),
-            "one of two adverts was priority 0"
+            Some(ip("10.0.0.2")),
+            "the backup that took over"
         );
-        let t = table(&[advert(0.0, "10.0.0.1", 0)]);
+        // Silent for longer than three intervals: nobody is master any more.
+        let t = table(&[
+            advert(0.0, "10.0.0.1", 150),
+            with(advert(10.0, "10.0.0.9", 100), |a| a.vrid = 52),
+        ]);
         assert_eq!(t.master(&KEY), None);
-        assert_eq!(t.groups[&KEY].routers[&ip("10.0.0.1")].priority_zero, 1);
     }
 }

@@ -1,5 +1,6 @@
 //! The Linux shell: everything that touches the machine (interfaces, files, users).
 
+pub mod capture;
 pub mod env;
 pub mod iface;
 pub mod links;

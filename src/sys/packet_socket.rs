@@ -45,7 +45,7 @@ impl PacketSocket {
 
 /// The `sockaddr_ll` naming the interface, protocol and destination MAC.
 #[allow(unsafe_code)]
-fn link_addr(ifindex: u32, ethertype: u16, dst: [u8; 6]) -> LinkAddr {
+pub(crate) fn link_addr(ifindex: u32, ethertype: u16, dst: [u8; 6]) -> LinkAddr {
     let mut sll = libc::sockaddr_ll {
         sll_family: libc::AF_PACKET as u16,
         sll_protocol: ethertype.to_be(),

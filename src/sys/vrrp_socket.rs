@@ -181,7 +181,7 @@ fn register(s: Socket) -> io::Result<AsyncFd<Socket>> {
 /// A byte buffer seen as the `MaybeUninit` buffer socket2 reads into (initialised bytes are
 /// valid `MaybeUninit`s; this direction is always sound).
 #[allow(unsafe_code)]
-fn unsafe_cast(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+pub(crate) fn unsafe_cast(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
     // SAFETY: MaybeUninit<u8> has the layout of u8, and socket2 only writes into the buffer.
     unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) }
 }

@@ -1,0 +1,201 @@
+//! `kaconsole sniff`: capture (or read) VRRP, print each advert, then the table and conflicts.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+
+use crate::pcap::{self, Capture, LINKTYPE_ETHERNET, Record};
+use crate::sniff::observe::{Seen, observe};
+use crate::sniff::table::Table;
+use crate::sniff::{filter, report};
+
+#[derive(Args, Debug)]
+pub struct SniffArgs {
+    /// Interface to capture on (`any` for all); not with -r.
+    #[arg(value_name = "IFACE", required_unless_present = "read")]
+    pub iface: Option<String>,
+    /// Read a pcap file (tcpdump -w, Ethernet or Linux cooked) instead of capturing.
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Option<PathBuf>,
+    /// Also write what was captured to a pcap file (tcpdump and tshark read it).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// One line per advert (the default; the summary follows at the end).
+    #[arg(long)]
+    pub lines: bool,
+    /// JSON: one object per advert, then one with the table and the findings.
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Stop after this many VRRP packets.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+}
+
+/// What the run does with each packet and at the end.
+struct Sink {
+    json: bool,
+    table: Table,
+    written: Vec<Record>,
+    keep: bool,
+    out: std::io::StdoutLock<'static>,
+}
+
+impl Sink {
+    fn seen(&mut self, s: &Seen, frame: &[u8]) {
+        self.table.add(s);
+        if self.keep {
+            self.written.push(Record {
+                ts_us: s.ts_us,
+                orig_len: frame.len() as u32,
+                data: frame.to_vec(),
+            });
+        }
+        let line = if self.json {
+            serde_json::to_string(s).unwrap_or_default()
+        } else {
+            report::line(s)
+        };
+        let _ = writeln!(self.out, "{line}");
+    }
+}
+
+pub fn run(args: &SniffArgs) -> ExitCode {
+    let mut sink = Sink {
+        json: args.json,
+        table: Table::default(),
+        written: Vec::new(),
+        keep: args.write.is_some(),
+        out: std::io::stdout().lock(),
+    };
+    let result = match &args.read {
+        Some(path) => read_file(path, args, &mut sink),
+        None => capture(args.iface.as_deref().unwrap_or("any"), args, &mut sink),
+    };
+    if let Err(e) = result {
+        eprintln!("kaconsole sniff: {e}");
+        return ExitCode::from(2);
+    }
+    if let Some(path) = &args.write {
+        let capture = Capture {
+            linktype: LINKTYPE_ETHERNET,
+            records: std::mem::take(&mut sink.written),
+        };
+        let written = std::fs::File::create(path)
+            .and_then(|f| pcap::write(std::io::BufWriter::new(f), &capture));
+        if let Err(e) = written {
+            eprintln!("kaconsole sniff: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    let findings = sink.table.findings();
+    if args.json {
+        let end = serde_json::json!({
+            "table": sink.table.groups.iter().map(|(k, g)| serde_json::json!({
+                "key": k, "master": sink.table.master(k), "routers": g.routers,
+            })).collect::<Vec<_>>(),
+            "findings": findings,
+            "free_vrids": sink.table.free_vrids(),
+            "packets": sink.table.packets,
+        });
+        let _ = writeln!(sink.out, "{end}");
+    } else {
+        let _ = writeln!(sink.out);
+        let _ = write!(sink.out, "{}", report::summary(&sink.table));
+    }
+    if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn read_file(path: &PathBuf, args: &SniffArgs, sink: &mut Sink) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let c = pcap::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if c.linktype != LINKTYPE_ETHERNET && c.linktype != pcap::LINKTYPE_LINUX_SLL {
+        return Err(format!(
+            "{}: link type {} (kaconsole reads Ethernet and Linux cooked captures)",
+            path.display(),
+            c.linktype
+        ));
+    }
+    let mut n = 0;
+    for r in &c.records {
+        if args.count.is_some_and(|max| n >= max) {
+            break;
+        }
+        if let Some(s) = observe(c.linktype, r.ts_us, &r.data) {
+            sink.seen(&s, &r.data);
+            n += 1;
+        }
+    }
+    Ok(())
+}
+
+fn capture(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), String> {
+    let cap = crate::sys::capture::Capture::open(iface, &filter::program()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            format!("capturing on {iface} needs root (CAP_NET_RAW): {e}")
+        } else {
+            format!("capturing on {iface}: {e}")
+        }
+    })?;
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signal(stop.clone());
+    if !sink.json && std::io::stderr().is_terminal() {
+        eprintln!("kaconsole sniff: capturing VRRP on {iface} (Ctrl-C stops)");
+    }
+    let start = Instant::now();
+    let mut buf = vec![0u8; 65_536];
+    let mut n = 0;
+    let limit = args.duration.map(Duration::from_secs_f64);
+    while !stop.load(Ordering::Relaxed)
+        && limit.is_none_or(|d| start.elapsed() < d)
+        && args.count.is_none_or(|max| n < max)
+    {
+        let Some(len) = cap.next(&mut buf).map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let ts_us = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        if let Some(s) = observe(LINKTYPE_ETHERNET, ts_us, &buf[..len]) {
+            sink.seen(&s, &buf[..len]);
+            let _ = sink.out.flush();
+            n += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Sets `stop` on SIGINT or SIGTERM (a thread waits for them), so that the summary and the
+/// pcap file are still written.
+fn stop_on_signal(stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+    });
+}

@@ -1,0 +1,155 @@
+//! How sniff prints: one line per advert (tcpdump-like), and the table with its findings.
+
+use std::fmt::Write as _;
+
+use super::observe::{Decoded, Seen};
+use super::table::{Table, ranges};
+use crate::vrrp::packet::AuthType;
+
+/// `10:24:59.246123` (UTC) from microseconds since the epoch.
+fn clock(ts_us: u64) -> String {
+    let s = ts_us / 1_000_000 % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:06}",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60,
+        ts_us % 1_000_000
+    )
+}
+
+/// One advert as a line.
+pub fn line(s: &Seen) -> String {
+    let mut out = format!("{} {} > {}: ", clock(s.ts_us), s.src, s.dst);
+    match &s.advert {
+        Decoded::Malformed { error } => {
+            let _ = write!(out, "VRRP malformed: {error}");
+        }
+        Decoded::Advert { advert, checksum } => {
+            let interval = advert.interval.as_micros() as f64 / 1e6;
+            let auth = match advert.auth.map(|a| a.kind) {
+                None => "",
+                Some(AuthType::None) => " auth none",
+                Some(AuthType::Pass) => " auth PASS",
+                Some(AuthType::Ah) => " auth AH",
+                Some(AuthType::Unknown(_)) => " auth ?",
+            };
+            let addrs: Vec<String> = advert.addrs.iter().map(ToString::to_string).collect();
+            let _ = write!(
+                out,
+                "VRRPv{} vrid {} prio {} int {interval}s{auth} addrs {} ttl {}",
+                advert.version.number(),
+                advert.vrid,
+                advert.priority,
+                addrs.join(","),
+                s.ttl
+            );
+            if let Some(v) = s.vlan {
+                let _ = write!(out, " vlan {v}");
+            }
+            if s.ah {
+                out.push_str(" [AH]");
+            }
+            if s.vmac() {
+                out.push_str(" [vmac]");
+            }
+            if advert.priority == 0 {
+                out.push_str(" [priority 0: master leaving]");
+            }
+            if s.ttl != 255 {
+                out.push_str(" [TTL not 255]");
+            }
+            if checksum.is_none() {
+                out.push_str(" [bad checksum]");
+            }
+        }
+    }
+    out
+}
+
+/// The table and the findings, for a terminal or a pipe.
+pub fn summary(t: &Table) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<5} {:<4} {:<3} {:<5} {:<26} {:<17} {:>4} {:>6} {:<8} {:>6} {:>8}  VIPS",
+        "VRID", "FAM", "VER", "MODE", "ROUTER", "MAC", "PRIO", "INT", "AUTH", "ADV/S", "LAST"
+    );
+    for (key, g) in &t.groups {
+        let master = t.master(key);
+        for (ip, r) in &g.routers {
+            let who = if master == Some(*ip) {
+                format!("{ip} MASTER")
+            } else {
+                ip.to_string()
+            };
+            let mac = r.macs.iter().next().cloned().unwrap_or_default();
+            let vips: Vec<String> = r.addrs.iter().map(ToString::to_string).collect();
+            let ago = t.last_us.saturating_sub(r.last_us) as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "{:<5} {:<4} {:<3} {:<5} {:<26} {:<17} {:>4} {:>5.2}s {:<8} {:>6.2} {:>7.1}s  {}",
+                key.vrid,
+                if key.ipv6 { "v6" } else { "v4" },
+                format!("v{}", key.version),
+                if key.unicast { "ucast" } else { "mcast" },
+                who,
+                if r.vmac { format!("{mac}*") } else { mac },
+                r.priority,
+                f64::from(r.interval_cs) / 100.0,
+                r.auth,
+                r.rate(),
+                ago,
+                vips.join(" ")
+            );
+        }
+    }
+    let findings = t.findings();
+    if findings.is_empty() {
+        let _ = writeln!(out, "\nno conflicts ({} packets)", t.packets);
+    } else {
+        let _ = writeln!(out, "\n{} conflict(s):", findings.len());
+        for f in &findings {
+            let _ = writeln!(out, "  {}: {}", f.kind, f.message);
+            for e in &f.evidence {
+                let _ = writeln!(out, "      {e}");
+            }
+        }
+    }
+    let _ = writeln!(out, "free VRIDs: {}", ranges(&t.free_vrids()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_reads_as_lines_and_a_table() {
+        let path = format!(
+            "{}/tests/data/pcaps/vrrp2-auth-pass.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
+        let mut t = Table::default();
+        let mut lines = Vec::new();
+        for r in &c.records {
+            if let Some(s) = super::super::observe::observe(c.linktype, r.ts_us, &r.data) {
+                lines.push(line(&s));
+                t.add(&s);
+            }
+        }
+        assert!(lines[0].contains("VRRPv2 vrid"), "{}", lines[0]);
+        assert!(lines[0].contains("auth PASS"), "{}", lines[0]);
+        let text = summary(&t);
+        // The capture ends with the master leaving (priority 0): nobody is MASTER.
+        assert!(
+            text.contains("10.77.0.11 ") && text.contains("10.77.0.12 "),
+            "{text}"
+        );
+        assert!(!text.contains("MASTER"), "{text}");
+        assert!(text.contains("no conflicts"), "{text}");
+        assert!(text.contains("free VRIDs: 1-"), "{text}");
+        assert_eq!(clock(3_723_000_001), "01:02:03.000001");
+    }
+}
