@@ -45,7 +45,10 @@ struct Sink {
     table: Table,
     written: Vec<Record>,
     keep: bool,
-    out: std::io::StdoutLock<'static>,
+    /// Buffered: a capture file prints a million lines; a live capture flushes each one.
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    /// The line being printed, reused.
+    line: String,
 }
 
 impl Sink {
@@ -58,12 +61,14 @@ impl Sink {
                 data: frame.to_vec(),
             });
         }
-        let line = if self.json {
-            serde_json::to_string(s).unwrap_or_default()
+        self.line.clear();
+        if self.json {
+            self.line = serde_json::to_string(s).unwrap_or_default();
         } else {
-            report::line(s)
-        };
-        let _ = writeln!(self.out, "{line}");
+            report::write_line(&mut self.line, s);
+        }
+        self.line.push('\n');
+        let _ = self.out.write_all(self.line.as_bytes());
     }
 }
 
@@ -73,7 +78,8 @@ pub fn run(args: &SniffArgs) -> ExitCode {
         table: Table::default(),
         written: Vec::new(),
         keep: args.write.is_some(),
-        out: std::io::stdout().lock(),
+        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+        line: String::new(),
     };
     let result = match &args.read {
         Some(path) => read_file(path, args, &mut sink),
@@ -110,6 +116,7 @@ pub fn run(args: &SniffArgs) -> ExitCode {
         let _ = writeln!(sink.out);
         let _ = write!(sink.out, "{}", report::summary(&sink.table));
     }
+    let _ = sink.out.flush();
     if findings.is_empty() {
         ExitCode::SUCCESS
     } else {

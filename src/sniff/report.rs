@@ -7,20 +7,29 @@ use super::table::{Table, ranges};
 use crate::vrrp::packet::AuthType;
 
 /// `10:24:59.246123` (UTC) from microseconds since the epoch.
-fn clock(ts_us: u64) -> String {
+fn write_clock(out: &mut String, ts_us: u64) {
     let s = ts_us / 1_000_000 % 86_400;
-    format!(
+    let _ = write!(
+        out,
         "{:02}:{:02}:{:02}.{:06}",
         s / 3600,
         s % 3600 / 60,
         s % 60,
         ts_us % 1_000_000
-    )
+    );
 }
 
 /// One advert as a line.
 pub fn line(s: &Seen) -> String {
-    let mut out = format!("{} {} > {}: ", clock(s.ts_us), s.src, s.dst);
+    let mut out = String::new();
+    write_line(&mut out, s);
+    out
+}
+
+/// One advert as a line, appended to `out` (sniff reuses one buffer for a whole capture).
+pub fn write_line(out: &mut String, s: &Seen) {
+    write_clock(out, s.ts_us);
+    let _ = write!(out, " {} > {}: ", s.src, s.dst);
     match &s.advert {
         Decoded::Malformed { error } => {
             let _ = write!(out, "VRRP malformed: {error}");
@@ -34,16 +43,17 @@ pub fn line(s: &Seen) -> String {
                 Some(AuthType::Ah) => " auth AH",
                 Some(AuthType::Unknown(_)) => " auth ?",
             };
-            let addrs: Vec<String> = advert.addrs.iter().map(ToString::to_string).collect();
             let _ = write!(
                 out,
-                "VRRPv{} vrid {} prio {} int {interval}s{auth} addrs {} ttl {}",
+                "VRRPv{} vrid {} prio {} int {interval}s{auth} addrs ",
                 advert.version.number(),
                 advert.vrid,
                 advert.priority,
-                addrs.join(","),
-                s.ttl
             );
+            for (k, a) in advert.addrs.iter().enumerate() {
+                let _ = write!(out, "{}{a}", if k == 0 { "" } else { "," });
+            }
+            let _ = write!(out, " ttl {}", s.ttl);
             if let Some(v) = s.vlan {
                 let _ = write!(out, " vlan {v}");
             }
@@ -64,7 +74,6 @@ pub fn line(s: &Seen) -> String {
             }
         }
     }
-    out
 }
 
 /// The table and the findings, for a terminal or a pipe.
@@ -150,6 +159,8 @@ mod tests {
         assert!(!text.contains("MASTER"), "{text}");
         assert!(text.contains("no conflicts"), "{text}");
         assert!(text.contains("free VRIDs: 1-"), "{text}");
-        assert_eq!(clock(3_723_000_001), "01:02:03.000001");
+        let mut clock = String::new();
+        write_clock(&mut clock, 3_723_000_001);
+        assert_eq!(clock, "01:02:03.000001");
     }
 }

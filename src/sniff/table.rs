@@ -23,12 +23,14 @@ pub struct Key {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Router {
     pub macs: BTreeSet<String>,
+    #[serde(skip)]
+    last_mac: Option<[u8; 6]>,
     pub vmac: bool,
     pub priority: u8,
     /// Advert interval in centiseconds.
     pub interval_cs: u32,
     pub addrs: Vec<IpAddr>,
-    pub auth: String,
+    pub auth: &'static str,
     /// The v2 simple password, as sent (it is plain text on the wire).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -133,22 +135,30 @@ impl Table {
         }
         r.adverts += 1;
         r.last_us = s.ts_us;
-        if let Some(m) = &s.src_mac {
+        // Per packet only what changed is rebuilt (a capture repeats the same adverts).
+        if let Some(m) = &s.src_mac
+            && r.last_mac != Some(*m)
+        {
+            r.last_mac = Some(*m);
             r.macs.insert(mac(m));
         }
         r.vmac |= s.vmac();
         r.interval_cs = interval_cs;
-        r.addrs = advert.addrs.clone();
-        r.auth = auth_name(advert).to_string();
-        r.password = advert
+        if r.addrs != advert.addrs {
+            r.addrs = advert.addrs.clone();
+        }
+        r.auth = auth_name(advert);
+        let password = advert
             .auth
             .filter(|a| a.kind == AuthType::Pass)
-            .and_then(|a| a.data)
-            .map(|d| {
+            .and_then(|a| a.data);
+        if password.is_some() || r.password.is_some() {
+            r.password = password.map(|d| {
                 String::from_utf8_lossy(&d)
                     .trim_end_matches('\0')
                     .to_string()
             });
+        }
         r.left = advert.priority == 0;
         if advert.priority == 0 {
             r.priority_zero += 1;
@@ -211,7 +221,7 @@ impl Table {
             }
             let show_auth = |r: &Router| match &r.password {
                 Some(p) => format!("{} \"{p}\"", r.auth),
-                None => r.auth.clone(),
+                None => r.auth.to_string(),
             };
             if differ(&show_auth) {
                 out.push(Finding {
