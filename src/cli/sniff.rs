@@ -25,7 +25,8 @@ pub struct SniffArgs {
     /// Also write what was captured to a pcap file (tcpdump and tshark read it).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
-    /// One line per advert (the default; the summary follows at the end).
+    /// One line per advert even on a terminal (where the default is the live table); the
+    /// summary follows at the end.
     #[arg(long)]
     pub lines: bool,
     /// JSON: one object per advert, then one with the table and the findings.
@@ -83,7 +84,14 @@ pub fn run(args: &SniffArgs) -> ExitCode {
     };
     let result = match &args.read {
         Some(path) => read_file(path, args, &mut sink),
-        None => capture(args.iface.as_deref().unwrap_or("any"), args, &mut sink),
+        None => {
+            let iface = args.iface.as_deref().unwrap_or("any");
+            if std::io::stdout().is_terminal() && !args.lines && !args.json {
+                capture_live(iface, args, &mut sink)
+            } else {
+                capture(iface, args, &mut sink)
+            }
+        }
     };
     if let Err(e) = result {
         eprintln!("kaconsole sniff: {e}");
@@ -147,19 +155,23 @@ fn read_file(path: &PathBuf, args: &SniffArgs, sink: &mut Sink) -> Result<(), St
     Ok(())
 }
 
-fn capture(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), String> {
-    let cap = crate::sys::capture::Capture::open(iface, &filter::program()).map_err(|e| {
+fn open(iface: &str) -> Result<crate::sys::capture::Capture, String> {
+    crate::sys::capture::Capture::open(iface, &filter::program()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
             format!("capturing on {iface} needs root (CAP_NET_RAW): {e}")
         } else {
             format!("capturing on {iface}: {e}")
         }
-    })?;
-    let stop = Arc::new(AtomicBool::new(false));
-    stop_on_signal(stop.clone());
-    if !sink.json && std::io::stderr().is_terminal() {
-        eprintln!("kaconsole sniff: capturing VRRP on {iface} (Ctrl-C stops)");
-    }
+    })
+}
+
+/// Reads VRRP frames from `cap` until `stop`, --duration or --count; `each` gets every one.
+fn capture_loop(
+    cap: &crate::sys::capture::Capture,
+    args: &SniffArgs,
+    stop: &AtomicBool,
+    mut each: impl FnMut(&Seen, &[u8]),
+) -> Result<(), String> {
     let start = Instant::now();
     let mut buf = vec![0u8; 65_536];
     let mut n = 0;
@@ -175,12 +187,94 @@ fn capture(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), String>
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64);
         if let Some(s) = observe(LINKTYPE_ETHERNET, ts_us, &buf[..len]) {
-            sink.seen(&s, &buf[..len]);
-            let _ = sink.out.flush();
+            each(&s, &buf[..len]);
             n += 1;
         }
     }
     Ok(())
+}
+
+/// Printing each advert as it comes.
+fn capture(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), String> {
+    let cap = open(iface)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signal(stop.clone());
+    if !sink.json && std::io::stderr().is_terminal() {
+        eprintln!("kaconsole sniff: capturing VRRP on {iface} (Ctrl-C stops)");
+    }
+    capture_loop(&cap, args, &stop, |s, frame| {
+        sink.seen(s, frame);
+        let _ = sink.out.flush();
+    })
+}
+
+/// The live table on the terminal; the capture runs on a thread of its own.
+fn capture_live(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), String> {
+    use crossterm::event::{Event, KeyEventKind, poll, read};
+    let cap = open(iface)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signal(stop.clone());
+    let (tx, rx) = std::sync::mpsc::channel::<(Seen, Vec<u8>)>();
+    let keep = sink.keep;
+    let thread = {
+        let stop = stop.clone();
+        let args = SniffArgs {
+            iface: None,
+            read: None,
+            write: None,
+            lines: false,
+            json: false,
+            duration: args.duration,
+            count: args.count,
+        };
+        std::thread::spawn(move || {
+            let r = capture_loop(&cap, &args, &stop, |s, frame| {
+                let frame = if keep { frame.to_vec() } else { Vec::new() };
+                let _ = tx.send((s.clone(), frame));
+            });
+            // The capture ended by itself (--duration, --count): the screen ends too.
+            stop.store(true, Ordering::Relaxed);
+            r
+        })
+    };
+    let mut live = crate::sniff::live::Live::new(iface);
+    let start = Instant::now();
+    let mut terminal = ratatui::init();
+    let shown = loop {
+        while let Ok((s, frame)) = rx.try_recv() {
+            live.table.add(&s);
+            if keep {
+                sink.written.push(Record {
+                    ts_us: s.ts_us,
+                    orig_len: frame.len() as u32,
+                    data: frame,
+                });
+            }
+        }
+        live.elapsed_s = start.elapsed().as_secs_f64();
+        if let Err(e) = terminal.draw(|f| live.draw(f)) {
+            break Err(e.to_string());
+        }
+        if stop.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+        if poll(Duration::from_millis(200)).unwrap_or(false)
+            && let Ok(Event::Key(k)) = read()
+            && k.kind == KeyEventKind::Press
+            && live.key(k)
+        {
+            break Ok(());
+        }
+    };
+    ratatui::restore();
+    stop.store(true, Ordering::Relaxed);
+    let captured = thread.join().unwrap_or(Ok(()));
+    // What arrived after the last draw still counts.
+    while let Ok((s, _)) = rx.try_recv() {
+        live.table.add(&s);
+    }
+    sink.table = std::mem::take(&mut live.table);
+    shown.and(captured)
 }
 
 /// Sets `stop` on SIGINT or SIGTERM (a thread waits for them), so that the summary and the

@@ -1,0 +1,310 @@
+//! `kaconsole sniff IFACE` on a terminal: the table, live (Model/update/view as the console).
+//! One row per router of each VRRP group, the groups with a conflict in colour, a detail pane
+//! with the selected group's findings and evidence; `s` changes the order.
+
+use std::net::IpAddr;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table as TableWidget, Wrap};
+
+use super::table::{Finding, Key, Table, ranges};
+
+/// The orders `s` cycles through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    Vrid,
+    Priority,
+    LastHeard,
+    Rate,
+}
+
+impl Sort {
+    fn next(self) -> Sort {
+        match self {
+            Sort::Vrid => Sort::Priority,
+            Sort::Priority => Sort::LastHeard,
+            Sort::LastHeard => Sort::Rate,
+            Sort::Rate => Sort::Vrid,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Sort::Vrid => "VRID",
+            Sort::Priority => "priority",
+            Sort::LastHeard => "last heard",
+            Sort::Rate => "adverts/s",
+        }
+    }
+}
+
+pub struct Live {
+    pub iface: String,
+    pub table: Table,
+    pub sort: Sort,
+    pub selected: usize,
+    /// Wall time since the capture began, for the header.
+    pub elapsed_s: f64,
+}
+
+impl Live {
+    pub fn new(iface: &str) -> Live {
+        Live {
+            iface: iface.to_string(),
+            table: Table::default(),
+            sort: Sort::Vrid,
+            selected: 0,
+            elapsed_s: 0.0,
+        }
+    }
+
+    /// The rows in the current order: (group, router).
+    pub fn rows(&self) -> Vec<(Key, IpAddr)> {
+        let mut rows: Vec<(Key, IpAddr)> = self
+            .table
+            .groups
+            .iter()
+            .flat_map(|(k, g)| g.routers.keys().map(move |ip| (*k, *ip)))
+            .collect();
+        let r = |k: &Key, ip: &IpAddr| &self.table.groups[k].routers[ip];
+        match self.sort {
+            Sort::Vrid => {}
+            Sort::Priority => rows.sort_by_key(|(k, ip)| std::cmp::Reverse(r(k, ip).priority)),
+            Sort::LastHeard => rows.sort_by_key(|(k, ip)| std::cmp::Reverse(r(k, ip).last_us)),
+            Sort::Rate => {
+                rows.sort_by(|a, b| r(&b.0, &b.1).rate().total_cmp(&r(&a.0, &a.1).rate()))
+            }
+        }
+        rows
+    }
+
+    /// Returns whether to quit.
+    pub fn key(&mut self, k: KeyEvent) -> bool {
+        let n = self.rows().len();
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => return true,
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => return true,
+            KeyCode::Char('s') => self.sort = self.sort.next(),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(n.saturating_sub(1))
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            _ => {}
+        }
+        false
+    }
+
+    fn findings_of(findings: &[Finding], vrid: u8) -> Vec<&Finding> {
+        findings.iter().filter(|f| f.vrid == Some(vrid)).collect()
+    }
+
+    pub fn draw(&self, f: &mut Frame) {
+        let findings = self.table.findings();
+        let [head, body, detail, foot] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(4),
+            Constraint::Length(8),
+            Constraint::Length(1),
+        ])
+        .areas(f.area());
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(
+                    "kaconsole sniff ",
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(format!(
+                    "{} · {:.0} s · {} packets · ",
+                    self.iface, self.elapsed_s, self.table.packets
+                )),
+                if findings.is_empty() {
+                    Span::styled("no conflicts", Style::default().fg(Color::Green))
+                } else {
+                    Span::styled(
+                        format!("{} conflict(s)", findings.len()),
+                        Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+                    )
+                },
+            ])),
+            head,
+        );
+        let rows = self.rows();
+        let shown = body.height.saturating_sub(2) as usize;
+        let first = self.selected.saturating_sub(shown.saturating_sub(1));
+        let table_rows: Vec<Row> = rows
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(shown.max(1))
+            .map(|(i, (k, ip))| {
+                let r = &self.table.groups[k].routers[ip];
+                let master = self.table.master(k) == Some(*ip);
+                let conflict = !Self::findings_of(&findings, k.vrid).is_empty();
+                let ago = self.table.last_us.saturating_sub(r.last_us) as f64 / 1e6;
+                let mut style = if conflict {
+                    Style::default().fg(Color::Red)
+                } else {
+                    Style::default()
+                };
+                if i == self.selected {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                Row::new(vec![
+                    k.vrid.to_string(),
+                    format!(
+                        "{}/v{}{}",
+                        if k.ipv6 { "v6" } else { "v4" },
+                        k.version,
+                        if k.unicast { "/u" } else { "" }
+                    ),
+                    ip.to_string(),
+                    if master {
+                        "MASTER".into()
+                    } else {
+                        String::new()
+                    },
+                    r.priority.to_string(),
+                    format!("{:.2}s", f64::from(r.interval_cs) / 100.0),
+                    r.auth.to_string(),
+                    format!("{:.2}", r.rate()),
+                    format!("{ago:.1}s"),
+                    r.addrs
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ])
+                .style(style)
+            })
+            .collect();
+        f.render_widget(
+            TableWidget::new(
+                table_rows,
+                [
+                    Constraint::Length(4),
+                    Constraint::Length(8),
+                    Constraint::Length(16),
+                    Constraint::Length(6),
+                    Constraint::Length(4),
+                    Constraint::Length(6),
+                    Constraint::Length(9),
+                    Constraint::Length(5),
+                    Constraint::Length(6),
+                    Constraint::Min(10),
+                ],
+            )
+            .header(
+                Row::new([
+                    "VRID", "FAMILY", "ROUTER", "", "PRIO", "INT", "AUTH", "ADV/S", "LAST", "VIPS",
+                ])
+                .style(Style::default().add_modifier(Modifier::BOLD)),
+            )
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(format!(" routers, by {} (s: order) ", self.sort.name())),
+            ),
+            body,
+        );
+        let mut lines = Vec::new();
+        if let Some((k, _)) = rows.get(self.selected) {
+            let mine = Self::findings_of(&findings, k.vrid);
+            if mine.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    format!("VRID {}: no conflict", k.vrid),
+                    Style::default().fg(Color::Green),
+                )));
+            }
+            for f in mine {
+                lines.push(Line::from(Span::styled(
+                    format!("{}: {}", f.kind, f.message),
+                    Style::default().fg(Color::Red),
+                )));
+                for e in &f.evidence {
+                    lines.push(Line::from(format!("    {e}")));
+                }
+            }
+        }
+        lines.push(Line::from(Span::styled(
+            format!("free VRIDs: {}", ranges(&self.table.free_vrids())),
+            Style::default().fg(Color::DarkGray),
+        )));
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::TOP).title(" detail ")),
+            detail,
+        );
+        f.render_widget(
+            Paragraph::new("j/k move  s order  q quit (the summary is printed)")
+                .style(Style::default().fg(Color::DarkGray)),
+            foot,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn render(l: &Live) -> String {
+        let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
+        t.draw(|f| l.draw(f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..24)
+            .map(|y| {
+                (0..100)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_live_table_shows_routers_conflicts_and_their_evidence() {
+        let mut l = Live::new("eth0");
+        for name in [
+            "vrrp2-multi-vip.pcap",
+            "vrrp3-ipv4.pcap",
+            "vrrp2-auth-pass.pcap",
+        ] {
+            let path = format!("{}/tests/data/pcaps/{name}", env!("CARGO_MANIFEST_DIR"));
+            let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
+            for r in &c.records {
+                if let Some(s) = super::super::observe::observe(c.linktype, r.ts_us, &r.data) {
+                    l.table.add(&s);
+                }
+            }
+        }
+        l.elapsed_s = 12.0;
+        // VRID 51 in three captures: other VIPs, auth and versions than each other.
+        let s = render(&l);
+        assert!(s.contains("conflict(s)"), "{s}");
+        assert!(
+            s.contains("vip-mismatch") || s.contains("version-mix"),
+            "{s}"
+        );
+        insta::assert_snapshot!("sniff_live_100x24", s);
+        let before = l.rows();
+        l.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
+        assert_eq!(l.sort, Sort::Priority);
+        let prios: Vec<u8> = l
+            .rows()
+            .iter()
+            .map(|(k, ip)| l.table.groups[k].routers[ip].priority)
+            .collect();
+        assert!(prios.windows(2).all(|w| w[0] >= w[1]), "{prios:?}");
+        assert_eq!(l.rows().len(), before.len());
+        l.key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+        assert_eq!(l.selected, 1);
+        assert!(l.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+    }
+}
