@@ -377,4 +377,11 @@ fn status_shows_script_runs_and_the_advert_gap() {
     assert!(sc["failures"].as_u64().unwrap() >= 2, "{sc}");
     assert_eq!(sc["successes"], 0, "{sc}");
     assert!(sc["last_runtime_ms"].as_f64().unwrap() < 1000.0, "{sc}");
+
+    // The segment as the BACKUP hears it: the master of VRID 51 is the other daemon.
+    let r = c.call(json!({"req": "segment"}));
+    let seg = &r["ok"]["segment"];
+    assert_eq!(seg["groups"][0]["key"]["vrid"], 51, "{r}");
+    assert_eq!(seg["groups"][0]["master"], "10.77.0.1", "{r}");
+    assert_eq!(seg["findings"], json!([]), "{r}");
 }

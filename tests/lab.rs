@@ -338,7 +338,14 @@ fn the_lab_console_kills_a_router_and_shows_the_new_master() {
     t.keys(">");
     t.wait_for(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
         .unwrap_or_else(|s| panic!("r2 is not VI_1's master:\n{s}"));
-    // q ends the lab and removes it.
+    // The segment view: r2 hears r3, the master of VI_2 (VRID 52).
+    t.keys("7");
+    t.wait_for(5, |s| {
+        s.lines()
+            .any(|l| l.starts_with("52 ") && l.contains("10.88.0.13") && l.contains("MASTER"))
+    })
+    .unwrap_or_else(|s| panic!("no segment table:\n{s}"));
+    // q ends the lab and removes it (as closing the terminal does: see below).
     t.keys("q");
     let gone = wait_for(Duration::from_secs(10), || namespaces(&prefix).is_empty());
     assert!(gone.is_some(), "the lab's namespaces are removed on q");

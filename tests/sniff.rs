@@ -62,14 +62,21 @@ fn sniff(h: &common::segment::Host, secs: u32, extra: &[&str]) -> (i32, Vec<Valu
 
 /// VRID -> (master, interval in centiseconds) from the final table.
 fn masters(end: &Value) -> BTreeMap<u64, (String, u64)> {
-    end["table"]
+    end["groups"]
         .as_array()
         .unwrap()
         .iter()
         .map(|g| {
             let vrid = g["key"]["vrid"].as_u64().unwrap();
             let master = g["master"].as_str().unwrap_or("none").to_string();
-            let interval = g["routers"][&master]["interval_cs"].as_u64().unwrap_or(0);
+            // routers: [[address, router], ...]
+            let interval = g["routers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r[0] == master.as_str())
+                .and_then(|r| r[1]["interval_cs"].as_u64())
+                .unwrap_or(0);
             (vrid, (master, interval))
         })
         .collect()

@@ -111,14 +111,7 @@ pub fn run(args: &SniffArgs) -> ExitCode {
     }
     let findings = sink.table.findings();
     if args.json {
-        let end = serde_json::json!({
-            "table": sink.table.groups.iter().map(|(k, g)| serde_json::json!({
-                "key": k, "master": sink.table.master(k), "routers": g.routers,
-            })).collect::<Vec<_>>(),
-            "findings": findings,
-            "free_vrids": sink.table.free_vrids(),
-            "packets": sink.table.packets,
-        });
+        let end = serde_json::to_string(&sink.table.snapshot()).unwrap_or_default();
         let _ = writeln!(sink.out, "{end}");
     } else {
         let _ = writeln!(sink.out);

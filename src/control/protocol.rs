@@ -53,6 +53,9 @@ pub enum RequestBody {
     Reload,
     /// The daemon's own figures: memory, clients, reloads, advert totals.
     Stats,
+    /// Every VRRP router the daemon hears on its interfaces, and the conflicts (`kaconsole
+    /// sniff`'s table).
+    Segment,
 }
 
 /// A reply line.
@@ -108,6 +111,7 @@ pub enum Answer {
     },
     Reloaded,
     Stats(DaemonStats),
+    Segment(Box<crate::sniff::table::Snapshot>),
 }
 
 /// The daemon itself.
@@ -305,6 +309,7 @@ mod tests {
             RequestBody::Apply { text: "y".into() },
             RequestBody::Reload,
             RequestBody::Stats,
+            RequestBody::Segment,
         ] {
             let r = Request { id: 7, body };
             let line = serde_json::to_string(&r).unwrap();
@@ -360,6 +365,14 @@ mod tests {
                     clients: 1,
                     clients_dropped: 0,
                 }),
+            ),
+            Reply::ok(
+                11,
+                Answer::Segment(Box::new(crate::sniff::table::Snapshot {
+                    free_vrids: vec![1, 2],
+                    packets: 7,
+                    ..Default::default()
+                })),
             ),
             Reply {
                 id: 10,

@@ -31,6 +31,8 @@ pub enum Call {
     Reload(oneshot::Sender<Result<(), String>>),
     /// The daemon's figures (the server adds its own: clients).
     Stats(oneshot::Sender<DaemonStats>),
+    /// The segment's table.
+    Segment(oneshot::Sender<crate::sniff::table::Snapshot>),
 }
 
 /// The server's own counters.
@@ -332,6 +334,16 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
                     s.clients_dropped = ctx.counters.dropped.load(Ordering::Relaxed);
                     Reply::ok(id, Answer::Stats(s))
                 }
+                Err(_) => Reply::error(id, "stopping", "the daemon is stopping"),
+            }
+        }
+        RequestBody::Segment => {
+            let (tx, rx) = oneshot::channel();
+            if calls.send(Call::Segment(tx)).await.is_err() {
+                return Reply::error(id, "stopping", "the daemon is stopping");
+            }
+            match rx.await {
+                Ok(s) => Reply::ok(id, Answer::Segment(Box::new(s))),
                 Err(_) => Reply::error(id, "stopping", "the daemon is stopping"),
             }
         }

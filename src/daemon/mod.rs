@@ -245,6 +245,8 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         .await;
     sd_notify::send("READY=1");
     let mut reloads = 0u64;
+    // What the VRRP sockets hear: `kaconsole sniff`'s table, for the console.
+    let mut segment = crate::sniff::table::Table::default();
     loop {
         let deadline = vrrp.engine.poll_timeout();
         let sleep = async {
@@ -255,7 +257,14 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         };
         let input = tokio::select! {
             _ = sleep => Input::Timeout,
-            Some(p) = rx.recv() => vrrp::packet_input(p),
+            Some(p) = rx.recv() => {
+                // Every advert heard, ours or not, goes into the segment's table.
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as u64);
+                segment.add(&crate::sniff::observe::from_received(wall, &p.rx));
+                vrrp::packet_input(p)
+            }
             Some(t) = track_rx.recv() => Input::Track { id: t.id, status: t.status },
             Some(event) = link_rx.recv() => {
                 let (name, up) = match event {
@@ -328,6 +337,9 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                     }
                     Call::Stats(reply) => {
                         let _ = reply.send(daemon_stats(&vrrp.engine, now(), reloads));
+                    }
+                    Call::Segment(reply) => {
+                        let _ = reply.send(segment.snapshot());
                     }
                 }
                 continue;

@@ -335,6 +335,10 @@ fn answer(world: &World<'_>, name: &str, model: &Config, cfg: &ServerConfig, cal
                 });
             }
         }
+        // The simulated segment carries no captured packets.
+        Call::Segment(reply) => {
+            let _ = reply.send(Default::default());
+        }
         Call::Reload(reply) => {
             let _ = reply.send(Err(
                 "the simulated lab runs the configuration it started with".into(),

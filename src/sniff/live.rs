@@ -2,16 +2,14 @@
 //! One row per router of each VRRP group, the groups with a conflict in colour, a detail pane
 //! with the selected group's findings and evidence; `s` changes the order.
 
-use std::net::IpAddr;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table as TableWidget, Wrap};
 
-use super::table::{Finding, Key, Table, ranges};
+use super::table::{Finding, Snapshot, Table, ranges};
 
 /// The orders `s` cycles through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +48,35 @@ pub struct Live {
     pub elapsed_s: f64,
 }
 
+/// The rows of a snapshot in `sort` order: (group index, router index).
+pub fn rows(snap: &Snapshot, sort: Sort) -> Vec<(usize, usize)> {
+    let mut rows: Vec<(usize, usize)> = snap
+        .groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, grp)| (0..grp.routers.len()).map(move |r| (g, r)))
+        .collect();
+    let r = |&(g, k): &(usize, usize)| &snap.groups[g].routers[k].1;
+    match sort {
+        Sort::Vrid => {}
+        Sort::Priority => rows.sort_by_key(|x| std::cmp::Reverse(r(x).priority)),
+        Sort::LastHeard => rows.sort_by_key(|x| std::cmp::Reverse(r(x).last_us)),
+        Sort::Rate => rows.sort_by(|a, b| r(b).rate().total_cmp(&r(a).rate())),
+    }
+    rows
+}
+
+/// Moves `selected` / changes `sort` for a key; returns whether it was one of these keys.
+pub fn navigate(k: &KeyEvent, sort: &mut Sort, selected: &mut usize, n: usize) -> bool {
+    match k.code {
+        KeyCode::Char('s') => *sort = sort.next(),
+        KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(n.saturating_sub(1)),
+        KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+        _ => return false,
+    }
+    true
+}
+
 impl Live {
     pub fn new(iface: &str) -> Live {
         Live {
@@ -61,52 +88,24 @@ impl Live {
         }
     }
 
-    /// The rows in the current order: (group, router).
-    pub fn rows(&self) -> Vec<(Key, IpAddr)> {
-        let mut rows: Vec<(Key, IpAddr)> = self
-            .table
-            .groups
-            .iter()
-            .flat_map(|(k, g)| g.routers.keys().map(move |ip| (*k, *ip)))
-            .collect();
-        let r = |k: &Key, ip: &IpAddr| &self.table.groups[k].routers[ip];
-        match self.sort {
-            Sort::Vrid => {}
-            Sort::Priority => rows.sort_by_key(|(k, ip)| std::cmp::Reverse(r(k, ip).priority)),
-            Sort::LastHeard => rows.sort_by_key(|(k, ip)| std::cmp::Reverse(r(k, ip).last_us)),
-            Sort::Rate => {
-                rows.sort_by(|a, b| r(&b.0, &b.1).rate().total_cmp(&r(&a.0, &a.1).rate()))
-            }
-        }
-        rows
-    }
-
     /// Returns whether to quit.
     pub fn key(&mut self, k: KeyEvent) -> bool {
-        let n = self.rows().len();
         match k.code {
             KeyCode::Char('q') | KeyCode::Esc => return true,
             KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => return true,
-            KeyCode::Char('s') => self.sort = self.sort.next(),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected = (self.selected + 1).min(n.saturating_sub(1))
+            _ => {
+                let n = rows(&self.table.snapshot(), self.sort).len();
+                navigate(&k, &mut self.sort, &mut self.selected, n);
             }
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            _ => {}
         }
         false
     }
 
-    fn findings_of(findings: &[Finding], vrid: u8) -> Vec<&Finding> {
-        findings.iter().filter(|f| f.vrid == Some(vrid)).collect()
-    }
-
     pub fn draw(&self, f: &mut Frame) {
-        let findings = self.table.findings();
-        let [head, body, detail, foot] = Layout::vertical([
+        let snap = self.table.snapshot();
+        let [head, body, foot] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(4),
-            Constraint::Length(8),
             Constraint::Length(1),
         ])
         .areas(f.area());
@@ -118,132 +117,152 @@ impl Live {
                 ),
                 Span::raw(format!(
                     "{} · {:.0} s · {} packets · ",
-                    self.iface, self.elapsed_s, self.table.packets
+                    self.iface, self.elapsed_s, snap.packets
                 )),
-                if findings.is_empty() {
-                    Span::styled("no conflicts", Style::default().fg(Color::Green))
-                } else {
-                    Span::styled(
-                        format!("{} conflict(s)", findings.len()),
-                        Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                    )
-                },
+                conflicts(&snap),
             ])),
             head,
         );
-        let rows = self.rows();
-        let shown = body.height.saturating_sub(2) as usize;
-        let first = self.selected.saturating_sub(shown.saturating_sub(1));
-        let table_rows: Vec<Row> = rows
-            .iter()
-            .enumerate()
-            .skip(first)
-            .take(shown.max(1))
-            .map(|(i, (k, ip))| {
-                let r = &self.table.groups[k].routers[ip];
-                let master = self.table.master(k) == Some(*ip);
-                let conflict = !Self::findings_of(&findings, k.vrid).is_empty();
-                let ago = self.table.last_us.saturating_sub(r.last_us) as f64 / 1e6;
-                let mut style = if conflict {
-                    Style::default().fg(Color::Red)
-                } else {
-                    Style::default()
-                };
-                if i == self.selected {
-                    style = style.add_modifier(Modifier::REVERSED);
-                }
-                Row::new(vec![
-                    k.vrid.to_string(),
-                    format!(
-                        "{}/v{}{}",
-                        if k.ipv6 { "v6" } else { "v4" },
-                        k.version,
-                        if k.unicast { "/u" } else { "" }
-                    ),
-                    ip.to_string(),
-                    if master {
-                        "MASTER".into()
-                    } else {
-                        String::new()
-                    },
-                    r.priority.to_string(),
-                    format!("{:.2}s", f64::from(r.interval_cs) / 100.0),
-                    r.auth.to_string(),
-                    format!("{:.2}", r.rate()),
-                    format!("{ago:.1}s"),
-                    r.addrs
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ])
-                .style(style)
-            })
-            .collect();
-        f.render_widget(
-            TableWidget::new(
-                table_rows,
-                [
-                    Constraint::Length(4),
-                    Constraint::Length(8),
-                    Constraint::Length(16),
-                    Constraint::Length(6),
-                    Constraint::Length(4),
-                    Constraint::Length(6),
-                    Constraint::Length(9),
-                    Constraint::Length(5),
-                    Constraint::Length(6),
-                    Constraint::Min(10),
-                ],
-            )
-            .header(
-                Row::new([
-                    "VRID", "FAMILY", "ROUTER", "", "PRIO", "INT", "AUTH", "ADV/S", "LAST", "VIPS",
-                ])
-                .style(Style::default().add_modifier(Modifier::BOLD)),
-            )
-            .block(
-                Block::default()
-                    .borders(Borders::TOP)
-                    .title(format!(" routers, by {} (s: order) ", self.sort.name())),
-            ),
-            body,
-        );
-        let mut lines = Vec::new();
-        if let Some((k, _)) = rows.get(self.selected) {
-            let mine = Self::findings_of(&findings, k.vrid);
-            if mine.is_empty() {
-                lines.push(Line::from(Span::styled(
-                    format!("VRID {}: no conflict", k.vrid),
-                    Style::default().fg(Color::Green),
-                )));
-            }
-            for f in mine {
-                lines.push(Line::from(Span::styled(
-                    format!("{}: {}", f.kind, f.message),
-                    Style::default().fg(Color::Red),
-                )));
-                for e in &f.evidence {
-                    lines.push(Line::from(format!("    {e}")));
-                }
-            }
-        }
-        lines.push(Line::from(Span::styled(
-            format!("free VRIDs: {}", ranges(&self.table.free_vrids())),
-            Style::default().fg(Color::DarkGray),
-        )));
-        f.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .block(Block::default().borders(Borders::TOP).title(" detail ")),
-            detail,
-        );
+        draw_segment(f, body, &snap, self.sort, self.selected);
         f.render_widget(
             Paragraph::new("j/k move  s order  q quit (the summary is printed)")
                 .style(Style::default().fg(Color::DarkGray)),
             foot,
         );
     }
+}
+
+/// `no conflicts` in green or `N conflict(s)` in red.
+pub fn conflicts(snap: &Snapshot) -> Span<'static> {
+    if snap.findings.is_empty() {
+        Span::styled("no conflicts", Style::default().fg(Color::Green))
+    } else {
+        Span::styled(
+            format!("{} conflict(s)", snap.findings.len()),
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        )
+    }
+}
+
+fn findings_of(findings: &[Finding], vrid: u8) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.vrid == Some(vrid)).collect()
+}
+
+/// The routers table and the detail pane of the selected row's VRID (sniff's live screen and
+/// the console's segment view).
+pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, selected: usize) {
+    let detail_h = if area.height >= 20 { 8 } else { 5 };
+    let [body, detail] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(detail_h)]).areas(area);
+    let rows = rows(snap, sort);
+    let shown = body.height.saturating_sub(2) as usize;
+    let first = selected.saturating_sub(shown.saturating_sub(1));
+    let table_rows: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(shown.max(1))
+        .map(|(i, &(g, k))| {
+            let grp = &snap.groups[g];
+            let (ip, r) = &grp.routers[k];
+            let key = grp.key;
+            let conflict = !findings_of(&snap.findings, key.vrid).is_empty();
+            let ago = snap.last_us.saturating_sub(r.last_us) as f64 / 1e6;
+            let mut style = if conflict {
+                Style::default().fg(Color::Red)
+            } else {
+                Style::default()
+            };
+            if i == selected {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            Row::new(vec![
+                key.vrid.to_string(),
+                format!(
+                    "{}/v{}{}",
+                    if key.ipv6 { "v6" } else { "v4" },
+                    key.version,
+                    if key.unicast { "/u" } else { "" }
+                ),
+                ip.to_string(),
+                if grp.master == Some(*ip) {
+                    "MASTER".into()
+                } else {
+                    String::new()
+                },
+                r.priority.to_string(),
+                format!("{:.2}s", f64::from(r.interval_cs) / 100.0),
+                r.auth.to_string(),
+                format!("{:.2}", r.rate()),
+                format!("{ago:.1}s"),
+                r.addrs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ])
+            .style(style)
+        })
+        .collect();
+    f.render_widget(
+        TableWidget::new(
+            table_rows,
+            [
+                Constraint::Length(4),
+                Constraint::Length(8),
+                Constraint::Length(16),
+                Constraint::Length(6),
+                Constraint::Length(4),
+                Constraint::Length(6),
+                Constraint::Length(9),
+                Constraint::Length(5),
+                Constraint::Length(6),
+                Constraint::Min(10),
+            ],
+        )
+        .header(
+            Row::new([
+                "VRID", "FAMILY", "ROUTER", "", "PRIO", "INT", "AUTH", "ADV/S", "LAST", "VIPS",
+            ])
+            .style(Style::default().add_modifier(Modifier::BOLD)),
+        )
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" routers heard, by {} (s: order) ", sort.name())),
+        ),
+        body,
+    );
+    let mut lines = Vec::new();
+    if let Some(&(g, _)) = rows.get(selected) {
+        let vrid = snap.groups[g].key.vrid;
+        let mine = findings_of(&snap.findings, vrid);
+        if mine.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!("VRID {vrid}: no conflict"),
+                Style::default().fg(Color::Green),
+            )));
+        }
+        for f in mine {
+            lines.push(Line::from(Span::styled(
+                format!("{}: {}", f.kind, f.message),
+                Style::default().fg(Color::Red),
+            )));
+            for e in &f.evidence {
+                lines.push(Line::from(format!("    {e}")));
+            }
+        }
+    }
+    lines.push(Line::from(Span::styled(
+        format!("free VRIDs: {}", ranges(&snap.free_vrids)),
+        Style::default().fg(Color::DarkGray),
+    )));
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::TOP).title(" detail ")),
+        detail,
+    );
 }
 
 #[cfg(test)]
@@ -293,16 +312,16 @@ mod tests {
             "{s}"
         );
         insta::assert_snapshot!("sniff_live_100x24", s);
-        let before = l.rows();
+        let snap = l.table.snapshot();
+        let before = rows(&snap, l.sort);
         l.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
         assert_eq!(l.sort, Sort::Priority);
-        let prios: Vec<u8> = l
-            .rows()
+        let prios: Vec<u8> = rows(&snap, l.sort)
             .iter()
-            .map(|(k, ip)| l.table.groups[k].routers[ip].priority)
+            .map(|&(g, k)| snap.groups[g].routers[k].1.priority)
             .collect();
         assert!(prios.windows(2).all(|w| w[0] >= w[1]), "{prios:?}");
-        assert_eq!(l.rows().len(), before.len());
+        assert_eq!(rows(&snap, l.sort).len(), before.len());
         l.key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
         assert_eq!(l.selected, 1);
         assert!(l.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));

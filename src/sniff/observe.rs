@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::pcap::{LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL};
 use crate::vrrp::checksum::ChecksumForm;
-use crate::vrrp::frame::{FrameError, parse_ip};
+use crate::vrrp::frame::{FrameError, Received, parse_ip};
 use crate::vrrp::packet::{Advert, Packet, verify_checksum};
 
 /// A VRRP packet seen on the wire.
@@ -106,6 +106,16 @@ pub fn observe(linktype: u32, ts_us: u64, frame: &[u8]) -> Option<Seen> {
         }
     };
     let (src_mac, vlan) = link_info(linktype, frame);
+    Some(Seen {
+        src_mac,
+        vlan,
+        ..from_received(ts_us, &rx)
+    })
+}
+
+/// A packet the daemon's VRRP socket received (no link layer): the daemon keeps the
+/// segment's table from these.
+pub fn from_received(ts_us: u64, rx: &Received) -> Seen {
     let advert =
         match Packet::new_checked(&rx.msg[..]).and_then(|p| Advert::parse(&p, rx.src.is_ipv6())) {
             Ok(advert) => {
@@ -116,16 +126,16 @@ pub fn observe(linktype: u32, ts_us: u64, frame: &[u8]) -> Option<Seen> {
                 error: e.to_string(),
             },
         };
-    Some(Seen {
+    Seen {
         ts_us,
-        src_mac,
-        vlan,
+        src_mac: None,
+        vlan: None,
         src: rx.src,
         dst: rx.dst,
         ttl: rx.ttl,
         ah: rx.ah.is_some(),
         advert,
-    })
+    }
 }
 
 mod mac_opt {

@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use super::observe::{Decoded, Seen, mac};
 use crate::vrrp::packet::{Advert, AuthType, Version};
 
 /// One VRRP group as the wire shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Key {
     pub vrid: u8,
     pub ipv6: bool,
@@ -20,7 +22,7 @@ pub struct Key {
 }
 
 /// A router of a group.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Router {
     pub macs: BTreeSet<String>,
     #[serde(skip)]
@@ -30,7 +32,7 @@ pub struct Router {
     /// Advert interval in centiseconds.
     pub interval_cs: u32,
     pub addrs: Vec<IpAddr>,
-    pub auth: &'static str,
+    pub auth: Cow<'static, str>,
     /// The v2 simple password, as sent (it is plain text on the wire).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -58,29 +60,51 @@ impl Router {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Group {
     pub routers: BTreeMap<IpAddr, Router>,
 }
 
 /// A problem on the segment, with what shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// `vip-mismatch`, `auth-mismatch`, `interval-mismatch`, `version-mix`, `split-brain`,
     /// `two-owners`, `bad-ttl`, `bad-checksum`, `malformed`.
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     pub vrid: Option<u8>,
     pub message: String,
     pub evidence: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Table {
     pub groups: BTreeMap<Key, Group>,
-    /// Packets that do not decode: (time, source, why).
+    /// Packets that do not decode: (time, source, why), the first [`MALFORMED_KEPT`].
     pub malformed: Vec<(u64, IpAddr, String)>,
+    pub malformed_count: u64,
     pub packets: u64,
     pub last_us: u64,
+}
+
+/// Malformed packets kept as evidence (a daemon watches its segment for months).
+pub const MALFORMED_KEPT: usize = 20;
+
+/// The table as one value (the daemon's `segment` answer, sniff --json's last line).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub groups: Vec<GroupSnapshot>,
+    pub findings: Vec<Finding>,
+    pub free_vrids: Vec<u8>,
+    pub packets: u64,
+    /// Microseconds since the epoch of the last packet.
+    pub last_us: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupSnapshot {
+    pub key: Key,
+    pub master: Option<IpAddr>,
+    pub routers: Vec<(IpAddr, Router)>,
 }
 
 /// A router still counts as advertising this many intervals after its last advert (a
@@ -104,7 +128,10 @@ impl Table {
         let (advert, checksum) = match &s.advert {
             Decoded::Advert { advert, checksum } => (advert, *checksum),
             Decoded::Malformed { error } => {
-                self.malformed.push((s.ts_us, s.src, error.clone()));
+                self.malformed_count += 1;
+                if self.malformed.len() < MALFORMED_KEPT {
+                    self.malformed.push((s.ts_us, s.src, error.clone()));
+                }
                 return;
             }
         };
@@ -147,7 +174,7 @@ impl Table {
         if r.addrs != advert.addrs {
             r.addrs = advert.addrs.clone();
         }
-        r.auth = auth_name(advert);
+        r.auth = Cow::Borrowed(auth_name(advert));
         let password = advert
             .auth
             .filter(|a| a.kind == AuthType::Pass)
@@ -189,6 +216,24 @@ impl Table {
         (1..=255).filter(|v| !used.contains(v)).collect()
     }
 
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            groups: self
+                .groups
+                .iter()
+                .map(|(k, g)| GroupSnapshot {
+                    key: *k,
+                    master: self.master(k),
+                    routers: g.routers.iter().map(|(ip, r)| (*ip, r.clone())).collect(),
+                })
+                .collect(),
+            findings: self.findings(),
+            free_vrids: self.free_vrids(),
+            packets: self.packets,
+            last_us: self.last_us,
+        }
+    }
+
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
         for (key, g) in &self.groups {
@@ -209,7 +254,7 @@ impl Table {
             };
             if differ(&show_addrs) {
                 out.push(Finding {
-                    kind: "vip-mismatch",
+                    kind: Cow::Borrowed("vip-mismatch"),
                     vrid,
                     message: format!(
                         "VRID {}: routers advertise different virtual addresses (keepalived logs \
@@ -225,7 +270,7 @@ impl Table {
             };
             if differ(&show_auth) {
                 out.push(Finding {
-                    kind: "auth-mismatch",
+                    kind: Cow::Borrowed("auth-mismatch"),
                     vrid,
                     message: format!(
                         "VRID {}: different authentication: each side drops the other's adverts \
@@ -238,7 +283,7 @@ impl Table {
             let show_interval = |r: &Router| format!("{:.2} s", f64::from(r.interval_cs) / 100.0);
             if differ(&show_interval) {
                 out.push(Finding {
-                    kind: "interval-mismatch",
+                    kind: Cow::Borrowed("interval-mismatch"),
                     vrid,
                     message: format!(
                         "VRID {}: different advert intervals (v2 backups drop such adverts)",
@@ -262,7 +307,7 @@ impl Table {
                 .collect();
             if concurrent.len() > 1 {
                 out.push(Finding {
-                    kind: "split-brain",
+                    kind: Cow::Borrowed("split-brain"),
                     vrid,
                     message: format!(
                         "VRID {}: more than one router advertises at the same time (two MASTERs)",
@@ -279,7 +324,7 @@ impl Table {
                 .collect();
             if owners.len() > 1 {
                 out.push(Finding {
-                    kind: "two-owners",
+                    kind: Cow::Borrowed("two-owners"),
                     vrid,
                     message: format!(
                         "VRID {}: more than one address owner (priority 255)",
@@ -298,7 +343,7 @@ impl Table {
             let ttl = bad(|r| r.bad_ttl);
             if !ttl.is_empty() {
                 out.push(Finding {
-                    kind: "bad-ttl",
+                    kind: Cow::Borrowed("bad-ttl"),
                     vrid,
                     message: format!(
                         "VRID {}: adverts with a TTL/hop limit other than 255 (RFC 5798 §5.1.1.3: \
@@ -311,7 +356,7 @@ impl Table {
             let sum = bad(|r| r.bad_checksum);
             if !sum.is_empty() {
                 out.push(Finding {
-                    kind: "bad-checksum",
+                    kind: Cow::Borrowed("bad-checksum"),
                     vrid,
                     message: format!("VRID {}: adverts whose checksum does not verify", key.vrid),
                     evidence: sum,
@@ -339,18 +384,18 @@ impl Table {
                     })
                     .collect();
                 out.push(Finding {
-                    kind: "version-mix",
+                    kind: Cow::Borrowed("version-mix"),
                     vrid: Some(vrid),
                     message: format!("VRID {vrid}: VRRPv2 and VRRPv3 on the same segment"),
                     evidence,
                 });
             }
         }
-        if !self.malformed.is_empty() {
+        if self.malformed_count > 0 {
             out.push(Finding {
-                kind: "malformed",
+                kind: Cow::Borrowed("malformed"),
                 vrid: None,
-                message: format!("{} packet(s) that do not decode", self.malformed.len()),
+                message: format!("{} packet(s) that do not decode", self.malformed_count),
                 evidence: self
                     .malformed
                     .iter()
@@ -437,8 +482,8 @@ mod tests {
         t
     }
 
-    fn kinds(t: &Table) -> Vec<&'static str> {
-        t.findings().iter().map(|f| f.kind).collect()
+    fn kinds(t: &Table) -> Vec<String> {
+        t.findings().iter().map(|f| f.kind.to_string()).collect()
     }
 
     const KEY: Key = Key {

@@ -195,7 +195,14 @@ async fn session(
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         let body = tokio::select! {
-            _ = tick.tick() => RequestBody::Status,
+            _ = tick.tick() => {
+                // The segment table with every status (it changes as often).
+                id += 1;
+                w.write_all(request_line(id, RequestBody::Segment).as_bytes())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                RequestBody::Status
+            }
             Some(body) = requests.recv() => body,
             line = lines.next_line() => {
                 let Some(line) = line.map_err(|e| e.to_string())? else {
@@ -273,6 +280,7 @@ fn message(line: &str) -> Result<Option<Msg>, String> {
         ReplyResult::Ok(Answer::Status(s)) => Some(Msg::Status(s)),
         ReplyResult::Ok(Answer::Config { path, text }) => Some(Msg::Config { path, text }),
         ReplyResult::Ok(Answer::Applied { backup }) => Some(Msg::Applied(Ok(backup))),
+        ReplyResult::Ok(Answer::Segment(s)) => Some(Msg::Segment(s)),
         ReplyResult::Ok(_) => None,
         ReplyResult::Error(e)
             if matches!(e.code.as_str(), "version" | "hello_first" | "stopping") =>

@@ -9,7 +9,7 @@ use super::editor::{Editor, EditorAction};
 use super::history::History;
 use crate::control::protocol::{InstanceStatus, RequestBody, Status};
 
-/// The views, in the order of the keys 1-6 that select them.
+/// The views, in the order of the keys 1-7 that select them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Overview,
@@ -18,16 +18,18 @@ pub enum View {
     Lvs,
     Events,
     Editor,
+    Segment,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Overview,
         View::Detail,
         View::Trackers,
         View::Lvs,
         View::Events,
         View::Editor,
+        View::Segment,
     ];
 
     pub fn title(self) -> &'static str {
@@ -38,6 +40,7 @@ impl View {
             View::Lvs => "lvs",
             View::Events => "events",
             View::Editor => "config",
+            View::Segment => "segment",
         }
     }
 
@@ -71,6 +74,10 @@ pub struct Model {
     pub editor: Editor,
     /// Lines an extension (the lab) shows under the header.
     pub extension: Vec<String>,
+    /// Every VRRP router the daemon hears (its segment table), its order and selected row.
+    pub segment: Option<crate::sniff::table::Snapshot>,
+    pub segment_sort: crate::sniff::live::Sort,
+    pub segment_selected: usize,
 }
 
 /// What happened.
@@ -91,6 +98,8 @@ pub enum Msg {
     Applied(Result<String, (String, Vec<serde_json::Value>)>),
     /// A signal to stop (SIGHUP, SIGTERM, SIGINT).
     Quit,
+    /// The daemon's segment table.
+    Segment(Box<crate::sniff::table::Snapshot>),
 }
 
 /// What the loop must do after an update.
@@ -122,6 +131,9 @@ impl Model {
             history: History::default(),
             editor: Editor::new(),
             extension: Vec::new(),
+            segment: None,
+            segment_sort: crate::sniff::live::Sort::Vrid,
+            segment_selected: 0,
         }
     }
 
@@ -205,6 +217,7 @@ impl Model {
             Msg::Config { path, text } => self.editor.load(path, text),
             Msg::Applied(r) => self.editor.applied(r),
             Msg::Quit => return Action::Quit,
+            Msg::Segment(s) => self.segment = Some(*s),
             Msg::Key(k) => return self.key(k),
         }
         Action::None
@@ -253,6 +266,20 @@ impl Model {
                 EditorAction::Unhandled => {}
             }
         }
+        if self.view == View::Segment {
+            let n = self
+                .segment
+                .as_ref()
+                .map_or(0, |s| crate::sniff::live::rows(s, self.segment_sort).len());
+            if crate::sniff::live::navigate(
+                &k,
+                &mut self.segment_sort,
+                &mut self.segment_selected,
+                n,
+            ) {
+                return Action::None;
+            }
+        }
         match k.code {
             KeyCode::Char('q') => return Action::Quit,
             KeyCode::Char('?') => self.help = true,
@@ -263,7 +290,7 @@ impl Model {
                     self.show(View::Overview);
                 }
             }
-            KeyCode::Char(c @ '1'..='6') => self.show(View::ALL[c as usize - '1' as usize]),
+            KeyCode::Char(c @ '1'..='7') => self.show(View::ALL[c as usize - '1' as usize]),
             KeyCode::Tab => self.show(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
             KeyCode::BackTab => {
                 self.show(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()])

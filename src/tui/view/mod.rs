@@ -6,6 +6,7 @@ mod editor;
 mod events;
 mod lvs;
 mod overview;
+mod segment;
 mod trackers;
 
 use ratatui::Frame;
@@ -79,6 +80,7 @@ pub fn draw(f: &mut Frame, m: &Model) {
         View::Lvs => lvs::draw(f, body, m),
         View::Events => events::draw(f, body, m),
         View::Editor => editor::draw(f, body, m),
+        View::Segment => segment::draw(f, body, m),
     }
     f.render_widget(Paragraph::new(keys(m)).style(dim()), footer);
     if m.help {
@@ -97,11 +99,12 @@ fn keys(m: &Model) -> String {
             "EDITING  Esc stop  Ctrl-S apply  Ctrl-N next problem".into()
         }
         (View::Editor, Phase::Confirm(_)) => "y apply  any other key cancels".into(),
-        (View::Editor, _) => "e edit  n next problem  a apply  r revert  1-6 views  ? help".into(),
+        (View::Editor, _) => "e edit  n next problem  a apply  r revert  1-7 views  ? help".into(),
         (View::Overview, _) => {
-            "Enter detail  j/k move  / filter  1-6 Tab views  ? help  q quit".into()
+            "Enter detail  j/k move  / filter  1-7 Tab views  ? help  q quit".into()
         }
-        _ => "j/k scroll  / filter  Esc back  1-6 Tab views  ? help  q quit".into(),
+        (View::Segment, _) => "j/k move  s order  Esc back  1-7 Tab views  ? help  q quit".into(),
+        _ => "j/k scroll  / filter  Esc back  1-7 Tab views  ? help  q quit".into(),
     }
 }
 
@@ -161,7 +164,7 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
 }
 
 fn draw_help(f: &mut Frame, area: Rect) {
-    let text = "1-6 / Tab      overview, instance, trackers, lvs, events, config\n\
+    let text = "1-7 / Tab      overview, instance, trackers, lvs, events, config, segment\n\
                 j k / arrows   move, scroll\n\
                 Enter          overview: the instance's detail\n\
                 /              filter (Enter keeps it, Esc clears)\n\
@@ -242,13 +245,26 @@ mod tests {
             path: "/etc/keepalived/keepalived.conf".into(),
             text: CONF.into(),
         });
+        // What the daemon heard: one of keepalived's captures.
+        let path = format!(
+            "{}/tests/data/pcaps/vrrp2-multi-vip.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
+        let mut t = crate::sniff::table::Table::default();
+        for r in &c.records {
+            if let Some(s) = crate::sniff::observe::observe(c.linktype, r.ts_us, &r.data) {
+                t.add(&s);
+            }
+        }
+        m.update(Msg::Segment(Box::new(t.snapshot())));
         m
     }
 
     /// Every view at both sizes, each also checked for what it must show.
     #[test]
     fn every_view_at_80x24_and_120x40() {
-        let musts: [(&str, &[&str]); 6] = [
+        let musts: [(&str, &[&str]); 7] = [
             (
                 "1",
                 &["VI_WEB", "MASTER", "BACKUP", "FAULT", "150→140", "G_FRONT"],
@@ -266,6 +282,15 @@ mod tests {
             ),
             ("5", &["Entering FAULT STATE"]),
             ("6", &["router_id", "no problems"]),
+            (
+                "7",
+                &[
+                    "10.77.0.11",
+                    "10.77.0.12",
+                    "no conflict",
+                    "free VRIDs: 1-50",
+                ],
+            ),
         ];
         let mut m = model();
         key(&mut m, KeyCode::Char('j'));
