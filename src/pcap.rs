@@ -1,5 +1,5 @@
-//! Classic pcap files (the libpcap format tcpdump and tshark write): reading captures for tests
-//! and `sniff -r`, writing them for `sniff -w`.
+//! Capture files: classic pcap (what tcpdump writes) and pcapng (what tshark and dumpcap
+//! write) for tests and `sniff -r`; classic pcap for `sniff -w`.
 
 use std::io::{self, Read, Write};
 
@@ -29,6 +29,10 @@ pub enum PcapError {
     Truncated,
     #[error("record of {0} bytes is larger than the snap length")]
     Oversized(u32),
+    #[error("pcapng: the interfaces have different link types ({0} and {1})")]
+    MixedLinkTypes(u32, u32),
+    #[error("pcapng: a packet names interface {0}, which is not described")]
+    NoInterface(u32),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -47,8 +51,14 @@ pub fn read(mut r: impl Read) -> Result<Capture, PcapError> {
     parse(&bytes)
 }
 
-/// Parses the bytes of a pcap file.
+/// pcapng's Section Header Block type, which is also the file's first four bytes.
+const PCAPNG_SHB: u32 = 0x0a0d_0d0a;
+
+/// Parses the bytes of a pcap or pcapng file.
 pub fn parse(bytes: &[u8]) -> Result<Capture, PcapError> {
+    if bytes.get(..4) == Some(&PCAPNG_SHB.to_le_bytes()) {
+        return parse_ng(bytes);
+    }
     let header = bytes.get(..24).ok_or(PcapError::Truncated)?;
     let magic_le = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
     let (big_endian, nanos) = match magic_le {
@@ -93,6 +103,107 @@ pub fn parse(bytes: &[u8]) -> Result<Capture, PcapError> {
         at = start + incl as usize;
     }
     Ok(Capture { linktype, records })
+}
+
+/// Parses a pcapng file: section headers (either byte order), interface descriptions (link
+/// type, timestamp resolution) and enhanced / simple packet blocks; other blocks are skipped.
+fn parse_ng(bytes: &[u8]) -> Result<Capture, PcapError> {
+    let mut big_endian = false;
+    // Per interface of the current section: (link type, timestamp units per second).
+    let mut ifaces: Vec<(u32, u64)> = Vec::new();
+    let mut linktype = None;
+    let mut records = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let head = bytes.get(at..at + 12).ok_or(PcapError::Truncated)?;
+        if head[..4] == PCAPNG_SHB.to_le_bytes() {
+            // The byte-order magic decides how this section is read.
+            big_endian = head[8..12] == [0x1a, 0x2b, 0x3c, 0x4d];
+            ifaces.clear();
+        }
+        let u32_at = |b: &[u8], i: usize| {
+            let w = [b[i], b[i + 1], b[i + 2], b[i + 3]];
+            if big_endian {
+                u32::from_be_bytes(w)
+            } else {
+                u32::from_le_bytes(w)
+            }
+        };
+        let u16_at = |b: &[u8], i: usize| {
+            let w = [b[i], b[i + 1]];
+            if big_endian {
+                u16::from_be_bytes(w)
+            } else {
+                u16::from_le_bytes(w)
+            }
+        };
+        let (kind, len) = (u32_at(head, 0), u32_at(head, 4) as usize);
+        if len < 12 || len % 4 != 0 {
+            return Err(PcapError::Truncated);
+        }
+        let block = bytes.get(at..at + len).ok_or(PcapError::Truncated)?;
+        let body = &block[8..len - 4];
+        match kind {
+            // Interface Description Block: link type, then options (if_tsresol = 9).
+            1 => {
+                let lt = u32::from(u16_at(body, 0));
+                let mut units = 1_000_000u64;
+                let mut o = 8;
+                while o + 4 <= body.len() {
+                    let (code, olen) = (u16_at(body, o), usize::from(u16_at(body, o + 2)));
+                    if code == 0 {
+                        break;
+                    }
+                    if code == 9 && olen >= 1 {
+                        let r = body[o + 4];
+                        units = if r & 0x80 == 0 {
+                            10u64.saturating_pow(u32::from(r))
+                        } else {
+                            1u64 << (r & 0x7f).min(63)
+                        };
+                    }
+                    o += 4 + olen.div_ceil(4) * 4;
+                }
+                match linktype {
+                    Some(l) if l != lt => return Err(PcapError::MixedLinkTypes(l, lt)),
+                    _ => linktype = Some(lt),
+                }
+                ifaces.push((lt, units));
+            }
+            // Enhanced Packet Block.
+            6 => {
+                let iface = u32_at(body, 0);
+                let (_, units) = *ifaces
+                    .get(iface as usize)
+                    .ok_or(PcapError::NoInterface(iface))?;
+                let ts = (u64::from(u32_at(body, 4)) << 32) | u64::from(u32_at(body, 8));
+                let (incl, orig) = (u32_at(body, 12) as usize, u32_at(body, 16));
+                let data = body.get(20..20 + incl).ok_or(PcapError::Truncated)?;
+                records.push(Record {
+                    ts_us: (u128::from(ts) * 1_000_000 / u128::from(units.max(1))) as u64,
+                    orig_len: orig,
+                    data: data.to_vec(),
+                });
+            }
+            // Simple Packet Block: no timestamp, interface 0.
+            3 => {
+                ifaces.first().ok_or(PcapError::NoInterface(0))?;
+                let orig = u32_at(body, 0);
+                let incl = (orig as usize).min(body.len() - 4);
+                records.push(Record {
+                    ts_us: 0,
+                    orig_len: orig,
+                    data: body[4..4 + incl].to_vec(),
+                });
+            }
+            _ => {}
+        }
+        at += len;
+    }
+    Ok(Capture {
+        linktype: linktype.unwrap_or(LINKTYPE_ETHERNET),
+        records,
+    })
 }
 
 /// Writes a capture (little-endian, microsecond timestamps).
@@ -165,5 +276,32 @@ mod tests {
         assert_eq!(parse(&buf).unwrap(), c);
         assert!(matches!(parse(&buf[..30]), Err(PcapError::Truncated)));
         assert!(matches!(parse(&[0u8; 24]), Err(PcapError::Magic(0))));
+    }
+}
+
+#[cfg(test)]
+mod pcapng_tests {
+    use super::*;
+
+    fn file(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/data/pcaps/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    /// tshark's pcapng of a capture holds the same frames at the same times.
+    #[test]
+    fn pcapng_reads_as_the_pcap_it_came_from() {
+        let ng = parse(&file("vrrp3-ipv6.pcapng")).unwrap();
+        let classic = parse(&file("vrrp3-ipv6.pcap")).unwrap();
+        assert_eq!(ng, classic);
+        // Cut in the middle of a block.
+        let bytes = file("vrrp3-ipv6.pcapng");
+        assert!(matches!(
+            parse(&bytes[..bytes.len() - 10]),
+            Err(PcapError::Truncated)
+        ));
     }
 }

@@ -19,7 +19,8 @@ pub struct SniffArgs {
     /// Interface to capture on (`any` for all); not with -r.
     #[arg(value_name = "IFACE", required_unless_present = "read")]
     pub iface: Option<String>,
-    /// Read a pcap file (tcpdump -w, Ethernet or Linux cooked) instead of capturing.
+    /// Read a capture file instead of capturing: pcap (tcpdump -w) or pcapng (tshark,
+    /// dumpcap), Ethernet or Linux cooked.
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     pub read: Option<PathBuf>,
     /// Also write what was captured to a pcap file (tcpdump and tshark read it).
