@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::control::Client;
 use common::segment::wait_for;
+use common::tmux::Tmux;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -247,41 +248,6 @@ fn clean_removes_what_a_killed_lab_left() {
     assert!(!lab_dir(&lab).exists(), "{} left", lab_dir(&lab).display());
 }
 
-/// A tmux session, killed when dropped.
-struct Tmux(String);
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-impl Tmux {
-    fn capture(&self) -> String {
-        let o = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    fn keys(&self, k: &str) {
-        Command::new("tmux")
-            .args(["send-keys", "-t", &self.0, k])
-            .status()
-            .unwrap();
-    }
-
-    fn wait_for(&self, secs: u64, cond: impl Fn(&str) -> bool) -> Result<(), String> {
-        wait_for(Duration::from_secs(secs), || cond(&self.capture()))
-            .map(|_| ())
-            .ok_or_else(|| self.capture())
-    }
-}
-
 /// The VI_1 row of the overview.
 fn vi_1(screen: &str) -> String {
     screen
@@ -297,28 +263,10 @@ fn the_lab_console_kills_a_router_and_shows_the_new_master() {
     if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
         return;
     }
-    let session = format!("kac-lab-{}", std::process::id());
     let cmd = format!("{} lab --routers 3", common::kaconsole().display());
-    let ok = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &cmd,
-        ])
-        .env("TERM", "xterm-256color")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let t = Tmux(session);
+    let t = Tmux::start("lab", 120, 40, &cmd);
     // The console on r1: VI_1 MASTER.
-    t.wait_for(15, |s| s.contains("[r1 up]") && vi_1(s).contains("MASTER"))
+    t.wait_until(15, |s| s.contains("[r1 up]") && vi_1(s).contains("MASTER"))
         .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
     // The lab line names its namespaces: "lab kalab-<pid>-*: [r1 up] r2 up ...".
     let screen = t.capture();
@@ -332,21 +280,21 @@ fn the_lab_console_kills_a_router_and_shows_the_new_master() {
         .unwrap_or_else(|| panic!("no lab line:\n{screen}"));
     assert_eq!(namespaces(&prefix).len(), 7, "{prefix}");
     // K kills r1; > shows r2, which takes VI_1 over.
-    t.keys("K");
-    t.wait_for(3, |s| s.contains("[r1 DEAD]"))
+    t.keys(&["K"]);
+    t.wait_until(3, |s| s.contains("[r1 DEAD]"))
         .unwrap_or_else(|s| panic!("no DEAD:\n{s}"));
-    t.keys(">");
-    t.wait_for(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
+    t.keys(&[">"]);
+    t.wait_until(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
         .unwrap_or_else(|s| panic!("r2 is not VI_1's master:\n{s}"));
     // The segment view: r2 hears r3, the master of VI_2 (VRID 52).
-    t.keys("7");
-    t.wait_for(5, |s| {
+    t.keys(&["7"]);
+    t.wait_until(5, |s| {
         s.lines()
             .any(|l| l.starts_with("52 ") && l.contains("10.88.0.13") && l.contains("MASTER"))
     })
     .unwrap_or_else(|s| panic!("no segment table:\n{s}"));
     // q ends the lab and removes it (as closing the terminal does: see below).
-    t.keys("q");
+    t.keys(&["q"]);
     let gone = wait_for(Duration::from_secs(10), || namespaces(&prefix).is_empty());
     assert!(gone.is_some(), "the lab's namespaces are removed on q");
 }
@@ -357,27 +305,9 @@ fn closing_the_terminal_removes_the_lab() {
     if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
         return;
     }
-    let session = format!("kac-lab-hup-{}", std::process::id());
     let cmd = format!("{} lab --routers 2", common::kaconsole().display());
-    let ok = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &cmd,
-        ])
-        .env("TERM", "xterm-256color")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let t = Tmux(session);
-    t.wait_for(15, |s| s.contains("[r1 up]"))
+    let t = Tmux::start("lab-hup", 100, 30, &cmd);
+    t.wait_until(15, |s| s.contains("[r1 up]"))
         .unwrap_or_else(|s| panic!("no lab line:\n{s}"));
     let screen = t.capture();
     let prefix = screen
@@ -455,37 +385,19 @@ fn the_simulated_lab_console_kills_a_router() {
     if common::require_program(test, "tmux").is_none() {
         return;
     }
-    let session = format!("kac-simlab-{}", std::process::id());
     let cmd = format!("{} lab --sim --routers 3", common::kaconsole().display());
-    let ok = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &cmd,
-        ])
-        .env("TERM", "xterm-256color")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let t = Tmux(session);
-    t.wait_for(10, |s| {
+    let t = Tmux::start("simlab", 120, 40, &cmd);
+    t.wait_until(10, |s| {
         s.contains("lab simulated: [r1 up]") && vi_1(s).contains("MASTER")
     })
     .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
-    t.keys("K");
-    t.keys(">");
-    t.wait_for(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
+    t.keys(&["K"]);
+    t.keys(&[">"]);
+    t.wait_until(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
         .unwrap_or_else(|s| panic!("r2 is not VI_1's master:\n{s}"));
     // The events view tells what happened.
-    t.keys("5");
-    t.wait_for(3, |s| s.contains("lab: r1 crashed"))
+    t.keys(&["5"]);
+    t.wait_until(3, |s| s.contains("lab: r1 crashed"))
         .unwrap_or_else(|s| panic!("no crash event:\n{s}"));
-    t.keys("q");
+    t.keys(&["q"]);
 }

@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::segment::{Segment, wait_for};
+use common::tmux::Tmux;
 use serde_json::Value;
 
 /// An instance block: VRID, priority, VIP last octet, and extra lines.
@@ -274,28 +275,6 @@ fn sniff_writes_a_pcap_tshark_reads_and_reads_tcpdumps() {
     assert_eq!(out.status.code(), Some(0));
 }
 
-/// A tmux session, killed when dropped.
-struct Tmux(String);
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
-
-impl Tmux {
-    fn capture(&self) -> String {
-        let o = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-}
-
 #[test]
 fn on_a_terminal_sniff_shows_a_live_table() {
     let test = "on_a_terminal_sniff_shows_a_live_table";
@@ -306,44 +285,20 @@ fn on_a_terminal_sniff_shows_a_live_table() {
     let h = &seg.hosts;
     let _d1 = common::start_kaconsole(&h[0], &instance(51, 150, 100, ""), &[], &[]);
     let _d2 = common::start_kaconsole(&h[1], &instance(51, 100, 100, ""), &[], &[]);
-    let session = format!("kac-sniff-{}", std::process::id());
     // The pane stays open after sniff ends, to show the summary it prints.
     let cmd = format!(
         "ip netns exec {} {} sniff eth0; sleep 30",
         h[2].ns,
         common::kaconsole().display()
     );
-    let ok = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "110",
-            "-y",
-            "30",
-            &cmd,
-        ])
-        .env("TERM", "xterm-256color")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let t = Tmux(session);
-    let live = wait_for(Duration::from_secs(10), || {
-        let s = t.capture();
+    let t = Tmux::start("sniff", 110, 30, &cmd);
+    t.wait_until(10, |s| {
         s.contains("kaconsole sniff eth0") && s.contains("10.77.0.1 ") && s.contains("MASTER")
-    });
-    assert!(live.is_some(), "no live table:\n{}", t.capture());
+    })
+    .unwrap_or_else(|s| panic!("no live table:\n{s}"));
     assert!(t.capture().contains("no conflicts"), "{}", t.capture());
     // q: the table closes and the summary is printed.
-    Command::new("tmux")
-        .args(["send-keys", "-t", &t.0, "q"])
-        .status()
-        .unwrap();
-    let summary = wait_for(Duration::from_secs(5), || {
-        t.capture().contains("free VRIDs: 1-50, 52-255")
-    });
-    assert!(summary.is_some(), "{}", t.capture());
+    t.keys(&["q"]);
+    let summary = t.wait_for(5, &["free VRIDs: 1-50, 52-255"]);
+    assert!(summary.is_ok(), "{}", t.capture());
 }

@@ -6,10 +6,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::segment::{Segment, wait_for};
+use common::tmux::Tmux;
 use nix::sys::signal::Signal;
 
 const CONF: &str = "vrrp_instance VI_1 {
@@ -24,82 +24,14 @@ const CONF: &str = "vrrp_instance VI_1 {
 }
 ";
 
-/// A tmux session, killed when dropped.
-struct Tmux(String);
-
-impl Tmux {
-    /// `kaconsole tui` on `socket` in a new 100x30 session.
-    fn console(name: &str, socket: &std::path::Path) -> Tmux {
-        let session = format!("kac-tui-{name}-{}", std::process::id());
-        let cmd = format!(
-            "{} tui --socket {}",
-            common::kaconsole().display(),
-            socket.display()
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "100",
-                "-y",
-                "30",
-                &cmd,
-            ])
-            .env("TERM", "xterm-256color")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session");
-        Tmux(session)
-    }
-
-    fn capture(&self) -> String {
-        let o = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    /// Sends tmux key names ("Down", "C-s", "BSpace") or text.
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let ok = Command::new("tmux")
-                .args(["send-keys", "-t", &self.0, k])
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "tmux send-keys {k}");
-        }
-    }
-
-    /// Waits until the screen contains all of `want`.
-    fn wait_for(&self, secs: u64, want: &[&str]) -> Result<(), String> {
-        let shown = wait_for(Duration::from_secs(secs), || {
-            let s = self.capture();
-            want.iter().all(|w| s.contains(w))
-        });
-        shown.map(|_| ()).ok_or_else(|| self.capture())
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["has-session", "-t", &self.0])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
+/// `kaconsole tui` on `socket` in a new 100x30 terminal.
+fn console(name: &str, socket: &std::path::Path) -> Tmux {
+    let cmd = format!(
+        "{} tui --socket {}",
+        common::kaconsole().display(),
+        socket.display()
+    );
+    Tmux::start(&format!("tui-{name}"), 100, 30, &cmd)
 }
 
 /// The instance's row in the overview.
@@ -128,8 +60,8 @@ fn the_console_shows_a_failover_and_applies_an_edit() {
     assert!(master.is_some(), "{}", d1.log_text());
 
     // One console per daemon: one MASTER, one BACKUP.
-    let c1 = Tmux::console("one", &h1.socket());
-    let c2 = Tmux::console("two", &h2.socket());
+    let c1 = console("one", &h1.socket());
+    let c2 = console("two", &h2.socket());
     c1.wait_for(5, &["VI_1", "(admin)"])
         .unwrap_or_else(|s| panic!("console 1:\n{s}"));
     c2.wait_for(5, &["VI_1", "(admin)"])

@@ -233,16 +233,10 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
                 },
             )
         }
-        RequestBody::Status => {
-            let (tx, rx) = oneshot::channel();
-            if calls.send(Call::Status(tx)).await.is_err() {
-                return Reply::error(id, "stopping", "the daemon is stopping");
-            }
-            match rx.await {
-                Ok(s) => Reply::ok(id, Answer::Status(Box::new(s))),
-                Err(_) => Reply::error(id, "stopping", "the daemon is stopping"),
-            }
-        }
+        RequestBody::Status => match ask(calls, Call::Status).await {
+            Some(s) => Reply::ok(id, Answer::Status(Box::new(s))),
+            None => stopping(id),
+        },
         RequestBody::Subscribe => {
             let (backlog, mut rx) = ctx.events.subscribe();
             // The recent events first (they fit: the backlog is smaller than the queue).
@@ -323,30 +317,18 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
                 Err(e) => Reply::error(id, "reload", e),
             }
         }
-        RequestBody::Stats => {
-            let (tx, rx) = oneshot::channel();
-            if calls.send(Call::Stats(tx)).await.is_err() {
-                return Reply::error(id, "stopping", "the daemon is stopping");
+        RequestBody::Stats => match ask(calls, Call::Stats).await {
+            Some(mut s) => {
+                s.clients = ctx.counters.clients.load(Ordering::Relaxed);
+                s.clients_dropped = ctx.counters.dropped.load(Ordering::Relaxed);
+                Reply::ok(id, Answer::Stats(s))
             }
-            match rx.await {
-                Ok(mut s) => {
-                    s.clients = ctx.counters.clients.load(Ordering::Relaxed);
-                    s.clients_dropped = ctx.counters.dropped.load(Ordering::Relaxed);
-                    Reply::ok(id, Answer::Stats(s))
-                }
-                Err(_) => Reply::error(id, "stopping", "the daemon is stopping"),
-            }
-        }
-        RequestBody::Segment => {
-            let (tx, rx) = oneshot::channel();
-            if calls.send(Call::Segment(tx)).await.is_err() {
-                return Reply::error(id, "stopping", "the daemon is stopping");
-            }
-            match rx.await {
-                Ok(s) => Reply::ok(id, Answer::Segment(Box::new(s))),
-                Err(_) => Reply::error(id, "stopping", "the daemon is stopping"),
-            }
-        }
+            None => stopping(id),
+        },
+        RequestBody::Segment => match ask(calls, Call::Segment).await {
+            Some(s) => Reply::ok(id, Answer::Segment(Box::new(s))),
+            None => stopping(id),
+        },
         RequestBody::Reload => {
             if !admin {
                 return Reply::error(id, "permission", "reload needs root or the daemon's user");
@@ -359,13 +341,25 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
     }
 }
 
-async fn reload(calls: &mpsc::Sender<Call>) -> Result<(), String> {
+/// Asks the daemon's main loop; `None` when it is gone (stopping, or a simulated router that
+/// crashed and does not answer).
+async fn ask<T>(
+    calls: &mpsc::Sender<Call>,
+    call: impl FnOnce(oneshot::Sender<T>) -> Call,
+) -> Option<T> {
     let (tx, rx) = oneshot::channel();
-    calls
-        .send(Call::Reload(tx))
+    calls.send(call(tx)).await.ok()?;
+    rx.await.ok()
+}
+
+fn stopping(id: u64) -> Reply {
+    Reply::error(id, "stopping", "the daemon is stopping")
+}
+
+async fn reload(calls: &mpsc::Sender<Call>) -> Result<(), String> {
+    ask(calls, Call::Reload)
         .await
-        .map_err(|_| "the daemon is stopping".to_string())?;
-    rx.await.map_err(|_| "the daemon is stopping".to_string())?
+        .unwrap_or_else(|| Err("the daemon is stopping".to_string()))
 }
 
 /// The diagnostics of `text` read as the configuration file, and the numbers of errors and

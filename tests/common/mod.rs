@@ -3,6 +3,7 @@
 
 pub mod control;
 pub mod segment;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
