@@ -2,6 +2,7 @@
 
 mod check;
 mod daemon;
+mod genhash;
 mod sim;
 mod sniff;
 
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand};
 
 pub use check::CheckArgs;
 pub use daemon::DaemonArgs;
+pub use genhash::GenhashArgs;
 pub use sim::SimArgs;
 pub use sniff::SniffArgs;
 
@@ -141,6 +143,15 @@ pub enum Command {
         Exit status: 0 no conflict, 1 conflicts, 2 error."
     )]
     Sniff(SniffArgs),
+    /// The MD5 digest of a page, for HTTP_GET's `digest` (keepalived's genhash).
+    #[command(
+        long_about = "Fetch a URL the way the HTTP_GET checker does (the same request bytes as \
+        keepalived) and print the MD5 digest of the body: the value for a url block's `digest`. \
+        The options are keepalived's genhash's (-s -p -u -V -P -t -v).\n\n\
+        Unlike keepalived's genhash, which prints \"Connection failed\" and exits 0, a failure \
+        (no connection, a timeout, a truncated or non-HTTP answer) exits 1 with the reason."
+    )]
+    Genhash(GenhashArgs),
     Tui {
         /// The daemon's control socket [default: $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock if
         /// a daemon of yours listens there, else /run/kaconsole/kaconsole.sock].
@@ -157,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => sim::run(&args),
         Command::Lab(args) => crate::lab::run(&args),
         Command::Sniff(args) => sniff::run(&args),
+        Command::Genhash(args) => genhash::run(&args),
         Command::Tui { socket } => match crate::tui::run(
             &socket
                 .unwrap_or_else(default_tui_socket)

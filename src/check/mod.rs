@@ -1,0 +1,4 @@
+//! Health checkers (keepalived's check/ directory). So far the HTTP_GET probe, which
+//! `kaconsole genhash` also uses.
+
+pub mod http;
