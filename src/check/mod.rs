@@ -1,4 +1,5 @@
 //! Health checkers (keepalived's check/ directory). So far the HTTP_GET probe, which
 //! `kaconsole genhash` also uses.
 
+pub mod engine;
 pub mod http;

@@ -1,0 +1,547 @@
+//! The checker engine, sans-IO like the VRRP engine (quinn-proto's handle/poll_timeout
+//! contract): it decides when each checker probes, turns probe results into checker, real
+//! server and quorum states by keepalived's rules (keepalived.md §5), and says what the IPVS
+//! table should hold. The daemon runs the probes and programs IPVS; tests drive it in virtual
+//! time.
+//!
+//! keepalived's rules, as implemented here:
+//! - a real server is alive iff every one of its checkers is up (`ipwrapper.c`);
+//! - a checker's first run is at 1 s + a random part of `warmup` (`check_api.c`);
+//! - a success while down (or the first one) is up at once; a failure while up is retried
+//!   `retry` times after `delay_before_retry`, then the checker is down (`tcp_epilog`);
+//! - `alpha`: start down; without it the real server starts alive;
+//! - quorum: the weights of the alive real servers; gained at `quorum + hysteresis`, lost
+//!   below `quorum - hysteresis` (`update_quorum_state`); the sorry server replaces the real
+//!   servers while the quorum is lost; `inhibit_on_failure` keeps a dead server at weight 0.
+
+use crate::sim::rng::Rng;
+use crate::time::{Duration, Instant};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckerConfig {
+    /// What the logs and the console call it (`HTTP_GET`, `TCP_CHECK`...).
+    pub kind: String,
+    pub delay_loop: Duration,
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    /// The first run comes within this after the first second; 0: exactly at 1 s.
+    pub warmup: Duration,
+    pub alpha: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RealServerConfig {
+    pub addr: String,
+    pub weight: u32,
+    pub inhibit_on_failure: bool,
+    pub checkers: Vec<CheckerConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VirtualServerConfig {
+    pub id: String,
+    pub quorum: u32,
+    pub hysteresis: u32,
+    pub sorry_server: Option<String>,
+    pub real_servers: Vec<RealServerConfig>,
+}
+
+/// A checker: (virtual server, real server, checker) indices.
+pub type CheckerId = (usize, usize, usize);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The start; `seed` draws the warmup delays.
+    Start {
+        seed: u64,
+    },
+    Timeout,
+    /// A probe's result; `weight`: MISC_CHECK's dynamic weight (exit status - 2).
+    Result {
+        checker: CheckerId,
+        ok: bool,
+        weight: Option<u32>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Run this checker's probe now and report with [`Input::Result`].
+    Probe(CheckerId),
+    /// A real server became alive or dead (notify_up / notify_down).
+    RealServer { vs: usize, rs: usize, alive: bool },
+    /// A live real server's weight changed.
+    Weight { vs: usize, rs: usize, weight: u32 },
+    /// The virtual server gained or lost its quorum (quorum_up / quorum_down).
+    Quorum { vs: usize, up: bool },
+    /// A line for the log, in keepalived's words.
+    Log(String),
+}
+
+#[derive(Clone, Debug)]
+struct Checker {
+    up: bool,
+    /// Failed probes since the last success, while it was up.
+    retried: u32,
+    next: Option<Instant>,
+    probing: bool,
+}
+
+#[derive(Clone, Debug)]
+struct RealServer {
+    alive: bool,
+    weight: u32,
+    checkers: Vec<Checker>,
+}
+
+#[derive(Clone, Debug)]
+struct VirtualServer {
+    quorum_up: bool,
+    real_servers: Vec<RealServer>,
+}
+
+pub struct Engine {
+    cfg: Vec<VirtualServerConfig>,
+    vs: Vec<VirtualServer>,
+}
+
+impl Engine {
+    pub fn new(cfg: Vec<VirtualServerConfig>) -> Engine {
+        let vs = cfg
+            .iter()
+            .map(|v| VirtualServer {
+                quorum_up: false,
+                real_servers: v
+                    .real_servers
+                    .iter()
+                    .map(|r| RealServer {
+                        // Without alpha a real server starts alive (keepalived adds it at once).
+                        alive: r.checkers.iter().all(|c| !c.alpha),
+                        weight: r.weight,
+                        checkers: r
+                            .checkers
+                            .iter()
+                            .map(|c| Checker {
+                                up: !c.alpha,
+                                retried: 0,
+                                next: None,
+                                probing: false,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Engine { cfg, vs }
+    }
+
+    /// When to call [`handle`](Self::handle) with [`Input::Timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.vs
+            .iter()
+            .flat_map(|v| &v.real_servers)
+            .flat_map(|r| &r.checkers)
+            .filter_map(|c| c.next)
+            .min()
+    }
+
+    pub fn alive(&self, vs: usize, rs: usize) -> bool {
+        self.vs[vs].real_servers[rs].alive
+    }
+
+    pub fn quorum_up(&self, vs: usize) -> bool {
+        self.vs[vs].quorum_up
+    }
+
+    /// The sum of the alive real servers' weights.
+    pub fn weight_sum(&self, vs: usize) -> u32 {
+        self.vs[vs]
+            .real_servers
+            .iter()
+            .filter(|r| r.alive)
+            .map(|r| r.weight)
+            .sum()
+    }
+
+    /// What virtual server `vs`'s IPVS table should hold: (address, weight). While the quorum
+    /// is lost, the sorry server alone (if there is one); else the alive real servers, and the
+    /// dead ones at weight 0 with inhibit_on_failure.
+    pub fn desired(&self, vs: usize) -> Vec<(String, u32)> {
+        let cfg = &self.cfg[vs];
+        let state = &self.vs[vs];
+        if !state.quorum_up
+            && let Some(sorry) = &cfg.sorry_server
+        {
+            return vec![(sorry.clone(), 1)];
+        }
+        cfg.real_servers
+            .iter()
+            .zip(&state.real_servers)
+            .filter_map(|(c, r)| match (r.alive, c.inhibit_on_failure) {
+                (true, _) => Some((c.addr.clone(), r.weight)),
+                (false, true) => Some((c.addr.clone(), 0)),
+                (false, false) => None,
+            })
+            .collect()
+    }
+
+    pub fn handle(&mut self, input: Input, now: Instant, out: &mut Vec<Output>) {
+        match input {
+            Input::Start { seed } => self.start(seed, now, out),
+            Input::Timeout => self.timeout(now, out),
+            Input::Result {
+                checker,
+                ok,
+                weight,
+            } => self.result(checker, ok, weight, now, out),
+        }
+    }
+
+    fn ids(&self) -> Vec<CheckerId> {
+        self.cfg
+            .iter()
+            .enumerate()
+            .flat_map(|(v, vc)| {
+                vc.real_servers
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(r, rc)| (0..rc.checkers.len()).map(move |c| (v, r, c)))
+            })
+            .collect()
+    }
+
+    fn start(&mut self, seed: u64, now: Instant, out: &mut Vec<Output>) {
+        let mut rng = Rng::new(seed);
+        for (v, r, c) in self.ids() {
+            let warmup = self.cfg[v].real_servers[r].checkers[c].warmup.as_micros();
+            let jitter = if warmup == 0 {
+                0
+            } else {
+                rng.range(0, warmup - 1)
+            };
+            self.vs[v].real_servers[r].checkers[c].next =
+                Some(now + Duration::secs(1) + Duration::micros(jitter));
+        }
+        for v in 0..self.vs.len() {
+            for r in 0..self.vs[v].real_servers.len() {
+                if self.vs[v].real_servers[r].alive {
+                    out.push(Output::RealServer {
+                        vs: v,
+                        rs: r,
+                        alive: true,
+                    });
+                }
+            }
+            self.update_quorum(v, out);
+        }
+    }
+
+    fn timeout(&mut self, now: Instant, out: &mut Vec<Output>) {
+        for (v, r, c) in self.ids() {
+            let ch = &mut self.vs[v].real_servers[r].checkers[c];
+            if !ch.probing && ch.next.is_some_and(|t| t <= now) {
+                ch.next = None;
+                ch.probing = true;
+                out.push(Output::Probe((v, r, c)));
+            }
+        }
+    }
+
+    fn result(
+        &mut self,
+        (v, r, c): CheckerId,
+        ok: bool,
+        weight: Option<u32>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(cfg) = self
+            .cfg
+            .get(v)
+            .and_then(|x| x.real_servers.get(r))
+            .and_then(|x| x.checkers.get(c))
+            .cloned()
+        else {
+            return;
+        };
+        let name = format!(
+            "{} on {} of {}",
+            cfg.kind, self.cfg[v].real_servers[r].addr, self.cfg[v].id
+        );
+        let ch = &mut self.vs[v].real_servers[r].checkers[c];
+        ch.probing = false;
+        if ok {
+            ch.retried = 0;
+            ch.next = Some(now + cfg.delay_loop);
+            if !ch.up {
+                ch.up = true;
+                out.push(Output::Log(format!("{name} succeeded")));
+            }
+        } else if ch.up && ch.retried < cfg.retry {
+            // keepalived tcp_epilog: retry after delay_before_retry.
+            ch.retried += 1;
+            ch.next = Some(now + cfg.delay_before_retry);
+        } else {
+            ch.next = Some(now + cfg.delay_loop);
+            if ch.up {
+                ch.up = false;
+                let retries = ch.retried;
+                ch.retried = 0;
+                out.push(Output::Log(format!(
+                    "{name} failed after {retries} retries"
+                )));
+            }
+        }
+        let rs = &mut self.vs[v].real_servers[r];
+        let alive = rs.checkers.iter().all(|x| x.up);
+        if let Some(w) = weight.filter(|w| *w != rs.weight) {
+            rs.weight = w;
+            if alive {
+                out.push(Output::Weight {
+                    vs: v,
+                    rs: r,
+                    weight: w,
+                });
+            }
+        }
+        if alive != rs.alive {
+            rs.alive = alive;
+            out.push(Output::RealServer {
+                vs: v,
+                rs: r,
+                alive,
+            });
+        }
+        self.update_quorum(v, out);
+    }
+
+    /// keepalived `update_quorum_state`: hysteresis around the quorum.
+    fn update_quorum(&mut self, v: usize, out: &mut Vec<Output>) {
+        let sum = self.weight_sum(v);
+        let (q, h) = (self.cfg[v].quorum, self.cfg[v].hysteresis);
+        let up = self.vs[v].quorum_up;
+        let next = if up {
+            !(sum == 0 || sum < q.saturating_sub(h))
+        } else {
+            sum >= q + h && sum > 0
+        };
+        if next != up {
+            self.vs[v].quorum_up = next;
+            out.push(Output::Log(format!(
+                "{}: {} quorum (weight {sum}, quorum {q} +/- {h})",
+                self.cfg[v].id,
+                if next { "Gained" } else { "Lost" }
+            )));
+            out.push(Output::Quorum { vs: v, up: next });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checker(retry: u32, alpha: bool) -> CheckerConfig {
+        CheckerConfig {
+            kind: "TCP_CHECK".into(),
+            delay_loop: Duration::secs(5),
+            retry,
+            delay_before_retry: Duration::secs(1),
+            warmup: Duration::ZERO,
+            alpha,
+        }
+    }
+
+    fn vs(n: usize, quorum: u32, hysteresis: u32, sorry: bool, alpha: bool) -> VirtualServerConfig {
+        VirtualServerConfig {
+            id: "10.0.0.100:80 TCP".into(),
+            quorum,
+            hysteresis,
+            sorry_server: sorry.then(|| "10.0.0.99:80".to_string()),
+            real_servers: (0..n)
+                .map(|k| RealServerConfig {
+                    addr: format!("10.0.0.{}:80", 11 + k),
+                    weight: 1,
+                    inhibit_on_failure: false,
+                    checkers: vec![checker(2, alpha)],
+                })
+                .collect(),
+        }
+    }
+
+    /// An engine, its clock, and a log of (seconds, output) with probes answered by `answer`.
+    struct Run {
+        e: Engine,
+        now: Instant,
+        log: Vec<String>,
+    }
+
+    impl Run {
+        fn new(cfg: Vec<VirtualServerConfig>) -> Run {
+            let mut r = Run {
+                e: Engine::new(cfg),
+                now: Instant::ZERO,
+                log: Vec::new(),
+            };
+            let mut out = Vec::new();
+            r.e.handle(Input::Start { seed: 1 }, r.now, &mut out);
+            r.record(out);
+            r
+        }
+
+        fn record(&mut self, out: Vec<Output>) {
+            let t = self.now.0 as f64 / 1e6;
+            for o in out {
+                if !matches!(o, Output::Log(_)) {
+                    self.log.push(format!("{t:>5.1} {o:?}"));
+                }
+            }
+        }
+
+        /// Runs to `secs`, every probe of real server k answered by `ok(k, now)`.
+        fn until(&mut self, secs: u64, ok: impl Fn(usize, f64) -> bool) {
+            let end = Instant(secs * 1_000_000);
+            while let Some(at) = self.e.poll_timeout().filter(|t| *t <= end) {
+                self.now = at;
+                let mut out = Vec::new();
+                self.e.handle(Input::Timeout, at, &mut out);
+                let probes: Vec<CheckerId> = out
+                    .iter()
+                    .filter_map(|o| match o {
+                        Output::Probe(id) => Some(*id),
+                        _ => None,
+                    })
+                    .collect();
+                self.record(out);
+                for id in probes {
+                    let mut out = Vec::new();
+                    let result = ok(id.1, at.0 as f64 / 1e6);
+                    self.e.handle(
+                        Input::Result {
+                            checker: id,
+                            ok: result,
+                            weight: None,
+                        },
+                        at,
+                        &mut out,
+                    );
+                    self.record(out);
+                }
+            }
+            self.now = end;
+        }
+    }
+
+    #[test]
+    fn a_failure_is_retried_then_the_server_is_down_and_one_success_brings_it_back() {
+        let mut r = Run::new(vec![vs(1, 0, 0, false, false)]);
+        // Up until 10 s, down from then on, back at 30 s.
+        r.until(40, |_, t| !(10.0..30.0).contains(&t));
+        insta::assert_snapshot!("checker_retry_timeline", r.log.join("\n"));
+        // keepalived: the probe at 11 s fails; retry (2) probes follow after
+        // delay_before_retry (1 s), at 12 and 13 s; the third failure is down. Then probes
+        // come every delay_loop (5 s), and the first success (33 s) is up at once.
+        let down = r.log.iter().find(|l| l.contains("alive: false")).unwrap();
+        assert!(down.starts_with(" 13.0"), "{down}");
+        let up = r
+            .log
+            .iter()
+            .rev()
+            .find(|l| l.contains("alive: true"))
+            .unwrap();
+        assert!(up.starts_with(" 33.0"), "{up}");
+    }
+
+    #[test]
+    fn alpha_starts_down_until_the_first_success() {
+        let mut r = Run::new(vec![vs(1, 0, 0, false, true)]);
+        assert!(!r.e.alive(0, 0));
+        assert!(r.e.desired(0).is_empty());
+        r.until(2, |_, _| true);
+        assert!(r.e.alive(0, 0));
+        assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 1)]);
+    }
+
+    #[test]
+    fn quorum_has_hysteresis_and_the_sorry_server_stands_in() {
+        // 4 servers of weight 1, quorum 3, hysteresis 1: lost below 2, gained at 4.
+        let mut r = Run::new(vec![vs(4, 3, 1, true, false)]);
+        assert!(r.e.quorum_up(0));
+        // Servers 0 and 1 die at 10 s: weight 2, not below 2: still up.
+        r.until(30, |k, t| k > 1 || t < 10.0);
+        assert_eq!(r.e.weight_sum(0), 2);
+        assert!(r.e.quorum_up(0), "2 is not below quorum - hysteresis");
+        // Server 2 dies too: weight 1 < 2, lost; the sorry server alone in the table.
+        r.until(60, |k, t| k > 2 || t < 10.0);
+        assert!(!r.e.quorum_up(0));
+        assert_eq!(r.e.desired(0), [("10.0.0.99:80".to_string(), 1)]);
+        // 0, 1 and 2 come back one at a time: weight 3 is not enough (gain at 4)...
+        r.until(90, |k, _| k != 0);
+        assert_eq!(r.e.weight_sum(0), 3);
+        assert!(!r.e.quorum_up(0));
+        // ...all four are.
+        r.until(120, |_, _| true);
+        assert!(r.e.quorum_up(0));
+        assert_eq!(r.e.desired(0).len(), 4);
+        insta::assert_snapshot!("checker_quorum_timeline", r.log.join("\n"));
+    }
+
+    #[test]
+    fn inhibit_on_failure_keeps_a_dead_server_at_weight_zero() {
+        let mut cfg = vs(2, 0, 0, false, false);
+        cfg.real_servers[1].inhibit_on_failure = true;
+        let mut r = Run::new(vec![cfg]);
+        r.until(30, |_, _| false);
+        assert_eq!(r.e.desired(0), [("10.0.0.12:80".to_string(), 0)]);
+    }
+
+    #[test]
+    fn warmup_spreads_the_first_probes_deterministically() {
+        let mut cfg = vs(20, 0, 0, false, false);
+        for rs in &mut cfg.real_servers {
+            rs.checkers[0].warmup = Duration::secs(5);
+        }
+        let firsts = |seed| {
+            let mut e = Engine::new(vec![cfg.clone()]);
+            e.handle(Input::Start { seed }, Instant::ZERO, &mut Vec::new());
+            e.vs[0]
+                .real_servers
+                .iter()
+                .map(|r| r.checkers[0].next.unwrap().0)
+                .collect::<Vec<u64>>()
+        };
+        let a = firsts(7);
+        assert_eq!(a, firsts(7), "the same seed, the same start");
+        assert_ne!(a, firsts(8));
+        assert!(
+            a.iter().all(|t| (1_000_000..6_000_000).contains(t)),
+            "{a:?}"
+        );
+        assert!(
+            a.iter().collect::<std::collections::BTreeSet<_>>().len() > 10,
+            "spread"
+        );
+    }
+
+    #[test]
+    fn a_dynamic_weight_changes_a_live_server() {
+        let mut r = Run::new(vec![vs(1, 0, 0, false, false)]);
+        r.until(1, |_, _| true);
+        let mut out = Vec::new();
+        r.e.handle(
+            Input::Result {
+                checker: (0, 0, 0),
+                ok: true,
+                weight: Some(7),
+            },
+            Instant(1_000_000),
+            &mut out,
+        );
+        assert!(out.contains(&Output::Weight {
+            vs: 0,
+            rs: 0,
+            weight: 7
+        }));
+        assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 7)]);
+    }
+}
