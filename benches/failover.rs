@@ -90,19 +90,8 @@ fn instance(vrid: u32, iface: &str, prio: u8, v3: bool, vip: &str) -> String {
     )
 }
 
-fn pids_in(ns: &str) -> Vec<i32> {
-    let o = Command::new("ip")
-        .args(["netns", "pids", ns])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
 fn kill_all(ns: &str, sig: nix::sys::signal::Signal) {
-    for p in pids_in(ns) {
+    for p in segment::netns_pids(ns) {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), sig);
     }
 }
@@ -196,7 +185,7 @@ fn stats(v: &mut [f64]) -> String {
 fn usage(ns: &str) -> (f64, u64) {
     let tick = 100.0; // sysconf(_SC_CLK_TCK) on Linux
     let (mut cpu, mut rss) = (0.0, 0);
-    for p in pids_in(ns) {
+    for p in segment::netns_pids(ns) {
         if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
             let f: Vec<&str> = stat
                 .rsplit_once(')')

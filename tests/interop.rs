@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::segment::{Daemon, Host, Segment, wait_for};
@@ -126,14 +125,7 @@ fn request_dumps(seg: &Segment, kc: &Daemon, signo: i32, file: &str) -> (String,
 
 /// Every process of the host's namespace (keepalived's parent and its children).
 fn host_pids(h: &Host) -> Vec<i32> {
-    let o = Command::new("ip")
-        .args(["netns", "pids", &h.ns])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+    common::segment::netns_pids(&h.ns)
 }
 
 /// Sends signal number `signo` to each pid: a number, because keepalived's JSON dump is asked

@@ -250,11 +250,19 @@ fn clean_removes_what_a_killed_lab_left() {
 
 /// The VI_1 row of the overview.
 fn vi_1(screen: &str) -> String {
+    common::tmux::line_starting(screen, "VI_1")
+}
+
+/// The lab line names its namespaces: "lab kalab-<pid>-*: [r1 up] r2 up ..."; their prefix.
+fn lab_prefix(screen: &str) -> String {
     screen
         .lines()
-        .find(|l| l.starts_with("VI_1"))
-        .unwrap_or_default()
-        .to_string()
+        .find_map(|l| {
+            l.strip_prefix("lab ")?
+                .split_once("*:")
+                .map(|(p, _)| p.to_string())
+        })
+        .unwrap_or_else(|| panic!("no lab line:\n{screen}"))
 }
 
 #[test]
@@ -268,16 +276,7 @@ fn the_lab_console_kills_a_router_and_shows_the_new_master() {
     // The console on r1: VI_1 MASTER.
     t.wait_until(15, |s| s.contains("[r1 up]") && vi_1(s).contains("MASTER"))
         .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
-    // The lab line names its namespaces: "lab kalab-<pid>-*: [r1 up] r2 up ...".
-    let screen = t.capture();
-    let prefix = screen
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("lab ")?
-                .split_once("*:")
-                .map(|(p, _)| p.to_string())
-        })
-        .unwrap_or_else(|| panic!("no lab line:\n{screen}"));
+    let prefix = lab_prefix(&t.capture());
     assert_eq!(namespaces(&prefix).len(), 7, "{prefix}");
     // K kills r1; > shows r2, which takes VI_1 over.
     t.keys(&["K"]);
@@ -309,27 +308,10 @@ fn closing_the_terminal_removes_the_lab() {
     let t = Tmux::start("lab-hup", 100, 30, &cmd);
     t.wait_until(15, |s| s.contains("[r1 up]"))
         .unwrap_or_else(|s| panic!("no lab line:\n{s}"));
-    let screen = t.capture();
-    let prefix = screen
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("lab ")?
-                .split_once("*:")
-                .map(|(p, _)| p.to_string())
-        })
-        .unwrap();
+    let prefix = lab_prefix(&t.capture());
     let pids: Vec<i32> = namespaces(&prefix)
         .iter()
-        .flat_map(|ns| {
-            let o = Command::new("ip")
-                .args(["netns", "pids", ns])
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<i32>>()
-        })
+        .flat_map(|ns| common::segment::netns_pids(ns))
         .collect();
     assert!(pids.len() >= 4, "2 daemons and 2 backends: {pids:?}");
     // The window closes: tmux sends SIGHUP.

@@ -36,11 +36,7 @@ fn console(name: &str, socket: &std::path::Path) -> Tmux {
 
 /// The instance's row in the overview.
 fn row(screen: &str) -> String {
-    screen
-        .lines()
-        .find(|l| l.starts_with("VI_1"))
-        .unwrap_or_default()
-        .to_string()
+    common::tmux::line_starting(screen, "VI_1")
 }
 
 #[test]

@@ -115,21 +115,7 @@ impl NetNs {
 
 impl Drop for NetNs {
     fn drop(&mut self) {
-        // Kill anything still running in it, then delete it.
-        if let Ok(out) = Command::new("ip")
-            .args(["netns", "pids", &self.name])
-            .output()
-        {
-            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                if let Ok(pid) = pid.parse::<i32>() {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
-            }
-        }
-        let _ = ip(&["netns", "del", &self.name]);
+        segment::remove_netns(&self.name);
     }
 }
 

@@ -243,25 +243,36 @@ impl Segment {
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        for ns in self
-            .hosts
-            .iter()
-            .map(|h| h.ns.clone())
-            .chain([self.bridge_ns.clone()])
-        {
-            if let Ok(o) = Command::new("ip").args(["netns", "pids", &ns]).output() {
-                for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-                    if let Ok(pid) = pid.parse::<i32>() {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::Signal::SIGKILL,
-                        );
-                    }
-                }
-            }
-            let _ = ip(&["netns", "del", &ns]);
+        for h in &self.hosts {
+            remove_netns(&h.ns);
         }
+        remove_netns(&self.bridge_ns);
     }
+}
+
+/// The pids of every process in network namespace `ns`.
+pub fn netns_pids(ns: &str) -> Vec<i32> {
+    Command::new("ip")
+        .args(["netns", "pids", ns])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Kills what runs in network namespace `ns`, then deletes it.
+pub fn remove_netns(ns: &str) {
+    for pid in netns_pids(ns) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let _ = ip(&["netns", "del", ns]);
 }
 
 /// Polls `cond` every 10 ms until it holds or `timeout` passes; returns the time it took.

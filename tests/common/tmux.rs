@@ -8,6 +8,15 @@ use super::segment::wait_for;
 
 pub struct Tmux(pub String);
 
+/// The first line of `screen` that starts with `prefix` (a table row), or "".
+pub fn line_starting(screen: &str, prefix: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_default()
+        .to_string()
+}
+
 impl Tmux {
     /// Runs shell command `cmd` in a new `w`x`h` session named `name` (made unique).
     pub fn start(name: &str, w: u16, h: u16, cmd: &str) -> Tmux {
