@@ -302,6 +302,11 @@ pub fn run(args: &LabArgs) -> ExitCode {
         );
     }
     drop(lab);
+    exit(result)
+}
+
+/// The lab's exit status once it is gone: 1 with the reason if its console failed.
+fn exit(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -341,13 +346,7 @@ fn run_sim(args: &LabArgs) -> ExitCode {
         console::run(&mut lab)
     };
     drop(lab);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kaconsole lab: {e}");
-            ExitCode::from(1)
-        }
-    }
+    exit(result)
 }
 
 /// Prints the lab as JSON lines, then waits for SIGINT / SIGTERM.

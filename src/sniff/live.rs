@@ -268,23 +268,9 @@ pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, sele
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
 
     fn render(l: &Live) -> String {
-        let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
-        t.draw(|f| l.draw(f)).unwrap();
-        let buf = t.backend().buffer().clone();
-        (0..24)
-            .map(|y| {
-                (0..100)
-                    .map(|x| buf[(x, y)].symbol().to_string())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::tui::view::tests::screen(100, 24, |f| l.draw(f))
     }
 
     #[test]

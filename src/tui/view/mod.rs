@@ -186,7 +186,7 @@ fn draw_help(f: &mut Frame, area: Rect) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::tui::fixture::status;
     use crate::tui::model::Msg;
@@ -195,8 +195,13 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     pub fn render(m: &Model, w: u16, h: u16) -> String {
+        screen(w, h, |f| draw(f, m))
+    }
+
+    /// What `paint` draws on a `w`x`h` test terminal, as text (trailing blanks trimmed).
+    pub fn screen(w: u16, h: u16, paint: impl FnOnce(&mut Frame)) -> String {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| draw(f, m)).unwrap();
+        t.draw(paint).unwrap();
         let buf = t.backend().buffer().clone();
         (0..h)
             .map(|y| {
