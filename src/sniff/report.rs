@@ -19,13 +19,6 @@ fn write_clock(out: &mut String, ts_us: u64) {
     );
 }
 
-/// One advert as a line.
-pub fn line(s: &Seen) -> String {
-    let mut out = String::new();
-    write_line(&mut out, s);
-    out
-}
-
 /// One advert as a line, appended to `out` (sniff reuses one buffer for a whole capture).
 pub fn write_line(out: &mut String, s: &Seen) {
     write_clock(out, s.ts_us);
@@ -144,7 +137,9 @@ mod tests {
         let mut lines = Vec::new();
         for r in &c.records {
             if let Some(s) = super::super::observe::observe(c.linktype, r.ts_us, &r.data) {
-                lines.push(line(&s));
+                let mut l = String::new();
+                write_line(&mut l, &s);
+                lines.push(l);
                 t.add(&s);
             }
         }
