@@ -32,6 +32,8 @@ pub struct CheckerConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RealServerConfig {
     pub addr: String,
+    /// keepalived's name for it in logs and FIFO lines: `[10.0.0.11]:tcp:80`.
+    pub name: String,
     pub weight: u32,
     pub inhibit_on_failure: bool,
     pub checkers: Vec<CheckerConfig>,
@@ -40,6 +42,8 @@ pub struct RealServerConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VirtualServerConfig {
     pub id: String,
+    /// keepalived's name for it: `[10.0.0.100]:tcp:80`, `FWM 7`, `[web]:0`.
+    pub name: String,
     pub quorum: u32,
     pub hysteresis: u32,
     pub sorry_server: Option<String>,
@@ -56,12 +60,24 @@ pub enum Input {
         seed: u64,
     },
     Timeout,
-    /// A probe's result; `weight`: MISC_CHECK's dynamic weight (exit status - 2).
+    /// A probe's result, with the weight change it asks for (MISC_CHECK's misc_dynamic,
+    /// FILE_CHECK's weight).
     Result {
         checker: CheckerId,
         ok: bool,
-        weight: Option<u32>,
+        dynamic: Option<Dynamic>,
     },
+}
+
+/// A checker's part in its real server's weight. keepalived keeps, per checker, the amount it
+/// adds to the configured weight (`cur_weight`); the real server's weight is the configured
+/// one plus those, within 0..=65535.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dynamic {
+    /// misc_dynamic: the real server's weight becomes this (exit status - 2).
+    Set(u32),
+    /// FILE_CHECK: value x weight added to the configured weight; MISC's exit 0: back to it.
+    Offset(i64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +99,8 @@ struct Checker {
     up: bool,
     /// Failed probes since the last success, while it was up.
     retried: u32,
+    /// What it adds to the configured weight ([`Dynamic`]).
+    offset: i64,
     next: Option<Instant>,
     probing: bool,
 }
@@ -124,6 +142,7 @@ impl Engine {
                             .map(|c| Checker {
                                 up: !c.alpha,
                                 retried: 0,
+                                offset: 0,
                                 next: None,
                                 probing: false,
                             })
@@ -185,6 +204,29 @@ impl Engine {
             .collect()
     }
 
+    /// The notify FIFO line keepalived writes for `out`, if it writes one
+    /// (ipwrapper.c `notify_fifo_rs`, `notify_fifo_vs`): `RS [10.0.0.11]:tcp:80
+    /// [10.0.0.100]:tcp:80 UP`, `VS [10.0.0.100]:tcp:80 DOWN`. keepalived also writes the
+    /// string's terminating NUL into the FIFO, which a line reader then sees at the start of
+    /// the next line; kaconsole writes the line alone.
+    pub fn fifo_line(&self, out: &Output) -> Option<String> {
+        let word = |up: bool| if up { "UP" } else { "DOWN" };
+        match *out {
+            Output::RealServer { vs, rs, alive } => Some(format!(
+                "RS {} {} {}\n",
+                self.cfg[vs].real_servers[rs].name,
+                self.cfg[vs].name,
+                word(alive)
+            )),
+            Output::Quorum { vs, up } => Some(format!("VS {} {}\n", self.cfg[vs].name, word(up))),
+            _ => None,
+        }
+    }
+
+    pub fn config(&self) -> &[VirtualServerConfig] {
+        &self.cfg
+    }
+
     pub fn handle(&mut self, input: Input, now: Instant, out: &mut Vec<Output>) {
         match input {
             Input::Start { seed } => self.start(seed, now, out),
@@ -192,8 +234,8 @@ impl Engine {
             Input::Result {
                 checker,
                 ok,
-                weight,
-            } => self.result(checker, ok, weight, now, out),
+                dynamic,
+            } => self.result(checker, ok, dynamic, now, out),
         }
     }
 
@@ -251,7 +293,7 @@ impl Engine {
         &mut self,
         (v, r, c): CheckerId,
         ok: bool,
-        weight: Option<u32>,
+        dynamic: Option<Dynamic>,
         now: Instant,
         out: &mut Vec<Output>,
     ) {
@@ -292,9 +334,18 @@ impl Engine {
                 )));
             }
         }
+        let configured = self.cfg[v].real_servers[r].weight;
         let rs = &mut self.vs[v].real_servers[r];
+        match dynamic {
+            Some(Dynamic::Set(w)) => rs.checkers[c].offset = i64::from(w) - i64::from(configured),
+            Some(Dynamic::Offset(o)) => rs.checkers[c].offset = o,
+            None => {}
+        }
         let alive = rs.checkers.iter().all(|x| x.up);
-        if let Some(w) = weight.filter(|w| *w != rs.weight) {
+        let offsets: i64 = rs.checkers.iter().map(|x| x.offset).sum();
+        let weight = (i64::from(configured) + offsets).clamp(0, 65535) as u32;
+        if weight != rs.weight {
+            let w = weight;
             rs.weight = w;
             if alive {
                 out.push(Output::Weight {
@@ -354,13 +405,15 @@ mod tests {
 
     fn vs(n: usize, quorum: u32, hysteresis: u32, sorry: bool, alpha: bool) -> VirtualServerConfig {
         VirtualServerConfig {
-            id: "10.0.0.100:80 TCP".into(),
+            id: "10.0.0.100:80 tcp".into(),
+            name: "[10.0.0.100]:tcp:80".into(),
             quorum,
             hysteresis,
             sorry_server: sorry.then(|| "10.0.0.99:80".to_string()),
             real_servers: (0..n)
                 .map(|k| RealServerConfig {
                     addr: format!("10.0.0.{}:80", 11 + k),
+                    name: format!("[10.0.0.{}]:tcp:80", 11 + k),
                     weight: 1,
                     inhibit_on_failure: false,
                     checkers: vec![checker(2, alpha)],
@@ -420,7 +473,7 @@ mod tests {
                         Input::Result {
                             checker: id,
                             ok: result,
-                            weight: None,
+                            dynamic: None,
                         },
                         at,
                         &mut out,
@@ -532,7 +585,7 @@ mod tests {
             Input::Result {
                 checker: (0, 0, 0),
                 ok: true,
-                weight: Some(7),
+                dynamic: Some(Dynamic::Set(7)),
             },
             Instant(1_000_000),
             &mut out,
@@ -543,5 +596,25 @@ mod tests {
             weight: 7
         }));
         assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 7)]);
+    }
+
+    #[test]
+    fn fifo_lines_are_keepalived_s() {
+        let e = Engine::new(vec![vs(1, 1, 0, false, false)]);
+        let rs = Output::RealServer {
+            vs: 0,
+            rs: 0,
+            alive: false,
+        };
+        assert_eq!(
+            e.fifo_line(&rs).as_deref(),
+            Some("RS [10.0.0.11]:tcp:80 [10.0.0.100]:tcp:80 DOWN\n")
+        );
+        let q = Output::Quorum { vs: 0, up: true };
+        assert_eq!(
+            e.fifo_line(&q).as_deref(),
+            Some("VS [10.0.0.100]:tcp:80 UP\n")
+        );
+        assert_eq!(e.fifo_line(&Output::Probe((0, 0, 0))), None);
     }
 }

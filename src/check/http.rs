@@ -2,14 +2,18 @@
 //! request line and headers byte for byte as keepalived writes them, the response read to the
 //! end, its status and the MD5 of its body (what `digest` compares, what genhash prints).
 //!
-//! The request and the response are pure (tested on bytes); [`fetch`] does the I/O.
+//! The request and the response are pure (tested on bytes); [`fetch`] does the I/O, over TLS
+//! for SSL_GET.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use md5::{Digest, Md5};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::probe::tls::{self, Tls};
+use super::probe::{Target, connect};
 
 /// keepalived's `http_protocol`: 1.0 (the default), 1.0 with `Connection: close` ("1.0C"),
 /// or 1.1 (which always says `Connection: close`).
@@ -72,7 +76,7 @@ pub struct Response {
     pub status: u16,
     /// The header lines (without the status line), as sent.
     pub headers: Vec<String>,
-    pub body_len: usize,
+    pub body: Vec<u8>,
     /// MD5 of the body.
     pub digest: [u8; 16],
 }
@@ -91,6 +95,10 @@ pub enum HttpError {
     Timeout(Duration),
     #[error("connection error: {0}")]
     Io(String),
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
+    #[error("no data received")]
+    Empty,
     #[error("no complete response header")]
     NoHeader,
     #[error("not an HTTP status line: {0:?}")]
@@ -137,7 +145,7 @@ pub fn parse_response(bytes: &[u8]) -> Result<Response, HttpError> {
     Ok(Response {
         status,
         headers,
-        body_len: body.len(),
+        body: body.to_vec(),
         digest: Md5::digest(body).into(),
     })
 }
@@ -145,41 +153,61 @@ pub fn parse_response(bytes: &[u8]) -> Result<Response, HttpError> {
 /// The largest response read (a checker has no use for more).
 const MAX_RESPONSE: usize = 16 << 20;
 
-/// Connects, sends the GET, reads to the end; all within `timeout` (keepalived's
-/// connect_timeout covers each step; one deadline is stricter and simpler to reason about).
-/// Returns the response and the time it took.
-pub async fn fetch(
-    server: SocketAddr,
+/// Sends the GET and reads the response to the end of the connection. A TLS peer that closes
+/// without close_notify ends the response too (many servers do).
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     req: &Request,
-    timeout: Duration,
-) -> Result<(Response, Duration), HttpError> {
-    let start = Instant::now();
+    server: SocketAddr,
+) -> Result<Response, HttpError> {
+    stream
+        .write_all(&request_bytes(req, server))
+        .await
+        .map_err(|e| HttpError::Io(e.to_string()))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(HttpError::Io(e.to_string())),
+        };
+        if n == 0 || buf.len() + n > MAX_RESPONSE {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    if buf.is_empty() {
+        return Err(HttpError::Empty);
+    }
+    parse_response(&buf)
+}
+
+/// Connects (with the target's bind options), does the TLS handshake with `tls`, sends the
+/// GET, reads to the end; all within the target's timeout (keepalived's connect_timeout
+/// covers each step; one deadline is stricter and simpler to reason about).
+pub async fn fetch(
+    target: &Target,
+    req: &Request,
+    tls: Option<&Tls>,
+) -> Result<Response, HttpError> {
     let work = async {
-        let mut stream = tokio::net::TcpStream::connect(server)
+        let stream = connect::tcp(target)
             .await
             .map_err(|e| HttpError::Connect(e.to_string()))?;
-        stream
-            .write_all(&request_bytes(req, server))
-            .await
-            .map_err(|e| HttpError::Io(e.to_string()))?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            let n = stream
-                .read(&mut chunk)
-                .await
-                .map_err(|e| HttpError::Io(e.to_string()))?;
-            if n == 0 || buf.len() + n > MAX_RESPONSE {
-                break;
+        match tls {
+            None => exchange(stream, req, target.addr).await,
+            Some(t) => {
+                let stream = tls::handshake(stream, target.addr.ip(), t.sni.as_deref())
+                    .await
+                    .map_err(|e| HttpError::Tls(e.to_string()))?;
+                exchange(stream, req, target.addr).await
             }
-            buf.extend_from_slice(&chunk[..n]);
         }
-        parse_response(&buf)
     };
-    match tokio::time::timeout(timeout, work).await {
-        Ok(r) => r.map(|resp| (resp, start.elapsed())),
-        Err(_) => Err(HttpError::Timeout(timeout)),
-    }
+    tokio::time::timeout(target.timeout, work)
+        .await
+        .unwrap_or(Err(HttpError::Timeout(target.timeout)))
 }
 
 #[cfg(test)]
@@ -239,7 +267,7 @@ mod tests {
         // md5sum of "hello kaconsole\n", as keepalived's genhash printed it.
         assert_eq!(r.digest_hex(), "1b7531e59df844856483015ebcec5e79");
         let no_length = parse_response(b"HTTP/1.1 404 Not Found\r\nServer: x\r\n\r\nabc").unwrap();
-        assert_eq!((no_length.status, no_length.body_len), (404, 3));
+        assert_eq!((no_length.status, no_length.body.len()), (404, 3));
         assert_eq!(
             parse_response(b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
             Err(HttpError::Truncated { got: 3, want: 10 })

@@ -1,6 +1,7 @@
-//! Health checkers (keepalived's check/ directory). So far the HTTP_GET probe, which
-//! `kaconsole genhash` also uses.
+//! Health checkers (keepalived's check/ directory): the engine that decides (sans-IO), the
+//! configuration's view for it, and the probes that do the talking.
 
 pub mod engine;
 pub mod http;
 pub mod model;
+pub mod probe;

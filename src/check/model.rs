@@ -31,6 +31,34 @@ pub fn vs_id(vs: &VirtualServer) -> String {
     }
 }
 
+/// keepalived's `[addr]:proto:port` (utils.c `inet_sockaddrtotrio`).
+fn trio(addr: std::net::IpAddr, proto: &str, port: u16) -> String {
+    format!("[{addr}]:{proto}:{port}")
+}
+
+fn proto_name(vs: &VirtualServer) -> &'static str {
+    match (&vs.key, vs.protocol) {
+        (_, Some(p)) => p.name(),
+        (VsKey::Address { .. }, None) => "udp",
+        (_, None) => "none",
+    }
+}
+
+/// keepalived's name for a virtual server (check_data.c `format_vs`): `[10.0.0.100]:tcp:80`,
+/// `FWM 7`, `[web]:0` for a group.
+pub fn vs_name(vs: &VirtualServer) -> String {
+    match &vs.key {
+        VsKey::Address { addr, port } => trio(*addr, proto_name(vs), port.unwrap_or(0)),
+        VsKey::Fwmark(m) => format!("FWM {m}"),
+        VsKey::Group(g) => format!("[{g}]:0"),
+    }
+}
+
+/// keepalived's name for a real server: its address with the virtual server's protocol.
+pub fn rs_name(rs: &RealServer, vs: &VirtualServer) -> String {
+    trio(rs.addr, proto_name(vs), rs.port.unwrap_or(0))
+}
+
 fn kind_name(k: CheckKind) -> String {
     serde_json::to_value(k)
         .ok()
@@ -39,11 +67,16 @@ fn kind_name(k: CheckKind) -> String {
 }
 
 fn checker(c: &Checker, rs: &RealServer, vs: &VirtualServer) -> CheckerConfig {
-    let delay_loop = c.delay_loop.or(rs.delay_loop).unwrap_or(vs.delay_loop);
+    // FILE_CHECK has none of the timing options: keepalived follows the file with inotify,
+    // kaconsole reads it every second and believes it at once.
+    let delay_loop = match c.kind {
+        CheckKind::File => Micros::secs(1),
+        _ => c.delay_loop.or(rs.delay_loop).unwrap_or(vs.delay_loop),
+    };
     // keepalived's per-kind defaults: MISC_CHECK does not retry, DNS_CHECK retries 3 times
     // a delay_loop apart, HTTP_GET and SSL_GET wait 3 s before a retry.
     let (retry, before_retry) = match c.kind {
-        CheckKind::Misc => (0, Micros::secs(1)),
+        CheckKind::Misc | CheckKind::File => (0, Micros::secs(1)),
         CheckKind::Dns => (3, delay_loop),
         CheckKind::HttpGet | CheckKind::SslGet => (1, Micros::secs(3)),
         _ => (1, Micros::secs(1)),
@@ -51,7 +84,10 @@ fn checker(c: &Checker, rs: &RealServer, vs: &VirtualServer) -> CheckerConfig {
     CheckerConfig {
         kind: kind_name(c.kind),
         delay_loop: dur(delay_loop),
-        retry: c.retry.or(rs.retry).or(vs.retry).unwrap_or(retry),
+        retry: match c.kind {
+            CheckKind::File => 0,
+            _ => c.retry.or(rs.retry).or(vs.retry).unwrap_or(retry),
+        },
         delay_before_retry: dur(c
             .delay_before_retry
             .or(rs.delay_before_retry)
@@ -68,6 +104,7 @@ pub fn from_config(cfg: &Config) -> Vec<VirtualServerConfig> {
         .iter()
         .map(|vs| VirtualServerConfig {
             id: vs_id(vs),
+            name: vs_name(vs),
             quorum: vs.quorum,
             hysteresis: vs.hysteresis,
             sorry_server: vs
@@ -79,6 +116,7 @@ pub fn from_config(cfg: &Config) -> Vec<VirtualServerConfig> {
                 .iter()
                 .map(|rs| RealServerConfig {
                     addr: format!("{}:{}", rs.addr, rs.port.unwrap_or(0)),
+                    name: rs_name(rs, vs),
                     weight: rs.weight.unwrap_or(vs.weight),
                     inhibit_on_failure: rs.inhibit_on_failure.unwrap_or(vs.inhibit_on_failure),
                     checkers: rs.checkers.iter().map(|c| checker(c, rs, vs)).collect(),
@@ -145,6 +183,8 @@ mod tests {
         );
         let v = &vs[0];
         assert_eq!(v.id, "10.0.0.100:80 tcp");
+        assert_eq!(v.name, "[10.0.0.100]:tcp:80");
+        assert_eq!(v.real_servers[0].name, "[10.0.0.11]:tcp:80");
         assert_eq!((v.quorum, v.hysteresis), (2, 1));
         assert_eq!(v.sorry_server.as_deref(), Some("10.0.0.99:80"));
         let (r1, r2) = (&v.real_servers[0], &v.real_servers[1]);
@@ -194,6 +234,10 @@ mod tests {
             false,
         );
         assert_eq!(vs[0].id, "fwmark 7");
+        assert_eq!(
+            (vs[0].name.as_str(), vs[1].name.as_str()),
+            ("FWM 7", "[web]:0")
+        );
         assert_eq!(vs[1].id, "group web");
         // An error for `kaconsole check`, but the model holds what keepalived would run.
         assert_eq!(

@@ -3,11 +3,13 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
 use crate::check::http::{self, Protocol, Request};
+use crate::check::probe::Target;
+use crate::check::probe::tls::Tls;
 
 #[derive(Args, Debug)]
 pub struct GenhashArgs {
@@ -58,11 +60,6 @@ pub fn run(args: &GenhashArgs) -> ExitCode {
 }
 
 fn fetch(args: &GenhashArgs) -> Result<(), String> {
-    if args.ssl {
-        return Err(
-            "-S (SSL_GET) comes with the TLS checker, which this version does not have yet".into(),
-        );
-    }
     let protocol = Protocol::parse(&args.protocol)
         .ok_or_else(|| format!("-P {}: use 1.0, 1.0c or 1.1", args.protocol))?;
     let server: SocketAddr = (args.server.as_str(), args.port)
@@ -75,20 +72,26 @@ fn fetch(args: &GenhashArgs) -> Result<(), String> {
         vhost: args.vhost.clone(),
         protocol,
     };
-    let timeout = Duration::from_secs_f64(args.timeout.max(0.001));
+    let target = Target::new(server, Duration::from_secs_f64(args.timeout.max(0.001)));
+    // With -S and -V the virtual host also goes in SNI, as SSL_GET with enable_sni sends it.
+    let tls = args.ssl.then(|| Tls {
+        sni: args.vhost.clone(),
+    });
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let (resp, took) = rt
-        .block_on(http::fetch(server, &req, timeout))
+    let start = Instant::now();
+    let resp = rt
+        .block_on(http::fetch(&target, &req, tls.as_ref()))
         .map_err(|e| format!("{server}{}: {e}", args.url))?;
+    let took = start.elapsed();
     if args.json {
         println!(
             "{}",
             serde_json::json!({
                 "digest": resp.digest_hex(), "status": resp.status,
-                "length": resp.body_len, "ms": took.as_secs_f64() * 1e3,
+                "length": resp.body.len(), "ms": took.as_secs_f64() * 1e3,
             })
         );
         return Ok(());
@@ -100,7 +103,7 @@ fn fetch(args: &GenhashArgs) -> Result<(), String> {
         }
         println!(
             "\nbody {} bytes, response time for [{}] = {} usecs",
-            resp.body_len,
+            resp.body.len(),
             args.url,
             took.as_micros()
         );

@@ -3,7 +3,6 @@
 //! group so that a timeout kills the whole group.
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -11,10 +10,10 @@ use tokio::sync::mpsc;
 
 use super::log::Log;
 use crate::config::blocks::Config;
-use crate::config::blocks::global::UserGroup;
 use crate::config::blocks::track::VrrpScript;
 use crate::config::table::Command;
 use crate::control::protocol::ScriptStatus;
+use crate::sys::script::{RunOutcome, command, credentials, run_once};
 use crate::vrrp::track::TrackStatus;
 
 /// A tracker's new status, for the engine.
@@ -70,40 +69,6 @@ impl RiseFall {
     }
 }
 
-/// The uid and gid a script runs as: its own user, else the global script_user, else
-/// keepalived's `keepalived_script` user if it exists, else ours.
-fn credentials(
-    cmd_user: Option<&str>,
-    cmd_group: Option<&str>,
-    global: Option<&UserGroup>,
-) -> Option<(u32, u32)> {
-    use nix::unistd::{Group, User};
-    let (user, group) = match (cmd_user, global) {
-        (Some(u), _) => (u.to_string(), cmd_group.map(str::to_string)),
-        (None, Some(g)) => (g.user.clone(), g.group.clone()),
-        (None, None) => ("keepalived_script".to_string(), None),
-    };
-    let u = User::from_name(&user).ok().flatten()?;
-    let gid = group
-        .and_then(|g| Group::from_name(&g).ok().flatten())
-        .map_or(u.gid.as_raw(), |g| g.gid.as_raw());
-    Some((u.uid.as_raw(), gid))
-}
-
-fn command(argv: &[String], creds: Option<(u32, u32)>) -> Option<tokio::process::Command> {
-    let (program, args) = argv.split_first()?;
-    let mut c = tokio::process::Command::new(program);
-    c.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0);
-    if let Some((uid, gid)) = creds {
-        c.uid(uid).gid(gid);
-    }
-    Some(c)
-}
-
 /// Runs `cmd` with extra arguments and does not wait (notify scripts).
 pub fn spawn_notify(cmd: &Command, extra: &[String], cfg: &Config, log: &Log) {
     let mut argv = cmd.argv.clone();
@@ -120,24 +85,6 @@ pub fn spawn_notify(cmd: &Command, extra: &[String], cfg: &Config, log: &Log) {
         // Reaped by tokio when it exits.
         Ok(child) => drop(child),
         Err(e) => log.warn(&format!("cannot run {}: {e}", argv.join(" "))),
-    }
-}
-
-/// How one run of a script ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct RunOutcome {
-    /// `None`: killed by a signal, or it could not be started.
-    exit: Option<i32>,
-    timed_out: bool,
-}
-
-impl RunOutcome {
-    const FAILED: RunOutcome = RunOutcome {
-        exit: None,
-        timed_out: false,
-    };
-    fn success(&self) -> bool {
-        self.exit == Some(0)
     }
 }
 
@@ -191,37 +138,6 @@ impl ScriptBoard {
                 last_run_ago_s: r.last.map(|(_, _, at)| at.elapsed().as_secs_f64()),
             })
             .collect()
-    }
-}
-
-/// Runs a script once with a timeout; the process group is killed when it is exceeded.
-async fn run_once(argv: &[String], creds: Option<(u32, u32)>, timeout: StdDuration) -> RunOutcome {
-    let Some(mut c) = command(argv, creds) else {
-        return RunOutcome::FAILED;
-    };
-    let Ok(mut child) = c.spawn() else {
-        return RunOutcome::FAILED;
-    };
-    match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) => RunOutcome {
-            exit: status.code(),
-            timed_out: false,
-        },
-        Ok(Err(_)) => RunOutcome::FAILED,
-        Err(_elapsed) => {
-            // keepalived: SIGTERM, then SIGKILL to the whole group; a timeout is a failure.
-            if let Some(pid) = child.id() {
-                let group = nix::unistd::Pid::from_raw(-(pid as i32));
-                let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGTERM);
-                tokio::time::sleep(StdDuration::from_millis(100)).await;
-                let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
-            }
-            let _ = child.wait().await;
-            RunOutcome {
-                exit: None,
-                timed_out: true,
-            }
-        }
     }
 }
 

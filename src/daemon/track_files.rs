@@ -11,17 +11,7 @@ use super::scripts::TrackerReport;
 use crate::config::blocks::Config;
 use crate::vrrp::track::TrackStatus;
 
-/// keepalived's reading of the file: the leading number, 0 when the file is missing, empty or
-/// not a number.
-pub fn value(text: Option<&str>) -> i64 {
-    let Some(t) = text else { return 0 };
-    let t = t.trim_start();
-    let end = t
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
-        .map_or(t.len(), |(i, _)| i);
-    t[..end].parse().unwrap_or(0)
-}
+pub use crate::check::probe::file::value;
 
 /// Creates the `init_file`s, then starts one watcher per tracked file.
 pub fn start(

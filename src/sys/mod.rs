@@ -6,4 +6,5 @@ pub mod iface;
 pub mod links;
 pub mod netlink;
 pub mod packet_socket;
+pub mod script;
 pub mod vrrp_socket;

@@ -172,7 +172,7 @@ impl VrrpSocket {
 
 /// Hands a socket to tokio's reactor.
 #[allow(unsafe_code)]
-fn register(s: Socket) -> io::Result<AsyncFd<Socket>> {
+pub fn register(s: Socket) -> io::Result<AsyncFd<Socket>> {
     // SAFETY: the AsyncFd owns the Socket, which owns the descriptor: it stays open exactly as
     // long as it is registered (the I/O-safety condition of `register`).
     unsafe { AsyncFd::register(s) }.map_err(|e| e.into_parts().1)
