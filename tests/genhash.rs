@@ -99,7 +99,7 @@ fn every_failure_exits_1_with_its_reason() {
             &[],
             "not an HTTP status line",
         ),
-        (serve(Some(b"")), &[], "no complete response header"),
+        (serve(Some(b"")), &[], "no data received"),
     ];
     for (port, extra, why) in cases {
         let out = genhash(port, extra);
