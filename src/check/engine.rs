@@ -168,6 +168,11 @@ impl Engine {
         self.vs[vs].real_servers[rs].alive
     }
 
+    /// Real server `rs`'s weight now: configured plus what its checkers add.
+    pub fn weight(&self, vs: usize, rs: usize) -> u32 {
+        self.vs[vs].real_servers[rs].weight
+    }
+
     pub fn quorum_up(&self, vs: usize) -> bool {
         self.vs[vs].quorum_up
     }
@@ -264,17 +269,22 @@ impl Engine {
             self.vs[v].real_servers[r].checkers[c].next =
                 Some(now + Duration::secs(1) + Duration::micros(jitter));
         }
+        // keepalived starts quietly (ipwrapper.c `set_quorum_states`, `init_service_rs`): the
+        // real servers that start alive and a quorum that starts up are not notified (unless
+        // rs_init_notifies, which kaconsole does not have). A quorum that starts down is
+        // notified only when a sorry server stands in (`update_quorum_state(vs, true)`).
         for v in 0..self.vs.len() {
-            for r in 0..self.vs[v].real_servers.len() {
-                if self.vs[v].real_servers[r].alive {
-                    out.push(Output::RealServer {
-                        vs: v,
-                        rs: r,
-                        alive: true,
-                    });
-                }
+            let sum = self.weight_sum(v);
+            let (q, h) = (self.cfg[v].quorum, self.cfg[v].hysteresis);
+            self.vs[v].quorum_up = sum >= q + h;
+            if !self.vs[v].quorum_up && self.cfg[v].sorry_server.is_some() {
+                out.push(Output::Log(format!(
+                    "Starting with quorum down {q}-{h}={} > {sum} for VS {}",
+                    q.saturating_sub(h),
+                    self.cfg[v].name
+                )));
+                out.push(Output::Quorum { vs: v, up: false });
             }
-            self.update_quorum(v, out);
         }
     }
 
@@ -378,11 +388,16 @@ impl Engine {
         };
         if next != up {
             self.vs[v].quorum_up = next;
-            out.push(Output::Log(format!(
-                "{}: {} quorum (weight {sum}, quorum {q} +/- {h})",
-                self.cfg[v].id,
-                if next { "Gained" } else { "Lost" }
-            )));
+            // keepalived's words.
+            let name = &self.cfg[v].name;
+            out.push(Output::Log(if next {
+                format!("Gained quorum {q}+{h}={} <= {sum} for VS {name}", q + h)
+            } else {
+                format!(
+                    "Lost quorum {q}-{h}={} > {sum} for VS {name}",
+                    q.saturating_sub(h)
+                )
+            }));
             out.push(Output::Quorum { vs: v, up: next });
         }
     }
@@ -616,5 +631,27 @@ mod tests {
             Some("VS [10.0.0.100]:tcp:80 UP\n")
         );
         assert_eq!(e.fifo_line(&Output::Probe((0, 0, 0))), None);
+    }
+
+    #[test]
+    fn the_start_is_quiet_unless_a_sorry_server_must_stand_in() {
+        let start = |cfg| {
+            let mut e = Engine::new(vec![cfg]);
+            let mut out = Vec::new();
+            e.handle(Input::Start { seed: 1 }, Instant::ZERO, &mut out);
+            out.retain(|o| !matches!(o, Output::Log(_)));
+            (e, out)
+        };
+        let (e, out) = start(vs(2, 2, 0, true, false));
+        assert!(e.quorum_up(0) && out.is_empty(), "{out:?}");
+        let (e, out) = start(vs(2, 2, 0, false, true));
+        assert!(
+            !e.quorum_up(0) && out.is_empty(),
+            "alpha: down, no sorry server: {out:?}"
+        );
+        let (e, out) = start(vs(2, 2, 0, true, true));
+        assert!(!e.quorum_up(0));
+        assert_eq!(out, [Output::Quorum { vs: 0, up: false }]);
+        assert_eq!(e.desired(0), [("10.0.0.99:80".to_string(), 1)]);
     }
 }

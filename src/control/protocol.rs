@@ -146,9 +146,12 @@ pub struct Status {
     /// Every vrrp_script some instance tracks.
     #[serde(default)]
     pub scripts: Vec<ScriptStatus>,
-    /// LVS virtual servers (empty until the daemon runs LVS).
+    /// LVS virtual servers and their checkers.
     #[serde(default)]
     pub virtual_servers: Vec<VirtualServerStatus>,
+    /// `check-only` when the checkers run but IPVS is not programmed (no IPVS in the kernel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lvs_mode: Option<String>,
 }
 
 /// One VRRP instance now.

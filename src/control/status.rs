@@ -97,5 +97,6 @@ pub fn snapshot(
         // The daemon adds what the engine does not know.
         scripts: Vec::new(),
         virtual_servers: Vec::new(),
+        lvs_mode: None,
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod dumps;
 pub mod log;
+pub mod lvs;
 pub mod notify;
 pub mod pidfile;
 pub mod scripts;
@@ -109,11 +110,20 @@ async fn reload(
     now: Instant,
     log: &Log,
     trackers: &mut Trackers,
+    lvs: &mut lvs::Lvs,
 ) -> Result<(), String> {
     log.info("Reloading");
     sd_notify::send("RELOADING=1");
     let result = match load(opts) {
-        Ok(model) => vrrp.reload(model, now, log).await,
+        Ok(model) => {
+            let checked = model.clone();
+            let r = vrrp.reload(model, now, log).await;
+            if r.is_ok() {
+                lvs.load(&checked, log);
+                lvs.start(now, log);
+            }
+            r
+        }
         Err(e) => Err(e),
     };
     match &result {
@@ -212,6 +222,9 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         board: scripts::ScriptBoard::default(),
     };
     trackers.restart(&vrrp.model_config(), &log);
+    // The checkers, with their probes' results coming back on a channel.
+    let (probe_tx, mut probe_rx) = mpsc::unbounded_channel();
+    let mut lvs = lvs::Lvs::new(&vrrp.model_config(), probe_tx, &log);
     // The control socket: the console's requests come in as calls.
     let (call_tx, mut call_rx) = mpsc::channel(64);
     let server = crate::control::server::ServerConfig {
@@ -243,20 +256,28 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     vrrp.engine.handle(Input::Start, now(), &mut out);
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
+    lvs.start(now(), &log);
     sd_notify::send("READY=1");
     let mut reloads = 0u64;
     // What the VRRP sockets hear: `kaconsole sniff`'s table, for the console.
     let mut segment = crate::sniff::table::Table::default();
     loop {
-        let deadline = vrrp.engine.poll_timeout();
-        let sleep = async {
+        let sleep_until = |deadline: Option<Instant>| async move {
             match deadline {
                 Some(t) => tokio::time::sleep_until(start + StdDuration::from_micros(t.0)).await,
                 None => std::future::pending().await,
             }
         };
         let input = tokio::select! {
-            _ = sleep => Input::Timeout,
+            _ = sleep_until(vrrp.engine.poll_timeout()) => Input::Timeout,
+            _ = sleep_until(lvs.poll_timeout()) => {
+                lvs.timeout(now(), &log);
+                continue;
+            }
+            Some(done) = probe_rx.recv() => {
+                lvs.probe_done(done, now(), &log);
+                continue;
+            }
             Some(p) = rx.recv() => {
                 // Every advert heard, ours or not, goes into the segment's table.
                 let wall = std::time::SystemTime::now()
@@ -311,7 +332,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             }
             _ = hup.recv() => {
                 // A refused reload is logged; the running configuration stays.
-                if reload(&mut vrrp, &opts, now(), &log, &mut trackers).await.is_ok() {
+                if reload(&mut vrrp, &opts, now(), &log, &mut trackers, &mut lvs).await.is_ok() {
                     reloads += 1;
                 }
                 continue;
@@ -327,11 +348,13 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                             &config,
                         );
                         status.scripts = trackers.board.statuses();
+                        status.virtual_servers = lvs.status();
+                        status.lvs_mode = lvs.check_only.as_ref().map(|_| "check-only".to_string());
                         status.config_id = opts.config_id.clone();
                         let _ = reply.send(status);
                     }
                     Call::Reload(reply) => {
-                        let r = reload(&mut vrrp, &opts, now(), &log, &mut trackers).await;
+                        let r = reload(&mut vrrp, &opts, now(), &log, &mut trackers, &mut lvs).await;
                         reloads += u64::from(r.is_ok());
                         let _ = reply.send(r);
                     }

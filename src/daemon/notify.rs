@@ -21,14 +21,42 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Creates (mkfifo) and opens the FIFOs of the configuration, and starts their scripts.
+    /// Creates (mkfifo) and opens VRRP's FIFOs (notify_fifo and vrrp_notify_fifo), and starts
+    /// their scripts.
     pub fn open(cfg: &Config, log: &Log) -> Notifier {
         let g = &cfg.global_defs;
+        Notifier::open_fifos(
+            cfg,
+            [
+                (&g.notify_fifo, &g.notify_fifo_script),
+                (&g.vrrp_notify_fifo, &g.vrrp_notify_fifo_script),
+            ],
+            log,
+        )
+    }
+
+    /// The checkers' FIFOs: notify_fifo and lvs_notify_fifo. keepalived runs notify_fifo's
+    /// script once per process that writes to it; kaconsole is one process and leaves that
+    /// to [`open`](Self::open).
+    pub fn open_lvs(cfg: &Config, log: &Log) -> Notifier {
+        let g = &cfg.global_defs;
+        Notifier::open_fifos(
+            cfg,
+            [
+                (&g.notify_fifo, &None),
+                (&g.lvs_notify_fifo, &g.lvs_notify_fifo_script),
+            ],
+            log,
+        )
+    }
+
+    fn open_fifos(
+        cfg: &Config,
+        fifos: [(&Option<Fifo>, &Option<crate::config::table::Command>); 2],
+        log: &Log,
+    ) -> Notifier {
         let mut files = Vec::new();
-        for (fifo, script) in [
-            (&g.notify_fifo, &g.notify_fifo_script),
-            (&g.vrrp_notify_fifo, &g.vrrp_notify_fifo_script),
-        ] {
+        for (fifo, script) in fifos {
             let Some(fifo) = fifo else { continue };
             match open_fifo(fifo) {
                 Ok(f) => {
@@ -46,7 +74,7 @@ impl Notifier {
         }
     }
 
-    fn write(&mut self, line: &str) {
+    pub fn write(&mut self, line: &str) {
         for f in &mut self.files {
             // A full FIFO (no reader) loses the line rather than stopping VRRP.
             let _ = f.write_all(line.as_bytes());

@@ -112,6 +112,7 @@ pub fn status() -> Status {
                 },
             ],
         }],
+        lvs_mode: None,
     }
 }
 

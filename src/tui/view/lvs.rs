@@ -30,7 +30,19 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
                 || vs.real_servers.iter().any(|rs| rs.addr.contains(&m.filter))
         })
         .collect();
-    let block = titled(format!(" LVS: {} virtual server(s) ", vss.len()));
+    let check_only = m
+        .status
+        .as_ref()
+        .is_some_and(|s| s.lvs_mode.as_deref() == Some("check-only"));
+    let block = titled(format!(
+        " LVS: {} virtual server(s){} ",
+        vss.len(),
+        if check_only {
+            " - check-only: the kernel has no IPVS, the table is not programmed"
+        } else {
+            ""
+        }
+    ));
     if vss.is_empty() {
         f.render_widget(
             Paragraph::new(Span::styled(

@@ -1,0 +1,282 @@
+//! The checkers in the daemon: the sans-IO checker engine on real time, a task per probe,
+//! notify_up/notify_down and quorum scripts, the FIFO lines, and what the IPVS table should
+//! hold. Without IPVS in the kernel (the development machines) the checkers still run and
+//! clients still see their state: check-only mode, announced by one log line.
+
+use std::time::Duration as StdDuration;
+
+use tokio::sync::mpsc;
+
+use super::log::Log;
+use super::notify::Notifier;
+use super::scripts::spawn_notify;
+use crate::check::engine::{CheckerId, Engine, Input, Output};
+use crate::check::probe::from_config::{Planned, plan};
+use crate::check::probe::{self, Outcome};
+use crate::check::{model, probe::Probe};
+use crate::config::blocks::Config;
+use crate::control::protocol::{RealServerStatus, VirtualServerStatus};
+use crate::time::Instant;
+
+/// A probe's result on its way back to the engine.
+pub struct ProbeDone {
+    pub checker: CheckerId,
+    /// The configuration generation it was started for: results of a replaced one are dropped.
+    pub generation: u64,
+    pub outcome: Outcome,
+}
+
+pub struct Lvs {
+    pub engine: Engine,
+    cfg: Config,
+    plan: Vec<Vec<Vec<Planned>>>,
+    /// The last outcome of each checker (console: last error, latency).
+    last: Vec<Vec<Vec<Option<Outcome>>>>,
+    generation: u64,
+    tx: mpsc::UnboundedSender<ProbeDone>,
+    notifier: Notifier,
+    /// Why IPVS is not programmed, if it is not.
+    pub check_only: Option<String>,
+}
+
+/// Whether this kernel has IPVS, and if not, the line that says so.
+pub fn ipvs_unavailable() -> Option<String> {
+    if std::path::Path::new("/proc/net/ip_vs").exists() {
+        return None;
+    }
+    Some(
+        "IPVS: the kernel has no IPVS (no /proc/net/ip_vs; modprobe ip_vs, or CONFIG_IP_VS is \
+         not set): running the checkers only (check-only mode), the IPVS table is not changed"
+            .into(),
+    )
+}
+
+impl Lvs {
+    pub fn new(cfg: &Config, tx: mpsc::UnboundedSender<ProbeDone>, log: &Log) -> Lvs {
+        let check_only = ipvs_unavailable();
+        if let Some(why) = &check_only
+            && !cfg.virtual_servers.is_empty()
+        {
+            log.warn(why);
+        }
+        let mut lvs = Lvs {
+            engine: Engine::new(Vec::new()),
+            cfg: Config::default(),
+            plan: Vec::new(),
+            last: Vec::new(),
+            generation: 0,
+            tx,
+            notifier: Notifier::open_lvs(cfg, log),
+            check_only,
+        };
+        lvs.load(cfg, log);
+        lvs
+    }
+
+    /// Takes `cfg`'s virtual servers; the checkers start again (keepalived keeps the state of
+    /// checkers whose configuration did not change; kaconsole does not yet).
+    pub fn load(&mut self, cfg: &Config, log: &Log) {
+        self.generation += 1;
+        self.cfg = cfg.clone();
+        self.engine = Engine::new(model::from_config(cfg));
+        self.plan = plan(cfg);
+        for (vs, v) in self.plan.iter().zip(&cfg.virtual_servers) {
+            for (rs, r) in vs.iter().zip(&v.real_servers) {
+                for p in rs {
+                    if let Err(e) = &p.probe {
+                        log.warn(&format!(
+                            "checker of {} in {}: {e}; it will fail every time",
+                            r.addr,
+                            model::vs_id(v)
+                        ));
+                    }
+                }
+            }
+        }
+        self.last = self
+            .plan
+            .iter()
+            .map(|v| v.iter().map(|r| vec![None; r.len()]).collect())
+            .collect();
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.engine.poll_timeout()
+    }
+
+    pub fn start(&mut self, now: Instant, log: &Log) {
+        // The warmup spread needs a seed nobody shares: the process id and the clock.
+        let seed = u64::from(std::process::id())
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+        self.handle(Input::Start { seed }, now, log);
+    }
+
+    pub fn timeout(&mut self, now: Instant, log: &Log) {
+        self.handle(Input::Timeout, now, log);
+    }
+
+    pub fn probe_done(&mut self, done: ProbeDone, now: Instant, log: &Log) {
+        if done.generation != self.generation {
+            return;
+        }
+        let (v, r, c) = done.checker;
+        let input = Input::Result {
+            checker: done.checker,
+            ok: done.outcome.ok,
+            dynamic: done.outcome.dynamic,
+        };
+        if let Some(slot) = self
+            .last
+            .get_mut(v)
+            .and_then(|x| x.get_mut(r))
+            .and_then(|x| x.get_mut(c))
+        {
+            *slot = Some(done.outcome);
+        }
+        self.handle(input, now, log);
+    }
+
+    fn handle(&mut self, input: Input, now: Instant, log: &Log) {
+        let mut out = Vec::new();
+        self.engine.handle(input, now, &mut out);
+        for o in out {
+            self.act(o, log);
+        }
+    }
+
+    fn spawn_probe(&self, id: CheckerId) {
+        let (v, r, c) = id;
+        let Some(planned) = self
+            .plan
+            .get(v)
+            .and_then(|x| x.get(r))
+            .and_then(|x| x.get(c))
+        else {
+            return;
+        };
+        let (probe, target) = (planned.probe.clone(), planned.target.clone());
+        let (tx, generation) = (self.tx.clone(), self.generation);
+        tokio::spawn(async move {
+            let outcome = match &probe {
+                Ok(p) => probe::run(p, &target).await,
+                Err(e) => Outcome {
+                    ok: false,
+                    dynamic: None,
+                    detail: e.clone(),
+                    latency: StdDuration::ZERO,
+                },
+            };
+            let _ = tx.send(ProbeDone {
+                checker: id,
+                generation,
+                outcome,
+            });
+        });
+    }
+
+    fn act(&mut self, o: Output, log: &Log) {
+        if let Some(line) = self.engine.fifo_line(&o) {
+            self.notifier.write(&line);
+        }
+        match o {
+            Output::Probe(id) => self.spawn_probe(id),
+            Output::Log(line) => log.info(&line),
+            Output::RealServer { vs, rs, alive } => {
+                let names = &self.engine.config()[vs];
+                let v = &self.cfg.virtual_servers[vs];
+                let r = &v.real_servers[rs];
+                // keepalived's words (ipwrapper.c perform_svr_state).
+                let verb = match (alive, r.inhibit_on_failure.unwrap_or(v.inhibit_on_failure)) {
+                    (true, false) => "Adding service",
+                    (false, false) => "Removing service",
+                    (true, true) => "Enabling service",
+                    (false, true) => "Disabling service",
+                };
+                let prep = if alive { "to" } else { "from" };
+                log.info(&format!(
+                    "{verb} {} {prep} VS {}{}",
+                    names.real_servers[rs].name,
+                    names.name,
+                    if self.check_only.is_some() {
+                        " (check-only)"
+                    } else {
+                        ""
+                    }
+                ));
+                let script = if alive { &r.notify_up } else { &r.notify_down };
+                if let Some(cmd) = script {
+                    spawn_notify(cmd, &[], &self.cfg, log);
+                }
+            }
+            Output::Quorum { vs, up } => {
+                let v = &self.cfg.virtual_servers[vs];
+                let script = if up { &v.quorum_up } else { &v.quorum_down };
+                if let Some(cmd) = script {
+                    spawn_notify(cmd, &[], &self.cfg, log);
+                }
+            }
+            Output::Weight { vs, rs, weight } => log.info(&format!(
+                "Changing weight to {weight} for {} of VS {}",
+                self.engine.config()[vs].real_servers[rs].name,
+                self.engine.config()[vs].name
+            )),
+        }
+    }
+
+    /// The console's view: each virtual server, its real servers and their checkers.
+    pub fn status(&self) -> Vec<VirtualServerStatus> {
+        self.cfg
+            .virtual_servers
+            .iter()
+            .enumerate()
+            .map(|(v, vs)| {
+                let ecfg = &self.engine.config()[v];
+                let quorum_up = self.engine.quorum_up(v);
+                VirtualServerStatus {
+                    id: ecfg.id.clone(),
+                    scheduler: vs.lvs_sched.unwrap_or("wlc").to_string(),
+                    quorum: vs.quorum,
+                    quorum_up,
+                    alive_weight: self.engine.weight_sum(v),
+                    sorry_server: ecfg.sorry_server.clone(),
+                    sorry_active: !quorum_up && ecfg.sorry_server.is_some(),
+                    real_servers: ecfg
+                        .real_servers
+                        .iter()
+                        .enumerate()
+                        .map(|(r, rc)| self.rs_status(v, r, &rc.addr))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    fn rs_status(&self, v: usize, r: usize, addr: &str) -> RealServerStatus {
+        let plans = &self.plan[v][r];
+        let last = &self.last[v][r];
+        let kinds: Vec<&str> = plans
+            .iter()
+            .map(|p| p.probe.as_ref().map_or("invalid", Probe::kind))
+            .collect();
+        let failed = last.iter().flatten().find(|o| !o.ok);
+        let latency = last
+            .iter()
+            .flatten()
+            .map(|o| o.latency.as_secs_f64() * 1e3)
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        RealServerStatus {
+            addr: addr.to_string(),
+            weight: self.engine.weight(v, r) as i32,
+            alive: self.engine.alive(v, r),
+            checker: if kinds.is_empty() {
+                "none".into()
+            } else {
+                kinds.join("+")
+            },
+            last_error: failed.map(|o| o.detail.clone()),
+            latency_ms: latency,
+        }
+    }
+}

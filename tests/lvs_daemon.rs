@@ -1,0 +1,156 @@
+//! The daemon's checkers on a host without IPVS (check-only mode): real servers in a network
+//! namespace, their state over the control socket, keepalived's FIFO lines, and the
+//! notify_up/notify_down and quorum scripts.
+
+mod common;
+
+use std::time::Duration;
+
+use common::control::Client;
+use common::segment::{Segment, wait_for};
+use nix::sys::signal::Signal;
+
+/// The real servers' alive flags and the quorum, from the control socket.
+fn lvs_state(socket: &std::path::Path) -> Option<(Vec<bool>, bool, String)> {
+    let s = Client::status(socket)?;
+    let vs = s["virtual_servers"].get(0)?;
+    let alive = vs["real_servers"]
+        .as_array()?
+        .iter()
+        .map(|r| r["alive"].as_bool().unwrap_or(false))
+        .collect();
+    Some((
+        alive,
+        vs["quorum_up"].as_bool()?,
+        s["lvs_mode"].as_str().unwrap_or("").to_string(),
+    ))
+}
+
+#[test]
+fn checkers_run_without_ipvs_and_report_fifo_lines_and_scripts() {
+    if !common::require_root("checkers_run_without_ipvs_and_report_fifo_lines_and_scripts") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    // Real server 1 answers HTTP on 127.0.0.1:8081; real server 2 (8082) is not there yet.
+    let mut web1 = h.spawn(
+        &common::kaconsole(),
+        &["lab", "--serve-http", "127.0.0.1:8081", "--name", "web1"],
+        "web1.log",
+    );
+    let events = h.dir.join("events");
+    let fifo = h.dir.join("lvs.fifo");
+    let script = h.write(
+        "note.sh",
+        &format!("#!/bin/sh\necho \"$*\" >> {}\n", events.display()),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let s = script.display();
+    let rs = |port: u16| {
+        format!(
+            "    real_server 127.0.0.1 {port} {{
+        weight 2
+        notify_up \"{s} up {port}\"
+        notify_down \"{s} down {port}\"
+        HTTP_GET {{
+            url {{
+                path /
+            }}
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }}
+    }}
+"
+        )
+    };
+    let conf = format!(
+        "global_defs {{
+    lvs_notify_fifo {}
+}}
+virtual_server 10.0.0.100 80 {{
+    protocol TCP
+    lvs_sched rr
+    delay_loop 1
+    quorum 4
+    quorum_up \"{s} quorum-up\"
+    quorum_down \"{s} quorum-down\"
+{}{}}}
+",
+        fifo.display(),
+        rs(8081),
+        rs(8082)
+    );
+    let mut d = common::start_kaconsole(h, &conf, &[], &[]);
+    let socket = h.socket();
+    // Without alpha both start alive (weight 4 = quorum); 8082 fails its probe, its retry,
+    // and is down: the quorum is lost.
+    let down = wait_for(Duration::from_secs(10), || {
+        lvs_state(&socket).is_some_and(|(a, q, _)| a == [true, false] && !q)
+    });
+    assert!(down.is_some(), "{:?}\n{}", lvs_state(&socket), d.log_text());
+    let (_, _, mode) = lvs_state(&socket).unwrap();
+    assert_eq!(mode, "check-only");
+    assert!(
+        d.log_text().contains("check-only mode"),
+        "one clear line says IPVS is not there: {}",
+        d.log_text()
+    );
+    let status = Client::status(&socket).unwrap();
+    let rs2 = &status["virtual_servers"][0]["real_servers"][1];
+    assert!(
+        rs2["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("connection failed"),
+        "{rs2}"
+    );
+    assert_eq!(rs2["checker"], "HTTP_GET");
+    // Real server 2 comes up: one success is enough, and the quorum is back.
+    let mut web2 = h.spawn(
+        &common::kaconsole(),
+        &["lab", "--serve-http", "127.0.0.1:8082", "--name", "web2"],
+        "web2.log",
+    );
+    let up = wait_for(Duration::from_secs(5), || {
+        lvs_state(&socket).is_some_and(|(a, q, _)| a == [true, true] && q)
+    });
+    assert!(up.is_some(), "{:?}\n{}", lvs_state(&socket), d.log_text());
+    let lines = wait_for(Duration::from_secs(3), || {
+        std::fs::read_to_string(&events).is_ok_and(|t| t.contains("quorum-up"))
+    });
+    assert!(lines.is_some(), "{}", d.log_text());
+    assert_eq!(
+        std::fs::read_to_string(&events).unwrap(),
+        "down 8082\nquorum-down\nup 8082\nquorum-up\n",
+        "no notifies for the start (as keepalived without rs_init_notifies); then \
+         notify_down, quorum_down, notify_up, quorum_up"
+    );
+    let fifo_text = read_fifo(&fifo);
+    d.stop_with(Signal::SIGTERM);
+    web1.stop_with(Signal::SIGTERM);
+    web2.stop_with(Signal::SIGTERM);
+    assert_eq!(
+        fifo_text,
+        "RS [127.0.0.1]:tcp:8082 [10.0.0.100]:tcp:80 DOWN\n\
+         VS [10.0.0.100]:tcp:80 DOWN\n\
+         RS [127.0.0.1]:tcp:8082 [10.0.0.100]:tcp:80 UP\n\
+         VS [10.0.0.100]:tcp:80 UP\n",
+        "keepalived's lines (ipwrapper.c notify_fifo_rs / notify_fifo_vs)"
+    );
+}
+
+/// What is buffered in a FIFO, without blocking.
+fn read_fifo(path: &std::path::Path) -> String {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .unwrap();
+    let mut s = String::new();
+    let _ = f.read_to_string(&mut s);
+    s
+}
