@@ -14,6 +14,9 @@
 //!   below `quorum - hysteresis` (`update_quorum_state`); the sorry server replaces the real
 //!   servers while the quorum is lost; `inhibit_on_failure` keeps a dead server at weight 0.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use crate::sim::rng::Rng;
 use crate::time::{Duration, Instant};
 
@@ -121,6 +124,9 @@ struct VirtualServer {
 pub struct Engine {
     cfg: Vec<VirtualServerConfig>,
     vs: Vec<VirtualServer>,
+    /// Each checker's next run, earliest first: thousands of checkers must not cost a scan
+    /// per event. An entry whose time is no longer its checker's `next` is stale and skipped.
+    timers: BinaryHeap<Reverse<(Instant, CheckerId)>>,
 }
 
 impl Engine {
@@ -151,17 +157,21 @@ impl Engine {
                     .collect(),
             })
             .collect();
-        Engine { cfg, vs }
+        Engine {
+            cfg,
+            vs,
+            timers: BinaryHeap::new(),
+        }
     }
 
     /// When to call [`handle`](Self::handle) with [`Input::Timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.vs
-            .iter()
-            .flat_map(|v| &v.real_servers)
-            .flat_map(|r| &r.checkers)
-            .filter_map(|c| c.next)
-            .min()
+        self.timers.peek().map(|Reverse((t, _))| *t)
+    }
+
+    fn schedule(&mut self, (v, r, c): CheckerId, at: Instant) {
+        self.vs[v].real_servers[r].checkers[c].next = Some(at);
+        self.timers.push(Reverse((at, (v, r, c))));
     }
 
     pub fn alive(&self, vs: usize, rs: usize) -> bool {
@@ -266,8 +276,10 @@ impl Engine {
             } else {
                 rng.range(0, warmup - 1)
             };
-            self.vs[v].real_servers[r].checkers[c].next =
-                Some(now + Duration::secs(1) + Duration::micros(jitter));
+            self.schedule(
+                (v, r, c),
+                now + Duration::secs(1) + Duration::micros(jitter),
+            );
         }
         // keepalived starts quietly (ipwrapper.c `set_quorum_states`, `init_service_rs`): the
         // real servers that start alive and a quorum that starts up are not notified (unless
@@ -289,9 +301,13 @@ impl Engine {
     }
 
     fn timeout(&mut self, now: Instant, out: &mut Vec<Output>) {
-        for (v, r, c) in self.ids() {
+        while let Some(&Reverse((at, (v, r, c)))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
             let ch = &mut self.vs[v].real_servers[r].checkers[c];
-            if !ch.probing && ch.next.is_some_and(|t| t <= now) {
+            if !ch.probing && ch.next == Some(at) {
                 ch.next = None;
                 ch.probing = true;
                 out.push(Output::Probe((v, r, c)));
@@ -312,38 +328,47 @@ impl Engine {
             .get(v)
             .and_then(|x| x.real_servers.get(r))
             .and_then(|x| x.checkers.get(c))
-            .cloned()
         else {
             return;
         };
-        let name = format!(
-            "{} on {} of {}",
-            cfg.kind, self.cfg[v].real_servers[r].addr, self.cfg[v].id
-        );
+        let (delay_loop, delay_before_retry, retry) =
+            (cfg.delay_loop, cfg.delay_before_retry, cfg.retry);
+        let name = || {
+            format!(
+                "{} on {} of {}",
+                cfg.kind, self.cfg[v].real_servers[r].addr, self.cfg[v].id
+            )
+        };
         let ch = &mut self.vs[v].real_servers[r].checkers[c];
+        if !ch.probing {
+            // Not the answer to a probe the engine asked for.
+            return;
+        }
         ch.probing = false;
-        if ok {
+        let next = if ok {
             ch.retried = 0;
-            ch.next = Some(now + cfg.delay_loop);
             if !ch.up {
                 ch.up = true;
-                out.push(Output::Log(format!("{name} succeeded")));
+                out.push(Output::Log(format!("{} succeeded", name())));
             }
-        } else if ch.up && ch.retried < cfg.retry {
+            delay_loop
+        } else if ch.up && ch.retried < retry {
             // keepalived tcp_epilog: retry after delay_before_retry.
             ch.retried += 1;
-            ch.next = Some(now + cfg.delay_before_retry);
+            delay_before_retry
         } else {
-            ch.next = Some(now + cfg.delay_loop);
             if ch.up {
                 ch.up = false;
                 let retries = ch.retried;
                 ch.retried = 0;
                 out.push(Output::Log(format!(
-                    "{name} failed after {retries} retries"
+                    "{} failed after {retries} retries",
+                    name()
                 )));
             }
-        }
+            delay_loop
+        };
+        self.schedule((v, r, c), now + next);
         let configured = self.cfg[v].real_servers[r].weight;
         let rs = &mut self.vs[v].real_servers[r];
         match dynamic {
@@ -354,7 +379,8 @@ impl Engine {
         let alive = rs.checkers.iter().all(|x| x.up);
         let offsets: i64 = rs.checkers.iter().map(|x| x.offset).sum();
         let weight = (i64::from(configured) + offsets).clamp(0, 65535) as u32;
-        if weight != rs.weight {
+        let weight_changed = weight != rs.weight;
+        if weight_changed {
             let w = weight;
             rs.weight = w;
             if alive {
@@ -372,6 +398,10 @@ impl Engine {
                 rs: r,
                 alive,
             });
+        } else if !weight_changed {
+            // Nothing the quorum depends on changed (and summing thousands of weights on
+            // every probe would cost more than the probes).
+            return;
         }
         self.update_quorum(v, out);
     }
@@ -595,22 +625,26 @@ mod tests {
     fn a_dynamic_weight_changes_a_live_server() {
         let mut r = Run::new(vec![vs(1, 0, 0, false, false)]);
         r.until(1, |_, _| true);
+        // The next probe (delay_loop 5 s later) reports a weight.
         let mut out = Vec::new();
-        r.e.handle(
-            Input::Result {
-                checker: (0, 0, 0),
-                ok: true,
-                dynamic: Some(Dynamic::Set(7)),
-            },
-            Instant(1_000_000),
-            &mut out,
-        );
+        r.e.handle(Input::Timeout, Instant(6_000_000), &mut out);
+        assert_eq!(out, [Output::Probe((0, 0, 0))]);
+        let result = Input::Result {
+            checker: (0, 0, 0),
+            ok: true,
+            dynamic: Some(Dynamic::Set(7)),
+        };
+        r.e.handle(result.clone(), Instant(6_000_000), &mut out);
         assert!(out.contains(&Output::Weight {
             vs: 0,
             rs: 0,
             weight: 7
         }));
         assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 7)]);
+        // A result nobody asked for (a probe of a replaced configuration) changes nothing.
+        let mut out = Vec::new();
+        r.e.handle(result, Instant(6_500_000), &mut out);
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

@@ -122,12 +122,14 @@ pub async fn run(probe: &Probe, target: &Target) -> Outcome {
             Ok(_) => Outcome::pass("connected"),
             Err(e) => Outcome::fail(e.to_string()),
         },
-        Probe::Web(w) => web::check(w, target).await,
-        Probe::Smtp { helo } => smtp::check(helo, target).await,
-        Probe::Dns { qtype, name } => dns::check(*qtype, name, target).await,
-        Probe::Misc(m) => misc::check(m).await,
-        Probe::Udp(u) => udp::check(u, target).await,
-        Probe::Ping => ping::check(target).await,
+        // Boxed: each probe is a task of its own, and a TCP_CHECK's task should not carry the
+        // size of an HTTP exchange's buffers.
+        Probe::Web(w) => Box::pin(web::check(w, target)).await,
+        Probe::Smtp { helo } => Box::pin(smtp::check(helo, target)).await,
+        Probe::Dns { qtype, name } => Box::pin(dns::check(*qtype, name, target)).await,
+        Probe::Misc(m) => Box::pin(misc::check(m)).await,
+        Probe::Udp(u) => Box::pin(udp::check(u, target)).await,
+        Probe::Ping => Box::pin(ping::check(target)).await,
         Probe::File(f) => file::check(f),
     };
     outcome.latency = start.elapsed();
