@@ -13,6 +13,7 @@
 //! mode there).
 
 #[path = "../tests/common/control.rs"]
+#[allow(dead_code)]
 mod control;
 #[path = "../tests/common/segment.rs"]
 mod segment;
