@@ -107,6 +107,20 @@ virtual_server 10.0.0.100 80 {{
         "{rs2}"
     );
     assert_eq!(rs2["checker"], "HTTP_GET");
+    // A reload keeps the state of unchanged checkers (keepalived migrate_checkers): 8082
+    // stays down, where a fresh start would have it alive (no alpha).
+    d.signal(Signal::SIGHUP);
+    let reloaded = wait_for(Duration::from_secs(5), || {
+        d.log_text().contains("Reloading")
+    });
+    assert!(reloaded.is_some(), "{}", d.log_text());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        lvs_state(&socket).map(|s| (s.0, s.1)),
+        Some((vec![true, false], false)),
+        "{}",
+        d.log_text()
+    );
     // Real server 2 comes up: one success is enough, and the quorum is back.
     let mut web2 = h.spawn(
         &common::kaconsole(),

@@ -30,6 +30,9 @@ pub struct CheckerConfig {
     /// The first run comes within this after the first second; 0: exactly at 1 s.
     pub warmup: Duration,
     pub alpha: bool,
+    /// The checker's whole configuration, to tell on a reload whether it is the same checker
+    /// (keepalived `compare_*_check`).
+    pub fingerprint: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +121,8 @@ struct RealServer {
 #[derive(Clone, Debug)]
 struct VirtualServer {
     quorum_up: bool,
+    /// Its state came from the configuration before a reload ([`Engine::adopt`]).
+    adopted: bool,
     real_servers: Vec<RealServer>,
 }
 
@@ -135,6 +140,7 @@ impl Engine {
             .iter()
             .map(|v| VirtualServer {
                 quorum_up: false,
+                adopted: false,
                 real_servers: v
                     .real_servers
                     .iter()
@@ -161,6 +167,36 @@ impl Engine {
             cfg,
             vs,
             timers: BinaryHeap::new(),
+        }
+    }
+
+    /// A reload: takes the state of the checkers that are still there, unchanged, from the
+    /// engine of the configuration before (keepalived `migrate_checkers`), so that a reload
+    /// neither removes live real servers nor adds dead ones. Call before [`Input::Start`].
+    pub fn adopt(&mut self, old: &Engine) {
+        for (v, vc) in self.cfg.iter().enumerate() {
+            let Some(ov) = old.cfg.iter().position(|o| o.id == vc.id) else {
+                continue;
+            };
+            self.vs[v].adopted = true;
+            self.vs[v].quorum_up = old.vs[ov].quorum_up;
+            for (r, rc) in vc.real_servers.iter().enumerate() {
+                let old_rs = &old.cfg[ov].real_servers;
+                let Some(or) = old_rs.iter().position(|o| o.addr == rc.addr) else {
+                    continue;
+                };
+                let rs = &mut self.vs[v].real_servers[r];
+                for (c, cc) in rc.checkers.iter().enumerate() {
+                    if old_rs[or].checkers.get(c).map(|o| &o.fingerprint) == Some(&cc.fingerprint) {
+                        let was = &old.vs[ov].real_servers[or].checkers[c];
+                        let ch = &mut rs.checkers[c];
+                        (ch.up, ch.retried, ch.offset) = (was.up, was.retried, was.offset);
+                    }
+                }
+                rs.alive = rs.checkers.iter().all(|x| x.up);
+                let offsets: i64 = rs.checkers.iter().map(|x| x.offset).sum();
+                rs.weight = (i64::from(rc.weight) + offsets).clamp(0, 65535) as u32;
+            }
         }
     }
 
@@ -286,6 +322,9 @@ impl Engine {
         // rs_init_notifies, which kaconsole does not have). A quorum that starts down is
         // notified only when a sorry server stands in (`update_quorum_state(vs, true)`).
         for v in 0..self.vs.len() {
+            if self.vs[v].adopted {
+                continue;
+            }
             let sum = self.weight_sum(v);
             let (q, h) = (self.cfg[v].quorum, self.cfg[v].hysteresis);
             self.vs[v].quorum_up = sum >= q + h;
@@ -333,10 +372,11 @@ impl Engine {
         };
         let (delay_loop, delay_before_retry, retry) =
             (cfg.delay_loop, cfg.delay_before_retry, cfg.retry);
+        // keepalived's words: "TCP_CHECK on service [10.0.0.11]:tcp:80 failed after 1 retries."
         let name = || {
             format!(
-                "{} on {} of {}",
-                cfg.kind, self.cfg[v].real_servers[r].addr, self.cfg[v].id
+                "{} on service {} of VS {}",
+                cfg.kind, self.cfg[v].real_servers[r].name, self.cfg[v].name
             )
         };
         let ch = &mut self.vs[v].real_servers[r].checkers[c];
@@ -445,6 +485,7 @@ mod tests {
             delay_before_retry: Duration::secs(1),
             warmup: Duration::ZERO,
             alpha,
+            fingerprint: String::new(),
         }
     }
 
@@ -687,5 +728,35 @@ mod tests {
         assert!(!e.quorum_up(0));
         assert_eq!(out, [Output::Quorum { vs: 0, up: false }]);
         assert_eq!(e.desired(0), [("10.0.0.99:80".to_string(), 1)]);
+    }
+
+    #[test]
+    fn a_reload_keeps_the_state_of_unchanged_checkers() {
+        // Server 0 is down, server 1 up, quorum lost (weight 1 < 2) with the sorry server in.
+        let mut r = Run::new(vec![vs(2, 2, 0, true, false)]);
+        r.until(20, |k, _| k == 1);
+        assert_eq!(
+            (r.e.alive(0, 0), r.e.alive(0, 1), r.e.quorum_up(0)),
+            (false, true, false)
+        );
+        // The reload changes server 1's checker and adds server 2 (alpha).
+        let mut cfg = vs(3, 2, 0, true, false);
+        cfg.real_servers[1].checkers[0].fingerprint = "changed".into();
+        cfg.real_servers[2].checkers[0].alpha = true;
+        let mut e = Engine::new(vec![cfg]);
+        e.adopt(&r.e);
+        let mut out = Vec::new();
+        e.handle(Input::Start { seed: 1 }, r.now, &mut out);
+        assert!(!e.alive(0, 0), "unchanged: still down");
+        assert!(
+            e.alive(0, 1),
+            "a changed checker starts afresh (up without alpha)"
+        );
+        assert!(!e.alive(0, 2), "a new server with alpha starts down");
+        assert!(!e.quorum_up(0), "the quorum state carries over");
+        assert!(
+            out.iter().all(|o| matches!(o, Output::Log(_))),
+            "nothing to notify: {out:?}"
+        );
     }
 }

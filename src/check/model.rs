@@ -95,6 +95,7 @@ fn checker(c: &Checker, rs: &RealServer, vs: &VirtualServer) -> CheckerConfig {
             .unwrap_or(before_retry)),
         warmup: dur(c.warmup.or(rs.warmup).or(vs.warmup).unwrap_or(delay_loop)),
         alpha: c.alpha.or(rs.alpha).unwrap_or(vs.alpha),
+        fingerprint: serde_json::to_string(c).unwrap_or_default(),
     }
 }
 

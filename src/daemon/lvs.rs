@@ -73,12 +73,14 @@ impl Lvs {
         lvs
     }
 
-    /// Takes `cfg`'s virtual servers; the checkers start again (keepalived keeps the state of
-    /// checkers whose configuration did not change; kaconsole does not yet).
+    /// Takes `cfg`'s virtual servers. Checkers whose configuration did not change keep their
+    /// state, as keepalived's do on a reload; the others start afresh.
     pub fn load(&mut self, cfg: &Config, log: &Log) {
         self.generation += 1;
         self.cfg = cfg.clone();
-        self.engine = Engine::new(model::from_config(cfg));
+        let mut engine = Engine::new(model::from_config(cfg));
+        engine.adopt(&self.engine);
+        self.engine = engine;
         self.plan = plan(cfg);
         for (vs, v) in self.plan.iter().zip(&cfg.virtual_servers) {
             for (rs, r) in vs.iter().zip(&v.real_servers) {
