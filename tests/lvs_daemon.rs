@@ -74,6 +74,7 @@ virtual_server 10.0.0.100 80 {{
     lvs_sched rr
     delay_loop 1
     quorum 4
+    omega
     quorum_up \"{s} quorum-up\"
     quorum_down \"{s} quorum-down\"
 {}{}}}
@@ -149,8 +150,20 @@ virtual_server 10.0.0.100 80 {{
         "no notifies for the start (as keepalived without rs_init_notifies); then \
          notify_down, quorum_down, notify_up, quorum_up"
     );
-    let fifo_text = read_fifo(&fifo);
+    // The daemon's end of the FIFO closes with it: hold one open to read what it wrote.
+    let mut reader = open_fifo(&fifo);
     d.stop_with(Signal::SIGTERM);
+    // omega: stopping takes every real server down, with its notify_down and FIFO line.
+    let stopped = wait_for(Duration::from_secs(3), || {
+        std::fs::read_to_string(&events).is_ok_and(|t| t.lines().count() == 7)
+    });
+    assert!(
+        stopped.is_some(),
+        "{}",
+        std::fs::read_to_string(&events).unwrap()
+    );
+    let mut fifo_text = String::new();
+    let _ = std::io::Read::read_to_string(&mut reader, &mut fifo_text);
     web1.stop_with(Signal::SIGTERM);
     web2.stop_with(Signal::SIGTERM);
     assert_eq!(
@@ -158,21 +171,20 @@ virtual_server 10.0.0.100 80 {{
         "RS [127.0.0.1]:tcp:8082 [10.0.0.100]:tcp:80 DOWN\n\
          VS [10.0.0.100]:tcp:80 DOWN\n\
          RS [127.0.0.1]:tcp:8082 [10.0.0.100]:tcp:80 UP\n\
-         VS [10.0.0.100]:tcp:80 UP\n",
+         VS [10.0.0.100]:tcp:80 UP\n\
+         RS [127.0.0.1]:tcp:8081 [10.0.0.100]:tcp:80 DOWN\n\
+         RS [127.0.0.1]:tcp:8082 [10.0.0.100]:tcp:80 DOWN\n\
+         VS [10.0.0.100]:tcp:80 DOWN\n",
         "keepalived's lines (ipwrapper.c notify_fifo_rs / notify_fifo_vs)"
     );
 }
 
-/// What is buffered in a FIFO, without blocking.
-fn read_fifo(path: &std::path::Path) -> String {
-    use std::io::Read;
+/// A FIFO opened for reading without blocking.
+fn open_fifo(path: &std::path::Path) -> std::fs::File {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NONBLOCK)
         .open(path)
-        .unwrap();
-    let mut s = String::new();
-    let _ = f.read_to_string(&mut s);
-    s
+        .unwrap()
 }

@@ -227,6 +227,33 @@ impl Lvs {
         }
     }
 
+    /// Stopping: with `omega`, the notify_down of every live real server and the quorum_down
+    /// of a virtual server in quorum run, and their FIFO lines are written (keepalived
+    /// `clear_service_vs` with omega; without omega it is silent).
+    pub fn stop(&mut self, log: &Log) {
+        let mut outs = Vec::new();
+        for (v, vs) in self.cfg.virtual_servers.iter().enumerate() {
+            if !vs.omega {
+                continue;
+            }
+            for r in 0..vs.real_servers.len() {
+                if self.engine.alive(v, r) {
+                    outs.push(Output::RealServer {
+                        vs: v,
+                        rs: r,
+                        alive: false,
+                    });
+                }
+            }
+            if self.engine.quorum_up(v) {
+                outs.push(Output::Quorum { vs: v, up: false });
+            }
+        }
+        for o in outs {
+            self.act(o, log);
+        }
+    }
+
     /// The console's view: each virtual server, its real servers and their checkers.
     pub fn status(&self) -> Vec<VirtualServerStatus> {
         self.cfg

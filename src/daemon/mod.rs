@@ -374,6 +374,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     }
     sd_notify::send("STOPPING=1");
     log.info("Stopping");
+    lvs.stop(&log);
     vrrp.engine.handle(Input::Stop, now(), &mut out);
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
