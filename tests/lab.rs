@@ -292,6 +292,27 @@ fn the_lab_console_kills_a_router_and_shows_the_new_master() {
             .any(|l| l.starts_with("52 ") && l.contains("10.88.0.13") && l.contains("MASTER"))
     })
     .unwrap_or_else(|s| panic!("no segment table:\n{s}"));
+    // The LVS view: r2's HTTP_GET checkers find both backends; B stops b1, which goes DOWN
+    // after its retry.
+    let backend = |s: &str, addr: &str| {
+        s.lines()
+            .find(|l| {
+                l.trim_start()
+                    .trim_start_matches('→')
+                    .trim_start()
+                    .starts_with(addr)
+            })
+            .unwrap_or("")
+            .to_string()
+    };
+    t.keys(&["4"]);
+    t.wait_until(10, |s| {
+        backend(s, "10.88.0.21:80").contains("UP") && backend(s, "10.88.0.22:80").contains("UP")
+    })
+    .unwrap_or_else(|s| panic!("the backends are not UP:\n{s}"));
+    t.keys(&["B"]);
+    t.wait_until(15, |s| backend(s, "10.88.0.21:80").contains("DOWN"))
+        .unwrap_or_else(|s| panic!("b1 is not DOWN:\n{s}"));
     // q ends the lab and removes it (as closing the terminal does: see below).
     t.keys(&["q"]);
     let gone = wait_for(Duration::from_secs(10), || namespaces(&prefix).is_empty());
