@@ -188,3 +188,65 @@ fn open_fifo(path: &std::path::Path) -> std::fs::File {
         .open(path)
         .unwrap()
 }
+
+#[test]
+fn ha_suspend_runs_the_checkers_only_while_the_address_is_here() {
+    if !common::require_root("ha_suspend_runs_the_checkers_only_while_the_address_is_here") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let probes = h.dir.join("probes");
+    let conf = format!(
+        "virtual_server 10.66.0.1 80 {{
+    protocol TCP
+    delay_loop 1
+    ha_suspend
+    real_server 127.0.0.1 8081 {{
+        alpha
+        MISC_CHECK {{
+            misc_path \"/bin/sh -c 'echo x >> {}'\"
+        }}
+    }}
+}}
+",
+        probes.display()
+    );
+    let mut d = common::start_kaconsole(h, &conf, &[], &[]);
+    let socket = h.socket();
+    let suspended = |want: bool| {
+        wait_for(Duration::from_secs(5), || {
+            Client::status(&socket).is_some_and(|s| s["virtual_servers"][0]["suspended"] == want)
+        })
+    };
+    assert!(suspended(true).is_some(), "{}", d.log_text());
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(!probes.exists(), "no probe while 10.66.0.1 is elsewhere");
+    // The address arrives (as a VIP would on becoming MASTER): the checker runs.
+    assert!(
+        h.run("ip", &["addr", "add", "10.66.0.1/32", "dev", "lo"])
+            .status
+            .success()
+    );
+    assert!(suspended(false).is_some(), "{}", d.log_text());
+    let alive = wait_for(Duration::from_secs(5), || {
+        lvs_state(&socket).is_some_and(|(a, _, _)| a == [true])
+    });
+    assert!(alive.is_some(), "{}", d.log_text());
+    // It leaves: suspended again, the real server keeps its state.
+    assert!(
+        h.run("ip", &["addr", "del", "10.66.0.1/32", "dev", "lo"])
+            .status
+            .success()
+    );
+    assert!(suspended(true).is_some(), "{}", d.log_text());
+    assert_eq!(lvs_state(&socket).map(|s| s.0), Some(vec![true]));
+    let log = d.log_text();
+    d.stop_with(Signal::SIGTERM);
+    assert!(
+        log.contains(
+            "Activating healthchecker for service [127.0.0.1]:tcp:8081 for VS [10.66.0.1]:tcp:80"
+        ) && log.contains("Suspending healthchecker for service [127.0.0.1]:tcp:8081"),
+        "keepalived's words: {log}"
+    );
+}

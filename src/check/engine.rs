@@ -123,6 +123,8 @@ struct VirtualServer {
     quorum_up: bool,
     /// Its state came from the configuration before a reload ([`Engine::adopt`]).
     adopted: bool,
+    /// ha_suspend: its address is not on this machine, so its checkers do not run.
+    suspended: bool,
     real_servers: Vec<RealServer>,
 }
 
@@ -141,6 +143,7 @@ impl Engine {
             .map(|v| VirtualServer {
                 quorum_up: false,
                 adopted: false,
+                suspended: false,
                 real_servers: v
                     .real_servers
                     .iter()
@@ -198,6 +201,35 @@ impl Engine {
                 rs.weight = (i64::from(rc.weight) + offsets).clamp(0, 65535) as u32;
             }
         }
+    }
+
+    /// ha_suspend: the checkers of virtual server `vs` stop (its address left this machine) or
+    /// run again; the real servers keep their state meanwhile (keepalived
+    /// `update_checker_activity`).
+    pub fn suspend(&mut self, vs: usize, suspended: bool, out: &mut Vec<Output>) {
+        if self.vs[vs].suspended == suspended {
+            return;
+        }
+        self.vs[vs].suspended = suspended;
+        let cfg = &self.cfg[vs];
+        for rs in &cfg.real_servers {
+            for _ in &rs.checkers {
+                out.push(Output::Log(format!(
+                    "{} healthchecker for service {} for VS {}",
+                    if suspended {
+                        "Suspending"
+                    } else {
+                        "Activating"
+                    },
+                    rs.name,
+                    cfg.name
+                )));
+            }
+        }
+    }
+
+    pub fn suspended(&self, vs: usize) -> bool {
+        self.vs[vs].suspended
     }
 
     /// When to call [`handle`](Self::handle) with [`Input::Timeout`] next.
@@ -345,6 +377,14 @@ impl Engine {
                 break;
             }
             self.timers.pop();
+            if self.vs[v].suspended {
+                // Looked at again a delay_loop later.
+                if self.vs[v].real_servers[r].checkers[c].next == Some(at) {
+                    let later = now + self.cfg[v].real_servers[r].checkers[c].delay_loop;
+                    self.schedule((v, r, c), later);
+                }
+                continue;
+            }
             let ch = &mut self.vs[v].real_servers[r].checkers[c];
             if !ch.probing && ch.next == Some(at) {
                 ch.next = None;
@@ -758,5 +798,22 @@ mod tests {
             out.iter().all(|o| matches!(o, Output::Log(_))),
             "nothing to notify: {out:?}"
         );
+    }
+
+    #[test]
+    fn suspended_checkers_do_not_probe_and_keep_their_state() {
+        let mut r = Run::new(vec![vs(1, 1, 0, false, true)]);
+        let mut out = Vec::new();
+        r.e.suspend(0, true, &mut out);
+        assert!(
+            matches!(&out[..], [Output::Log(l)] if l.starts_with("Suspending healthchecker for service [10.0.0.11]:tcp:80")),
+            "{out:?}"
+        );
+        r.until(30, |_, _| true);
+        assert!(!r.log.iter().any(|l| l.contains("Probe")), "{:?}", r.log);
+        assert!(!r.e.alive(0, 0), "alpha: still down, nothing probed it");
+        r.e.suspend(0, false, &mut Vec::new());
+        r.until(40, |_, _| true);
+        assert!(r.e.alive(0, 0), "{:?}", r.log);
     }
 }

@@ -225,6 +225,9 @@ pub struct VirtualServerStatus {
     pub sorry_server: Option<String>,
     /// The sorry server is in the table (quorum lost).
     pub sorry_active: bool,
+    /// ha_suspend: the address is not on this machine, so the checkers are not running.
+    #[serde(default)]
+    pub suspended: bool,
     pub real_servers: Vec<RealServerStatus>,
 }
 

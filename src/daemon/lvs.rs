@@ -3,6 +3,8 @@
 //! hold. Without IPVS in the kernel (the development machines) the checkers still run and
 //! clients still see their state: check-only mode, announced by one log line.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Duration as StdDuration;
 
 use tokio::sync::mpsc;
@@ -15,6 +17,7 @@ use crate::check::probe::from_config::{Planned, plan};
 use crate::check::probe::{self, Outcome};
 use crate::check::{model, probe::Probe};
 use crate::config::blocks::Config;
+use crate::config::blocks::lvs::VsKey;
 use crate::control::protocol::{RealServerStatus, VirtualServerStatus};
 use crate::time::Instant;
 
@@ -37,6 +40,26 @@ pub struct Lvs {
     notifier: Notifier,
     /// Why IPVS is not programmed, if it is not.
     pub check_only: Option<String>,
+    /// The addresses on this machine, each with the number of interfaces that have it
+    /// (ha_suspend; keepalived counts them too, for IPv6 link-local addresses).
+    local: HashMap<IpAddr, u32>,
+}
+
+/// Every address of every interface, counted.
+fn local_addresses() -> HashMap<IpAddr, u32> {
+    let mut local = HashMap::new();
+    for ifa in nix::ifaddrs::getifaddrs().into_iter().flatten() {
+        let Some(a) = ifa.address else { continue };
+        let ip: Option<IpAddr> = match (a.as_sockaddr_in(), a.as_sockaddr_in6()) {
+            (Some(v4), _) => Some(v4.ip().into()),
+            (_, Some(v6)) => Some(v6.ip().into()),
+            _ => None,
+        };
+        if let Some(ip) = ip {
+            *local.entry(ip).or_insert(0) += 1;
+        }
+    }
+    local
 }
 
 /// Whether this kernel has IPVS, and if not, the line that says so.
@@ -68,6 +91,7 @@ impl Lvs {
             tx,
             notifier: Notifier::open_lvs(cfg, log),
             check_only,
+            local: HashMap::new(),
         };
         lvs.load(cfg, log);
         lvs
@@ -81,6 +105,8 @@ impl Lvs {
         let mut engine = Engine::new(model::from_config(cfg));
         engine.adopt(&self.engine);
         self.engine = engine;
+        self.local = local_addresses();
+        self.apply_suspension(log);
         self.plan = plan(cfg);
         for (vs, v) in self.plan.iter().zip(&cfg.virtual_servers) {
             for (rs, r) in vs.iter().zip(&v.real_servers) {
@@ -100,6 +126,27 @@ impl Lvs {
             .iter()
             .map(|v| v.iter().map(|r| vec![None; r.len()]).collect())
             .collect();
+    }
+
+    /// ha_suspend: each such virtual server's checkers run only while its address is here.
+    fn apply_suspension(&mut self, log: &Log) {
+        let mut out = Vec::new();
+        for (v, vs) in self.cfg.virtual_servers.iter().enumerate() {
+            if let (true, VsKey::Address { addr, .. }) = (vs.ha_suspend, &vs.key) {
+                let here = self.local.get(addr).is_some_and(|n| *n > 0);
+                self.engine.suspend(v, !here, &mut out);
+            }
+        }
+        for o in out {
+            self.act(o, log);
+        }
+    }
+
+    /// An address appeared on or left an interface (rtnetlink).
+    pub fn address(&mut self, addr: IpAddr, added: bool, log: &Log) {
+        let n = self.local.entry(addr).or_insert(0);
+        *n = if added { *n + 1 } else { n.saturating_sub(1) };
+        self.apply_suspension(log);
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -271,6 +318,7 @@ impl Lvs {
                     alive_weight: self.engine.weight_sum(v),
                     sorry_server: ecfg.sorry_server.clone(),
                     sorry_active: !quorum_up && ecfg.sorry_server.is_some(),
+                    suspended: self.engine.suspended(v),
                     real_servers: ecfg
                         .real_servers
                         .iter()

@@ -289,7 +289,12 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             Some(t) = track_rx.recv() => Input::Track { id: t.id, status: t.status },
             Some(event) = link_rx.recv() => {
                 let (name, up) = match event {
+                    NetEvent::AddressAdded(addr) => {
+                        lvs.address(addr, true, &log);
+                        continue;
+                    }
                     NetEvent::AddressRemoved(addr) => {
+                        lvs.address(addr, false, &log);
                         vrrp.engine.handle(Input::AddressRemoved { addr }, now(), &mut out);
                         vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log).await;
                         continue;

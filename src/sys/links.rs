@@ -1,6 +1,7 @@
 //! Interface carrier and address removals: the state of every link now, and a stream of
 //! changes (rtnetlink RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR), for
-//! `track_interface`, the instances' own interfaces and VIPs removed by someone else.
+//! `track_interface`, the instances' own interfaces, VIPs removed by someone else, and
+//! `ha_suspend`.
 //! keepalived counts an interface as up when it is up and running (IFF_UP and IFF_RUNNING).
 
 use futures_util::StreamExt;
@@ -44,10 +45,25 @@ pub async fn current() -> std::io::Result<Vec<LinkState>> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetEvent {
     Link(LinkState),
+    AddressAdded(std::net::IpAddr),
     AddressRemoved(std::net::IpAddr),
 }
 
-/// Sends every link change and address removal to `tx` until the receiver is gone.
+/// The address of an RTM_NEWADDR / RTM_DELADDR: IFA_LOCAL for IPv4 (IFA_ADDRESS may be a
+/// peer), else IFA_ADDRESS.
+fn address_of(m: &rtnetlink::packet_route::address::AddressMessage) -> Option<std::net::IpAddr> {
+    let local = m.attributes.iter().find_map(|a| match a {
+        AddressAttribute::Local(x) => Some(*x),
+        _ => None,
+    });
+    let address = m.attributes.iter().find_map(|a| match a {
+        AddressAttribute::Address(x) => Some(*x),
+        _ => None,
+    });
+    local.or(address)
+}
+
+/// Sends every link change and address change to `tx` until the receiver is gone.
 pub fn watch(tx: mpsc::UnboundedSender<NetEvent>) -> std::io::Result<()> {
     use rtnetlink::MulticastGroup;
     let (conn, _handle, mut messages) = rtnetlink::new_multicast_connection(&[
@@ -65,17 +81,11 @@ pub fn watch(tx: mpsc::UnboundedSender<NetEvent>) -> std::io::Result<()> {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(m)) => {
                     state(&m).map(|(n, _)| NetEvent::Link((n, false)))
                 }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => {
+                    address_of(&m).map(NetEvent::AddressAdded)
+                }
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(m)) => {
-                    // IFA_LOCAL is the address for IPv4 (IFA_ADDRESS may be a peer).
-                    let local = m.attributes.iter().find_map(|a| match a {
-                        AddressAttribute::Local(x) => Some(*x),
-                        _ => None,
-                    });
-                    let address = m.attributes.iter().find_map(|a| match a {
-                        AddressAttribute::Address(x) => Some(*x),
-                        _ => None,
-                    });
-                    local.or(address).map(NetEvent::AddressRemoved)
+                    address_of(&m).map(NetEvent::AddressRemoved)
                 }
                 _ => None,
             };

@@ -93,6 +93,7 @@ pub fn status() -> Status {
             alive_weight: 1,
             sorry_server: Some("10.0.0.99:80".into()),
             sorry_active: false,
+            suspended: false,
             real_servers: vec![
                 RealServerStatus {
                     addr: "10.0.0.11:80".into(),

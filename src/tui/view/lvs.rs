@@ -87,6 +87,12 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
             (Some(s), false) => head.push(Span::styled(format!("  sorry {s}"), dim())),
             (None, _) => {}
         }
+        if vs.suspended {
+            head.push(Span::styled(
+                "  checkers suspended (ha_suspend: the address is not here)",
+                Style::default().fg(Color::Yellow),
+            ));
+        }
         lines.push(Line::from(head));
         for rs in &vs.real_servers {
             let trend = m
