@@ -53,6 +53,8 @@ pub struct VirtualServerConfig {
     pub quorum: u32,
     pub hysteresis: u32,
     pub sorry_server: Option<String>,
+    /// sorry_server_inhibit: out of use the sorry server stays in the table at weight 0.
+    pub sorry_inhibit: bool,
     pub real_servers: Vec<RealServerConfig>,
 }
 
@@ -265,26 +267,36 @@ impl Engine {
             .sum()
     }
 
-    /// What virtual server `vs`'s IPVS table should hold: (address, weight). While the quorum
-    /// is lost, the sorry server alone (if there is one); else the alive real servers, and the
-    /// dead ones at weight 0 with inhibit_on_failure.
+    /// What virtual server `vs`'s IPVS table should hold: (address, weight), as keepalived's
+    /// ipwrapper.c leaves it. While the quorum is lost and there is a sorry server, the sorry
+    /// server (weight 1) stands in for the real servers, which are removed (or kept at weight
+    /// 0 with inhibit_on_failure, `perform_quorum_state`); otherwise the alive real servers
+    /// with their weights, the dead ones at weight 0 with inhibit_on_failure, and the sorry
+    /// server at weight 0 with sorry_server_inhibit.
     pub fn desired(&self, vs: usize) -> Vec<(String, u32)> {
         let cfg = &self.cfg[vs];
         let state = &self.vs[vs];
-        if !state.quorum_up
-            && let Some(sorry) = &cfg.sorry_server
-        {
-            return vec![(sorry.clone(), 1)];
-        }
-        cfg.real_servers
+        let sorry_in = !state.quorum_up && cfg.sorry_server.is_some();
+        let mut table: Vec<(String, u32)> = cfg
+            .real_servers
             .iter()
             .zip(&state.real_servers)
-            .filter_map(|(c, r)| match (r.alive, c.inhibit_on_failure) {
-                (true, _) => Some((c.addr.clone(), r.weight)),
-                (false, true) => Some((c.addr.clone(), 0)),
-                (false, false) => None,
-            })
-            .collect()
+            .filter_map(
+                |(c, r)| match (r.alive && !sorry_in, c.inhibit_on_failure) {
+                    (true, _) => Some((c.addr.clone(), r.weight)),
+                    (false, true) => Some((c.addr.clone(), 0)),
+                    (false, false) => None,
+                },
+            )
+            .collect();
+        if let Some(sorry) = &cfg.sorry_server {
+            if sorry_in {
+                table.push((sorry.clone(), 1));
+            } else if cfg.sorry_inhibit {
+                table.push((sorry.clone(), 0));
+            }
+        }
+        table
     }
 
     /// The notify FIFO line keepalived writes for `out`, if it writes one
@@ -536,6 +548,7 @@ mod tests {
             quorum,
             hysteresis,
             sorry_server: sorry.then(|| "10.0.0.99:80".to_string()),
+            sorry_inhibit: false,
             real_servers: (0..n)
                 .map(|k| RealServerConfig {
                     addr: format!("10.0.0.{}:80", 11 + k),
@@ -815,5 +828,33 @@ mod tests {
         r.e.suspend(0, false, &mut Vec::new());
         r.until(40, |_, _| true);
         assert!(r.e.alive(0, 0), "{:?}", r.log);
+    }
+
+    #[test]
+    fn inhibited_servers_stay_at_weight_zero_around_the_sorry_server() {
+        let mut cfg = vs(2, 2, 0, true, false);
+        cfg.sorry_inhibit = true;
+        cfg.real_servers[0].inhibit_on_failure = true;
+        let mut r = Run::new(vec![cfg]);
+        let table = |r: &Run| r.e.desired(0);
+        assert_eq!(
+            table(&r),
+            [
+                ("10.0.0.11:80".to_string(), 1),
+                ("10.0.0.12:80".to_string(), 1),
+                ("10.0.0.99:80".to_string(), 0)
+            ],
+            "sorry_server_inhibit: the sorry server waits at weight 0"
+        );
+        // Server 1 dies: weight 1 < quorum 2, the sorry server stands in; server 0, alive but
+        // inhibit_on_failure, stays at weight 0 instead of being removed.
+        r.until(30, |k, _| k == 0);
+        assert_eq!(
+            table(&r),
+            [
+                ("10.0.0.11:80".to_string(), 0),
+                ("10.0.0.99:80".to_string(), 1)
+            ]
+        );
     }
 }

@@ -112,6 +112,7 @@ pub fn from_config(cfg: &Config) -> Vec<VirtualServerConfig> {
                 .sorry_server
                 .as_ref()
                 .map(|s| format!("{}:{}", s.addr, s.port.unwrap_or(0))),
+            sorry_inhibit: vs.sorry_server.as_ref().is_some_and(|s| s.inhibit),
             real_servers: vs
                 .real_servers
                 .iter()
