@@ -13,6 +13,7 @@ pub mod daemon;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hex;
+pub mod ipvs;
 pub mod lab;
 pub mod pcap;
 pub mod sim;

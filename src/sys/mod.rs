@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod env;
 pub mod iface;
+pub mod ipvs_socket;
 pub mod links;
 pub mod netlink;
 pub mod packet_socket;

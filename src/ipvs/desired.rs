@@ -1,0 +1,209 @@
+//! The IPVS table kaconsole wants: every virtual server of the configuration as kernel
+//! services (one per address, range member and fwmark of a virtual_server_group, as
+//! keepalived without nftables makes them, ipvswrapper.c `ipvs_group_cmd`), with the
+//! destinations the checker engine says should be there and their weights
+//! ([`Engine::desired`](crate::check::engine::Engine::desired)).
+
+use std::net::IpAddr;
+
+use super::message::{
+    AF_INET, AF_INET6, Dest, Forward, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Service, ServiceKey,
+    flags,
+};
+use super::reconcile::ServiceState;
+use crate::config::blocks::Config;
+use crate::config::blocks::lvs::{
+    Method, Protocol, TunCsum, TunType, VirtualServer, VsKey, VsgEntry,
+};
+use crate::config::values::Family;
+
+/// The most addresses one range of a group expands to (a /16).
+const MAX_RANGE: u128 = 65_536;
+
+fn proto(vs: &VirtualServer) -> u16 {
+    match vs.protocol {
+        Some(Protocol::Tcp) => IPPROTO_TCP,
+        Some(Protocol::Sctp) => IPPROTO_SCTP,
+        // keepalived 2.2 without `protocol`: UDP.
+        Some(Protocol::Udp) | None => IPPROTO_UDP,
+    }
+}
+
+fn af(f: Option<Family>) -> u16 {
+    match f {
+        Some(Family::Inet6) => AF_INET6,
+        _ => AF_INET,
+    }
+}
+
+/// Every address from `start` to `end`, inclusive.
+fn range(start: IpAddr, end: IpAddr) -> Vec<IpAddr> {
+    match (start, end) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let (a, b) = (u32::from(a), u32::from(b));
+            (a..=b.min(a.saturating_add(MAX_RANGE as u32 - 1)))
+                .map(|x| IpAddr::V4(x.into()))
+                .collect()
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let (a, b) = (u128::from(a), u128::from(b));
+            (a..=b.min(a.saturating_add(MAX_RANGE - 1)))
+                .map(|x| IpAddr::V6(x.into()))
+                .collect()
+        }
+        (a, _) => vec![a],
+    }
+}
+
+/// The kernel services of one virtual server.
+pub fn keys(cfg: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
+    match &vs.key {
+        VsKey::Address { addr, port } => vec![ServiceKey::Addr {
+            proto: proto(vs),
+            addr: *addr,
+            port: port.unwrap_or(0),
+        }],
+        VsKey::Fwmark(mark) => vec![ServiceKey::Fwmark {
+            af: af(vs.ip_family),
+            mark: *mark,
+        }],
+        VsKey::Group(name) => cfg
+            .virtual_server_groups
+            .iter()
+            .filter(|g| &g.name == name)
+            .flat_map(|g| &g.entries)
+            .flat_map(|e| match e {
+                VsgEntry::Range { start, end, port } => range(*start, *end)
+                    .into_iter()
+                    .map(|addr| ServiceKey::Addr {
+                        proto: proto(vs),
+                        addr,
+                        port: port.unwrap_or(0),
+                    })
+                    .collect::<Vec<_>>(),
+                VsgEntry::Fwmark { mark, family } => vec![ServiceKey::Fwmark {
+                    af: af(family.or(vs.ip_family)),
+                    mark: *mark,
+                }],
+            })
+            .collect(),
+    }
+}
+
+/// persistence_granularity: an IPv4 netmask in network order, or an IPv6 prefix length;
+/// without it, a host (keepalived's defaults).
+fn netmask(key: &ServiceKey, granularity: Option<&str>) -> u32 {
+    let v6 = match key {
+        ServiceKey::Addr { addr, .. } => addr.is_ipv6(),
+        ServiceKey::Fwmark { af, .. } => *af == AF_INET6,
+    };
+    match (v6, granularity) {
+        (false, Some(g)) => g
+            .parse::<std::net::Ipv4Addr>()
+            .map_or(u32::MAX, |m| u32::from_ne_bytes(m.octets())),
+        (false, None) => u32::MAX,
+        (true, g) => g.and_then(|g| g.parse().ok()).unwrap_or(128),
+    }
+}
+
+fn service(key: ServiceKey, vs: &VirtualServer) -> Service {
+    let f = &vs.sched_flags;
+    let mut bits = 0;
+    for (on, bit) in [
+        (vs.persistence_timeout.is_some(), flags::PERSISTENT),
+        (f.ops, flags::ONEPACKET),
+        (f.flag_1, flags::SCHED1),
+        (f.flag_2, flags::SCHED2),
+        (f.flag_3, flags::SCHED3),
+    ] {
+        if on {
+            bits |= bit;
+        }
+    }
+    Service {
+        key,
+        sched: vs.lvs_sched.unwrap_or("wlc").to_string(),
+        flags: bits,
+        timeout: vs.persistence_timeout.unwrap_or(0),
+        netmask: netmask(&key, vs.persistence_granularity.as_deref()),
+        pe_name: vs.persistence_engine.clone(),
+    }
+}
+
+/// A destination with `method` (NAT when none is given, keepalived's default).
+pub fn dest(addr: IpAddr, port: u16, weight: u32, method: Option<Method>) -> Dest {
+    let mut d = Dest {
+        addr,
+        port,
+        forward: Forward::Masq,
+        weight,
+        u_threshold: 0,
+        l_threshold: 0,
+        tun_type: 0,
+        tun_port: 0,
+        tun_flags: 0,
+    };
+    match method {
+        None | Some(Method::Nat) => {}
+        Some(Method::Dr) => d.forward = Forward::Route,
+        Some(Method::Tun { kind, port, csum }) => {
+            d.forward = Forward::Tunnel;
+            d.tun_type = match kind {
+                TunType::Ipip => 0,
+                TunType::Gue => 1,
+                TunType::Gre => 2,
+            };
+            d.tun_port = port.unwrap_or(0);
+            d.tun_flags = match csum {
+                TunCsum::Nocsum => 0,
+                TunCsum::Csum => 1,
+                TunCsum::Remcsum => 2,
+            };
+        }
+    }
+    d
+}
+
+/// The whole table. `tables[v]` is what the checker engine wants for virtual server `v`:
+/// (`addr:port` as the engine names real servers, weight).
+pub fn services(cfg: &Config, tables: &[Vec<(String, u32)>]) -> Vec<ServiceState> {
+    let mut out = Vec::new();
+    for (vs, table) in cfg.virtual_servers.iter().zip(tables) {
+        let dests: Vec<Dest> = table
+            .iter()
+            .filter_map(|(name, weight)| {
+                let rs = vs
+                    .real_servers
+                    .iter()
+                    .find(|rs| format!("{}:{}", rs.addr, rs.port.unwrap_or(0)) == *name);
+                if let Some(rs) = rs {
+                    let mut d = dest(
+                        rs.addr,
+                        rs.port.unwrap_or(0),
+                        *weight,
+                        rs.lvs_method.or(vs.lvs_method),
+                    );
+                    (d.u_threshold, d.l_threshold) = (rs.uthreshold, rs.lthreshold);
+                    return Some(d);
+                }
+                let sorry = vs
+                    .sorry_server
+                    .as_ref()
+                    .filter(|s| format!("{}:{}", s.addr, s.port.unwrap_or(0)) == *name)?;
+                Some(dest(
+                    sorry.addr,
+                    sorry.port.unwrap_or(0),
+                    *weight,
+                    sorry.lvs_method.or(vs.lvs_method),
+                ))
+            })
+            .collect();
+        for key in keys(cfg, vs) {
+            out.push(ServiceState {
+                service: service(key, vs),
+                dests: dests.clone(),
+            });
+        }
+    }
+    out
+}
