@@ -207,3 +207,104 @@ pub fn services(cfg: &Config, tables: &[Vec<(String, u32)>]) -> Vec<ServiceState
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{self, LoadOptions};
+
+    fn table(text: &str, tables: &[Vec<(String, u32)>]) -> Vec<ServiceState> {
+        let loaded = config::load_text(
+            std::path::Path::new("/k.conf"),
+            text.as_bytes(),
+            &LoadOptions::default(),
+            None,
+        );
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        services(&loaded.config, tables)
+    }
+
+    #[test]
+    fn every_kind_of_virtual_server_becomes_kernel_services() {
+        let t = table(
+            "virtual_server_group web {
+    10.0.0.1-3 80
+    fwmark 9
+}
+virtual_server group web {
+    protocol TCP
+    lvs_sched sh
+    sh-port
+    lvs_method DR
+    persistence_timeout 600
+    persistence_granularity 255.255.255.0
+    real_server 10.0.1.1 80 {
+        uthreshold 100
+    }
+}
+virtual_server fwmark 7 {
+    lvs_sched rr
+    lvs_method TUN type gue port 6080
+    real_server 10.0.1.2 0 {
+    }
+}
+virtual_server 10.0.0.9 53 {
+    protocol UDP
+    lvs_sched wrr
+    ops
+    real_server 10.0.1.3 53 {
+        lvs_method NAT
+    }
+}
+",
+            &[
+                vec![("10.0.1.1:80".into(), 4)],
+                vec![("10.0.1.2:0".into(), 1)],
+                vec![],
+            ],
+        );
+        let keys: Vec<String> = t.iter().map(|s| s.service.key.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                "TCP 10.0.0.1:80",
+                "TCP 10.0.0.2:80",
+                "TCP 10.0.0.3:80",
+                "FWM 9",
+                "FWM 7",
+                "UDP 10.0.0.9:53"
+            ]
+        );
+        let web = &t[0];
+        assert_eq!(web.service.sched, "sh");
+        assert_eq!(
+            web.service.flags,
+            flags::PERSISTENT | flags::SCHED2,
+            "sh-port is flag-2"
+        );
+        assert_eq!(
+            (web.service.timeout, web.service.netmask),
+            (600, u32::from_ne_bytes([255, 255, 255, 0]))
+        );
+        assert_eq!(web.dests.len(), 1);
+        assert_eq!(
+            (
+                web.dests[0].forward,
+                web.dests[0].weight,
+                web.dests[0].u_threshold
+            ),
+            (Forward::Route, 4, 100)
+        );
+        assert_eq!(
+            t[3].dests, web.dests,
+            "every member of the group has the same dests"
+        );
+        let tun = &t[4].dests[0];
+        assert_eq!(
+            (tun.forward, tun.tun_type, tun.tun_port),
+            (Forward::Tunnel, 1, 6080)
+        );
+        assert_eq!(t[5].service.flags, flags::ONEPACKET);
+        assert!(t[5].dests.is_empty(), "the engine wants none there");
+    }
+}
