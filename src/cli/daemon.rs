@@ -204,6 +204,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .unwrap_or_else(super::default_config_id),
         log_detail: args.log_detail,
         dont_release_vrrp: args.dont_release_vrrp,
+        dont_release_ipvs: args.dont_release_ipvs,
         pid_file: args
             .pid
             .clone()

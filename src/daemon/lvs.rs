@@ -1,9 +1,10 @@
 //! The checkers in the daemon: the sans-IO checker engine on real time, a task per probe,
-//! notify_up/notify_down and quorum scripts, the FIFO lines, and what the IPVS table should
-//! hold. Without IPVS in the kernel (the development machines) the checkers still run and
+//! notify_up/notify_down and quorum scripts, the FIFO lines, and the IPVS table kept equal to
+//! what the configuration and the checkers want (read back and reconciled after every
+//! change). Without IPVS in the kernel (the development machines) the checkers still run and
 //! clients still see their state: check-only mode, announced by one log line.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::time::Duration as StdDuration;
 
@@ -17,8 +18,12 @@ use crate::check::probe::from_config::{Planned, plan};
 use crate::check::probe::{self, Outcome};
 use crate::check::{model, probe::Probe};
 use crate::config::blocks::Config;
+use crate::config::blocks::global::FlushOnStop;
 use crate::config::blocks::lvs::VsKey;
 use crate::control::protocol::{RealServerStatus, VirtualServerStatus};
+use crate::ipvs::message::{Request, ServiceKey, SyncDaemon, Timeouts};
+use crate::ipvs::reconcile::reconcile;
+use crate::sys::ipvs_socket::IpvsSocket;
 use crate::time::Instant;
 
 /// A probe's result on its way back to the engine.
@@ -40,6 +45,9 @@ pub struct Lvs {
     notifier: Notifier,
     /// Why IPVS is not programmed, if it is not.
     pub check_only: Option<String>,
+    ipvs: Option<IpvsSocket>,
+    /// The services this daemon put in the table (a reload that drops one removes it).
+    owned: BTreeSet<ServiceKey>,
     /// The addresses on this machine, each with the number of interfaces that have it
     /// (ha_suspend; keepalived counts them too, for IPv6 link-local addresses).
     local: HashMap<IpAddr, u32>,
@@ -62,25 +70,22 @@ fn local_addresses() -> HashMap<IpAddr, u32> {
     local
 }
 
-/// Whether this kernel has IPVS, and if not, the line that says so.
-pub fn ipvs_unavailable() -> Option<String> {
-    if std::path::Path::new("/proc/net/ip_vs").exists() {
-        return None;
-    }
-    Some(
-        "IPVS: the kernel has no IPVS (no /proc/net/ip_vs; modprobe ip_vs, or CONFIG_IP_VS is \
-         not set): running the checkers only (check-only mode), the IPVS table is not changed"
-            .into(),
-    )
-}
-
 impl Lvs {
     pub fn new(cfg: &Config, tx: mpsc::UnboundedSender<ProbeDone>, log: &Log) -> Lvs {
-        let check_only = ipvs_unavailable();
+        let (ipvs, check_only) = match IpvsSocket::open() {
+            Ok(mut sock) => {
+                start_ipvs(&mut sock, cfg, log);
+                (Some(sock), None)
+            }
+            Err(e) => (None, Some(e.to_string())),
+        };
         if let Some(why) = &check_only
             && !cfg.virtual_servers.is_empty()
         {
-            log.warn(why);
+            log.warn(&format!(
+                "IPVS: {why}: running the checkers only (check-only mode), the IPVS table is \
+                 not changed"
+            ));
         }
         let mut lvs = Lvs {
             engine: Engine::new(Vec::new()),
@@ -91,6 +96,8 @@ impl Lvs {
             tx,
             notifier: Notifier::open_lvs(cfg, log),
             check_only,
+            ipvs,
+            owned: BTreeSet::new(),
             local: HashMap::new(),
         };
         lvs.load(cfg, log);
@@ -160,6 +167,34 @@ impl Lvs {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64);
         self.handle(Input::Start { seed }, now, log);
+        self.sync(log);
+    }
+
+    /// Makes the kernel's table what the configuration and the checkers want: read it back,
+    /// reconcile, apply the difference. Services of others are left alone.
+    pub fn sync(&mut self, log: &Log) {
+        let Some(sock) = self.ipvs.as_mut() else {
+            return;
+        };
+        let tables: Vec<_> = (0..self.cfg.virtual_servers.len())
+            .map(|v| self.engine.desired(v))
+            .collect();
+        let want = crate::ipvs::desired::services(&self.cfg, &tables);
+        let have = match sock.table() {
+            Ok(t) => t,
+            Err(e) => {
+                log.warn(&format!("IPVS: reading the table: {e}"));
+                return;
+            }
+        };
+        let mut ours = self.owned.clone();
+        ours.extend(want.iter().map(|s| s.service.key));
+        for op in reconcile(&want, &have, |k| ours.contains(k)) {
+            if let Err(e) = sock.call(&op) {
+                log.warn(&format!("IPVS: {e}"));
+            }
+        }
+        self.owned = want.iter().map(|s| s.service.key).collect();
     }
 
     pub fn timeout(&mut self, now: Instant, log: &Log) {
@@ -190,8 +225,17 @@ impl Lvs {
     fn handle(&mut self, input: Input, now: Instant, log: &Log) {
         let mut out = Vec::new();
         self.engine.handle(input, now, &mut out);
+        let changed = out.iter().any(|o| {
+            matches!(
+                o,
+                Output::RealServer { .. } | Output::Quorum { .. } | Output::Weight { .. }
+            )
+        });
         for o in out {
             self.act(o, log);
+        }
+        if changed {
+            self.sync(log);
         }
     }
 
@@ -277,7 +321,7 @@ impl Lvs {
     /// Stopping: with `omega`, the notify_down of every live real server and the quorum_down
     /// of a virtual server in quorum run, and their FIFO lines are written (keepalived
     /// `clear_service_vs` with omega; without omega it is silent).
-    pub fn stop(&mut self, log: &Log) {
+    pub fn stop(&mut self, keep_ipvs: bool, log: &Log) {
         let mut outs = Vec::new();
         for (v, vs) in self.cfg.virtual_servers.iter().enumerate() {
             if !vs.omega {
@@ -298,6 +342,11 @@ impl Lvs {
         }
         for o in outs {
             self.act(o, log);
+        }
+        if let Some(sock) = self.ipvs.as_mut()
+            && !keep_ipvs
+        {
+            stop_ipvs(sock, &self.cfg, &self.owned, log);
         }
     }
 
@@ -354,6 +403,76 @@ impl Lvs {
             },
             last_error: failed.map(|o| o.detail.clone()),
             latency_ms: latency,
+        }
+    }
+}
+
+/// At start: `lvs_flush` empties the table, `lvs_timeouts` are set, `lvs_sync_daemon`
+/// starts (master and backup: kaconsole does not yet tie it to a VRRP instance's state).
+fn start_ipvs(sock: &mut IpvsSocket, cfg: &Config, log: &Log) {
+    let g = &cfg.global_defs;
+    let mut ops = Vec::new();
+    if g.lvs_flush {
+        ops.push(Request::Flush);
+    }
+    let t = &g.lvs_timeouts;
+    if t.tcp.is_some() || t.tcpfin.is_some() || t.udp.is_some() {
+        ops.push(Request::SetConfig(Timeouts {
+            tcp: t.tcp.unwrap_or(0),
+            tcp_fin: t.tcpfin.unwrap_or(0),
+            udp: t.udp.unwrap_or(0),
+        }));
+    }
+    for d in sync_daemons(cfg) {
+        ops.push(Request::NewDaemon(d));
+    }
+    for op in ops {
+        if let Err(e) = sock.call(&op) {
+            log.warn(&format!("IPVS: {e}"));
+        }
+    }
+}
+
+/// The sync daemons of `lvs_sync_daemon`: the master and the backup (IP_VS_STATE_MASTER 1,
+/// IP_VS_STATE_BACKUP 2); the sync id defaults to the instance's VRID (keepalived).
+fn sync_daemons(cfg: &Config) -> Vec<SyncDaemon> {
+    let Some(d) = &cfg.global_defs.lvs_sync_daemon else {
+        return Vec::new();
+    };
+    let vrid = d
+        .instance
+        .as_ref()
+        .and_then(|name| cfg.vrrp_instances.iter().find(|i| &i.name == name))
+        .and_then(|i| i.virtual_router_id)
+        .map_or(0, u32::from);
+    [1, 2]
+        .map(|state| SyncDaemon {
+            state,
+            interface: d.interface.clone(),
+            sync_id: d.id.map_or(vrid, u32::from),
+            maxlen: d.maxlen,
+            group: d.group,
+            port: d.port,
+            ttl: d.ttl,
+        })
+        .to_vec()
+}
+
+/// At stop (without -I): `lvs_flush_on_stop` empties the whole table; otherwise the
+/// services of this configuration go, as keepalived's `clear_services`; the sync daemons stop.
+fn stop_ipvs(sock: &mut IpvsSocket, cfg: &Config, owned: &BTreeSet<ServiceKey>, log: &Log) {
+    let mut ops: Vec<Request> = match cfg.global_defs.lvs_flush_on_stop {
+        Some(FlushOnStop::Full) => vec![Request::Flush],
+        _ => owned.iter().map(|k| Request::DelService(*k)).collect(),
+    };
+    ops.extend(
+        sync_daemons(cfg)
+            .iter()
+            .map(|d| Request::DelDaemon(d.state)),
+    );
+    for op in ops {
+        if let Err(e) = sock.call(&op) {
+            log.warn(&format!("IPVS: {e}"));
         }
     }
 }

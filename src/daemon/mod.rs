@@ -37,6 +37,8 @@ pub struct Options {
     pub log_detail: bool,
     /// `-V`: leave the VIPs in place when stopping.
     pub dont_release_vrrp: bool,
+    /// `-I`: leave the IPVS table as it is when stopping.
+    pub dont_release_ipvs: bool,
     /// `-p`: where to write our process id.
     pub pid_file: PathBuf,
     /// The control socket (`--socket`).
@@ -379,7 +381,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     }
     sd_notify::send("STOPPING=1");
     log.info("Stopping");
-    lvs.stop(&log);
+    lvs.stop(opts.dont_release_ipvs, &log);
     vrrp.engine.handle(Input::Stop, now(), &mut out);
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
