@@ -190,6 +190,9 @@ impl Lvs {
         let mut ours = self.owned.clone();
         ours.extend(want.iter().map(|s| s.service.key));
         for op in reconcile(&want, &have, |k| ours.contains(k)) {
+            if log.detail {
+                log.info(&format!("IPVS: {}", crate::sys::ipvs_socket::describe(&op)));
+            }
             if let Err(e) = sock.call(&op) {
                 log.warn(&format!("IPVS: {e}"));
             }

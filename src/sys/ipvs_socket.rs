@@ -175,8 +175,8 @@ impl IpvsSocket {
     }
 }
 
-/// What a request was about, for its error.
-fn describe(req: &Request) -> String {
+/// What a request does, for the log and its error.
+pub fn describe(req: &Request) -> String {
     match req {
         Request::Family => "resolving the IPVS family".into(),
         Request::NewService(s) => format!("adding service {}", s.key),

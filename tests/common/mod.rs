@@ -4,6 +4,7 @@
 pub mod control;
 pub mod segment;
 pub mod tmux;
+pub mod vm;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
