@@ -339,3 +339,70 @@ fn garbage_is_an_error_never_a_panic() {
         let _ = family_id(&bytes);
     }
 }
+
+/// What Debian's 6.1 kernel answered to kaconsole's GET_SERVICE and GET_DEST dumps, GET_INFO
+/// and GET_CONFIG in tests/ipvs_kernel.rs, recorded there (`KACONSOLE_SAVE_REPLIES`).
+#[test]
+fn real_kernel_replies_parse() {
+    let text = std::fs::read_to_string("tests/data/ipvs/replies.txt").unwrap();
+    let (mut services, mut dests, mut info, mut timeouts, mut dones) =
+        (Vec::new(), Vec::new(), None, None, 0);
+    for line in text.lines() {
+        let bytes = kaconsole::hex::decode(line.split_whitespace().nth(2).unwrap()).unwrap();
+        for (_, reply) in replies(&bytes).unwrap() {
+            match reply {
+                Reply::Genl {
+                    cmd: cmd::NEW_SERVICE,
+                    attrs,
+                } => services.push(parse_service(attrs).unwrap()),
+                Reply::Genl {
+                    cmd: cmd::NEW_DEST,
+                    attrs,
+                } => dests.push(parse_dest(attrs, AF_INET).unwrap().0),
+                Reply::Genl {
+                    cmd: cmd::SET_INFO,
+                    attrs,
+                } => info = Some(parse_info(attrs).unwrap()),
+                Reply::Genl {
+                    cmd: cmd::SET_CONFIG,
+                    attrs,
+                } => timeouts = Some(parse_timeouts(attrs).unwrap()),
+                Reply::Done | Reply::Ack => dones += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(services.len(), 16, "{services:#?}");
+    let web = services.iter().find(|s| s.key == tcp80()).unwrap();
+    assert_eq!(
+        (web.sched.as_str(), web.flags, web.netmask),
+        ("rr", 0, u32::MAX)
+    );
+    let dns = services
+        .iter()
+        .find(|s| s.key.to_string() == "UDP 10.0.0.2:53")
+        .unwrap();
+    assert_eq!((dns.flags, dns.timeout), (flags::PERSISTENT, 600));
+    assert_eq!(dns.netmask, u32::from_ne_bytes([255, 255, 255, 0]));
+    assert!(
+        services
+            .iter()
+            .any(|s| s.key.to_string() == "FWM 7" && s.sched == "lc")
+    );
+    assert!(dests.iter().any(|d| d.forward == Forward::Tunnel));
+    assert!(
+        dests
+            .iter()
+            .any(|d| d.forward == Forward::Route && d.weight == 3)
+    );
+    assert_eq!(info.map(|i| i.0), Some(0x010201), "IPVS 1.2.1");
+    assert_eq!(
+        timeouts,
+        Some(Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 60
+        })
+    );
+    assert!(dones >= services.len(), "each dump ends with DONE");
+}

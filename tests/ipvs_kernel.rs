@@ -49,6 +49,16 @@ fn ipvs_on_a_real_kernel() {
         run.output
     );
     assert!(run.output.contains("ALL STEPS PASSED"), "{}", run.output);
+    // KACONSOLE_SAVE_REPLIES=DIR keeps the kernel's replies as test vectors.
+    if let Some(dir) = std::env::var_os("KACONSOLE_SAVE_REPLIES") {
+        let lines: String = run
+            .output
+            .lines()
+            .filter(|l| l.starts_with("REPLY "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(Path::new(&dir).join("replies.txt"), lines).unwrap();
+    }
 }
 
 /// One line per service and per destination, in `ipvsadm -Ln`'s words:
@@ -224,6 +234,20 @@ fn fixed_lines() -> Vec<String> {
     v
 }
 
+/// The kernel's replies to a service dump, the destination dumps, GET_INFO and GET_CONFIG,
+/// as hex lines: tests/data/ipvs/replies.txt holds a copy, which tests/ipvs_codec.rs parses.
+fn print_replies() {
+    let mut sock = IpvsSocket::open().unwrap();
+    sock.record = Some(Vec::new());
+    let table = sock.table().unwrap();
+    sock.info().unwrap();
+    sock.timeouts().unwrap();
+    for (k, d) in sock.record.take().unwrap().iter().enumerate() {
+        println!("REPLY {k} {}", kaconsole::hex::encode(d));
+    }
+    println!("REPLIES for {} services", table.len());
+}
+
 fn in_the_vm() {
     let kaconsole = common::kaconsole();
     // Someone else's service, which kaconsole must leave alone.
@@ -260,6 +284,7 @@ fn in_the_vm() {
         &table(&want.iter().map(String::as_str).collect::<Vec<_>>()),
         log,
     );
+    print_replies();
     let timeouts = sh("/usr/sbin/ipvsadm -L --timeout");
     // lvs_timeouts tcp 900 udp 60; tcpfin keeps the kernel's 120.
     assert!(timeouts.contains("900 120 60"), "{timeouts}");

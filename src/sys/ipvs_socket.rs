@@ -43,6 +43,8 @@ pub struct IpvsSocket {
     fd: OwnedFd,
     family: u16,
     seq: u32,
+    /// When set, every datagram received is kept here (test vectors from a real kernel).
+    pub record: Option<Vec<Vec<u8>>>,
 }
 
 /// A buffer for one datagram of a dump (the kernel sends at most a page-sized batch).
@@ -64,6 +66,7 @@ impl IpvsSocket {
             fd,
             family: 0,
             seq: 0,
+            record: None,
         };
         match s.resolve() {
             Err(IpvsError::Unavailable) => {
@@ -114,6 +117,9 @@ impl IpvsSocket {
         loop {
             let n = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty())
                 .map_err(IpvsError::Socket)?;
+            if let Some(r) = self.record.as_mut() {
+                r.push(buf[..n].to_vec());
+            }
             for (s, reply) in message::replies(&buf[..n])? {
                 if s != seq {
                     continue;
