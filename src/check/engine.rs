@@ -652,6 +652,7 @@ mod tests {
         r.until(2, |_, _| true);
         assert!(r.e.alive(0, 0));
         assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 1)]);
+        insta::assert_snapshot!("checker_alpha_timeline", r.log.join("\n"));
     }
 
     #[test]
@@ -685,6 +686,7 @@ mod tests {
         let mut r = Run::new(vec![cfg]);
         r.until(30, |_, _| false);
         assert_eq!(r.e.desired(0), [("10.0.0.12:80".to_string(), 0)]);
+        insta::assert_snapshot!("checker_inhibit_timeline", r.log.join("\n"));
     }
 
     #[test]
@@ -735,6 +737,9 @@ mod tests {
             weight: 7
         }));
         assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 7)]);
+        r.now = Instant(6_000_000);
+        r.record(out.clone());
+        insta::assert_snapshot!("checker_weight_timeline", r.log.join("\n"));
         // A result nobody asked for (a probe of a replaced configuration) changes nothing.
         let mut out = Vec::new();
         r.e.handle(result, Instant(6_500_000), &mut out);
@@ -849,6 +854,7 @@ mod tests {
         // Server 1 dies: weight 1 < quorum 2, the sorry server stands in; server 0, alive but
         // inhibit_on_failure, stays at weight 0 instead of being removed.
         r.until(30, |k, _| k == 0);
+        insta::assert_snapshot!("checker_sorry_timeline", r.log.join("\n"));
         assert_eq!(
             table(&r),
             [
