@@ -48,6 +48,8 @@ pub struct Lvs {
     ipvs: Option<IpvsSocket>,
     /// The services this daemon put in the table (a reload that drops one removes it).
     owned: BTreeSet<ServiceKey>,
+    /// The checkers changed what the table should hold since the last [`sync`](Self::sync).
+    dirty: bool,
     /// The addresses on this machine, each with the number of interfaces that have it
     /// (ha_suspend; keepalived counts them too, for IPv6 link-local addresses).
     local: HashMap<IpAddr, u32>,
@@ -98,6 +100,7 @@ impl Lvs {
             check_only,
             ipvs,
             owned: BTreeSet::new(),
+            dirty: false,
             local: HashMap::new(),
         };
         lvs.load(cfg, log);
@@ -170,9 +173,19 @@ impl Lvs {
         self.sync(log);
     }
 
+    /// [`sync`](Self::sync) if the checkers changed something: the daemon calls this once
+    /// it has taken in every probe result that is waiting, so that a hundred servers failing
+    /// together cost one pass over the table, not a hundred.
+    pub fn sync_if_dirty(&mut self, log: &Log) {
+        if self.dirty {
+            self.sync(log);
+        }
+    }
+
     /// Makes the kernel's table what the configuration and the checkers want: read it back,
     /// reconcile, apply the difference. Services of others are left alone.
     pub fn sync(&mut self, log: &Log) {
+        self.dirty = false;
         let Some(sock) = self.ipvs.as_mut() else {
             return;
         };
@@ -237,9 +250,7 @@ impl Lvs {
         for o in out {
             self.act(o, log);
         }
-        if changed {
-            self.sync(log);
-        }
+        self.dirty |= changed;
     }
 
     fn spawn_probe(&self, id: CheckerId) {

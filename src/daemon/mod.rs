@@ -274,10 +274,15 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
             _ = sleep_until(vrrp.engine.poll_timeout()) => Input::Timeout,
             _ = sleep_until(lvs.poll_timeout()) => {
                 lvs.timeout(now(), &log);
+                lvs.sync_if_dirty(&log);
                 continue;
             }
             Some(done) = probe_rx.recv() => {
                 lvs.probe_done(done, now(), &log);
+                while let Ok(more) = probe_rx.try_recv() {
+                    lvs.probe_done(more, now(), &log);
+                }
+                lvs.sync_if_dirty(&log);
                 continue;
             }
             Some(p) = rx.recv() => {
@@ -293,10 +298,12 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                 let (name, up) = match event {
                     NetEvent::AddressAdded(addr) => {
                         lvs.address(addr, true, &log);
+                        lvs.sync_if_dirty(&log);
                         continue;
                     }
                     NetEvent::AddressRemoved(addr) => {
                         lvs.address(addr, false, &log);
+                        lvs.sync_if_dirty(&log);
                         vrrp.engine.handle(Input::AddressRemoved { addr }, now(), &mut out);
                         vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log).await;
                         continue;
