@@ -58,6 +58,13 @@ pub struct VirtualServerConfig {
     pub real_servers: Vec<RealServerConfig>,
 }
 
+/// Who is in a virtual server's IPVS table: a real server (its index) or the sorry server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Member {
+    Real(usize),
+    Sorry,
+}
+
 /// A checker: (virtual server, real server, checker) indices.
 pub type CheckerId = (usize, usize, usize);
 
@@ -273,30 +280,43 @@ impl Engine {
     /// 0 with inhibit_on_failure, `perform_quorum_state`); otherwise the alive real servers
     /// with their weights, the dead ones at weight 0 with inhibit_on_failure, and the sorry
     /// server at weight 0 with sorry_server_inhibit.
-    pub fn desired(&self, vs: usize) -> Vec<(String, u32)> {
+    pub fn desired(&self, vs: usize) -> Vec<(Member, u32)> {
         let cfg = &self.cfg[vs];
         let state = &self.vs[vs];
         let sorry_in = !state.quorum_up && cfg.sorry_server.is_some();
-        let mut table: Vec<(String, u32)> = cfg
+        let mut table: Vec<(Member, u32)> = cfg
             .real_servers
             .iter()
             .zip(&state.real_servers)
+            .enumerate()
             .filter_map(
-                |(c, r)| match (r.alive && !sorry_in, c.inhibit_on_failure) {
-                    (true, _) => Some((c.addr.clone(), r.weight)),
-                    (false, true) => Some((c.addr.clone(), 0)),
+                |(k, (c, r))| match (r.alive && !sorry_in, c.inhibit_on_failure) {
+                    (true, _) => Some((Member::Real(k), r.weight)),
+                    (false, true) => Some((Member::Real(k), 0)),
                     (false, false) => None,
                 },
             )
             .collect();
-        if let Some(sorry) = &cfg.sorry_server {
+        if cfg.sorry_server.is_some() {
             if sorry_in {
-                table.push((sorry.clone(), 1));
+                table.push((Member::Sorry, 1));
             } else if cfg.sorry_inhibit {
-                table.push((sorry.clone(), 0));
+                table.push((Member::Sorry, 0));
             }
         }
         table
+    }
+
+    /// [`desired`](Self::desired) with the members' `addr:port` names.
+    pub fn desired_names(&self, vs: usize) -> Vec<(String, u32)> {
+        let cfg = &self.cfg[vs];
+        self.desired(vs)
+            .into_iter()
+            .map(|(m, w)| match m {
+                Member::Real(k) => (cfg.real_servers[k].addr.clone(), w),
+                Member::Sorry => (cfg.sorry_server.clone().unwrap_or_default(), w),
+            })
+            .collect()
     }
 
     /// The notify FIFO line keepalived writes for `out`, if it writes one
@@ -648,10 +668,10 @@ mod tests {
     fn alpha_starts_down_until_the_first_success() {
         let mut r = Run::new(vec![vs(1, 0, 0, false, true)]);
         assert!(!r.e.alive(0, 0));
-        assert!(r.e.desired(0).is_empty());
+        assert!(r.e.desired_names(0).is_empty());
         r.until(2, |_, _| true);
         assert!(r.e.alive(0, 0));
-        assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 1)]);
+        assert_eq!(r.e.desired_names(0), [("10.0.0.11:80".to_string(), 1)]);
         insta::assert_snapshot!("checker_alpha_timeline", r.log.join("\n"));
     }
 
@@ -667,7 +687,7 @@ mod tests {
         // Server 2 dies too: weight 1 < 2, lost; the sorry server alone in the table.
         r.until(60, |k, t| k > 2 || t < 10.0);
         assert!(!r.e.quorum_up(0));
-        assert_eq!(r.e.desired(0), [("10.0.0.99:80".to_string(), 1)]);
+        assert_eq!(r.e.desired_names(0), [("10.0.0.99:80".to_string(), 1)]);
         // 0, 1 and 2 come back one at a time: weight 3 is not enough (gain at 4)...
         r.until(90, |k, _| k != 0);
         assert_eq!(r.e.weight_sum(0), 3);
@@ -675,7 +695,7 @@ mod tests {
         // ...all four are.
         r.until(120, |_, _| true);
         assert!(r.e.quorum_up(0));
-        assert_eq!(r.e.desired(0).len(), 4);
+        assert_eq!(r.e.desired_names(0).len(), 4);
         insta::assert_snapshot!("checker_quorum_timeline", r.log.join("\n"));
     }
 
@@ -685,7 +705,7 @@ mod tests {
         cfg.real_servers[1].inhibit_on_failure = true;
         let mut r = Run::new(vec![cfg]);
         r.until(30, |_, _| false);
-        assert_eq!(r.e.desired(0), [("10.0.0.12:80".to_string(), 0)]);
+        assert_eq!(r.e.desired_names(0), [("10.0.0.12:80".to_string(), 0)]);
         insta::assert_snapshot!("checker_inhibit_timeline", r.log.join("\n"));
     }
 
@@ -736,7 +756,7 @@ mod tests {
             rs: 0,
             weight: 7
         }));
-        assert_eq!(r.e.desired(0), [("10.0.0.11:80".to_string(), 7)]);
+        assert_eq!(r.e.desired_names(0), [("10.0.0.11:80".to_string(), 7)]);
         r.now = Instant(6_000_000);
         r.record(out.clone());
         insta::assert_snapshot!("checker_weight_timeline", r.log.join("\n"));
@@ -785,7 +805,7 @@ mod tests {
         let (e, out) = start(vs(2, 2, 0, true, true));
         assert!(!e.quorum_up(0));
         assert_eq!(out, [Output::Quorum { vs: 0, up: false }]);
-        assert_eq!(e.desired(0), [("10.0.0.99:80".to_string(), 1)]);
+        assert_eq!(e.desired_names(0), [("10.0.0.99:80".to_string(), 1)]);
     }
 
     #[test]
@@ -841,7 +861,7 @@ mod tests {
         cfg.sorry_inhibit = true;
         cfg.real_servers[0].inhibit_on_failure = true;
         let mut r = Run::new(vec![cfg]);
-        let table = |r: &Run| r.e.desired(0);
+        let table = |r: &Run| r.e.desired_names(0);
         assert_eq!(
             table(&r),
             [

@@ -4,7 +4,7 @@
 //! change). Without IPVS in the kernel (the development machines) the checkers still run and
 //! clients still see their state: check-only mode, announced by one log line.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::time::Duration as StdDuration;
 
@@ -22,7 +22,7 @@ use crate::config::blocks::global::FlushOnStop;
 use crate::config::blocks::lvs::VsKey;
 use crate::control::protocol::{RealServerStatus, VirtualServerStatus};
 use crate::ipvs::message::{Request, ServiceKey, SyncDaemon, Timeouts};
-use crate::ipvs::reconcile::reconcile;
+use crate::ipvs::reconcile::{ServiceState, reconcile};
 use crate::sys::ipvs_socket::IpvsSocket;
 use crate::time::Instant;
 
@@ -48,8 +48,14 @@ pub struct Lvs {
     ipvs: Option<IpvsSocket>,
     /// The services this daemon put in the table (a reload that drops one removes it).
     owned: BTreeSet<ServiceKey>,
-    /// The checkers changed what the table should hold since the last [`sync`](Self::sync).
-    dirty: bool,
+    /// The virtual servers whose table the checkers changed since the last sync.
+    dirty: BTreeSet<usize>,
+    /// The next sync reads the kernel's table back (at the start, after a reload or an error).
+    resync: bool,
+    /// What the kernel's table holds, as far as this daemon knows: read at each full sync,
+    /// then kept by applying our own operations, so that a checker change costs a few
+    /// operations, not a dump of thousands of destinations.
+    applied: BTreeMap<ServiceKey, ServiceState>,
     /// The addresses on this machine, each with the number of interfaces that have it
     /// (ha_suspend; keepalived counts them too, for IPv6 link-local addresses).
     local: HashMap<IpAddr, u32>,
@@ -100,7 +106,9 @@ impl Lvs {
             check_only,
             ipvs,
             owned: BTreeSet::new(),
-            dirty: false,
+            dirty: BTreeSet::new(),
+            resync: true,
+            applied: BTreeMap::new(),
             local: HashMap::new(),
         };
         lvs.load(cfg, log);
@@ -112,6 +120,9 @@ impl Lvs {
     pub fn load(&mut self, cfg: &Config, log: &Log) {
         self.generation += 1;
         self.cfg = cfg.clone();
+        // Indices change with the configuration: the next sync looks at everything.
+        self.dirty.clear();
+        self.resync = true;
         let mut engine = Engine::new(model::from_config(cfg));
         engine.adopt(&self.engine);
         self.engine = engine;
@@ -177,7 +188,7 @@ impl Lvs {
     /// it has taken in every probe result that is waiting, so that a hundred servers failing
     /// together cost one pass over the table, not a hundred.
     pub fn sync_if_dirty(&mut self, log: &Log) {
-        if self.dirty {
+        if self.resync || !self.dirty.is_empty() {
             self.sync(log);
         }
     }
@@ -185,32 +196,67 @@ impl Lvs {
     /// Makes the kernel's table what the configuration and the checkers want: read it back,
     /// reconcile, apply the difference. Services of others are left alone.
     pub fn sync(&mut self, log: &Log) {
-        self.dirty = false;
+        let dirty = std::mem::take(&mut self.dirty);
         let Some(sock) = self.ipvs.as_mut() else {
             return;
         };
-        let tables: Vec<_> = (0..self.cfg.virtual_servers.len())
-            .map(|v| self.engine.desired(v))
-            .collect();
-        let want = crate::ipvs::desired::services(&self.cfg, &tables);
-        let have = match sock.table() {
-            Ok(t) => t,
-            Err(e) => {
-                log.warn(&format!("IPVS: reading the table: {e}"));
-                return;
-            }
+        // The virtual servers to look at, the table we believe the kernel has for them, and
+        // which services may go.
+        let (want, have, ours) = if std::mem::take(&mut self.resync) {
+            let tables: Vec<_> = (0..self.cfg.virtual_servers.len())
+                .map(|v| self.engine.desired(v))
+                .collect();
+            let want = crate::ipvs::desired::services(&self.cfg, &tables);
+            let have = match sock.table() {
+                Ok(t) => t,
+                Err(e) => {
+                    log.warn(&format!("IPVS: reading the table: {e}"));
+                    self.resync = true;
+                    return;
+                }
+            };
+            let mut ours = self.owned.clone();
+            ours.extend(want.iter().map(|s| s.service.key));
+            self.owned = want.iter().map(|s| s.service.key).collect();
+            self.applied = have.iter().map(|s| (s.service.key, s.clone())).collect();
+            (want, have, ours)
+        } else {
+            let want: Vec<ServiceState> = dirty
+                .iter()
+                .flat_map(|v| {
+                    crate::ipvs::desired::vs_services(
+                        &self.cfg,
+                        &self.cfg.virtual_servers[*v],
+                        &self.engine.desired(*v),
+                    )
+                })
+                .collect();
+            let have = want
+                .iter()
+                .filter_map(|s| self.applied.get(&s.service.key).cloned())
+                .collect();
+            (want, have, BTreeSet::new())
         };
-        let mut ours = self.owned.clone();
-        ours.extend(want.iter().map(|s| s.service.key));
-        for op in reconcile(&want, &have, |k| ours.contains(k)) {
+        let ops = reconcile(&want, &have, |k| ours.contains(k));
+        for op in &ops {
             if log.detail {
-                log.info(&format!("IPVS: {}", crate::sys::ipvs_socket::describe(&op)));
+                log.info(&format!("IPVS: {}", crate::sys::ipvs_socket::describe(op)));
             }
-            if let Err(e) = sock.call(&op) {
+            if let Err(e) = sock.call(op) {
                 log.warn(&format!("IPVS: {e}"));
+                // The kernel is not what we think: read it back next time.
+                self.resync = true;
             }
         }
-        self.owned = want.iter().map(|s| s.service.key).collect();
+        let mut after: Vec<ServiceState> = have;
+        crate::ipvs::reconcile::apply(&mut after, &ops);
+        for op in &ops {
+            if let Request::DelService(k) = op {
+                self.applied.remove(k);
+            }
+        }
+        self.applied
+            .extend(after.into_iter().map(|s| (s.service.key, s)));
     }
 
     pub fn timeout(&mut self, now: Instant, log: &Log) {
@@ -241,16 +287,17 @@ impl Lvs {
     fn handle(&mut self, input: Input, now: Instant, log: &Log) {
         let mut out = Vec::new();
         self.engine.handle(input, now, &mut out);
-        let changed = out.iter().any(|o| {
-            matches!(
-                o,
-                Output::RealServer { .. } | Output::Quorum { .. } | Output::Weight { .. }
-            )
-        });
+        for o in &out {
+            if let Output::RealServer { vs, .. }
+            | Output::Quorum { vs, .. }
+            | Output::Weight { vs, .. } = o
+            {
+                self.dirty.insert(*vs);
+            }
+        }
         for o in out {
             self.act(o, log);
         }
-        self.dirty |= changed;
     }
 
     fn spawn_probe(&self, id: CheckerId) {

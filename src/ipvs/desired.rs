@@ -11,6 +11,7 @@ use super::message::{
     flags,
 };
 use super::reconcile::ServiceState;
+use crate::check::engine::Member;
 use crate::config::blocks::Config;
 use crate::config::blocks::lvs::{
     Method, Protocol, TunCsum, TunType, VirtualServer, VsKey, VsgEntry,
@@ -164,48 +165,50 @@ pub fn dest(addr: IpAddr, port: u16, weight: u32, method: Option<Method>) -> Des
     d
 }
 
-/// The whole table. `tables[v]` is what the checker engine wants for virtual server `v`:
-/// (`addr:port` as the engine names real servers, weight).
-pub fn services(cfg: &Config, tables: &[Vec<(String, u32)>]) -> Vec<ServiceState> {
-    let mut out = Vec::new();
-    for (vs, table) in cfg.virtual_servers.iter().zip(tables) {
-        let dests: Vec<Dest> = table
-            .iter()
-            .filter_map(|(name, weight)| {
-                let rs = vs
-                    .real_servers
-                    .iter()
-                    .find(|rs| format!("{}:{}", rs.addr, rs.port.unwrap_or(0)) == *name);
-                if let Some(rs) = rs {
-                    let mut d = dest(
-                        rs.addr,
-                        rs.port.unwrap_or(0),
-                        *weight,
-                        rs.lvs_method.or(vs.lvs_method),
-                    );
-                    (d.u_threshold, d.l_threshold) = (rs.uthreshold, rs.lthreshold);
-                    return Some(d);
-                }
-                let sorry = vs
-                    .sorry_server
-                    .as_ref()
-                    .filter(|s| format!("{}:{}", s.addr, s.port.unwrap_or(0)) == *name)?;
+/// The kernel services of virtual server `vs` with the destinations `table` names (what the
+/// checker engine wants: [`Engine::desired`](crate::check::engine::Engine::desired)).
+pub fn vs_services(cfg: &Config, vs: &VirtualServer, table: &[(Member, u32)]) -> Vec<ServiceState> {
+    let dests: Vec<Dest> = table
+        .iter()
+        .filter_map(|(member, weight)| match member {
+            Member::Real(k) => {
+                let rs = vs.real_servers.get(*k)?;
+                let mut d = dest(
+                    rs.addr,
+                    rs.port.unwrap_or(0),
+                    *weight,
+                    rs.lvs_method.or(vs.lvs_method),
+                );
+                (d.u_threshold, d.l_threshold) = (rs.uthreshold, rs.lthreshold);
+                Some(d)
+            }
+            Member::Sorry => {
+                let sorry = vs.sorry_server.as_ref()?;
                 Some(dest(
                     sorry.addr,
                     sorry.port.unwrap_or(0),
                     *weight,
                     sorry.lvs_method.or(vs.lvs_method),
                 ))
-            })
-            .collect();
-        for key in keys(cfg, vs) {
-            out.push(ServiceState {
-                service: service(key, vs),
-                dests: dests.clone(),
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect();
+    keys(cfg, vs)
+        .into_iter()
+        .map(|key| ServiceState {
+            service: service(key, vs),
+            dests: dests.clone(),
+        })
+        .collect()
+}
+
+/// The whole table: `tables[v]` for virtual server `v`.
+pub fn services(cfg: &Config, tables: &[Vec<(Member, u32)>]) -> Vec<ServiceState> {
+    cfg.virtual_servers
+        .iter()
+        .zip(tables)
+        .flat_map(|(vs, table)| vs_services(cfg, vs, table))
+        .collect()
 }
 
 #[cfg(test)]
@@ -213,7 +216,7 @@ mod tests {
     use super::*;
     use crate::config::{self, LoadOptions};
 
-    fn table(text: &str, tables: &[Vec<(String, u32)>]) -> Vec<ServiceState> {
+    fn table(text: &str, tables: &[Vec<(Member, u32)>]) -> Vec<ServiceState> {
         let loaded = config::load_text(
             std::path::Path::new("/k.conf"),
             text.as_bytes(),
@@ -258,8 +261,8 @@ virtual_server 10.0.0.9 53 {
 }
 ",
             &[
-                vec![("10.0.1.1:80".into(), 4)],
-                vec![("10.0.1.2:0".into(), 1)],
+                vec![(Member::Real(0), 4)],
+                vec![(Member::Real(0), 1)],
                 vec![],
             ],
         );
