@@ -17,6 +17,10 @@
 mod control;
 #[path = "../tests/common/segment.rs"]
 mod segment;
+#[path = "common/usage.rs"]
+mod usage;
+
+use usage::usage;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -33,22 +37,6 @@ fn env(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// CPU seconds (user, system) and RSS (kB) of process `pid`.
-fn usage(pid: i32) -> ((f64, f64), u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(vec![], |(_, r)| r.split_whitespace().collect());
-    let tick = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .unwrap_or(0);
-    ((tick(11) / 100.0, tick(12) / 100.0), rss)
 }
 
 /// (alive, total) real servers from the daemon's status.
@@ -123,13 +111,13 @@ fn main() {
             .args(["--", "sleep", "10"])
             .status();
     }
-    let (c0, _) = usage(d.pid());
+    let (c0, _) = usage(d.pid() as u32);
     let t0 = Instant::now();
     for s in 0..secs {
         eprint!("  measuring {s:>3}/{secs} s ...\r");
         std::thread::sleep(Duration::from_secs(1));
     }
-    let (c1, rss) = usage(d.pid());
+    let (c1, rss) = usage(d.pid() as u32);
     let window = t0.elapsed().as_secs_f64();
     let (up, total) = alive(&socket).unwrap_or((0, 0));
     println!(

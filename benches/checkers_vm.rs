@@ -10,6 +10,8 @@
 //! KACONSOLE_BENCH_RS=500 KACONSOLE_BENCH_SECS=20 cargo bench --bench checkers_vm
 //! ```
 
+#[path = "common/usage.rs"]
+mod usage;
 #[path = "../tests/common/vm.rs"]
 mod vm;
 
@@ -22,22 +24,6 @@ fn env(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// CPU seconds (user + system) and RSS (kB) of process `pid`.
-fn usage(pid: u32) -> (f64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(vec![], |(_, r)| r.split_whitespace().collect());
-    let tick = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .unwrap_or(0);
-    ((tick(11) + tick(12)) / 100.0, rss)
 }
 
 /// Every process whose parent is `pid`, and theirs (keepalived forks its checker process).
@@ -90,7 +76,10 @@ fn measure(name: &str, cmd: &mut Command, n: usize, secs: u64) {
     let pids = family(child.id());
     let sum = |pids: &[u32]| {
         pids.iter()
-            .map(|p| usage(*p))
+            .map(|p| {
+                let ((user, system), rss) = usage::usage(*p);
+                (user + system, rss)
+            })
             .fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     };
     let (c0, _) = sum(&pids);

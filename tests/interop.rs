@@ -221,7 +221,12 @@ fn run(variant: Variant, keepalived_first: bool) {
         logs(&[&p2])
     );
 
-    // Handback: h1 returns with the higher priority and preempts; h2 releases the VIP.
+    // Handback: h1 returns with the higher priority and preempts; h2 releases the VIP. A
+    // killed keepalived's VRRP child outlives its parent for a moment, and a new keepalived
+    // refuses to start while it runs ("daemon is already running"): wait for it to go.
+    let _ = wait_for(Duration::from_secs(5), || {
+        common::segment::netns_pids(&h1.ns).is_empty()
+    });
     let p1 = launch(h1, 1, 150, keepalived_first);
     let back = wait_for(Duration::from_secs(8), || has(h1) && !has(h2));
     assert!(back.is_some(), "{test}: no handback\n{}", logs(&[&p1, &p2]));

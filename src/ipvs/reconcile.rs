@@ -96,7 +96,7 @@ pub fn apply(table: &mut Vec<ServiceState>, ops: &[Request]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ipvs::message::{Forward, IPPROTO_TCP};
+    use crate::ipvs::message::IPPROTO_TCP;
     use proptest::prelude::*;
 
     fn key(n: u8) -> ServiceKey {
@@ -119,17 +119,7 @@ mod tests {
     }
 
     fn dest(n: u8, weight: u32) -> Dest {
-        Dest {
-            addr: [10, 0, 1, n].into(),
-            port: 80,
-            forward: Forward::Masq,
-            weight,
-            u_threshold: 0,
-            l_threshold: 0,
-            tun_type: 0,
-            tun_port: 0,
-            tun_flags: 0,
-        }
+        crate::ipvs::desired::dest([10, 0, 1, n].into(), 80, weight, None)
     }
 
     fn state(n: u8, sched: &str, dests: &[(u8, u32)]) -> ServiceState {
