@@ -224,7 +224,7 @@ fn fixed_lines() -> Vec<String> {
         "TCP 10.0.0.11:8080 sh".into(),
         "TCP 10.0.0.11:8080 sh -> 10.0.1.5:8080 Route 3".into(),
         "FWM 9 sh".into(),
-        "FWM 9 sh -> 10.0.1.5:8080 Route 3".into(),
+        "FWM 9 sh -> 10.0.1.5:0 Route 3".into(),
         "TCP 10.99.99.99:1 rr".into(), // not ours: must stay through everything
     ];
     for (k, s) in scheds.iter().enumerate() {

@@ -107,11 +107,19 @@ fn netmask(key: &ServiceKey, granularity: Option<&str>) -> u32 {
     }
 }
 
+/// keepalived's persistence timeout when `persistence_granularity` is given without one
+/// (IPVS_SVC_PERSISTENT_TIMEOUT).
+const PERSISTENT_TIMEOUT: u32 = 360;
+
 fn service(key: ServiceKey, vs: &VirtualServer) -> Service {
     let f = &vs.sched_flags;
+    let timeout = vs.persistence_timeout.or(vs
+        .persistence_granularity
+        .as_ref()
+        .map(|_| PERSISTENT_TIMEOUT));
     let mut bits = 0;
     for (on, bit) in [
-        (vs.persistence_timeout.is_some(), flags::PERSISTENT),
+        (timeout.is_some(), flags::PERSISTENT),
         (f.ops, flags::ONEPACKET),
         (f.flag_1, flags::SCHED1),
         (f.flag_2, flags::SCHED2),
@@ -125,7 +133,7 @@ fn service(key: ServiceKey, vs: &VirtualServer) -> Service {
         key,
         sched: vs.lvs_sched.unwrap_or("wlc").to_string(),
         flags: bits,
-        timeout: vs.persistence_timeout.unwrap_or(0),
+        timeout: timeout.unwrap_or(0),
         netmask: netmask(&key, vs.persistence_granularity.as_deref()),
         pe_name: vs.persistence_engine.clone(),
     }
@@ -195,9 +203,29 @@ pub fn vs_services(cfg: &Config, vs: &VirtualServer, table: &[(Member, u32)]) ->
         .collect();
     keys(cfg, vs)
         .into_iter()
-        .map(|key| ServiceState {
-            service: service(key, vs),
-            dests: dests.clone(),
+        .map(|key| {
+            // DR and TUN forward to the service's own port: keepalived gives those
+            // destinations the service's port (0 for a fwmark), NAT keeps the real server's
+            // (ipvswrapper.c).
+            let port = match key {
+                ServiceKey::Addr { port, .. } => port,
+                ServiceKey::Fwmark { .. } => 0,
+            };
+            let dests = dests
+                .iter()
+                .map(|d| Dest {
+                    port: if d.forward == Forward::Masq {
+                        d.port
+                    } else {
+                        port
+                    },
+                    ..d.clone()
+                })
+                .collect();
+            ServiceState {
+                service: service(key, vs),
+                dests,
+            }
         })
         .collect()
 }
@@ -299,8 +327,13 @@ virtual_server 10.0.0.9 53 {
             (Forward::Route, 4, 100)
         );
         assert_eq!(
-            t[3].dests, web.dests,
+            t[1].dests, web.dests,
             "every member of the group has the same dests"
+        );
+        assert_eq!(
+            (t[3].dests[0].addr, t[3].dests[0].port),
+            (web.dests[0].addr, 0),
+            "DR to a fwmark member: the service's port, 0, as keepalived gives it"
         );
         let tun = &t[4].dests[0];
         assert_eq!(
@@ -309,5 +342,17 @@ virtual_server 10.0.0.9 53 {
         );
         assert_eq!(t[5].service.flags, flags::ONEPACKET);
         assert!(t[5].dests.is_empty(), "the engine wants none there");
+    }
+
+    #[test]
+    fn granularity_alone_makes_a_service_persistent_for_360_s() {
+        let t = table(
+            "virtual_server 10.0.0.9 80 {\n    protocol TCP\n    lvs_sched rr\n    persistence_granularity 255.255.0.0\n    real_server 10.0.1.1 80 {\n    }\n}\n",
+            &[vec![]],
+        );
+        assert_eq!(
+            (t[0].service.flags, t[0].service.timeout),
+            (flags::PERSISTENT, 360)
+        );
     }
 }
