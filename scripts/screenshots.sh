@@ -118,6 +118,33 @@ vrrp_instance VI_MAIL {
         mail_state weight 0
     }
 }
+
+virtual_server 10.78.0.100 80 {
+    protocol TCP
+    lvs_sched wrr
+    delay_loop 2
+    quorum 2
+    sorry_server 10.78.0.99 80
+    real_server 10.78.0.11 80 {
+        weight 2
+        MISC_CHECK {
+            misc_path "/bin/true"
+        }
+    }
+    real_server 10.78.0.12 80 {
+        TCP_CHECK {
+            connect_ip 127.0.0.1
+            connect_port 1
+            connect_timeout 1
+        }
+    }
+    real_server 10.78.0.13 80 {
+        MISC_CHECK {
+            misc_path "/bin/sh -c 'exit 3'"
+            misc_dynamic
+        }
+    }
+}
 EOF
 }
 
