@@ -13,7 +13,7 @@ use crate::tui::history::rs_key;
 use crate::tui::model::Model;
 
 /// Column widths: server, weight, state, check, latency.
-const COLS: [usize; 5] = [22, 7, 6, 10, 10];
+const COLS: [usize; 5] = [22, 7, 6, 12, 10];
 
 fn cell(text: &str, w: usize) -> String {
     format!("{text:<w$}")
