@@ -131,6 +131,17 @@ fn table(lines: &[&str]) -> Table {
     lines.iter().map(|l| l.to_string()).collect()
 }
 
+fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
 /// Waits until both views equal `want`.
 fn expect(step: &str, want: &Table, log: &Path) {
     let start = Instant::now();
@@ -158,7 +169,25 @@ fn expect(step: &str, want: &Table, log: &Path) {
 /// TCP and UDP, persistence, a fwmark service, a group with a range and a fwmark.
 fn config(reloaded: bool) -> String {
     let scheds = ["wlc", "lblc", "lblcr", "dh", "sed", "nq", "fo", "ovf", "mh"];
-    let mut c = String::from("global_defs {\n    lvs_timeouts tcp 900 udp 60\n}\n");
+    // A VRRP instance alone on a dummy interface becomes MASTER, and the connection sync
+    // daemon follows it.
+    let mut c = String::from(
+        "global_defs {
+    lvs_timeouts tcp 900 udp 60
+    lvs_sync_daemon d0 VI_1 id 51
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface d0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.9.0.100/32
+    }
+}
+",
+    );
     let web_sched = if reloaded { "wrr" } else { "rr" };
     c += &format!(
         "virtual_server 10.0.0.1 80 {{
@@ -252,6 +281,10 @@ fn in_the_vm() {
     let kaconsole = common::kaconsole();
     // Someone else's service, which kaconsole must leave alone.
     sh("/usr/sbin/ipvsadm -A -t 10.99.99.99:1 -s rr");
+    sh(
+        "/usr/sbin/ip link add d0 type dummy && /usr/sbin/ip link set d0 multicast on up && \
+        /usr/sbin/ip addr add 10.9.0.1/24 dev d0",
+    );
     std::fs::write("/tmp/up1", "").unwrap();
     std::fs::write("/tmp/k.conf", config(false)).unwrap();
     let log = Path::new("/tmp/k.log");
@@ -285,6 +318,23 @@ fn in_the_vm() {
         log,
     );
     print_replies();
+    // The sync daemon: backup while VI_1 is BACKUP, then master once it is MASTER.
+    let daemons = || sh("/usr/sbin/ipvsadm -L --daemon");
+    let master = wait_until(Duration::from_secs(15), || {
+        daemons().contains("master sync daemon (mcast=d0, syncid=51")
+    });
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let (b, m) = (
+        text.find("IPVS: backup sync daemon on d0 (syncid 51)"),
+        text.find("IPVS: master sync daemon on d0 (syncid 51)"),
+    );
+    assert!(b.is_some() && b < m, "backup first, then master:\n{text}");
+    assert!(
+        master && !daemons().contains("backup"),
+        "{}\n{}",
+        daemons(),
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
     let timeouts = sh("/usr/sbin/ipvsadm -L --timeout");
     // lvs_timeouts tcp 900 udp 60; tcpfin keeps the kernel's 120.
     assert!(timeouts.contains("900 120 60"), "{timeouts}");
@@ -347,5 +397,6 @@ fn in_the_vm() {
     let status = daemon.wait().unwrap();
     assert!(status.success(), "{status:?}");
     expect("stop", &table(&["TCP 10.99.99.99:1 rr"]), log);
+    assert!(!daemons().contains("sync daemon"), "{}", daemons());
     println!("ALL STEPS PASSED");
 }

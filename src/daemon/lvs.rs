@@ -48,6 +48,10 @@ pub struct Lvs {
     ipvs: Option<IpvsSocket>,
     /// The services this daemon put in the table (a reload that drops one removes it).
     owned: BTreeSet<ServiceKey>,
+    /// The connection sync daemons running, and whether `lvs_sync_daemon`'s instance was
+    /// MASTER when they were started.
+    syncd: Vec<SyncDaemon>,
+    syncd_master: Option<bool>,
     /// The virtual servers whose table the checkers changed since the last sync.
     dirty: BTreeSet<usize>,
     /// The next sync reads the kernel's table back (at the start, after a reload or an error).
@@ -106,6 +110,8 @@ impl Lvs {
             check_only,
             ipvs,
             owned: BTreeSet::new(),
+            syncd: Vec::new(),
+            syncd_master: None,
             dirty: BTreeSet::new(),
             resync: true,
             applied: BTreeMap::new(),
@@ -120,9 +126,11 @@ impl Lvs {
     pub fn load(&mut self, cfg: &Config, log: &Log) {
         self.generation += 1;
         self.cfg = cfg.clone();
-        // Indices change with the configuration: the next sync looks at everything.
+        // Indices change with the configuration: the next sync looks at everything, and the
+        // sync daemons are checked against the new lvs_sync_daemon.
         self.dirty.clear();
         self.resync = true;
+        self.syncd_master = None;
         let mut engine = Engine::new(model::from_config(cfg));
         engine.adopt(&self.engine);
         self.engine = engine;
@@ -407,7 +415,62 @@ impl Lvs {
         if let Some(sock) = self.ipvs.as_mut()
             && !keep_ipvs
         {
-            stop_ipvs(sock, &self.cfg, &self.owned, log);
+            stop_ipvs(sock, &self.cfg, &self.owned, &self.syncd, log);
+        }
+    }
+
+    /// `lvs_sync_daemon`: runs the sync daemons its VRRP instance's state calls for (the
+    /// master daemon while it is MASTER, the backup one otherwise), replacing those running.
+    /// The daemon calls this after each VRRP step; it acts only on a change.
+    pub fn follow_vrrp(&mut self, vrrp: &crate::vrrp::engine::Engine, log: &Log) {
+        let instance = self
+            .cfg
+            .global_defs
+            .lvs_sync_daemon
+            .as_ref()
+            .and_then(|d| d.instance.as_ref());
+        let master = instance.is_some_and(|name| {
+            vrrp.instances()
+                .iter()
+                .any(|i| i.name() == name && i.state() == crate::vrrp::event::State::Master)
+        });
+        if self.syncd_master == Some(master) {
+            return;
+        }
+        self.syncd_master = Some(master);
+        let Some(sock) = self.ipvs.as_mut() else {
+            return;
+        };
+        let want = sync_daemons(&self.cfg, master);
+        for old in std::mem::take(&mut self.syncd) {
+            if want.contains(&old) {
+                self.syncd.push(old);
+            } else if let Err(e) = sock.call(&Request::DelDaemon(old.state)) {
+                log.warn(&format!("IPVS: stopping the sync daemon: {e}"));
+            }
+        }
+        for d in want {
+            if self.syncd.contains(&d) {
+                continue;
+            }
+            // One already running from before a restart is taken as ours.
+            if let Err(e) = sock.call(&Request::NewDaemon(d.clone()))
+                && e.errno() != Some(nix::errno::Errno::EEXIST)
+            {
+                log.warn(&format!("IPVS: starting the sync daemon: {e}"));
+                continue;
+            }
+            log.info(&format!(
+                "IPVS: {} sync daemon on {} (syncid {})",
+                if d.state == SYNC_MASTER {
+                    "master"
+                } else {
+                    "backup"
+                },
+                d.interface,
+                d.sync_id
+            ));
+            self.syncd.push(d);
         }
     }
 
@@ -468,8 +531,8 @@ impl Lvs {
     }
 }
 
-/// At start: `lvs_flush` empties the table, `lvs_timeouts` are set, `lvs_sync_daemon`
-/// starts (master and backup: kaconsole does not yet tie it to a VRRP instance's state).
+/// At start: `lvs_flush` empties the table, `lvs_timeouts` are set. The sync daemons are
+/// [`Lvs::follow_vrrp`]'s.
 fn start_ipvs(sock: &mut IpvsSocket, cfg: &Config, log: &Log) {
     let g = &cfg.global_defs;
     let mut ops = Vec::new();
@@ -484,9 +547,6 @@ fn start_ipvs(sock: &mut IpvsSocket, cfg: &Config, log: &Log) {
             udp: t.udp.unwrap_or(0),
         }));
     }
-    for d in sync_daemons(cfg) {
-        ops.push(Request::NewDaemon(d));
-    }
     for op in ops {
         if let Err(e) = sock.call(&op) {
             log.warn(&format!("IPVS: {e}"));
@@ -494,11 +554,21 @@ fn start_ipvs(sock: &mut IpvsSocket, cfg: &Config, log: &Log) {
     }
 }
 
-/// The sync daemons of `lvs_sync_daemon`: the master and the backup (IP_VS_STATE_MASTER 1,
-/// IP_VS_STATE_BACKUP 2); the sync id defaults to the instance's VRID (keepalived).
-fn sync_daemons(cfg: &Config) -> Vec<SyncDaemon> {
+/// IP_VS_STATE_MASTER and IP_VS_STATE_BACKUP.
+const SYNC_MASTER: u32 = 1;
+const SYNC_BACKUP: u32 = 2;
+
+/// The sync daemons `lvs_sync_daemon` asks for, given whether its instance is MASTER
+/// (keepalived vrrp.c: the master daemon while the instance is MASTER, the backup daemon
+/// otherwise; without an instance, both). The sync id defaults to the instance's VRID.
+fn sync_daemons(cfg: &Config, master: bool) -> Vec<SyncDaemon> {
     let Some(d) = &cfg.global_defs.lvs_sync_daemon else {
         return Vec::new();
+    };
+    let states: &[u32] = match (&d.instance, master) {
+        (None, _) => &[SYNC_MASTER, SYNC_BACKUP],
+        (Some(_), true) => &[SYNC_MASTER],
+        (Some(_), false) => &[SYNC_BACKUP],
     };
     let vrid = d
         .instance
@@ -506,8 +576,9 @@ fn sync_daemons(cfg: &Config) -> Vec<SyncDaemon> {
         .and_then(|name| cfg.vrrp_instances.iter().find(|i| &i.name == name))
         .and_then(|i| i.virtual_router_id)
         .map_or(0, u32::from);
-    [1, 2]
-        .map(|state| SyncDaemon {
+    states
+        .iter()
+        .map(|&state| SyncDaemon {
             state,
             interface: d.interface.clone(),
             sync_id: d.id.map_or(vrid, u32::from),
@@ -516,21 +587,23 @@ fn sync_daemons(cfg: &Config) -> Vec<SyncDaemon> {
             port: d.port,
             ttl: d.ttl,
         })
-        .to_vec()
+        .collect()
 }
 
 /// At stop (without -I): `lvs_flush_on_stop` empties the whole table; otherwise the
 /// services of this configuration go, as keepalived's `clear_services`; the sync daemons stop.
-fn stop_ipvs(sock: &mut IpvsSocket, cfg: &Config, owned: &BTreeSet<ServiceKey>, log: &Log) {
+fn stop_ipvs(
+    sock: &mut IpvsSocket,
+    cfg: &Config,
+    owned: &BTreeSet<ServiceKey>,
+    syncd: &[SyncDaemon],
+    log: &Log,
+) {
     let mut ops: Vec<Request> = match cfg.global_defs.lvs_flush_on_stop {
         Some(FlushOnStop::Full) => vec![Request::Flush],
         _ => owned.iter().map(|k| Request::DelService(*k)).collect(),
     };
-    ops.extend(
-        sync_daemons(cfg)
-            .iter()
-            .map(|d| Request::DelDaemon(d.state)),
-    );
+    ops.extend(syncd.iter().map(|d| Request::DelDaemon(d.state)));
     for op in ops {
         if let Err(e) = sock.call(&op) {
             log.warn(&format!("IPVS: {e}"));

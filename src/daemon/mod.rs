@@ -264,6 +264,8 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     // What the VRRP sockets hear: `kaconsole sniff`'s table, for the console.
     let mut segment = crate::sniff::table::Table::default();
     loop {
+        // lvs_sync_daemon follows its VRRP instance's state.
+        lvs.follow_vrrp(&vrrp.engine, &log);
         let sleep_until = |deadline: Option<Instant>| async move {
             match deadline {
                 Some(t) => tokio::time::sleep_until(start + StdDuration::from_micros(t.0)).await,
