@@ -64,18 +64,7 @@ fn main() {
         &["lab", "--serve-http", "0.0.0.0:9000", "--name", "backend"],
         "backend.log",
     );
-    let servers: String = (0..n)
-        .map(|i| {
-            format!(
-                "    real_server 127.1.{}.{} 9000 {{\n        TCP_CHECK {{\n            connect_timeout 1\n        }}\n    }}\n",
-                i / 250,
-                i % 250 + 1
-            )
-        })
-        .collect();
-    let conf = format!(
-        "virtual_server 10.0.0.100 80 {{\n    protocol TCP\n    lvs_sched rr\n    delay_loop 1\n    alpha\n{servers}}}\n"
-    );
+    let conf = usage::tcp_check_config(n as usize);
     let conf_path = h.write("bench.conf", &conf);
     let pid_path = h.dir.join("kaconsole.pid");
     let d = h.spawn(

@@ -106,18 +106,7 @@ fn in_the_vm(kaconsole: &str, n: usize, secs: u64) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let servers: String = (0..n)
-        .map(|i| {
-            format!(
-                "    real_server 127.1.{}.{} 9000 {{\n        TCP_CHECK {{\n            connect_timeout 1\n        }}\n    }}\n",
-                i / 250,
-                i % 250 + 1
-            )
-        })
-        .collect();
-    let conf = format!(
-        "virtual_server 10.0.0.100 80 {{\n    protocol TCP\n    lvs_sched rr\n    lvs_method NAT\n    delay_loop 1\n    alpha\n{servers}}}\n"
-    );
+    let conf = usage::tcp_check_config(n);
     std::fs::write("/tmp/bench.conf", conf).unwrap();
     std::fs::create_dir_all("/run/keepalived").unwrap();
     measure(
