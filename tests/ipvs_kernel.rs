@@ -109,6 +109,9 @@ fn from_genl() -> Table {
                 line += &format!(" mask {}.{}.{}.{}", m[0], m[1], m[2], m[3]);
             }
         }
+        if let Some(pe) = &s.service.pe_name {
+            line += &format!(" pe {pe}");
+        }
         t.insert(line);
         for d in s.dests {
             let fwd = match d.forward {
@@ -216,6 +219,14 @@ virtual_server 10.0.0.2 53 {{
     real_server 10.0.1.3 53 {{
     }}
 }}
+virtual_server 10.0.0.3 5060 {{
+    protocol UDP
+    lvs_sched rr
+    persistence_timeout 60
+    persistence_engine sip
+    real_server 10.0.1.6 5060 {{
+    }}
+}}
 virtual_server_group g {{
     10.0.0.10-11 8080
     fwmark 9
@@ -248,6 +259,8 @@ fn fixed_lines() -> Vec<String> {
     let mut v = vec![
         "UDP 10.0.0.2:53 wrr persistent 600 mask 255.255.255.0".to_string(),
         "UDP 10.0.0.2:53 wrr -> 10.0.1.3:53 Route 1".into(),
+        "UDP 10.0.0.3:5060 rr persistent 60 pe sip".into(),
+        "UDP 10.0.0.3:5060 rr -> 10.0.1.6:5060 Masq 1".into(),
         "TCP 10.0.0.10:8080 sh".into(),
         "TCP 10.0.0.10:8080 sh -> 10.0.1.5:8080 Route 3".into(),
         "TCP 10.0.0.11:8080 sh".into(),

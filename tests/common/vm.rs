@@ -18,6 +18,8 @@ const MODULES: &[&str] = &[
     "libcrc32c",
     "nf_conntrack",
     "ip_vs",
+    "nf_conntrack_sip",
+    "ip_vs_pe_sip",
     "ip_vs_rr",
     "ip_vs_wrr",
     "ip_vs_lc",

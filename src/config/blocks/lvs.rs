@@ -574,7 +574,8 @@ pub static VIRTUAL_SERVER: Table<VirtualServer> = Table::new(
                     cx.error("invalid-value", here, format!("'persistence_granularity': '{w}' is neither an IPv4 netmask nor a prefix length 1..128"));
                 }
             }),
-        VK::new("persistence_engine", Arg::Word, P2, "IPVS persistence engine (sip)."),
+        VK::new("persistence_engine", Arg::Word, P1, "IPVS persistence engine (sip).")
+            .set(|s, v, _| s.persistence_engine = Some(v.word().to_string())),
         VK::new("quorum", Arg::Int { min: 1, max: UINT }, P1, "Smallest total weight of live real servers for the service to be up.")
             .default("1")
             .set(|s, v, _| s.quorum = v.int() as u32),
