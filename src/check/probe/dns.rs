@@ -2,8 +2,6 @@
 //! check passes on a reply with that ID, the QR bit, and RCODE 0 (an answer is not required).
 //! A reply with another ID, or a query, is ignored and the wait goes on (RFC 1035 §4.1.1).
 
-use std::hash::{BuildHasher, Hasher};
-
 use super::{Outcome, Target, connect};
 
 /// keepalived's `type` names and their numbers (RFC 1035 §3.2.2, RFC 3596, RFC 4034).
@@ -69,15 +67,8 @@ pub fn judge(id: u16, datagram: &[u8]) -> Reply {
     }
 }
 
-/// A query ID nobody can predict (std's per-process random hash keys).
-fn random_id() -> u16 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::process::id().into());
-    h.finish() as u16
-}
-
 pub async fn check(qtype: u16, name: &str, target: &Target) -> Outcome {
-    let id = random_id();
+    let id = super::random_u64() as u16;
     let work = async {
         let sock = connect::udp(target).map_err(|e| e.to_string())?;
         sock.send(&query(id, qtype, name))

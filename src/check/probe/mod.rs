@@ -114,6 +114,17 @@ impl Outcome {
     }
 }
 
+/// A number nobody can predict (std's per-process random hash keys, mixed with a counter):
+/// DNS query IDs, UDP payloads, echo tokens.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
 /// Runs `probe` against `target` once.
 pub async fn run(probe: &Probe, target: &Target) -> Outcome {
     let start = Instant::now();

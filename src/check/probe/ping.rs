@@ -72,13 +72,6 @@ fn open(addr: SocketAddr) -> io::Result<(Socket, bool)> {
     }
 }
 
-fn token() -> [u8; 8] {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u8(0);
-    h.finish().to_be_bytes()
-}
-
 async fn ping(target: &Target) -> io::Result<()> {
     let v6 = target.addr.is_ipv6();
     let (sock, raw) = open(target.addr)?;
@@ -93,7 +86,7 @@ async fn ping(target: &Target) -> io::Result<()> {
     }
     sock.set_nonblocking(true)?;
     let dest = SockAddr::from(SocketAddr::new(target.addr.ip(), 0));
-    let token = token();
+    let token = super::random_u64().to_be_bytes();
     let id = std::process::id() as u16;
     sock.send_to(&echo_request(v6, id, 1, &token), &dest)?;
     let fd = crate::sys::vrrp_socket::register(sock)?;

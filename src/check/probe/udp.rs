@@ -4,8 +4,6 @@
 //! [min_reply_length, max_reply_length] and whose first bytes match the hex pattern, where an
 //! `x` nibble matches anything (`check_udp_reply`).
 
-use std::hash::{BuildHasher, Hasher};
-
 use super::{Outcome, Target, connect};
 
 /// A reply pattern: each byte's value and its don't-care bits.
@@ -65,21 +63,18 @@ pub struct UdpCheck {
     pub max_reply_length: u16,
 }
 
-fn random_payload() -> Vec<u8> {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u8(0);
-    let a = h.finish();
-    h.write_u8(1);
-    let b = h.finish();
-    [a.to_be_bytes(), b.to_be_bytes()].concat()
-}
-
 pub async fn check(u: &UdpCheck, target: &Target) -> Outcome {
     let sock = match connect::udp(target) {
         Ok(s) => s,
         Err(e) => return Outcome::fail(e.to_string()),
     };
-    let payload = u.payload.clone().unwrap_or_else(random_payload);
+    let payload = u.payload.clone().unwrap_or_else(|| {
+        [
+            super::random_u64().to_be_bytes(),
+            super::random_u64().to_be_bytes(),
+        ]
+        .concat()
+    });
     if let Err(e) = sock.send(&payload).await {
         return Outcome::fail(format!("send: {e}"));
     }
