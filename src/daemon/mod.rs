@@ -123,6 +123,7 @@ async fn reload(
             if r.is_ok() {
                 lvs.load(&checked, log);
                 lvs.start(now, log);
+                lvs.follow_vrrp(&vrrp.engine, log);
             }
             r
         }
@@ -259,13 +260,13 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
     vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
         .await;
     lvs.start(now(), &log);
+    // lvs_sync_daemon follows its VRRP instance's state: after every VRRP step below.
+    lvs.follow_vrrp(&vrrp.engine, &log);
     sd_notify::send("READY=1");
     let mut reloads = 0u64;
     // What the VRRP sockets hear: `kaconsole sniff`'s table, for the console.
     let mut segment = crate::sniff::table::Table::default();
     loop {
-        // lvs_sync_daemon follows its VRRP instance's state.
-        lvs.follow_vrrp(&vrrp.engine, &log);
         let sleep_until = |deadline: Option<Instant>| async move {
             match deadline {
                 Some(t) => tokio::time::sleep_until(start + StdDuration::from_micros(t.0)).await,
@@ -308,6 +309,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
                         lvs.sync_if_dirty(&log);
                         vrrp.engine.handle(Input::AddressRemoved { addr }, now(), &mut out);
                         vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log).await;
+                        lvs.follow_vrrp(&vrrp.engine, &log);
                         continue;
                     }
                     NetEvent::Link(l) => l,
@@ -387,6 +389,7 @@ async fn main_loop(opts: Options) -> Result<(), DaemonError> {
         vrrp.engine.handle(input, now(), &mut out);
         vrrp.apply(std::mem::take(&mut out), &[], &no_model, &log)
             .await;
+        lvs.follow_vrrp(&vrrp.engine, &log);
     }
     sd_notify::send("STOPPING=1");
     log.info("Stopping");
