@@ -137,6 +137,13 @@ struct VirtualServer {
     real_servers: Vec<RealServer>,
 }
 
+/// A real server's weight: the configured one plus what its checkers add, within IPVS's
+/// 0..=65535.
+fn effective_weight(configured: u32, checkers: &[Checker]) -> u32 {
+    let offsets: i64 = checkers.iter().map(|x| x.offset).sum();
+    (i64::from(configured) + offsets).clamp(0, 65535) as u32
+}
+
 pub struct Engine {
     cfg: Vec<VirtualServerConfig>,
     vs: Vec<VirtualServer>,
@@ -206,8 +213,7 @@ impl Engine {
                     }
                 }
                 rs.alive = rs.checkers.iter().all(|x| x.up);
-                let offsets: i64 = rs.checkers.iter().map(|x| x.offset).sum();
-                rs.weight = (i64::from(rc.weight) + offsets).clamp(0, 65535) as u32;
+                rs.weight = effective_weight(rc.weight, &rs.checkers);
             }
         }
     }
@@ -308,6 +314,7 @@ impl Engine {
     }
 
     /// [`desired`](Self::desired) with the members' `addr:port` names.
+    #[cfg(test)]
     pub fn desired_names(&self, vs: usize) -> Vec<(String, u32)> {
         let cfg = &self.cfg[vs];
         self.desired(vs)
@@ -489,17 +496,15 @@ impl Engine {
             None => {}
         }
         let alive = rs.checkers.iter().all(|x| x.up);
-        let offsets: i64 = rs.checkers.iter().map(|x| x.offset).sum();
-        let weight = (i64::from(configured) + offsets).clamp(0, 65535) as u32;
+        let weight = effective_weight(configured, &rs.checkers);
         let weight_changed = weight != rs.weight;
         if weight_changed {
-            let w = weight;
-            rs.weight = w;
+            rs.weight = weight;
             if alive {
                 out.push(Output::Weight {
                     vs: v,
                     rs: r,
-                    weight: w,
+                    weight,
                 });
             }
         }
