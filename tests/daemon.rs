@@ -329,26 +329,12 @@ fn notify_scripts_and_fifo_lines() {
     );
     assert!(master_flag.exists(), "notify_master ran");
     // The FIFO holds what was written while the daemon keeps it open.
-    let lines = read_fifo(&fifo);
+    let lines = common::read_fifo(&fifo);
     d1.stop_with(Signal::SIGTERM);
     assert!(
         lines.starts_with("INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n"),
         "keepalived's FIFO lines: {lines:?}"
     );
-}
-
-/// What is buffered in a FIFO, without blocking.
-fn read_fifo(path: &std::path::Path) -> String {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(path)
-        .unwrap();
-    let mut s = String::new();
-    let _ = f.read_to_string(&mut s);
-    s
 }
 
 #[test]
@@ -760,7 +746,7 @@ fn an_instance_removed_by_a_reload_is_reported_deleted() {
         logs(&[&d1])
     );
     std::thread::sleep(Duration::from_millis(300));
-    let lines = read_fifo(&fifo);
+    let lines = common::read_fifo(&fifo);
     assert!(
         lines.contains("INSTANCE \"VI_1\" DELETED 150\n"),
         "keepalived notify_deleted: {lines:?}"

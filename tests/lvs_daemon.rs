@@ -151,7 +151,7 @@ virtual_server 10.0.0.100 80 {{
          notify_down, quorum_down, notify_up, quorum_up"
     );
     // The daemon's end of the FIFO closes with it: hold one open to read what it wrote.
-    let mut reader = open_fifo(&fifo);
+    let mut reader = common::open_fifo(&fifo);
     d.stop_with(Signal::SIGTERM);
     // omega: stopping takes every real server down, with its notify_down and FIFO line.
     let stopped = wait_for(Duration::from_secs(3), || {
@@ -177,16 +177,6 @@ virtual_server 10.0.0.100 80 {{
          VS [10.0.0.100]:tcp:80 DOWN\n",
         "keepalived's lines (ipwrapper.c notify_fifo_rs / notify_fifo_vs)"
     );
-}
-
-/// A FIFO opened for reading without blocking.
-fn open_fifo(path: &std::path::Path) -> std::fs::File {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(path)
-        .unwrap()
 }
 
 #[test]

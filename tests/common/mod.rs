@@ -189,3 +189,21 @@ pub fn start_keepalived(
     ];
     h.spawn_env(keepalived, &args, "keepalived.log", env)
 }
+
+/// A FIFO opened for reading without blocking (a daemon's end closes with it: hold this one
+/// open to read what it wrote).
+pub fn open_fifo(path: &Path) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .unwrap()
+}
+
+/// What is buffered in a FIFO, without blocking.
+pub fn read_fifo(path: &Path) -> String {
+    let mut s = String::new();
+    let _ = std::io::Read::read_to_string(&mut open_fifo(path), &mut s);
+    s
+}
