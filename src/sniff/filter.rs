@@ -55,47 +55,44 @@ fn assemble(ops: &[Op]) -> Vec<Insn> {
     out
 }
 
+/// Accepts the frame at `label` if the byte at `offset` (IPv4 protocol, IPv6 next header) is
+/// VRRP or AH; `ah` names the second test.
+fn vrrp_or_ah(ops: &mut Vec<Op>, label: &'static str, offset: u32, ah: &'static str) {
+    use Op::*;
+    ops.extend([
+        Label(label),
+        Ldb(offset),
+        Jeq(VRRP, "accept", ah),
+        Label(ah),
+        Jeq(AH, "accept", "drop"),
+    ]);
+}
+
 /// The VRRP capture filter.
 pub fn program() -> Vec<Insn> {
     use Op::*;
     // Offsets: Ethernet header 14 (18 tagged); IPv4 protocol at +9, IPv6 next header at +6.
-    assemble(&[
+    let mut ops = vec![
         Ldh(12),
         Jeq(0x0800, "v4", "not_v4"),
         Label("not_v4"),
         Jeq(0x86dd, "v6", "not_v6"),
         Label("not_v6"),
         Jeq(0x8100, "tagged", "drop"),
-        Label("v4"),
-        Ldb(14 + 9),
-        Jeq(VRRP, "accept", "v4_ah"),
-        Label("v4_ah"),
-        Jeq(AH, "accept", "drop"),
-        Label("v6"),
-        Ldb(14 + 6),
-        Jeq(VRRP, "accept", "v6_ah"),
-        Label("v6_ah"),
-        Jeq(AH, "accept", "drop"),
+    ];
+    vrrp_or_ah(&mut ops, "v4", 14 + 9, "v4_ah");
+    vrrp_or_ah(&mut ops, "v6", 14 + 6, "v6_ah");
+    ops.extend([
         Label("tagged"),
         Ldh(16),
         Jeq(0x0800, "t4", "t_not_v4"),
         Label("t_not_v4"),
         Jeq(0x86dd, "t6", "drop"),
-        Label("t4"),
-        Ldb(18 + 9),
-        Jeq(VRRP, "accept", "t4_ah"),
-        Label("t4_ah"),
-        Jeq(AH, "accept", "drop"),
-        Label("t6"),
-        Ldb(18 + 6),
-        Jeq(VRRP, "accept", "t6_ah"),
-        Label("t6_ah"),
-        Jeq(AH, "accept", "drop"),
-        Label("accept"),
-        Ret(0x0004_0000),
-        Label("drop"),
-        Ret(0),
-    ])
+    ]);
+    vrrp_or_ah(&mut ops, "t4", 18 + 9, "t4_ah");
+    vrrp_or_ah(&mut ops, "t6", 18 + 6, "t6_ah");
+    ops.extend([Label("accept"), Ret(0x0004_0000), Label("drop"), Ret(0)]);
+    assemble(&ops)
 }
 
 /// Runs `prog` on `frame` as the kernel would: the number of bytes to keep (0: dropped). A
