@@ -227,6 +227,11 @@ fn run(variant: Variant, keepalived_first: bool) {
     let _ = wait_for(Duration::from_secs(5), || {
         common::segment::netns_pids(&h1.ns).is_empty()
     });
+    // Its pid files stay behind, and on a busy machine another process may have taken one
+    // of those pids by now: keepalived would take it for itself running. They are stale.
+    for stale in ["keepalived.pid", "vrrp.pid"] {
+        let _ = std::fs::remove_file(h1.dir.join(stale));
+    }
     let p1 = launch(h1, 1, 150, keepalived_first);
     let back = wait_for(Duration::from_secs(8), || has(h1) && !has(h2));
     assert!(back.is_some(), "{test}: no handback\n{}", logs(&[&p1, &p2]));
