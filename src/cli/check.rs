@@ -10,7 +10,8 @@ use crate::config::diag::{self, Color};
 use crate::config::{self, LoadOptions, Loaded, Severity};
 use crate::sys::env::Machine;
 
-use super::{DEFAULT_CONFIG, default_config_id};
+use super::DEFAULT_CONFIG;
+use crate::sys::host::short_hostname;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -51,7 +52,7 @@ pub(super) fn load(
     env: bool,
 ) -> Loaded {
     let opts = LoadOptions {
-        config_id: config_id.map_or_else(default_config_id, str::to_string),
+        config_id: config_id.map_or_else(short_hostname, str::to_string),
         all_config,
         ..Default::default()
     };

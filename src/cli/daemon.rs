@@ -201,7 +201,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         config_id: args
             .config_id
             .clone()
-            .unwrap_or_else(super::default_config_id),
+            .unwrap_or_else(crate::sys::host::short_hostname),
         log_detail: args.log_detail,
         dont_release_vrrp: args.dont_release_vrrp,
         dont_release_ipvs: args.dont_release_ipvs,
@@ -214,7 +214,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(super::default_daemon_socket),
     };
-    match crate::daemon::run(opts) {
+    match crate::control::daemon_link::run_daemon(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ crate::daemon::DaemonError::Config(_)) => {
             eprintln!("kaconsole daemon: {e}");

@@ -183,12 +183,3 @@ pub fn main() -> ExitCode {
         },
     }
 }
-
-/// keepalived's default config id: the host name up to the first dot.
-pub fn default_config_id() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .map(|h| h.split('.').next().unwrap_or_default().to_string())
-        .unwrap_or_default()
-}

@@ -88,7 +88,7 @@ pub fn snapshot(
             .global_defs
             .router_id
             .clone()
-            .unwrap_or_else(crate::cli::default_config_id),
+            .unwrap_or_else(crate::sys::host::short_hostname),
         uptime_s: secs(now.0),
         config: config.to_string(),
         config_id: String::new(),

@@ -2,30 +2,37 @@
 //! keepalived's wording, prefixed by the UTC time.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Where log lines go: stderr, and the consoles subscribed on the control socket.
-#[derive(Clone, Debug, Default)]
+use super::events::{Event, EventSink};
+use crate::vrrp::event::Output;
+
+/// Where log lines go: stderr, and whoever watches the daemon (the control socket's
+/// subscribers).
+#[derive(Clone, Default)]
 pub struct Log {
     pub detail: bool,
-    /// Event lines for the consoles (JSON, one per line), with a backlog for new ones.
-    pub events: Option<crate::control::events::EventHub>,
+    pub events: Option<Arc<dyn EventSink>>,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log")
+            .field("detail", &self.detail)
+            .field("events", &self.events.is_some())
+            .finish()
+    }
 }
 
 impl Log {
-    /// Whether events are collected (there is a control socket).
-    pub fn wants_events(&self) -> bool {
-        self.events.is_some()
-    }
-
-    /// Sends an event to the consoles and the backlog.
-    pub fn event(&self, e: crate::control::protocol::Event) {
-        if let Some(hub) = &self.events {
-            let line = crate::control::protocol::EventLine { event: e };
-            if let Ok(mut s) = serde_json::to_string(&line) {
-                s.push('\n');
-                hub.publish(s);
-            }
+    /// Publishes an engine output of `source` (named only when someone wants it).
+    pub fn vrrp_event<'a>(&self, output: &Output, source: impl FnOnce() -> &'a str) {
+        if let Some(sink) = self.events.as_ref().filter(|s| s.wants(output)) {
+            sink.publish(Event::Vrrp {
+                source: source(),
+                output,
+            });
         }
     }
 
@@ -40,7 +47,9 @@ impl Log {
     fn line(&self, message: &str) {
         let line = format!("{}: {message}", timestamp(SystemTime::now()));
         let _ = writeln!(std::io::stderr().lock(), "{line}");
-        self.event(crate::control::protocol::Event::Log { line });
+        if let Some(sink) = &self.events {
+            sink.publish(Event::Log { line: &line });
+        }
     }
 }
 

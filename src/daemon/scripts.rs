@@ -12,7 +12,6 @@ use super::log::Log;
 use crate::config::blocks::Config;
 use crate::config::blocks::track::VrrpScript;
 use crate::config::table::Command;
-use crate::control::protocol::ScriptStatus;
 use crate::sys::script::{RunOutcome, command, credentials, run_once};
 use crate::vrrp::track::TrackStatus;
 
@@ -92,15 +91,19 @@ pub fn spawn_notify(cmd: &Command, extra: &[String], cfg: &Config, log: &Log) {
 #[derive(Clone, Default)]
 pub struct ScriptBoard(Arc<Mutex<BTreeMap<String, ScriptRecord>>>);
 
+/// One vrrp_script's rise/fall state and its last run.
 #[derive(Clone, Debug, Default)]
-struct ScriptRecord {
-    rise: u32,
-    fall: u32,
-    up: Option<bool>,
-    successes: u32,
-    failures: u32,
-    runs: u64,
-    last: Option<(RunOutcome, StdDuration, std::time::Instant)>,
+pub struct ScriptRecord {
+    pub rise: u32,
+    pub fall: u32,
+    /// `None` until its first result.
+    pub up: Option<bool>,
+    /// Successes in a row (counting towards rise) or failures in a row (towards fall).
+    pub successes: u32,
+    pub failures: u32,
+    pub runs: u64,
+    /// The last run: how it ended, how long it took, when it ended.
+    pub last: Option<(RunOutcome, StdDuration, std::time::Instant)>,
 }
 
 impl ScriptBoard {
@@ -115,29 +118,10 @@ impl ScriptBoard {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    /// Every script, by name.
-    pub fn statuses(&self) -> Vec<ScriptStatus> {
+    /// Every script's record, by name.
+    pub fn records(&self) -> Vec<(String, ScriptRecord)> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.iter()
-            .map(|(name, r)| ScriptStatus {
-                name: name.clone(),
-                status: match r.up {
-                    None => "pending",
-                    Some(true) => "up",
-                    Some(false) => "down",
-                }
-                .into(),
-                rise: r.rise,
-                fall: r.fall,
-                successes: r.successes,
-                failures: r.failures,
-                runs: r.runs,
-                last_exit: r.last.and_then(|(o, _, _)| o.exit),
-                last_timed_out: r.last.is_some_and(|(o, _, _)| o.timed_out),
-                last_runtime_ms: r.last.map(|(_, d, _)| d.as_secs_f64() * 1e3),
-                last_run_ago_s: r.last.map(|(_, _, at)| at.elapsed().as_secs_f64()),
-            })
-            .collect()
+        map.iter().map(|(n, r)| (n.clone(), r.clone())).collect()
     }
 }
 

@@ -76,7 +76,7 @@ pub fn vrrp_mail(cfg: &Config, group: bool, name: &str, state: &str) -> Option<M
     let router = g
         .router_id
         .clone()
-        .unwrap_or_else(crate::cli::default_config_id);
+        .unwrap_or_else(crate::sys::host::short_hostname);
     Some(Mail {
         helo: g
             .smtp_helo_name

@@ -167,9 +167,6 @@ impl Vrrp {
     }
 
     /// The configuration running.
-    pub fn model_config(&self) -> Config {
-        self.model.clone()
-    }
     pub fn model(&self) -> &Config {
         &self.model
     }
@@ -183,7 +180,7 @@ impl Vrrp {
         let old_model = std::mem::replace(&mut self.model, model);
         self.create_vmacs(log).await?;
         self.open_sockets(log)?;
-        self.apply(out, &removed, &old_model, log).await;
+        self.apply(out, &removed, Some(&old_model), log).await;
         Ok(())
     }
 
@@ -249,26 +246,20 @@ impl Vrrp {
     }
 
     /// Does what the engine said.
+    /// `removed` and `old_config` are a reload's: the instances it removed, and the
+    /// configuration they came from.
     pub async fn apply(
         &mut self,
-        out: Vec<Emitted>,
+        out: impl IntoIterator<Item = Emitted>,
         removed: &[Instance],
-        old_model: &Config,
+        old_config: Option<&Config>,
         log: &Log,
     ) {
         for e in out {
-            if log.wants_events() && crate::control::protocol::Event::interesting(&e.output) {
-                let source = match e.source {
-                    Source::Removed(k) => {
-                        removed.get(k).map_or("(removed)", |i| i.name()).to_string()
-                    }
-                    s => self.engine.source_name(s).to_string(),
-                };
-                log.event(crate::control::protocol::Event::Vrrp {
-                    source,
-                    output: e.output.clone(),
-                });
-            }
+            log.vrrp_event(&e.output, || match e.source {
+                Source::Removed(k) => removed.get(k).map_or("(removed)", |i| i.name()),
+                s => self.engine.source_name(s),
+            });
             let (inst, model): (&Instance, Option<&VrrpInstance>) = match e.source {
                 Source::Instance(i) => (
                     &self.engine.instances()[i],
@@ -276,10 +267,8 @@ impl Vrrp {
                 ),
                 Source::Removed(k) => {
                     let inst = &removed[k];
-                    let m = old_model
-                        .vrrp_instances
-                        .iter()
-                        .find(|m| m.name == inst.name());
+                    let m = old_config
+                        .and_then(|c| c.vrrp_instances.iter().find(|m| m.name == inst.name()));
                     (inst, m)
                 }
                 Source::Group(g) => {
@@ -320,10 +309,9 @@ impl Vrrp {
                 }
                 Output::Log { message } => log.info(&message),
                 Output::Notify(n) => {
-                    let m = if matches!(e.source, Source::Removed(_)) {
-                        old_model
-                    } else {
-                        &self.model
+                    let m = match (e.source, old_config) {
+                        (Source::Removed(_), Some(old)) => old,
+                        _ => &self.model,
                     };
                     notify::dispatch(m, &mut self.notifier, false, &cfg.name, &n, log);
                 }

@@ -2,6 +2,7 @@
 
 pub mod capture;
 pub mod env;
+pub mod host;
 pub mod iface;
 pub mod ipvs_socket;
 pub mod links;

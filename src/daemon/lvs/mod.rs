@@ -22,7 +22,6 @@ use crate::check::probe::{self, Outcome};
 use crate::check::{model, probe::Probe};
 use crate::config::blocks::Config;
 use crate::config::blocks::lvs::VsKey;
-use crate::control::protocol::{RealServerStatus, VirtualServerStatus};
 use crate::ipvs::message::{ServiceKey, SyncDaemon};
 use crate::ipvs::reconcile::ServiceState;
 use crate::sys::ipvs_socket::IpvsSocket;
@@ -346,59 +345,31 @@ impl Lvs {
         }
     }
 
-    /// The console's view: each virtual server, its real servers and their checkers.
-    pub fn status(&self) -> Vec<VirtualServerStatus> {
-        self.cfg
-            .virtual_servers
-            .iter()
-            .enumerate()
-            .map(|(v, vs)| {
-                let ecfg = &self.engine.config()[v];
-                let quorum_up = self.engine.quorum_up(v);
-                VirtualServerStatus {
-                    id: ecfg.id.clone(),
-                    scheduler: vs.lvs_sched.unwrap_or("wlc").to_string(),
-                    quorum: vs.quorum,
-                    quorum_up,
-                    alive_weight: self.engine.weight_sum(v),
-                    sorry_server: ecfg.sorry_server.clone(),
-                    sorry_active: !quorum_up && ecfg.sorry_server.is_some(),
-                    suspended: self.engine.suspended(v),
-                    real_servers: ecfg
-                        .real_servers
-                        .iter()
-                        .enumerate()
-                        .map(|(r, rc)| self.rs_status(v, r, &rc.addr))
-                        .collect(),
-                }
-            })
-            .collect()
+    /// The configuration the checkers run.
+    pub fn config(&self) -> &Config {
+        &self.cfg
     }
 
-    fn rs_status(&self, v: usize, r: usize, addr: &str) -> RealServerStatus {
-        let plans = &self.plan[v][r];
-        let last = &self.last[v][r];
-        let kinds: Vec<&str> = plans
-            .iter()
-            .map(|p| p.probe.as_ref().map_or("invalid", Probe::kind))
-            .collect();
-        let failed = last.iter().flatten().find(|o| !o.ok);
-        let latency = last
-            .iter()
-            .flatten()
-            .map(|o| o.latency.as_secs_f64() * 1e3)
-            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-        RealServerStatus {
-            addr: addr.to_string(),
-            weight: self.engine.weight(v, r) as i32,
-            alive: self.engine.alive(v, r),
-            checker: if kinds.is_empty() {
-                "none".into()
-            } else {
-                kinds.join("+")
-            },
-            last_error: failed.map(|o| o.detail.clone()),
-            latency_ms: latency,
-        }
+    /// Real server `r` of virtual server `v`'s checkers: each one's kind (`invalid` for one
+    /// that cannot run) and its last outcome.
+    pub fn checks(
+        &self,
+        v: usize,
+        r: usize,
+    ) -> impl Iterator<Item = (&'static str, Option<&Outcome>)> {
+        let plans = self
+            .plan
+            .get(v)
+            .and_then(|x| x.get(r))
+            .map_or(&[][..], |p| &p[..]);
+        let last = self
+            .last
+            .get(v)
+            .and_then(|x| x.get(r))
+            .map_or(&[][..], |l| &l[..]);
+        plans.iter().enumerate().map(move |(c, p)| {
+            let kind = p.probe.as_ref().map_or("invalid", Probe::kind);
+            (kind, last.get(c).and_then(Option::as_ref))
+        })
     }
 }

@@ -1,0 +1,103 @@
+//! Starting and stopping the daemon, in keepalived's order.
+
+use super::clock::Clock;
+use super::handlers::LinkStates;
+use super::inputs::Inputs;
+use super::log::Log;
+use super::lvs::Lvs;
+use super::requests::Attachment;
+use super::trackers::Trackers;
+use super::vrrp::Vrrp;
+use super::{Daemon, DaemonError, Options, configuration, pidfile, sd_notify};
+use crate::sniff::table::Table;
+use crate::vrrp::event::Input as VrrpInput;
+
+impl Daemon {
+    /// Reads the configuration, opens what it needs, starts the trackers, the checkers and
+    /// the control layer's server, takes over the links' states and starts the instances.
+    pub async fn start(opts: Options, attach: Attachment) -> Result<(Daemon, Inputs), DaemonError> {
+        let log = Log {
+            detail: opts.log_detail,
+            events: attach.events,
+        };
+        let config = configuration::load(&opts.config, &opts.config_id)?;
+        let pid_file =
+            pidfile::PidFile::write(&opts.pid_file).map_err(|source| DaemonError::PidFile {
+                path: opts.pid_file.clone(),
+                source,
+            })?;
+        let clock = Clock::start();
+        let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
+        let mut vrrp = Vrrp::new(config, senders.packets, &log)
+            .await
+            .map_err(DaemonError::Vrrp)?;
+        vrrp.dont_release = opts.dont_release_vrrp;
+        log.info(&format!(
+            "Starting VRRP with {} instance(s) from {}",
+            vrrp.engine.instances().len(),
+            opts.config.display()
+        ));
+        let mut trackers = Trackers::new(senders.trackers);
+        trackers.restart(vrrp.model(), &log);
+        let lvs = Lvs::new(vrrp.model(), senders.probes, &log);
+        if let Some(serve) = attach.serve {
+            serve(senders.requests).map_err(|reason| DaemonError::Control {
+                path: opts.socket.clone(),
+                reason,
+            })?;
+        }
+        vrrp.statics(true, &log).await;
+        crate::sys::links::watch(senders.net).map_err(DaemonError::Netlink)?;
+        let mut daemon = Daemon {
+            opts,
+            log,
+            clock,
+            vrrp,
+            lvs,
+            trackers,
+            segment: Table::default(),
+            links: LinkStates::default(),
+            reloads: 0,
+            out: Vec::new(),
+            _pid_file: pid_file,
+        };
+        daemon.take_over().await;
+        sd_notify::send("READY=1");
+        Ok((daemon, inputs))
+    }
+
+    /// The links as they are now, stale addresses removed, the instances and checkers started.
+    async fn take_over(&mut self) {
+        let now = self.clock.now();
+        for (name, up) in crate::sys::links::current().await.unwrap_or_default() {
+            self.links.changed(&name, up);
+            let input = VrrpInput::Link {
+                interface: name,
+                up,
+            };
+            self.vrrp.engine.handle(input, now, &mut self.out);
+        }
+        if !self.opts.dont_release_vrrp {
+            self.vrrp.release_stale(&self.log).await;
+        }
+        self.engine_step(VrrpInput::Start).await;
+        self.lvs.start(self.clock.now(), &self.log);
+        // lvs_sync_daemon follows its VRRP instance's state: after every VRRP step.
+        self.lvs.follow_vrrp(&self.vrrp.engine, &self.log);
+    }
+
+    /// SIGTERM / SIGINT: masters send priority 0 and release what they hold (kept with
+    /// `-V`), the checkers stop (omega), the statics and VMACs go.
+    pub async fn stop(&mut self) {
+        sd_notify::send("STOPPING=1");
+        self.log.info("Stopping");
+        self.lvs.stop(self.opts.dont_release_ipvs, &self.log);
+        // Not a full VRRP step: the sync daemons are gone with the table.
+        self.engine_step(VrrpInput::Stop).await;
+        if !self.opts.dont_release_vrrp {
+            self.vrrp.statics(false, &self.log).await;
+            self.vrrp.remove_vmacs(&self.log).await;
+        }
+        self.log.info("Stopped");
+    }
+}
