@@ -10,12 +10,11 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod daemon;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod hex;
 pub mod ipvs;
 pub mod lab;
 pub mod pcap;
+pub mod rng;
 pub mod sim;
 pub mod sniff;
 pub mod sys;

@@ -8,6 +8,10 @@ use std::time::Instant;
 use kaconsole::config::table::{Arg, TableDoc};
 use kaconsole::config::{self, LoadOptions, Loaded};
 
+/// The fuzz targets' checks.
+#[path = "../fuzz/checks.rs"]
+mod fuzz_checks;
+
 fn opts() -> LoadOptions {
     LoadOptions {
         config_id: "fuzz".into(),
@@ -20,7 +24,7 @@ fn opts() -> LoadOptions {
 /// The fuzz target's checks (includes reach tests/data/include-tree).
 fn check(name: &str, data: &[u8]) -> Loaded {
     let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/include-tree");
-    let loaded = std::panic::catch_unwind(|| kaconsole::fuzzing::config_reader(data, &tree));
+    let loaded = std::panic::catch_unwind(|| fuzz_checks::config_reader(data, &tree));
     loaded.unwrap_or_else(|_| panic!("{name}: the reader's invariants broke"))
 }
 

@@ -78,7 +78,7 @@ fn generated_scenarios_cover_what_the_issue_asks() {
     let (mut partitions, mut crashes, mut restarts, mut flips, mut lossy, mut syncs, mut v3) =
         (0, 0, 0, 0, 0, 0, 0);
     for i in 0..300 {
-        let s = sim::generate(sim::rng::scenario_seed(1, i), &GenOptions::default());
+        let s = sim::generate(sim::scenario_seed(1, i), &GenOptions::default());
         routers.insert(s.routers.len());
         vrids.insert(s.routers[0].instances.len());
         syncs += usize::from(!s.routers[0].groups.is_empty());
@@ -115,7 +115,7 @@ fn generated_scenarios_cover_what_the_issue_asks() {
 #[test]
 fn the_same_seed_runs_the_same_way() {
     for i in 0..20 {
-        let s = sim::generate(sim::rng::scenario_seed(42, i), &GenOptions::default());
+        let s = sim::generate(sim::scenario_seed(42, i), &GenOptions::default());
         let a = sim::run(&s, true);
         let b = sim::run(&s, true);
         assert_eq!(a.digest, b.digest);
@@ -139,7 +139,7 @@ fn a_broken_engine_is_caught() {
     let mut caught = 0;
     let mut tried = 0;
     for i in 0..100 {
-        let mut s = sim::generate(sim::rng::scenario_seed(3, i), &GenOptions::default());
+        let mut s = sim::generate(sim::scenario_seed(3, i), &GenOptions::default());
         s.sabotage = Some(Sabotage::MasterIgnoresHigherPriority);
         tried += 1;
         let out = sim::run(&s, false);

@@ -17,7 +17,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 use crate::time::{Duration, Instant};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

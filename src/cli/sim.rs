@@ -113,7 +113,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
     });
     if let Some(path) = &trace_path {
         let index = failed.unwrap_or(first);
-        let scenario = sim::generate(sim::rng::scenario_seed(args.seed, index), &opt);
+        let scenario = sim::generate(sim::scenario_seed(args.seed, index), &opt);
         if let Err(e) = write_trace(path, &scenario) {
             eprintln!("kaconsole sim: {}: {e}", path.display());
             return ExitCode::from(2);

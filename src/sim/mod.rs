@@ -6,7 +6,6 @@
 //! order (a sequence number), so a scenario always runs the same way and a trace replays.
 
 pub mod invariants;
-pub mod rng;
 pub mod scenario;
 pub mod trace;
 pub mod wire;
@@ -19,6 +18,11 @@ pub use scenario::{GenOptions, Scenario, generate};
 pub use world::{Outcome, Violation, World};
 
 use crate::time::Duration;
+
+/// The seed of scenario `index` of a run started with `seed`.
+pub fn scenario_seed(seed: u64, index: u64) -> u64 {
+    crate::rng::Rng::new(seed ^ index.wrapping_mul(0xa076_1d64_78bd_642f)).next_u64()
+}
 
 /// Runs one scenario; with `trace`, the outcome holds every line.
 pub fn run(scenario: &Scenario, trace: bool) -> Outcome {
@@ -70,7 +74,7 @@ pub fn run_batch(
                     if index >= first + count {
                         break;
                     }
-                    let sseed = rng::scenario_seed(seed, index);
+                    let sseed = scenario_seed(seed, index);
                     let scenario = generate(sseed, opt);
                     let out = run(&scenario, false);
                     {
@@ -95,4 +99,16 @@ pub fn run_batch(
     let mut r = report.into_inner().expect("threads joined");
     r.failures.sort_by_key(|f| f.index);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_scenario_of_a_run_has_its_own_seed_and_the_same_one_every_time() {
+        assert_ne!(scenario_seed(1, 0), scenario_seed(1, 1));
+        assert_ne!(scenario_seed(1, 0), scenario_seed(2, 0));
+        assert_eq!(scenario_seed(7, 3), scenario_seed(7, 3));
+    }
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::rng::Rng;
+use crate::rng::Rng;
 use crate::time::{Duration, Instant};
 use crate::vrrp::engine::SyncGroupConfig;
 use crate::vrrp::instance::Sabotage;

@@ -8,10 +8,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 
 use super::invariants::{self, Checker};
-use super::rng::Rng;
 use super::scenario::{Event, Scenario};
 use super::trace::TraceLine;
 use super::wire;
+use crate::rng::Rng;
 use crate::time::{Duration, Instant};
 use crate::vrrp::engine::{Emitted, Engine, Source};
 use crate::vrrp::event::{Input, Output};

@@ -1,12 +1,17 @@
-//! The bodies of the fuzz targets (fuzz/fuzz_targets), here so that `cargo test` replays their
-//! seed corpora through exactly the same checks. Each panics when an invariant breaks.
+//! The bodies of the fuzz targets (fuzz/fuzz_targets), shared with the tests so that `cargo
+//! test` replays their seed corpora through exactly the same checks (tests/reader_robustness.rs,
+//! tests/vrrp_vectors.rs). Each panics when an invariant breaks. Included with `#[path]` by
+//! both, so the library (and the release binary) carries none of it.
+
+// Each includer uses one of the two.
+#![allow(dead_code)]
 
 use std::path::Path;
 
-use crate::config::{LoadOptions, Loaded, load_text};
-use crate::vrrp::checksum::ChecksumForm;
-use crate::vrrp::frame::parse_ip;
-use crate::vrrp::packet::{Advert, Packet, Version, verify_checksum};
+use kaconsole::config::{LoadOptions, Loaded, load_text};
+use kaconsole::vrrp::checksum::ChecksumForm;
+use kaconsole::vrrp::frame::parse_ip;
+use kaconsole::vrrp::packet::{Advert, Packet, Version, verify_checksum};
 
 /// The configuration reader never panics or hangs, and every diagnostic points at a line that
 /// exists. Includes are read relative to `include_tree/keepalived.conf` (the repository's
