@@ -159,7 +159,7 @@ fn main() {
             .nth(2)
             .and_then(|a| a.parse().ok())
             .unwrap_or(secs);
-        return in_the_vm(&kaconsole.to_string_lossy(), n, secs);
+        return in_the_vm(&vm::in_guest(&kaconsole).to_string_lossy(), n, secs);
     }
     eprintln!("booting the VM: {n} real servers, {secs} s per daemon ...");
     let (ns, ss) = (n.to_string(), secs.to_string());

@@ -191,22 +191,28 @@ fn the_control_socket_answers_every_request() {
     assert!((1_000..200_000).contains(&rss), "rss {rss} kB: {r}");
 }
 
-/// Run by `a_non_admin_may_read_but_not_apply` as another user: connects to the socket named
-/// by the environment, asks status and apply, prints the replies. Does nothing otherwise.
-#[test]
-fn control_client_helper() {
-    let Some(path) = std::env::var_os("KACONSOLE_TEST_CONTROL_CLIENT") else {
-        return;
-    };
-    let mut c = Client::hello(Path::new(&path));
+/// The environment variable that makes `a_non_admin_may_read_but_not_apply` the client half of
+/// itself: the socket to ask.
+const CLIENT_SOCKET_ENV: &str = "KACONSOLE_TEST_CONTROL_CLIENT";
+
+/// The client half of `a_non_admin_may_read_but_not_apply`, run as another user: asks status,
+/// apply and reload, and prints the replies for the test to judge.
+fn non_admin_client(sock: &Path) {
+    let mut c = Client::hello(sock);
     let status = c.call(json!({"req": "status"}));
     let apply = c.call(json!({"req": "apply", "text": CONF}));
     let reload = c.call(json!({"req": "reload"}));
     println!("REPLIES {}", json!([status, apply, reload]));
 }
 
+/// A client of another user may read the status but neither apply nor reload. The test runs
+/// this binary again as user nobody, with only this test selected and the socket in
+/// [`CLIENT_SOCKET_ENV`]: that run is the client ([`non_admin_client`]).
 #[test]
 fn a_non_admin_may_read_but_not_apply() {
+    if let Some(sock) = std::env::var_os(CLIENT_SOCKET_ENV) {
+        return non_admin_client(Path::new(&sock));
+    }
     let Some((seg, _d)) = daemon("a_non_admin_may_read_but_not_apply") else {
         return;
     };
@@ -225,8 +231,12 @@ fn a_non_admin_may_read_but_not_apply() {
         dir = p.parent();
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "control_client_helper", "--nocapture"])
-        .env("KACONSOLE_TEST_CONTROL_CLIENT", &sock)
+        .args([
+            "--exact",
+            "a_non_admin_may_read_but_not_apply",
+            "--nocapture",
+        ])
+        .env(CLIENT_SOCKET_ENV, &sock)
         .uid(65534)
         .gid(65534)
         .output()

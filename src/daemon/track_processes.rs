@@ -11,9 +11,10 @@ use crate::config::blocks::Config;
 use crate::config::blocks::track::{ParamMatch, TrackProcess};
 use crate::vrrp::track::TrackStatus;
 
-/// A running process: its `comm` and its command line.
+/// A running process: its pid, its `comm` and its command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proc {
+    pub pid: u32,
     pub comm: String,
     pub argv: Vec<String>,
 }
@@ -24,13 +25,8 @@ pub fn processes() -> Vec<Proc> {
         return Vec::new();
     };
     dir.filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
         .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse().ok()?;
             let comm = std::fs::read_to_string(e.path().join("comm")).ok()?;
             let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
             let argv = cmdline
@@ -39,6 +35,7 @@ pub fn processes() -> Vec<Proc> {
                 .map(|a| String::from_utf8_lossy(a).into_owned())
                 .collect();
             Some(Proc {
+                pid,
                 comm: comm.trim_end().to_string(),
                 argv,
             })
@@ -154,6 +151,7 @@ mod tests {
 
     fn proc(comm: &str, argv: &[&str]) -> Proc {
         Proc {
+            pid: 1,
             comm: comm.into(),
             argv: argv.iter().map(|s| s.to_string()).collect(),
         }
@@ -199,7 +197,34 @@ mod tests {
 
     #[test]
     fn this_test_process_is_found() {
-        let me = processes();
-        assert!(me.iter().any(|p| !p.comm.is_empty()));
+        let pid = std::process::id();
+        let all = processes();
+        let me = all
+            .iter()
+            .find(|p| p.pid == pid)
+            .unwrap_or_else(|| panic!("pid {pid} is not among {} processes", all.len()));
+        let argv: Vec<String> = std::env::args().collect();
+        assert_eq!(me.argv, argv, "its command line");
+        let exe = std::env::current_exe().unwrap();
+        let name = exe.file_name().unwrap().to_str().unwrap();
+        // The trackers keepalived's way would find it: by name (comm, 15 bytes of it), by the
+        // full command, and by name and exact parameters.
+        let by_name = tracker(&[name], ParamMatch::Exact);
+        let mut by_command = tracker(&[&argv[0]], ParamMatch::Exact);
+        by_command.full_command = true;
+        let mut with_params: Vec<&str> = vec![name];
+        with_params.extend(argv[1..].iter().map(String::as_str));
+        let with_params = tracker(&with_params, ParamMatch::Exact);
+        for t in [&by_name, &by_command, &with_params] {
+            let found: Vec<u32> = all
+                .iter()
+                .filter(|p| matches(t, p))
+                .map(|p| p.pid)
+                .collect();
+            assert!(found.contains(&pid), "{:?} finds {found:?}", t.process);
+        }
+        let mut other_params = with_params.clone();
+        other_params.process.push("--no-such-test-flag".into());
+        assert!(!matches(&other_params, me));
     }
 }

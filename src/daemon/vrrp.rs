@@ -128,7 +128,8 @@ impl Vrrp {
                 .ifaces
                 .get(&base_name)
                 .ok_or_else(|| format!("({}) no interface {base_name}", m.name))?;
-            let index = self.netlink.add_vmac(&name, base.index, mac).await?;
+            let added = self.netlink.add_vmac(&name, base.index, mac).await;
+            let index = added.map_err(|e| e.to_string())?;
             self.ifaces.forget(&name);
             log.info(&format!("({}) VMAC {name} created on {base_name}", m.name));
             for (key, value) in [

@@ -37,6 +37,10 @@ impl IpvsError {
             _ => None,
         }
     }
+    /// EEXIST: the service, destination or sync daemon is already there.
+    pub fn is_exists(&self) -> bool {
+        self.errno() == Some(Errno::EEXIST)
+    }
 }
 
 pub struct IpvsSocket {

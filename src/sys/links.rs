@@ -26,19 +26,29 @@ fn state(m: &LinkMessage) -> Option<LinkState> {
     ))
 }
 
-/// Every interface and whether it is up.
+/// Every interface and whether it is up. A dump the kernel cuts short is an error (with the
+/// kernel's errno), not a shorter list.
 pub async fn current() -> std::io::Result<Vec<LinkState>> {
     let (conn, handle, _) = rtnetlink::new_connection()?;
     let task = tokio::spawn(conn);
     let mut links = handle.link().get().execute();
     let mut out = Vec::new();
-    while let Some(Ok(m)) = links.next().await {
-        if let Some(s) = state(&m) {
-            out.push(s);
+    let mut result = Ok(());
+    while let Some(m) = links.next().await {
+        match m {
+            Ok(m) => out.extend(state(&m)),
+            Err(rtnetlink::Error::NetlinkError(e)) => {
+                result = Err(e.to_io());
+                break;
+            }
+            Err(e) => {
+                result = Err(std::io::Error::other(e));
+                break;
+            }
         }
     }
     task.abort();
-    Ok(out)
+    result.map(|()| out)
 }
 
 /// A change the daemon reacts to.

@@ -3,12 +3,86 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use nix::errno::Errno;
 use rtnetlink::RouteMessageBuilder;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol, RouteScope, RouteType};
 
 use crate::config::blocks::addr::{Broadcast, IpAddress, Route, Rule};
 use crate::config::values::Family;
+
+/// Why a request failed. The kernel's refusals keep their errno, so that callers can tell an
+/// object that exists from a device that does not and from a missing permission.
+#[derive(Debug, thiserror::Error)]
+pub enum NetlinkError {
+    /// The kernel refused request `op` (an rtnetlink message type, `RTM_NEWADDR`).
+    #[error("Received a netlink error message {}", std::io::Error::from(*errno))]
+    Kernel { op: &'static str, errno: Errno },
+    /// The request could not be made or its answer was not understood.
+    #[error(transparent)]
+    Rtnetlink(rtnetlink::Error),
+    /// A route the message cannot carry (an address of the other family...).
+    #[error("{0}")]
+    Route(String),
+    /// A value of the configuration that is not a number where the kernel needs one
+    /// (`table`, `protocol`, `scope`, a metric).
+    #[error("{what} {value}: not a number")]
+    NotANumber { what: String, value: String },
+    /// The link just created has no index.
+    #[error("{name}: {errno}")]
+    NoIndex { name: String, errno: Errno },
+}
+
+impl NetlinkError {
+    /// The errno the kernel answered with.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            NetlinkError::Kernel { errno, .. } | NetlinkError::NoIndex { errno, .. } => {
+                Some(*errno)
+            }
+            _ => None,
+        }
+    }
+    /// EEXIST: the object is already there.
+    pub fn is_exists(&self) -> bool {
+        self.errno() == Some(Errno::EEXIST)
+    }
+    /// ENODEV: no such interface.
+    pub fn is_no_device(&self) -> bool {
+        self.errno() == Some(Errno::ENODEV)
+    }
+    /// ENOENT or ESRCH: the object to delete is not there.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.errno(), Some(Errno::ENOENT | Errno::ESRCH))
+    }
+    /// EPERM or EACCES: not allowed (no CAP_NET_ADMIN).
+    pub fn is_permission(&self) -> bool {
+        matches!(self.errno(), Some(Errno::EPERM | Errno::EACCES))
+    }
+
+    /// The error of request `op`.
+    fn of(op: &'static str) -> impl FnOnce(rtnetlink::Error) -> NetlinkError {
+        move |e| match e {
+            rtnetlink::Error::NetlinkError(m) if m.raw_code() != 0 => NetlinkError::Kernel {
+                op,
+                errno: Errno::from_raw(m.raw_code().abs()),
+            },
+            other => NetlinkError::Rtnetlink(other),
+        }
+    }
+
+    /// rtnetlink's route builder refused a value.
+    fn route(e: impl std::fmt::Display) -> NetlinkError {
+        NetlinkError::Route(e.to_string())
+    }
+
+    fn not_a_number(what: &str, value: &str) -> NetlinkError {
+        NetlinkError::NotANumber {
+            what: what.to_string(),
+            value: value.to_string(),
+        }
+    }
+}
 
 /// A route netlink connection.
 #[derive(Clone)]
@@ -25,31 +99,24 @@ impl Netlink {
     }
 
     /// `ip addr replace` (so that an address already there is not an error).
-    pub async fn add_address(&self, ifindex: u32, a: &IpAddress) -> Result<(), String> {
+    pub async fn add_address(&self, ifindex: u32, a: &IpAddress) -> Result<(), NetlinkError> {
         let mut req = self
             .handle
             .address()
             .add(ifindex, a.addr.addr, a.addr.len)
             .replace();
         decorate(req.message_mut(), a);
-        req.execute().await.map_err(|e| e.to_string())
+        req.execute().await.map_err(NetlinkError::of("RTM_NEWADDR"))
     }
 
     /// `ip addr del`; an address that is not there is not an error.
-    pub async fn del_address(&self, ifindex: u32, a: &IpAddress) -> Result<(), String> {
+    pub async fn del_address(&self, ifindex: u32, a: &IpAddress) -> Result<(), NetlinkError> {
         let mut req = self.handle.address().add(ifindex, a.addr.addr, a.addr.len);
         let msg: AddressMessage = req.message_mut().clone();
-        match self.handle.address().del(msg).execute().await {
-            Ok(()) => Ok(()),
-            Err(rtnetlink::Error::NetlinkError(e))
-                if matches!(
-                    e.raw_code().abs(),
-                    nix::libc::EADDRNOTAVAIL | nix::libc::ENOENT | nix::libc::ESRCH
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e.to_string()),
+        let result = self.handle.address().del(msg).execute().await;
+        match result.map_err(NetlinkError::of("RTM_DELADDR")) {
+            Err(e) if e.is_not_found() || e.errno() == Some(Errno::EADDRNOTAVAIL) => Ok(()),
+            other => other,
         }
     }
 }
@@ -57,35 +124,38 @@ impl Netlink {
 impl Netlink {
     /// Creates (or finds) the macvlan `name` on interface `base` with `mac`, in private mode,
     /// up (keepalived vrrp_vmac.c `netlink_link_add_vmac`). Returns its index.
-    pub async fn add_vmac(&self, name: &str, base: u32, mac: [u8; 6]) -> Result<u32, String> {
+    pub async fn add_vmac(&self, name: &str, base: u32, mac: [u8; 6]) -> Result<u32, NetlinkError> {
         use rtnetlink::LinkMacVlan;
         use rtnetlink::packet_route::link::MacVlanMode;
         let msg = LinkMacVlan::new(name, base, MacVlanMode::Private)
             .address(mac.to_vec())
             .up()
             .build();
-        match self.handle.link().add(msg).execute().await {
-            Ok(()) => {}
-            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code().abs() == nix::libc::EEXIST => {}
-            Err(e) => return Err(e.to_string()),
+        let result = self.handle.link().add(msg).execute().await;
+        match result.map_err(NetlinkError::of("RTM_NEWLINK")) {
+            Err(e) if !e.is_exists() => return Err(e),
+            _ => {}
         }
-        nix::net::if_::if_nametoindex(name).map_err(|e| format!("{name}: {e}"))
+        nix::net::if_::if_nametoindex(name).map_err(|errno| NetlinkError::NoIndex {
+            name: name.to_string(),
+            errno,
+        })
     }
 
     /// Deletes a link (a VMAC at shutdown).
-    pub async fn del_link(&self, index: u32) -> Result<(), String> {
+    pub async fn del_link(&self, index: u32) -> Result<(), NetlinkError> {
         self.handle
             .link()
             .del(index)
             .execute()
             .await
-            .map_err(|e| e.to_string())
+            .map_err(NetlinkError::of("RTM_DELLINK"))
     }
 }
 
 impl Netlink {
     /// `ip rule add` / `ip rule del` for a virtual or static rule.
-    pub async fn rule(&self, add: bool, r: &Rule) -> Result<(), String> {
+    pub async fn rule(&self, add: bool, r: &Rule) -> Result<(), NetlinkError> {
         use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute};
         let v6 = r.family == Some(Family::Inet6)
             || r.from.is_some_and(|p| p.addr.is_ipv6())
@@ -156,83 +226,77 @@ impl Netlink {
         let result = if add {
             let mut q = self.handle.rule().add();
             *q.message_mut() = msg;
-            q.execute().await
+            q.execute().await.map_err(NetlinkError::of("RTM_NEWRULE"))
         } else {
-            self.handle.rule().del(msg).execute().await
+            let r = self.handle.rule().del(msg).execute().await;
+            r.map_err(NetlinkError::of("RTM_DELRULE"))
         };
         match result {
-            Ok(()) => Ok(()),
-            Err(rtnetlink::Error::NetlinkError(e))
-                if (add && e.raw_code().abs() == nix::libc::EEXIST)
-                    || (!add
-                        && matches!(e.raw_code().abs(), nix::libc::ENOENT | nix::libc::ESRCH)) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e.to_string()),
+            Err(e) if (add && e.is_exists()) || (!add && e.is_not_found()) => Ok(()),
+            other => other,
         }
     }
 }
 
 /// A routing table by name or number.
-pub fn table_id(t: &str) -> Result<u32, String> {
+pub fn table_id(t: &str) -> Result<u32, NetlinkError> {
     Ok(match t {
         "main" => 254,
         "local" => 255,
         "default" => 253,
-        n => n.parse().map_err(|_| format!("table {n}: not a number"))?,
+        n => n
+            .parse()
+            .map_err(|_| NetlinkError::not_a_number("table", n))?,
     })
 }
 
 impl Netlink {
     /// `ip route replace` / `ip route del` for a virtual or static route; `dev` is the
     /// interface index of the route's `dev`, if it names one.
-    pub async fn route(&self, add: bool, r: &Route, dev: Option<u32>) -> Result<(), String> {
+    pub async fn route(&self, add: bool, r: &Route, dev: Option<u32>) -> Result<(), NetlinkError> {
         let msg = route_message(r, dev)?;
         let result = if add {
-            self.handle.route().add(msg).replace().execute().await
+            let r = self.handle.route().add(msg).replace().execute().await;
+            r.map_err(NetlinkError::of("RTM_NEWROUTE"))
         } else {
-            self.handle.route().del(msg).execute().await
+            let r = self.handle.route().del(msg).execute().await;
+            r.map_err(NetlinkError::of("RTM_DELROUTE"))
         };
         match result {
-            Ok(()) => Ok(()),
-            Err(rtnetlink::Error::NetlinkError(e))
-                if !add && matches!(e.raw_code().abs(), nix::libc::ESRCH | nix::libc::ENOENT) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e.to_string()),
+            Err(e) if !add && e.is_not_found() => Ok(()),
+            other => other,
         }
     }
 }
 
 /// The rtnetlink message of a keepalived route line (nexthops and metrics options are not
 /// sent yet).
-fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
-    fn e(err: impl std::fmt::Display) -> String {
-        err.to_string()
-    }
+fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, NetlinkError> {
     let v6 = r.family == Some(Family::Inet6)
         || r.to.is_some_and(|p| p.addr.is_ipv6())
         || r.via.is_some_and(|a| a.is_ipv6());
     let mut b = RouteMessageBuilder::<IpAddr>::new();
     b = match r.to {
-        Some(p) => b.destination_prefix(p.addr, p.len).map_err(e)?,
+        Some(p) => b
+            .destination_prefix(p.addr, p.len)
+            .map_err(NetlinkError::route)?,
         None if v6 => b
             .destination_prefix(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), 0)
-            .map_err(e)?,
+            .map_err(NetlinkError::route)?,
         None => b
             .destination_prefix(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-            .map_err(e)?,
+            .map_err(NetlinkError::route)?,
     };
     if let Some(via) = r.via {
-        b = b.gateway(via).map_err(e)?;
+        b = b.gateway(via).map_err(NetlinkError::route)?;
     }
     if let Some(src) = r.src {
-        b = b.pref_source(src).map_err(e)?;
+        b = b.pref_source(src).map_err(NetlinkError::route)?;
     }
     if let Some(from) = r.from {
-        b = b.source_prefix(from.addr, from.len).map_err(e)?;
+        b = b
+            .source_prefix(from.addr, from.len)
+            .map_err(NetlinkError::route)?;
     }
     if let Some(ifindex) = dev {
         b = b.output_interface(ifindex);
@@ -251,7 +315,7 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
         Some("kernel") => 2,
         Some(n) => n
             .parse()
-            .map_err(|_| format!("protocol {n}: not a number"))?,
+            .map_err(|_| NetlinkError::not_a_number("protocol", n))?,
     };
     b = b.protocol(RouteProtocol::from(proto));
     if let Some(sc) = &r.scope {
@@ -261,7 +325,9 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
             "site" => 200,
             "nowhere" => 255,
             "global" | "universe" => 0,
-            n => n.parse().map_err(|_| format!("scope {n}: not a number"))?,
+            n => n
+                .parse()
+                .map_err(|_| NetlinkError::not_a_number("scope", n))?,
         }));
     }
     b = b.kind(match r.rtype {
@@ -297,7 +363,7 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
                 rtnetlink::RouteNextHopBuilder::new_ipv4()
             };
             if let Some(via) = h.via {
-                nh = nh.via(via).map_err(e)?;
+                nh = nh.via(via).map_err(NetlinkError::route)?;
             }
             if let Some(d) = h.dev.as_deref()
                 && let Ok(i) = nix::net::if_::if_nametoindex(d)
@@ -319,16 +385,18 @@ fn route_message(r: &Route, dev: Option<u32>) -> Result<RouteMessage, String> {
 /// The RTA_METRICS of a route line (`mtu [lock] N`, `advmss`, `initcwnd`, ...); the locked
 /// ones go in the RTAX_LOCK mask. Times (`rtt`, `rttvar`, `rto_min`) are milliseconds, as
 /// `ip route` takes them without a unit.
-fn route_metrics(r: &Route) -> Result<Vec<rtnetlink::packet_route::route::RouteMetric>, String> {
+fn route_metrics(
+    r: &Route,
+) -> Result<Vec<rtnetlink::packet_route::route::RouteMetric>, NetlinkError> {
     use rtnetlink::packet_route::route::RouteMetric as M;
     let mut out = Vec::new();
     let mut lock = 0u32;
     for o in &r.options {
-        let n = || -> Result<u32, String> {
+        let n = || -> Result<u32, NetlinkError> {
             o.value
                 .trim_end_matches("ms")
                 .parse()
-                .map_err(|_| format!("{} {}: not a number", o.name, o.value))
+                .map_err(|_| NetlinkError::not_a_number(o.name, &o.value))
         };
         let (m, bit) = match o.name {
             "mtu" => (M::Mtu(n()?), 2),
@@ -400,5 +468,50 @@ fn decorate(m: &mut AddressMessage, a: &IpAddress) {
                 .parse::<u8>()
                 .map_or(AddressScope::Universe, AddressScope::from),
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kernel(errno: Errno) -> NetlinkError {
+        NetlinkError::Kernel {
+            op: "RTM_NEWADDR",
+            errno,
+        }
+    }
+
+    #[test]
+    fn kernel_errors_keep_their_errno() {
+        assert!(kernel(Errno::EEXIST).is_exists());
+        assert!(kernel(Errno::ENODEV).is_no_device());
+        assert!(kernel(Errno::EPERM).is_permission());
+        assert!(kernel(Errno::ESRCH).is_not_found());
+        assert!(!kernel(Errno::ENODEV).is_exists());
+        assert_eq!(table_id("x").unwrap_err().errno(), None);
+        // The wording of the log lines is rtnetlink's, as before.
+        assert_eq!(
+            kernel(Errno::EEXIST).to_string(),
+            "Received a netlink error message File exists (os error 17)"
+        );
+        assert_eq!(
+            table_id("x").unwrap_err().to_string(),
+            "table x: not a number"
+        );
+    }
+
+    #[test]
+    fn an_rtnetlink_error_becomes_its_errno() {
+        use rtnetlink::packet_core::ErrorMessage;
+        let mut m = ErrorMessage::default();
+        m.code = std::num::NonZeroI32::new(-nix::libc::ENODEV);
+        let old = rtnetlink::Error::NetlinkError(m.clone()).to_string();
+        let e = NetlinkError::of("RTM_NEWLINK")(rtnetlink::Error::NetlinkError(m));
+        assert!(e.is_no_device(), "{e:?}");
+        assert_eq!(e.to_string(), old, "the same text as rtnetlink's");
+        let other = NetlinkError::of("RTM_NEWLINK")(rtnetlink::Error::RequestFailed);
+        assert_eq!(other.errno(), None);
+        assert_eq!(other.to_string(), "A netlink request failed");
     }
 }

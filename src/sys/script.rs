@@ -5,6 +5,8 @@
 use std::process::Stdio;
 use std::time::Duration as StdDuration;
 
+use nix::errno::Errno;
+
 use crate::config::blocks::global::UserGroup;
 
 /// The uid and gid a script runs as: its own user, else the global script_user, else
@@ -41,19 +43,43 @@ pub fn command(argv: &[String], creds: Option<(u32, u32)>) -> Option<tokio::proc
     Some(c)
 }
 
+/// Why a script did not run to its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    #[error("no program to run")]
+    NoProgram,
+    /// It could not be started (ENOENT: no such program, EACCES: not executable...).
+    #[error("cannot start: {0}")]
+    Spawn(Errno),
+    #[error("cannot wait for it: {0}")]
+    Wait(Errno),
+}
+
+impl RunError {
+    fn errno(e: &std::io::Error) -> Errno {
+        e.raw_os_error()
+            .map_or(Errno::UnknownErrno, Errno::from_raw)
+    }
+}
+
 /// How one run of a script ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunOutcome {
-    /// `None`: killed by a signal, or it could not be started.
+    /// `None`: killed by a signal, timed out, or it did not run (`error`).
     pub exit: Option<i32>,
     pub timed_out: bool,
+    /// Why it did not run, if it did not.
+    pub error: Option<RunError>,
 }
 
 impl RunOutcome {
-    pub const FAILED: RunOutcome = RunOutcome {
-        exit: None,
-        timed_out: false,
-    };
+    fn not_run(e: RunError) -> RunOutcome {
+        RunOutcome {
+            exit: None,
+            timed_out: false,
+            error: Some(e),
+        }
+    }
     pub fn success(&self) -> bool {
         self.exit == Some(0)
     }
@@ -66,17 +92,19 @@ pub async fn run_once(
     timeout: StdDuration,
 ) -> RunOutcome {
     let Some(mut c) = command(argv, creds) else {
-        return RunOutcome::FAILED;
+        return RunOutcome::not_run(RunError::NoProgram);
     };
-    let Ok(mut child) = c.spawn() else {
-        return RunOutcome::FAILED;
+    let mut child = match c.spawn() {
+        Ok(child) => child,
+        Err(e) => return RunOutcome::not_run(RunError::Spawn(RunError::errno(&e))),
     };
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(status)) => RunOutcome {
             exit: status.code(),
             timed_out: false,
+            error: None,
         },
-        Ok(Err(_)) => RunOutcome::FAILED,
+        Ok(Err(e)) => RunOutcome::not_run(RunError::Wait(RunError::errno(&e))),
         Err(_elapsed) => {
             // keepalived: SIGTERM, then SIGKILL to the whole group; a timeout is a failure.
             if let Some(pid) = child.id() {
@@ -89,7 +117,33 @@ pub async fn run_once(
             RunOutcome {
                 exit: None,
                 timed_out: true,
+                error: None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(argv: &[&str]) -> RunOutcome {
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(run_once(&argv, None, StdDuration::from_secs(10)))
+    }
+
+    #[test]
+    fn a_script_that_cannot_start_says_why() {
+        let missing = run(&["/nonexistent/kaconsole-script"]);
+        assert_eq!(missing.exit, None);
+        assert_eq!(missing.error, Some(RunError::Spawn(Errno::ENOENT)));
+        assert!(!missing.success());
+        assert_eq!(run(&[]).error, Some(RunError::NoProgram));
+        let ran = run(&["/bin/sh", "-c", "exit 3"]);
+        assert_eq!((ran.exit, ran.error), (Some(3), None));
     }
 }

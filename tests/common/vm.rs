@@ -1,8 +1,13 @@
 //! Running part of a test inside Debian's kernel under qemu, for IPVS, which the host kernel
 //! lacks (../shared/reference/ipvs-vm.md). The kernel package is downloaded once and cached
 //! in the target directory; each run packs a small initramfs (busybox, the IPVS modules,
-//! ipvsadm, ip, the test binary and the kaconsole binary at their host paths) and boots it
-//! with TCG. The guest's /init runs the command and prints `TEST-EXIT=<status>`.
+//! ipvsadm, ip, the test binary and the kaconsole binary) and boots it with TCG. The guest's
+//! /init runs the command and prints `TEST-EXIT=<status>`.
+//!
+//! The binaries that were built go to fixed paths in the guest, [`GUEST_BIN`]/<file name>
+//! ([`in_guest`]), whatever the checkout's path: the guest mounts tmpfs over /tmp and /run,
+//! which would hide a checkout there, and the kernel command line that names the binary
+//! cannot hold spaces. Programs installed on the host (`/usr/sbin/ipvsadm`) keep their paths.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -36,6 +41,37 @@ const MODULES: &[&str] = &[
     "ip_vs_twos",
     "dummy",
 ];
+
+/// Where the guest finds the binaries that were built.
+pub const GUEST_BIN: &str = "/host-bin";
+
+/// Whether `path` is a program installed on the host, in a bin directory, rather than a build
+/// output: the guest finds it at the same path.
+fn installed(path: &Path) -> bool {
+    let bin_dirs = [
+        "/bin",
+        "/sbin",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/local/bin",
+        "/usr/local/sbin",
+    ];
+    path.parent()
+        .is_some_and(|d| bin_dirs.iter().any(|b| d == Path::new(b)))
+}
+
+/// The path in the guest of the executable `host` given to [`run_in_vm`]: its own for a
+/// program installed on the host, else [`GUEST_BIN`]/<file name> (the guest may also pass the
+/// file name alone).
+pub fn in_guest(host: &Path) -> PathBuf {
+    if installed(host) {
+        return host.to_path_buf();
+    }
+    Path::new(GUEST_BIN).join(
+        host.file_name()
+            .expect("an executable's path has a file name"),
+    )
+}
 
 /// What a guest run printed and how its command ended.
 pub struct VmRun {
@@ -278,7 +314,8 @@ poweroff -f
 "#;
 
 /// Runs `binary args...` in a fresh VM and returns its exit status and console output.
-/// `extra` executables are copied in at their host paths too (with their libraries).
+/// `binary` and the `extra` executables are copied in at [`in_guest`] paths, with their
+/// libraries.
 pub fn run_in_vm(
     binary: &Path,
     args: &[&str],
@@ -332,13 +369,18 @@ pub fn run_in_vm(
     ];
     exes.extend(extra.iter().map(|p| p.to_path_buf()));
     let mut libs = std::collections::BTreeSet::new();
+    let mut packed = std::collections::BTreeSet::new();
     for exe in &exes {
-        let data = if exe.starts_with("/usr") {
+        let data = if installed(exe) {
             std::fs::read(exe).map_err(|e| format!("{}: {e}", exe.display()))?
         } else {
             stripped(exe, scratch.path())?
         };
-        cpio.file(exe, &data, true);
+        let guest = in_guest(exe);
+        if !packed.insert(guest.clone()) {
+            return Err(format!("two executables would be {}", guest.display()));
+        }
+        cpio.file(&guest, &data, true);
         libs.extend(libraries(exe));
     }
     libs.insert("/lib/x86_64-linux-gnu/libgcc_s.so.1".into());
@@ -362,7 +404,7 @@ pub fn run_in_vm(
          no_timer_check tsc=reliable KACONSOLE_IN_VM=1 RUST_BACKTRACE=1 --",
     );
     cmdline.push(' ');
-    cmdline.push_str(&binary.to_string_lossy());
+    cmdline.push_str(&in_guest(binary).to_string_lossy());
     for a in args {
         assert!(
             !a.contains(' '),

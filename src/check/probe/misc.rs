@@ -40,7 +40,10 @@ pub async fn check(m: &MiscCheck) -> Outcome {
     match run.exit {
         Some(status) => verdict(m.dynamic, status),
         None if run.timed_out => Outcome::fail(format!("timed out after {:?}", m.timeout)),
-        None => Outcome::fail(format!("{} did not run or was killed", m.argv.join(" "))),
+        None => match run.error {
+            Some(e) => Outcome::fail(format!("{} did not run: {e}", m.argv.join(" "))),
+            None => Outcome::fail(format!("{} was killed", m.argv.join(" "))),
+        },
     }
 }
 

@@ -6,10 +6,11 @@ use serde::Serialize;
 
 use crate::config::ast::Node;
 use crate::config::build::{Cx, Seen};
-use crate::config::table::{Arg, Command, Keyword, Level::*, SECS_MAX, Table, UINT};
+use crate::config::table::{Arg, Command, Keyword, Level::*, Table, UINT};
 use crate::config::values::Micros;
 
 use super::global::UserGroup;
+use super::inherit::{At, CheckOption, CheckOptions, InheritsCheckOptions};
 use super::lvs::RealServer;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -232,6 +233,21 @@ impl Checker {
 
 type K = Keyword<Checker>;
 type UK = Keyword<Url>;
+type CO = CheckOptions<Checker>;
+
+impl InheritsCheckOptions for Checker {
+    const AT: At = At::Checker;
+    fn set_check_option(&mut self, v: CheckOption) {
+        match v {
+            CheckOption::ConnectTimeout(t) => self.connect_timeout = Some(t),
+            CheckOption::Retry(n) => self.retry = Some(n),
+            CheckOption::DelayBeforeRetry(t) => self.delay_before_retry = Some(t),
+            CheckOption::Warmup(t) => self.warmup = Some(t),
+            CheckOption::DelayLoop(t) => self.delay_loop = Some(t),
+            CheckOption::Alpha(b) => self.alpha = Some(b),
+        }
+    }
+}
 
 // Connection keywords (all checkers but MISC, FILE and BFD).
 const CONNECT_IP: K = K::new("connect_ip", Arg::Ip, P1, "Address to check.")
@@ -266,17 +282,7 @@ const BIND_IF: K = K::new(
         c.bind_if = Some(w.to_string());
     }
 });
-const CONNECT_TIMEOUT: K = K::new(
-    "connect_timeout",
-    Arg::Secs {
-        min_us: 1,
-        max_us: u32::MAX as u64,
-    },
-    P1,
-    "Connection timeout.",
-)
-.default("the real server's (5)")
-.set(|c, v, _| c.connect_timeout = Some(Micros(v.micros())));
+const CONNECT_TIMEOUT: K = CO::CONNECT_TIMEOUT;
 const FWMARK: K = K::new(
     "fwmark",
     Arg::Int { min: 0, max: UINT },
@@ -284,55 +290,12 @@ const FWMARK: K = K::new(
     "Firewall mark (SO_MARK) of the check's packets.",
 )
 .set(|c, v, _| c.fwmark = Some(v.int() as u32));
-// Timing keywords (all checkers but FILE and BFD).
-const RETRY: K = K::new(
-    "retry",
-    Arg::Int { min: 0, max: UINT },
-    P1,
-    "Retries of a failed check before the server is down.",
-)
-.default("1 (MISC_CHECK 0, DNS_CHECK 3)")
-.set(|c, v, _| c.retry = Some(v.int() as u32));
-const DELAY_BEFORE_RETRY: K = K::new(
-    "delay_before_retry",
-    Arg::Secs {
-        min_us: 0,
-        max_us: SECS_MAX,
-    },
-    P1,
-    "Delay between retries.",
-)
-.default("1 (HTTP_GET/SSL_GET 3, DNS_CHECK delay_loop)")
-.set(|c, v, _| c.delay_before_retry = Some(Micros(v.micros())));
-const WARMUP: K = K::new(
-    "warmup",
-    Arg::Secs {
-        min_us: 0,
-        max_us: SECS_MAX,
-    },
-    P1,
-    "Longest random delay before the first check.",
-)
-.default("delay_loop")
-.set(|c, v, _| c.warmup = Some(Micros(v.micros())));
-const DELAY_LOOP: K = K::new(
-    "delay_loop",
-    Arg::Secs {
-        min_us: 1,
-        max_us: SECS_MAX,
-    },
-    P1,
-    "Interval between checks.",
-)
-.default("the real server's (60)")
-.set(|c, v, _| c.delay_loop = Some(Micros(v.micros())));
-const ALPHA: K = K::new(
-    "alpha",
-    Arg::Bool,
-    P1,
-    "The check starts failed until it first succeeds.",
-)
-.set(|c, v, _| c.alpha = Some(v.bool()));
+// Timing keywords (all checkers but FILE and BFD; BFD has alpha).
+const RETRY: K = CO::RETRY;
+const DELAY_BEFORE_RETRY: K = CO::DELAY_BEFORE_RETRY;
+const WARMUP: K = CO::WARMUP;
+const DELAY_LOOP: K = CO::DELAY_LOOP;
+const ALPHA: K = CO::ALPHA;
 const LOG_ALL_FAILURES: K = K::new("log_all_failures", Arg::Bool, P1, "Log every failed check.")
     .set(|c, v, _| c.log_all_failures = v.bool());
 

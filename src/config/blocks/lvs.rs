@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use crate::config::ast::{Line, Node};
 use crate::config::build::{Cx, Seen};
-use crate::config::table::{Arg, Command, Keyword, Level::*, SECS_MAX, Table, UINT, Val};
+use crate::config::table::{Arg, Command, Keyword, Level::*, Table, UINT, Val};
 use crate::config::values::{Family, Micros};
 
 use super::checkers::{self, CheckKind, Checker};
+use super::inherit::{At, CheckOption, CheckOptions, InheritsCheckOptions};
 use super::value_items;
 
 pub const SCHEDULERS: &[&str] = &[
@@ -278,8 +279,37 @@ pub struct Ssl {
 type VK = Keyword<VirtualServer>;
 type RK = Keyword<RealServer>;
 type SK = Keyword<Ssl>;
+type RO = CheckOptions<RealServer>;
+type VO = CheckOptions<VirtualServer>;
 
-const CONNECT_MAX: u64 = u32::MAX as u64;
+impl InheritsCheckOptions for RealServer {
+    const AT: At = At::RealServer;
+    fn set_check_option(&mut self, v: CheckOption) {
+        match v {
+            CheckOption::ConnectTimeout(t) => self.connect_timeout = Some(t),
+            CheckOption::Retry(n) => self.retry = Some(n),
+            CheckOption::DelayBeforeRetry(t) => self.delay_before_retry = Some(t),
+            CheckOption::Warmup(t) => self.warmup = Some(t),
+            CheckOption::DelayLoop(t) => self.delay_loop = Some(t),
+            CheckOption::Alpha(b) => self.alpha = Some(b),
+        }
+    }
+}
+
+impl InheritsCheckOptions for VirtualServer {
+    const AT: At = At::VirtualServer;
+    fn set_check_option(&mut self, v: CheckOption) {
+        match v {
+            CheckOption::ConnectTimeout(t) => self.connect_timeout = t,
+            CheckOption::Retry(n) => self.retry = Some(n),
+            CheckOption::DelayBeforeRetry(t) => self.delay_before_retry = Some(t),
+            CheckOption::Warmup(t) => self.warmup = Some(t),
+            CheckOption::DelayLoop(t) => self.delay_loop = t,
+            CheckOption::Alpha(b) => self.alpha = b,
+        }
+    }
+}
+
 pub const METHOD_SYNTAX: &str = "NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]";
 
 pub static SSL: Table<Ssl> = Table::new(
@@ -357,60 +387,12 @@ pub static REAL_SERVER: Table<RealServer> = Table::new(
         )
         .keep_first()
         .set(|r, v, _| r.notify_down = Some(v.command())),
-        RK::new(
-            "alpha",
-            Arg::Bool,
-            P1,
-            "Start down until the checkers pass.",
-        )
-        .set(|r, v, _| r.alpha = Some(v.bool())),
-        RK::new(
-            "retry",
-            Arg::Int { min: 1, max: UINT },
-            P1,
-            "Retries of a failed check before the server is down.",
-        )
-        .set(|r, v, _| r.retry = Some(v.int() as u32)),
-        RK::new(
-            "delay_before_retry",
-            Arg::Secs {
-                min_us: 0,
-                max_us: SECS_MAX,
-            },
-            P1,
-            "Delay between retries.",
-        )
-        .set(|r, v, _| r.delay_before_retry = Some(Micros(v.micros()))),
-        RK::new(
-            "warmup",
-            Arg::Secs {
-                min_us: 0,
-                max_us: SECS_MAX,
-            },
-            P1,
-            "Longest random delay before the first check.",
-        )
-        .set(|r, v, _| r.warmup = Some(Micros(v.micros()))),
-        RK::new(
-            "connect_timeout",
-            Arg::Secs {
-                min_us: 1,
-                max_us: CONNECT_MAX,
-            },
-            P1,
-            "Connection timeout of the checkers.",
-        )
-        .set(|r, v, _| r.connect_timeout = Some(Micros(v.micros()))),
-        RK::new(
-            "delay_loop",
-            Arg::Secs {
-                min_us: 1,
-                max_us: SECS_MAX,
-            },
-            P1,
-            "Interval between checks.",
-        )
-        .set(|r, v, _| r.delay_loop = Some(Micros(v.micros()))),
+        RO::ALPHA,
+        RO::RETRY,
+        RO::DELAY_BEFORE_RETRY,
+        RO::WARMUP,
+        RO::CONNECT_TIMEOUT,
+        RO::DELAY_LOOP,
         RK::new(
             "smtp_alert",
             Arg::Bool,
@@ -556,9 +538,7 @@ pub static VIRTUAL_SERVER: Table<VirtualServer> = Table::new(
                     s.protocol = protocol(&n.line, cx);
                 }
             }),
-        VK::new("delay_loop", Arg::Secs { min_us: 1, max_us: SECS_MAX }, P0, "Interval between checks of each real server.")
-            .default("60")
-            .set(|s, v, _| s.delay_loop = Micros(v.micros())),
+        VO::DELAY_LOOP,
         VK::new("persistence_timeout", Arg::OptInt { min: 1, max: 86400 * 31, bare: 360 }, P0, "Seconds a client sticks to the same real server.")
             .default("off; 360 if given without a value")
             .set(|s, v, _| s.persistence_timeout = Some(v.int() as u32)),
@@ -622,8 +602,7 @@ pub static VIRTUAL_SERVER: Table<VirtualServer> = Table::new(
                     }
                 }
             }),
-        VK::new("alpha", Arg::Flag, P1, "Real servers start down until their checks pass.")
-            .set(|s, _, _| s.alpha = true),
+        VO::ALPHA,
         VK::new("omega", Arg::Flag, P1, "Run notify_down and quorum_down for servers removed at shutdown.")
             .set(|s, _, _| s.omega = true),
         VK::new("ha_suspend", Arg::Flag, P1, "Suspend checks while the virtual address is not on this node.")
@@ -634,15 +613,10 @@ pub static VIRTUAL_SERVER: Table<VirtualServer> = Table::new(
             .set(|s, v, _| s.virtualhost = Some(v.word().into())),
         VK::new("smtp_alert", Arg::Bool, P1, "Mail on quorum changes.")
             .set(|s, v, _| s.smtp_alert = Some(v.bool())),
-        VK::new("connect_timeout", Arg::Secs { min_us: 1, max_us: CONNECT_MAX }, P1, "Connection timeout of the checkers.")
-            .default("5")
-            .set(|s, v, _| s.connect_timeout = Micros(v.micros())),
-        VK::new("retry", Arg::Int { min: 1, max: UINT }, P1, "Retries of a failed check.")
-            .set(|s, v, _| s.retry = Some(v.int() as u32)),
-        VK::new("delay_before_retry", Arg::Secs { min_us: 0, max_us: SECS_MAX }, P1, "Delay between retries.")
-            .set(|s, v, _| s.delay_before_retry = Some(Micros(v.micros()))),
-        VK::new("warmup", Arg::Secs { min_us: 0, max_us: SECS_MAX }, P1, "Longest random delay before the first check.")
-            .set(|s, v, _| s.warmup = Some(Micros(v.micros()))),
+        VO::CONNECT_TIMEOUT,
+        VO::RETRY,
+        VO::DELAY_BEFORE_RETRY,
+        VO::WARMUP,
         VK::new("weight", Arg::Int { min: 1, max: i32::MAX as i64 }, P2, "Default weight of the real servers.")
             .default("1")
             .set(|s, v, _| s.weight = v.int() as u32),

@@ -5,6 +5,7 @@ pub mod addr;
 pub mod checkers;
 pub mod global;
 pub mod groups;
+pub mod inherit;
 pub mod lvs;
 pub mod scripts;
 pub mod track;

@@ -124,7 +124,7 @@ impl Lvs {
             }
             // One already running from before a restart is taken as ours.
             if let Err(e) = sock.call(&Request::NewDaemon(d.clone()))
-                && e.errno() != Some(nix::errno::Errno::EEXIST)
+                && !e.is_exists()
             {
                 log.warn(&format!("IPVS: starting the sync daemon: {e}"));
                 continue;
