@@ -9,6 +9,7 @@ pub mod fixture;
 pub mod highlight;
 pub mod history;
 pub mod model;
+pub mod sniff_live;
 pub mod view;
 
 use std::time::Duration;

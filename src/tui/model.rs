@@ -76,7 +76,7 @@ pub struct Model {
     pub extension: Vec<String>,
     /// Every VRRP router the daemon hears (its segment table), its order and selected row.
     pub segment: Option<crate::sniff::table::Snapshot>,
-    pub segment_sort: crate::sniff::live::Sort,
+    pub segment_sort: super::view::segment_table::Sort,
     pub segment_selected: usize,
 }
 
@@ -132,7 +132,7 @@ impl Model {
             editor: Editor::new(),
             extension: Vec::new(),
             segment: None,
-            segment_sort: crate::sniff::live::Sort::Vrid,
+            segment_sort: super::view::segment_table::Sort::Vrid,
             segment_selected: 0,
         }
     }
@@ -267,11 +267,10 @@ impl Model {
             }
         }
         if self.view == View::Segment {
-            let n = self
-                .segment
-                .as_ref()
-                .map_or(0, |s| crate::sniff::live::rows(s, self.segment_sort).len());
-            if crate::sniff::live::navigate(
+            let n = self.segment.as_ref().map_or(0, |s| {
+                super::view::segment_table::rows(s, self.segment_sort).len()
+            });
+            if super::view::segment_table::navigate(
                 &k,
                 &mut self.segment_sort,
                 &mut self.segment_selected,

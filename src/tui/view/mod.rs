@@ -7,6 +7,7 @@ mod events;
 mod lvs;
 mod overview;
 mod segment;
+pub mod segment_table;
 mod trackers;
 
 use ratatui::Frame;
