@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::view::segment_table::{Sort, conflicts, draw_segment, navigate, rows};
+use super::view::segment_table::{Sort, conflicts, draw_segment, rows, select};
 use crate::sniff::table::Table;
 
 pub struct Live {
@@ -39,7 +39,12 @@ impl Live {
             KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => return true,
             _ => {
                 let n = rows(&self.table.snapshot(), self.sort).len();
-                navigate(&k, &mut self.sort, &mut self.selected, n);
+                match k.code {
+                    KeyCode::Char('s') => self.sort = self.sort.next(),
+                    KeyCode::Down | KeyCode::Char('j') => select(&mut self.selected, true, n),
+                    KeyCode::Up | KeyCode::Char('k') => select(&mut self.selected, false, n),
+                    _ => {}
+                }
             }
         }
         false

@@ -1,7 +1,6 @@
 //! The segment table (sniff's routers by VRRP group, the conflicts and their evidence) as a
 //! widget: `kaconsole sniff`'s live screen and the console's segment view draw it.
 
-use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -21,7 +20,7 @@ pub enum Sort {
 }
 
 impl Sort {
-    fn next(self) -> Sort {
+    pub fn next(self) -> Sort {
         match self {
             Sort::Vrid => Sort::Priority,
             Sort::Priority => Sort::LastHeard,
@@ -57,15 +56,13 @@ pub fn rows(snap: &Snapshot, sort: Sort) -> Vec<(usize, usize)> {
     rows
 }
 
-/// Moves `selected` / changes `sort` for a key; returns whether it was one of these keys.
-pub fn navigate(k: &KeyEvent, sort: &mut Sort, selected: &mut usize, n: usize) -> bool {
-    match k.code {
-        KeyCode::Char('s') => *sort = sort.next(),
-        KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(n.saturating_sub(1)),
-        KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-        _ => return false,
-    }
-    true
+/// Moves the selected row one down (`down`) or up, in a table of `n` rows.
+pub fn select(selected: &mut usize, down: bool, n: usize) {
+    *selected = if down {
+        (*selected + 1).min(n.saturating_sub(1))
+    } else {
+        selected.saturating_sub(1)
+    };
 }
 
 /// `no conflicts` in green or `N conflict(s)` in red.
