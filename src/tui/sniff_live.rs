@@ -2,15 +2,81 @@
 //! One row per router of each VRRP group, the groups with a conflict in colour, a detail pane
 //! with the selected group's findings and evidence; `s` changes the order.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::keymap::{Key, KeyMap, Row};
+use super::view::help;
 use super::view::segment_table::{Sort, conflicts, draw_segment, rows, select};
 use crate::sniff::table::Table;
+
+/// What a key of the live table does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveKey {
+    Down,
+    Up,
+    Order,
+    Help,
+    CloseHelp,
+    Quit,
+}
+
+/// The live table's keys.
+pub static TABLE: KeyMap<LiveKey> = KeyMap {
+    title: "sniff",
+    rows: &[
+        Row {
+            keys: &[
+                (Key::Char('j'), LiveKey::Down),
+                (Key::Char('k'), LiveKey::Up),
+                (Key::Code(KeyCode::Down), LiveKey::Down),
+                (Key::Code(KeyCode::Up), LiveKey::Up),
+            ],
+            hint: "move the selection",
+            footer: Some("j/k move"),
+        },
+        Row {
+            keys: &[(Key::Char('s'), LiveKey::Order)],
+            hint: "order by VRID, priority, last heard, adverts/s",
+            footer: Some("s order"),
+        },
+        Row {
+            keys: &[(Key::Char('?'), LiveKey::Help)],
+            hint: "this help (any key closes it)",
+            footer: Some("? help"),
+        },
+        Row {
+            keys: &[
+                (Key::Char('q'), LiveKey::Quit),
+                (Key::Code(KeyCode::Esc), LiveKey::Quit),
+                (Key::Ctrl('c'), LiveKey::Quit),
+            ],
+            hint: "quit: the table closes, the summary is printed",
+            footer: Some("q quit (the summary is printed)"),
+        },
+    ],
+};
+
+/// The live table with its help on screen.
+pub static HELP_OPEN: KeyMap<LiveKey> = KeyMap {
+    title: "help",
+    rows: &[
+        Row {
+            keys: &[(Key::Ctrl('c'), LiveKey::Quit)],
+            hint: "quit",
+            footer: None,
+        },
+        Row {
+            keys: &[(Key::Any, LiveKey::CloseHelp)],
+            hint: "close the help",
+            footer: Some("any other key closes the help"),
+        },
+    ],
+};
 
 pub struct Live {
     pub iface: String,
@@ -19,6 +85,7 @@ pub struct Live {
     pub selected: usize,
     /// Wall time since the capture began, for the header.
     pub elapsed_s: f64,
+    pub help: bool,
 }
 
 impl Live {
@@ -29,22 +96,29 @@ impl Live {
             sort: Sort::Vrid,
             selected: 0,
             elapsed_s: 0.0,
+            help: false,
         }
     }
 
-    /// Returns whether to quit.
+    /// The keys of what is on screen.
+    pub fn keymap(&self) -> &'static KeyMap<LiveKey> {
+        if self.help { &HELP_OPEN } else { &TABLE }
+    }
+
+    /// A key: its action in the map of what is on screen, if it has one. Returns whether to
+    /// quit.
     pub fn key(&mut self, k: KeyEvent) -> bool {
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return true,
-            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => return true,
-            _ => {
+        let Some(action) = self.keymap().lookup(&k) else {
+            return false;
+        };
+        match action {
+            LiveKey::Quit => return true,
+            LiveKey::Help => self.help = true,
+            LiveKey::CloseHelp => self.help = false,
+            LiveKey::Order => self.sort = self.sort.next(),
+            LiveKey::Down | LiveKey::Up => {
                 let n = rows(&self.table.snapshot(), self.sort).len();
-                match k.code {
-                    KeyCode::Char('s') => self.sort = self.sort.next(),
-                    KeyCode::Down | KeyCode::Char('j') => select(&mut self.selected, true, n),
-                    KeyCode::Up | KeyCode::Char('k') => select(&mut self.selected, false, n),
-                    _ => {}
-                }
+                select(&mut self.selected, action == LiveKey::Down, n);
             }
         }
         false
@@ -74,23 +148,26 @@ impl Live {
         );
         draw_segment(f, body, &snap, self.sort, self.selected);
         f.render_widget(
-            Paragraph::new("j/k move  s order  q quit (the summary is printed)")
-                .style(Style::default().fg(Color::DarkGray)),
+            Paragraph::new(self.keymap().footer()).style(Style::default().fg(Color::DarkGray)),
             foot,
         );
+        if self.help {
+            help::draw(f, body.y + 1, &[TABLE.section()]);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::KeyModifiers;
 
     fn render(l: &Live) -> String {
         crate::tui::view::tests::screen(100, 24, |f| l.draw(f))
     }
 
-    #[test]
-    fn the_live_table_shows_routers_conflicts_and_their_evidence() {
+    /// The live table of three captures.
+    fn live() -> Live {
         let mut l = Live::new("eth0");
         for name in [
             "vrrp2-multi-vip.pcap",
@@ -106,6 +183,12 @@ mod tests {
             }
         }
         l.elapsed_s = 12.0;
+        l
+    }
+
+    #[test]
+    fn the_live_table_shows_routers_conflicts_and_their_evidence() {
+        let mut l = live();
         // VRID 51 in three captures: other VIPs, auth and versions than each other.
         let s = render(&l);
         assert!(s.contains("conflict(s)"), "{s}");
@@ -127,5 +210,42 @@ mod tests {
         l.key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
         assert_eq!(l.selected, 1);
         assert!(l.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+    }
+
+    /// `?` shows every key of the table's map, with its hint.
+    #[test]
+    fn the_help_lists_every_key_of_the_table() {
+        let mut l = live();
+        assert!(!l.key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT)));
+        assert!(l.help);
+        let s = render(&l);
+        for row in TABLE.rows {
+            let (label, hint) = (row.label(), row.hint);
+            assert!(
+                s.lines().any(|l| l.contains(&label) && l.contains(hint)),
+                "{label} {hint:?} is not in the help\n{s}"
+            );
+        }
+        insta::assert_snapshot!("sniff_live_help_100x24", s);
+        assert!(!l.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+        assert!(!l.help, "any key closes the help");
+        crate::tui::keymap::tests::footers_name_their_keys(&TABLE);
+        crate::tui::keymap::tests::footers_name_their_keys(&HELP_OPEN);
+    }
+
+    /// Every key the table handles is in its map: any other key changes nothing.
+    #[test]
+    fn a_key_in_no_map_does_nothing() {
+        for help in [false, true] {
+            let mut l = live();
+            l.help = help;
+            for k in crate::tui::keymap::tests::every_key() {
+                if l.keymap().lookup(&k).is_some() {
+                    continue;
+                }
+                assert!(!l.key(k), "{k:?} quits");
+                assert_eq!((l.sort, l.selected, l.help), (Sort::Vrid, 0, help), "{k:?}");
+            }
+        }
     }
 }
