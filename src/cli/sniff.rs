@@ -231,7 +231,7 @@ fn capture_live(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), St
             r
         })
     };
-    let mut live = crate::sniff::live::Live::new(iface);
+    let mut live = crate::tui::sniff_live::Live::new(iface);
     let start = Instant::now();
     let mut terminal = ratatui::init();
     let shown = loop {

@@ -4,8 +4,7 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent};
-
+use crate::tui::keymap::{Key, KeyMap, Row};
 use crate::tui::{Extension, ExtensionAction};
 
 /// What the lab's console needs of a lab.
@@ -51,7 +50,7 @@ impl<'a> LabConsole<'a> {
         }
     }
 
-    fn switch(&mut self, forward: bool) -> Option<ExtensionAction> {
+    fn switch(&mut self, forward: bool) -> ExtensionAction {
         let consoles: Vec<usize> = (0..self.nodes.routers())
             .filter(|k| self.nodes.socket(*k).is_some())
             .collect();
@@ -67,29 +66,98 @@ impl<'a> LabConsole<'a> {
         }];
         self.current = next;
         self.message = format!("now showing {}", self.nodes.name(next));
-        Some(ExtensionAction::Connect(
+        ExtensionAction::Connect(
             self.nodes
                 .socket(next)
                 .unwrap_or_default()
                 .display()
                 .to_string(),
-        ))
+        )
     }
 }
 
-impl Extension for LabConsole<'_> {
-    fn key(&mut self, k: KeyEvent) -> Option<ExtensionAction> {
-        match k.code {
-            KeyCode::Char('<') | KeyCode::Char(',') => self.switch(false),
-            KeyCode::Char('>') | KeyCode::Char('.') => self.switch(true),
-            KeyCode::Char(c @ ('K' | 'R' | 'P' | 'L' | 'H' | 'B' | 'N')) => {
+/// What a lab key does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabKey {
+    Previous,
+    Next,
+    /// [`Nodes::act`] with this key.
+    Break(char),
+    Quit,
+}
+
+/// The lab's keys, on top of the console's.
+pub static KEYS: KeyMap<LabKey> = KeyMap {
+    title: "lab",
+    rows: &[
+        Row {
+            keys: &[
+                (Key::Char('<'), LabKey::Previous),
+                (Key::Char('>'), LabKey::Next),
+                (Key::Char(','), LabKey::Previous),
+                (Key::Char('.'), LabKey::Next),
+            ],
+            hint: "show the previous / next router",
+            footer: Some("< > router"),
+        },
+        Row {
+            keys: &[(Key::Char('K'), LabKey::Break('K'))],
+            hint: "kill the router shown (SIGKILL)",
+            footer: Some("K kill"),
+        },
+        Row {
+            keys: &[(Key::Char('R'), LabKey::Break('R'))],
+            hint: "restart it",
+            footer: Some("R restart"),
+        },
+        Row {
+            keys: &[(Key::Char('P'), LabKey::Break('P'))],
+            hint: "pause it (SIGSTOP) or resume it",
+            footer: Some("P pause"),
+        },
+        Row {
+            keys: &[(Key::Char('L'), LabKey::Break('L'))],
+            hint: "cut its cable or plug it back",
+            footer: Some("L cable"),
+        },
+        Row {
+            keys: &[(Key::Char('H'), LabKey::Break('H'))],
+            hint: "fail its health check or let it pass",
+            footer: Some("H health"),
+        },
+        Row {
+            keys: &[
+                (Key::Char('B'), LabKey::Break('B')),
+                (Key::Char('N'), LabKey::Break('N')),
+            ],
+            hint: "stop or start backend 1 / 2",
+            footer: Some("B/N backend"),
+        },
+        Row {
+            keys: &[(Key::Char('q'), LabKey::Quit)],
+            hint: "quit and remove the lab (unless --keep)",
+            footer: None,
+        },
+    ],
+};
+
+impl Extension<LabKey> for LabConsole<'_> {
+    fn keymap(&self) -> &'static KeyMap<LabKey> {
+        &KEYS
+    }
+
+    fn act(&mut self, action: LabKey) -> ExtensionAction {
+        match action {
+            LabKey::Previous => self.switch(false),
+            LabKey::Next => self.switch(true),
+            LabKey::Break(c) => {
                 self.message = match self.nodes.act(self.current, c) {
                     Ok(m) => m,
                     Err(e) => format!("{c}: {e}"),
                 };
-                Some(ExtensionAction::None)
+                ExtensionAction::None
             }
-            _ => None,
+            LabKey::Quit => ExtensionAction::Quit,
         }
     }
 
@@ -125,10 +193,7 @@ impl Extension for LabConsole<'_> {
                 self.nodes.label(),
                 routers.join("  ")
             ),
-            format!(
-                "< > router  K kill  R restart  P pause  L cable  H health  B/N backend · {}",
-                self.message
-            ),
+            format!("{} · {}", KEYS.footer(), self.message),
         ]
     }
 }
@@ -136,7 +201,14 @@ impl Extension for LabConsole<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    impl LabConsole<'_> {
+        /// A key, as the console hands it over: through the map.
+        fn key(&mut self, k: KeyEvent) -> Option<ExtensionAction> {
+            KEYS.lookup(&k).map(|a| self.act(a))
+        }
+    }
 
     /// A lab of names only, recording what was asked.
     struct Fake {
@@ -203,5 +275,59 @@ mod tests {
             );
         }
         assert_eq!(fake.asked, [(0, 'K')]);
+    }
+
+    fn fake() -> Fake {
+        Fake {
+            dead: vec![false; 3],
+            asked: Vec::new(),
+        }
+    }
+
+    /// The lab line's keys are its map's footer; `q` is the lab's (the lab goes with it).
+    #[test]
+    fn the_lab_line_and_q_come_from_the_map() {
+        let mut fake = fake();
+        let mut c = LabConsole::new(&mut fake, 0);
+        assert_eq!(
+            c.lines()[1],
+            "< > router  K kill  R restart  P pause  L cable  H health  B/N backend · \
+             Shift+K kills the router shown, < > switch routers"
+        );
+        assert_eq!(c.key(key('q')), Some(ExtensionAction::Quit));
+        assert_eq!(
+            c.key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL)),
+            None,
+            "Ctrl-K is not K"
+        );
+        crate::tui::keymap::tests::footers_name_their_keys(&KEYS);
+    }
+
+    /// On every view of the console, `?` shows the lab's keys after the view's.
+    #[test]
+    fn the_lab_keys_are_in_the_consoles_help() {
+        use crate::tui::view::tests::{key as press, model, render};
+        let mut fake = fake();
+        let mut c = LabConsole::new(&mut fake, 0);
+        let mut m = model();
+        m.extension = c.lines();
+        m.extension_keys = vec![c.keymap().section()];
+        for v in '1'..='7' {
+            press(&mut m, KeyCode::Char(v));
+            press(&mut m, KeyCode::Char('?'));
+            let s = render(&m, 120, 40);
+            for row in KEYS.rows {
+                let (label, hint) = (row.label(), row.hint);
+                assert!(
+                    s.lines().any(|l| l.contains(&label) && l.contains(hint)),
+                    "view {v}: {label} {hint:?} is not in the help\n{s}"
+                );
+            }
+            if v == '1' {
+                insta::assert_snapshot!("lab_help_overview_120x40", s);
+            }
+            press(&mut m, KeyCode::Esc);
+            assert!(!m.help);
+        }
     }
 }

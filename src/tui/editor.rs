@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui_textarea::{CursorMove, TextArea};
 
 use crate::config::{self, LoadOptions, diag};
@@ -78,12 +78,34 @@ pub struct Editor {
     config_id: String,
 }
 
+/// What a key of the config view does to the editor (the keys are in [`super::keys`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditorCmd {
+    /// Start editing.
+    Edit,
+    /// Stop editing.
+    Stop,
+    NextProblem,
+    /// Show the diff to confirm (or why not).
+    Apply,
+    /// Back to the daemon's text.
+    Revert,
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    /// The key goes to the text.
+    Type,
+    /// Apply the diff shown.
+    Confirm,
+    /// Do not apply it.
+    Cancel,
+}
+
 /// What the editor asks of the console after a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EditorAction {
     None,
-    /// Not the editor's key: the console's keys (views, help, quit, Esc back) apply.
-    Unhandled,
     Apply(String),
     /// Fetch the daemon's text again.
     Reload,
@@ -215,68 +237,49 @@ impl Editor {
         }
     }
 
-    pub fn key(&mut self, k: KeyEvent) -> EditorAction {
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        match &self.phase {
-            Phase::Applying => EditorAction::None,
-            Phase::Confirm(_) => match k.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    self.phase = Phase::Applying;
-                    self.outcome = None;
-                    EditorAction::Apply(self.current())
+    /// Does what a key of the config view's maps ([`super::keys`]) says; `k` is the key, for
+    /// the text area.
+    pub fn run(&mut self, cmd: EditorCmd, k: KeyEvent) -> EditorAction {
+        match cmd {
+            EditorCmd::Edit => {
+                if self.loaded() {
+                    self.phase = Phase::Editing;
                 }
-                _ => {
-                    self.phase = Phase::Viewing;
-                    EditorAction::None
-                }
-            },
-            Phase::Editing => {
-                match k.code {
-                    KeyCode::Esc => self.phase = Phase::Viewing,
-                    KeyCode::Char('s') if ctrl => self.ask_to_apply(),
-                    KeyCode::Char('n') if ctrl => self.next_diagnostic(),
-                    _ => {
-                        if self.text.input(k) {
-                            self.check();
-                        }
-                    }
-                }
-                EditorAction::None
             }
-            Phase::Viewing => {
-                match k.code {
-                    KeyCode::Enter | KeyCode::Char('e') | KeyCode::Char('i') => {
-                        if self.loaded() {
-                            self.phase = Phase::Editing;
-                        }
-                    }
-                    KeyCode::Char('n') => self.next_diagnostic(),
-                    KeyCode::Char('a') | KeyCode::Char('s') => self.ask_to_apply(),
-                    KeyCode::Char('r') => {
-                        // Forget the edit; the daemon's text comes back.
-                        self.text =
-                            TextArea::new(self.original.lines().map(str::to_string).collect());
-                        self.refused.clear();
-                        self.check();
-                        return EditorAction::Reload;
-                    }
-                    KeyCode::Down | KeyCode::Char('j') => self.text.move_cursor(CursorMove::Down),
-                    KeyCode::Up | KeyCode::Char('k') => self.text.move_cursor(CursorMove::Up),
-                    KeyCode::PageDown => {
-                        for _ in 0..20 {
-                            self.text.move_cursor(CursorMove::Down);
-                        }
-                    }
-                    KeyCode::PageUp => {
-                        for _ in 0..20 {
-                            self.text.move_cursor(CursorMove::Up);
-                        }
-                    }
-                    _ => return EditorAction::Unhandled,
+            EditorCmd::Stop | EditorCmd::Cancel => self.phase = Phase::Viewing,
+            EditorCmd::NextProblem => self.next_diagnostic(),
+            EditorCmd::Apply => self.ask_to_apply(),
+            EditorCmd::Revert => {
+                // Forget the edit; the daemon's text comes back.
+                self.text = TextArea::new(self.original.lines().map(str::to_string).collect());
+                self.refused.clear();
+                self.check();
+                return EditorAction::Reload;
+            }
+            EditorCmd::Down => self.text.move_cursor(CursorMove::Down),
+            EditorCmd::Up => self.text.move_cursor(CursorMove::Up),
+            EditorCmd::PageDown => {
+                for _ in 0..20 {
+                    self.text.move_cursor(CursorMove::Down);
                 }
-                EditorAction::None
+            }
+            EditorCmd::PageUp => {
+                for _ in 0..20 {
+                    self.text.move_cursor(CursorMove::Up);
+                }
+            }
+            EditorCmd::Type => {
+                if self.text.input(k) {
+                    self.check();
+                }
+            }
+            EditorCmd::Confirm => {
+                self.phase = Phase::Applying;
+                self.outcome = None;
+                return EditorAction::Apply(self.current());
             }
         }
+        EditorAction::None
     }
 
     /// Shows the diff for confirmation, unless the text has errors (then the first error is
@@ -363,6 +366,22 @@ pub fn diff(old: &str, new: &str) -> Vec<DiffLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::keys::{Act, config_map};
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    /// A key pressed in the config view, through its map.
+    trait Press {
+        fn key(&mut self, k: KeyEvent) -> EditorAction;
+    }
+
+    impl Press for Editor {
+        fn key(&mut self, k: KeyEvent) -> EditorAction {
+            match config_map(&self.phase).lookup(&k) {
+                Some(Act::Editor(cmd)) => self.run(cmd, k),
+                _ => EditorAction::None,
+            }
+        }
+    }
 
     const CONF: &str = "vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        10.0.0.100/24\n    }\n}\n";
 

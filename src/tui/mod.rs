@@ -8,17 +8,21 @@ pub mod editor;
 pub mod fixture;
 pub mod highlight;
 pub mod history;
+pub mod keymap;
+pub mod keys;
 pub mod model;
+pub mod sniff_live;
 pub mod view;
 
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, EventStream, KeyEvent, KeyEventKind};
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 
+use self::keymap::KeyMap;
 use self::model::{Action, Model, Msg};
 use crate::control::protocol::{
     Answer, Event, EventLine, Reply, ReplyResult, Request, RequestBody,
@@ -26,11 +30,14 @@ use crate::control::protocol::{
 use crate::vrrp::event::{Notify, Output, Reason};
 
 /// What a program built around the console adds to it (`kaconsole lab`: a router switcher
-/// and keys that break things).
-pub trait Extension {
-    /// A key the console leaves alone (not while typing a filter or editing). `None` when it
-    /// is not the extension's either.
-    fn key(&mut self, k: KeyEvent) -> Option<ExtensionAction>;
+/// and keys that break things). Its keys are a map like the console's: looked up before the
+/// console's own on the screens that leave keys alone (not while typing a filter, editing,
+/// or with the help open), and shown in `?`.
+pub trait Extension<A: Copy + 'static> {
+    /// The extension's keys.
+    fn keymap(&self) -> &'static KeyMap<A>;
+    /// Does what a key of the map says.
+    fn act(&mut self, action: A) -> ExtensionAction;
     /// Lines shown under the console's header.
     fn lines(&mut self) -> Vec<String>;
 }
@@ -40,15 +47,20 @@ pub enum ExtensionAction {
     None,
     /// Attach to another daemon.
     Connect(String),
+    /// End the console.
+    Quit,
 }
 
 /// Runs the console until the user quits.
 pub fn run(socket: &str) -> std::io::Result<()> {
-    run_with(socket, None)
+    run_with::<()>(socket, None)
 }
 
 /// Runs the console with an extension until the user quits.
-pub fn run_with(socket: &str, ext: Option<&mut dyn Extension>) -> std::io::Result<()> {
+pub fn run_with<A: Copy + 'static>(
+    socket: &str,
+    ext: Option<&mut dyn Extension<A>>,
+) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -60,12 +72,15 @@ pub fn run_with(socket: &str, ext: Option<&mut dyn Extension>) -> std::io::Resul
     })
 }
 
-async fn main_loop(
+async fn main_loop<A: Copy + 'static>(
     terminal: &mut ratatui::DefaultTerminal,
     socket: &str,
-    mut ext: Option<&mut dyn Extension>,
+    mut ext: Option<&mut dyn Extension<A>>,
 ) -> std::io::Result<()> {
     let mut model = Model::new(socket);
+    if let Some(e) = ext.as_deref() {
+        model.extension_keys = vec![e.keymap().section()];
+    }
     let (mut tx, mut rx) = mpsc::unbounded_channel();
     let (mut requests, request_rx) = mpsc::unbounded_channel();
     let mut conn = tokio::spawn(connection(socket.to_string(), tx.clone(), request_rx));
@@ -101,16 +116,23 @@ async fn main_loop(
         };
         if let (Msg::Key(k), Some(e)) = (&msg, ext.as_deref_mut())
             && !model.captures_keys()
-            && let Some(action) = e.key(*k)
+            && let Some(action) = e.keymap().lookup(k)
         {
-            if let ExtensionAction::Connect(socket) = action {
-                // A new connection, with new channels: nothing of the old one arrives late.
-                conn.abort();
-                (tx, rx) = mpsc::unbounded_channel();
-                let request_rx;
-                (requests, request_rx) = mpsc::unbounded_channel();
-                conn = tokio::spawn(connection(socket.clone(), tx.clone(), request_rx));
-                model.attach(&socket);
+            match e.act(action) {
+                ExtensionAction::Connect(socket) => {
+                    // A new connection, with new channels: nothing of the old one arrives late.
+                    conn.abort();
+                    (tx, rx) = mpsc::unbounded_channel();
+                    let request_rx;
+                    (requests, request_rx) = mpsc::unbounded_channel();
+                    conn = tokio::spawn(connection(socket.clone(), tx.clone(), request_rx));
+                    model.attach(&socket);
+                }
+                ExtensionAction::Quit => {
+                    conn.abort();
+                    return Ok(());
+                }
+                ExtensionAction::None => {}
             }
             continue;
         }

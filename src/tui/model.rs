@@ -3,10 +3,13 @@
 
 use std::collections::VecDeque;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
 use super::editor::{Editor, EditorAction};
 use super::history::History;
+use super::keymap::{KeyMap, Section};
+use super::keys::{self, Act, Dir};
+use super::view::segment_table::{self, Sort};
 use crate::control::protocol::{InstanceStatus, RequestBody, Status};
 
 /// The views, in the order of the keys 1-7 that select them.
@@ -44,7 +47,7 @@ impl View {
         }
     }
 
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         View::ALL.iter().position(|v| *v == self).unwrap_or(0)
     }
 }
@@ -74,9 +77,11 @@ pub struct Model {
     pub editor: Editor,
     /// Lines an extension (the lab) shows under the header.
     pub extension: Vec<String>,
+    /// The extension's keys, for the help.
+    pub extension_keys: Vec<Section>,
     /// Every VRRP router the daemon hears (its segment table), its order and selected row.
     pub segment: Option<crate::sniff::table::Snapshot>,
-    pub segment_sort: crate::sniff::live::Sort,
+    pub segment_sort: Sort,
     pub segment_selected: usize,
 }
 
@@ -131,8 +136,9 @@ impl Model {
             history: History::default(),
             editor: Editor::new(),
             extension: Vec::new(),
+            extension_keys: Vec::new(),
             segment: None,
-            segment_sort: crate::sniff::live::Sort::Vrid,
+            segment_sort: Sort::Vrid,
             segment_selected: 0,
         }
     }
@@ -141,6 +147,7 @@ impl Model {
     pub fn attach(&mut self, socket: &str) {
         let view = self.view;
         let extension = std::mem::take(&mut self.extension);
+        let extension_keys = std::mem::take(&mut self.extension_keys);
         *self = Model::new(socket);
         self.view = if view == View::Detail {
             View::Overview
@@ -148,6 +155,7 @@ impl Model {
             view
         };
         self.extension = extension;
+        self.extension_keys = extension_keys;
     }
 
     /// Whether keys are the console's alone now: typing a filter, editing, confirming, help.
@@ -233,95 +241,111 @@ impl Model {
         self.view = v;
     }
 
-    fn key(&mut self, k: KeyEvent) -> Action {
+    /// The filter changed: the lists start again at their top.
+    fn rewind(&mut self) {
+        self.selected = 0;
+        self.scroll = 0;
+    }
+
+    /// The keys of what is on screen: typing a filter, the help, the view (the config view's
+    /// in the editor's phase).
+    pub fn keymap(&self) -> &'static KeyMap<Act> {
         if self.filtering {
-            match k.code {
-                KeyCode::Enter => self.filtering = false,
-                KeyCode::Esc => {
-                    self.filtering = false;
-                    self.filter.clear();
-                }
-                KeyCode::Backspace => {
-                    self.filter.pop();
-                }
-                KeyCode::Char(c) => self.filter.push(c),
-                _ => {}
-            }
-            self.selected = 0;
-            self.scroll = 0;
-            return Action::None;
+            &keys::FILTERING
+        } else if self.help {
+            &keys::HELP_OPEN
+        } else if self.view == View::Editor {
+            keys::config_map(&self.editor.phase)
+        } else {
+            keys::view_map(self.view)
         }
-        if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-            return Action::Quit;
+    }
+
+    /// What `?` shows on this view: its maps, then the extension's.
+    pub fn help_sections(&self) -> Vec<Section> {
+        let mut sections: Vec<Section> = keys::help_maps(self.view)
+            .into_iter()
+            .map(KeyMap::section)
+            .collect();
+        sections.extend(self.extension_keys.iter().cloned());
+        sections
+    }
+
+    /// A key: its action in the map of what is on screen, if it has one.
+    fn key(&mut self, k: KeyEvent) -> Action {
+        match self.keymap().lookup(&k) {
+            Some(act) => self.act(act, k),
+            None => Action::None,
         }
-        if self.help {
-            self.help = false;
-            return Action::None;
-        }
-        if self.view == View::Editor {
-            match self.editor.key(k) {
-                EditorAction::None => return Action::None,
-                EditorAction::Apply(text) => return Action::Send(RequestBody::Apply { text }),
-                EditorAction::Reload => return Action::Send(RequestBody::GetConfig),
-                EditorAction::Unhandled => {}
-            }
-        }
-        if self.view == View::Segment {
-            let n = self
-                .segment
-                .as_ref()
-                .map_or(0, |s| crate::sniff::live::rows(s, self.segment_sort).len());
-            if crate::sniff::live::navigate(
-                &k,
-                &mut self.segment_sort,
-                &mut self.segment_selected,
-                n,
-            ) {
-                return Action::None;
-            }
-        }
-        match k.code {
-            KeyCode::Char('q') => return Action::Quit,
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Esc => {
+    }
+
+    fn act(&mut self, act: Act, k: KeyEvent) -> Action {
+        match act {
+            Act::Quit => return Action::Quit,
+            Act::Help => self.help = true,
+            Act::CloseHelp => self.help = false,
+            Act::Back => {
                 if !self.filter.is_empty() {
                     self.filter.clear();
                 } else {
                     self.show(View::Overview);
                 }
             }
-            KeyCode::Char(c @ '1'..='7') => self.show(View::ALL[c as usize - '1' as usize]),
-            KeyCode::Tab => self.show(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
-            KeyCode::BackTab => {
+            Act::Show(v) => self.show(v),
+            Act::NextView => self.show(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
+            Act::PrevView => {
                 self.show(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()])
             }
-            KeyCode::Char('/') => {
+            Act::Filter => {
                 self.filtering = true;
                 self.filter.clear();
             }
-            KeyCode::Enter if self.view == View::Overview => {
+            Act::FilterKeep => {
+                self.filtering = false;
+                self.rewind();
+            }
+            Act::FilterClear => {
+                self.filtering = false;
+                self.filter.clear();
+                self.rewind();
+            }
+            Act::FilterErase => {
+                self.filter.pop();
+                self.rewind();
+            }
+            Act::FilterType => {
+                if let KeyCode::Char(c) = k.code {
+                    self.filter.push(c);
+                }
+                self.rewind();
+            }
+            Act::Open => {
                 self.detail = self.visible().get(self.selected).map(|i| i.name.clone());
                 if self.detail.is_some() {
                     self.show(View::Detail);
                 }
             }
-            KeyCode::Down | KeyCode::Char('j') => {
-                if self.view == View::Overview {
-                    if self.selected + 1 < self.visible().len() {
-                        self.selected += 1;
-                    }
-                } else {
-                    self.scroll += 1;
+            Act::Select(Dir::Down) => {
+                if self.selected + 1 < self.visible().len() {
+                    self.selected += 1;
                 }
             }
-            KeyCode::Up | KeyCode::Char('k') => {
-                if self.view == View::Overview {
-                    self.selected = self.selected.saturating_sub(1);
-                } else {
-                    self.scroll = self.scroll.saturating_sub(1);
-                }
+            Act::Select(Dir::Up) => self.selected = self.selected.saturating_sub(1),
+            Act::Scroll(Dir::Down) => self.scroll += 1,
+            Act::Scroll(Dir::Up) => self.scroll = self.scroll.saturating_sub(1),
+            Act::SegmentSelect(dir) => {
+                let n = self
+                    .segment
+                    .as_ref()
+                    .map_or(0, |s| segment_table::rows(s, self.segment_sort).len());
+                segment_table::select(&mut self.segment_selected, dir == Dir::Down, n);
             }
-            _ => {}
+            Act::SegmentOrder => self.segment_sort = self.segment_sort.next(),
+            Act::Editor(cmd) => match self.editor.run(cmd, k) {
+                EditorAction::None => {}
+                EditorAction::Apply(text) => return Action::Send(RequestBody::Apply { text }),
+                EditorAction::Reload => return Action::Send(RequestBody::GetConfig),
+            },
         }
         Action::None
     }
@@ -332,6 +356,7 @@ mod tests {
     use super::*;
     use crate::tui::editor::Phase;
     use crate::tui::fixture::status;
+    use crossterm::event::KeyModifiers;
 
     fn key(c: KeyCode) -> Msg {
         Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))

@@ -4,16 +4,18 @@
 mod detail;
 mod editor;
 mod events;
+pub mod help;
 mod lvs;
 mod overview;
 mod segment;
+pub mod segment_table;
 mod trackers;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::model::{Model, View};
 
@@ -84,27 +86,21 @@ pub fn draw(f: &mut Frame, m: &Model) {
     }
     f.render_widget(Paragraph::new(keys(m)).style(dim()), footer);
     if m.help {
-        draw_help(f, body);
+        help::draw(f, body.y + 1, &m.help_sections());
     }
 }
 
-/// The footer: the keys that work now.
+/// The footer: the keys that work now, from the map of what is on screen.
 fn keys(m: &Model) -> String {
     use super::editor::Phase;
+    let map = m.keymap();
     if m.filtering {
-        return format!("filter: {}_  (Enter keep, Esc clear)", m.filter);
+        return format!("filter: {}_  ({})", m.filter, map.footer_items().join(", "));
     }
-    match (m.view, &m.editor.phase) {
-        (View::Editor, Phase::Editing) => {
-            "EDITING  Esc stop  Ctrl-S apply  Ctrl-N next problem".into()
-        }
-        (View::Editor, Phase::Confirm(_)) => "y apply  any other key cancels".into(),
-        (View::Editor, _) => "e edit  n next problem  a apply  r revert  1-7 views  ? help".into(),
-        (View::Overview, _) => {
-            "Enter detail  j/k move  / filter  1-7 Tab views  ? help  q quit".into()
-        }
-        (View::Segment, _) => "j/k move  s order  Esc back  1-7 Tab views  ? help  q quit".into(),
-        _ => "j/k scroll  / filter  Esc back  1-7 Tab views  ? help  q quit".into(),
+    match (m.view, &m.editor.phase, m.help) {
+        (View::Editor, Phase::Editing, false) => format!("EDITING  {}", map.footer()),
+        (View::Editor, Phase::Applying, false) => "applying: waiting for the daemon".into(),
+        _ => map.footer(),
     }
 }
 
@@ -163,33 +159,11 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn draw_help(f: &mut Frame, area: Rect) {
-    let text = "1-7 / Tab      overview, instance, trackers, lvs, events, config, segment\n\
-                j k / arrows   move, scroll\n\
-                Enter          overview: the instance's detail\n\
-                /              filter (Enter keeps it, Esc clears)\n\
-                Esc            back to the overview\n\
-                config view    e edit, Esc stop, Ctrl-S / a apply (diff first),\n\
-                \x20              Ctrl-N / n next problem, r revert\n\
-                ?              this help (any key closes)\n\
-                q / Ctrl-C     quit";
-    let w = area.width.min(72);
-    let h = area.height.min(11);
-    let r = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(text)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(" help ")),
-        r,
-    );
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::tui::fixture::status;
-    use crate::tui::model::Msg;
+    use crate::tui::model::{Action, Msg};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -215,14 +189,14 @@ pub(crate) mod tests {
             .join("\n")
     }
 
-    fn key(m: &mut Model, c: KeyCode) {
+    pub(crate) fn key(m: &mut Model, c: KeyCode) {
         m.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
     }
 
     const CONF: &str = "global_defs {\n    router_id lb1\n}\nvrrp_instance VI_WEB {\n    state MASTER\n    interface eth0\n    virtual_router_id 10\n    priority 150\n    advert_int 1\n    virtual_ipaddress {\n        10.0.0.100/24\n    }\n}\n";
 
     /// The fixture's load balancer, with some history and events.
-    fn model() -> Model {
+    pub(crate) fn model() -> Model {
         let mut m = Model::new("/run/kaconsole/kaconsole.sock");
         m.update(Msg::Connected { admin: true });
         let mut s = status();
@@ -365,11 +339,164 @@ pub(crate) mod tests {
     #[test]
     fn help_lists_the_keys() {
         let mut m = model();
+        // The config view's help: its keys and those of editing and applying.
+        key(&mut m, KeyCode::Char('6'));
         key(&mut m, KeyCode::Char('?'));
         let s = render(&m, 80, 24);
         assert!(s.contains("Ctrl-S") && s.contains("quit"), "{s}");
         key(&mut m, KeyCode::Char('x'));
         assert!(!m.help, "any key closes the help");
+    }
+
+    /// Every key a view's maps hold is in its `?` help, with its hint; the footer is the map's.
+    #[test]
+    fn every_key_of_a_view_is_in_its_help() {
+        for v in View::ALL {
+            let mut m = model();
+            m.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char((b'1' + v.index() as u8) as char),
+                KeyModifiers::NONE,
+            )));
+            assert_eq!(m.view, v);
+            let footer = render(&m, 120, 40).lines().last().unwrap_or("").to_string();
+            assert_eq!(footer.trim(), m.keymap().footer(), "{}", v.title());
+            key(&mut m, KeyCode::Char('?'));
+            assert!(m.help, "{}: ? opens the help", v.title());
+            for (w, h) in [(80, 24), (120, 40)] {
+                let s = render(&m, w, h);
+                for map in crate::tui::keys::help_maps(v) {
+                    for row in map.rows {
+                        let (label, hint) = (row.label(), row.hint);
+                        assert!(
+                            s.lines().any(|l| l.contains(&label) && l.contains(hint)),
+                            "{} ({}) at {w}x{h}: {label} {hint:?} is not in the help\n{s}",
+                            v.title(),
+                            map.title
+                        );
+                    }
+                }
+            }
+            insta::assert_snapshot!(format!("help_{}_80x24", v.title()), render(&m, 80, 24));
+        }
+    }
+
+    /// What the console's state is made of, to see that a key changed nothing.
+    fn state(m: &Model) -> String {
+        format!(
+            "{:?} {:?}",
+            (
+                m.view,
+                m.selected,
+                &m.detail,
+                m.scroll,
+                &m.filter,
+                m.filtering,
+                m.help,
+            ),
+            (
+                &m.editor.phase,
+                m.editor.text.lines(),
+                m.editor.text.cursor(),
+                &m.editor.outcome,
+                m.segment_sort,
+                m.segment_selected,
+            )
+        )
+    }
+
+    /// In the config view, editing: router_id lb1 becomes lb1x.
+    fn edit(m: &mut Model) {
+        for c in [KeyCode::Char('6'), KeyCode::Char('j'), KeyCode::Char('e')] {
+            key(m, c);
+        }
+        key(m, KeyCode::End);
+        key(m, KeyCode::Char('x'));
+        assert_eq!(m.editor.text.lines()[1], "    router_id lb1x");
+    }
+
+    /// Every key a screen handles is in its map: any other key leaves the console as it was.
+    #[test]
+    fn a_key_in_no_map_does_nothing() {
+        let ctrl = |c| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+        let mut states: Vec<(String, Model)> = View::ALL
+            .iter()
+            .map(|v| {
+                let mut m = model();
+                key(&mut m, KeyCode::Char((b'1' + v.index() as u8) as char));
+                (v.title().to_string(), m)
+            })
+            .collect();
+        let mut m = model();
+        key(&mut m, KeyCode::Char('/'));
+        states.push(("filtering".into(), m));
+        let mut m = model();
+        key(&mut m, KeyCode::Char('?'));
+        states.push(("help".into(), m));
+        let mut m = model();
+        edit(&mut m);
+        states.push(("editing".into(), m));
+        let mut m = model();
+        edit(&mut m);
+        m.update(ctrl('s'));
+        assert!(
+            matches!(m.editor.phase, crate::tui::editor::Phase::Confirm(_)),
+            "{:?}",
+            m.editor.outcome
+        );
+        states.push(("confirm".into(), m));
+        let mut m = model();
+        edit(&mut m);
+        m.update(ctrl('s'));
+        key(&mut m, KeyCode::Char('y'));
+        assert_eq!(m.editor.phase, crate::tui::editor::Phase::Applying);
+        states.push(("applying".into(), m));
+        for (name, mut m) in states {
+            let map = m.keymap().title;
+            let mut unmapped = 0;
+            for k in crate::tui::keymap::tests::every_key() {
+                if m.keymap().lookup(&k).is_some() {
+                    continue;
+                }
+                unmapped += 1;
+                let before = state(&m);
+                assert_eq!(m.update(Msg::Key(k)), Action::None, "{name}: {k:?}");
+                assert_eq!(state(&m), before, "{name}: {k:?} is in no map");
+            }
+            assert_eq!(m.keymap().title, map);
+            assert!(
+                unmapped > 0 || ["editing", "confirm", "help"].contains(&name.as_str()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn footers_name_their_keys() {
+        use crate::tui::keys::*;
+        for map in [
+            &OVERVIEW,
+            &INSTANCE,
+            &TRACKERS,
+            &LVS,
+            &EVENTS,
+            &CONFIG,
+            &CONFIG_EDITING,
+            &CONFIG_CONFIRM,
+            &CONFIG_APPLYING,
+            &SEGMENT,
+            &FILTERING,
+            &HELP_OPEN,
+        ] {
+            crate::tui::keymap::tests::footers_name_their_keys(map);
+        }
+        // Typing a filter: its keys in the footer.
+        let mut m = model();
+        key(&mut m, KeyCode::Char('/'));
+        key(&mut m, KeyCode::Char('d'));
+        assert_eq!(
+            render(&m, 80, 24).lines().last(),
+            Some("filter: d_  (Enter keep, Esc clear)")
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::segment_table::{conflicts, draw_segment};
 use super::{dim, titled};
-use crate::sniff::live::{conflicts, draw_segment};
 use crate::tui::model::Model;
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
