@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use kaconsole::time::{Duration, Instant};
 use kaconsole::vrrp::checksum::ChecksumForm;
-use kaconsole::vrrp::engine::{Emitted, Engine, Source, SyncGroupConfig};
+use kaconsole::vrrp::engine::{Emitted, Engine, GroupError, Source, SyncGroupConfig};
 use kaconsole::vrrp::event::{Input, Notify, Output, Reason, RxError, State};
 use kaconsole::vrrp::frame::{Received, parse_ip};
 use kaconsole::vrrp::instance_config::{Auth as CfgAuth, GROUP_V4, InstanceConfig};
@@ -1274,7 +1274,7 @@ fn reload(
     r: &mut Router,
     cs: Vec<InstanceConfig>,
     groups: Vec<SyncGroupConfig>,
-) -> Result<usize, String> {
+) -> Result<usize, GroupError> {
     let mut out = Vec::new();
     let removed = r.engine.reload(cs, groups, r.now, &mut out)?;
     r.log.extend(out.into_iter().map(|e| (r.now, e)));
@@ -1342,7 +1342,13 @@ fn a_reload_that_cannot_be_built_changes_nothing() {
         name: "G".into(),
         members: vec!["nope".into()],
     }];
-    assert!(reload(&mut r, vec![cfg(100)], bad).is_err());
+    assert_eq!(
+        reload(&mut r, vec![cfg(100)], bad),
+        Err(GroupError::NoSuchMember {
+            group: "G".into(),
+            member: "nope".into()
+        })
+    );
     assert_eq!(
         r.state(),
         State::Master,

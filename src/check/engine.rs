@@ -110,7 +110,7 @@ pub enum Output {
 }
 
 #[derive(Clone, Debug)]
-struct Checker {
+struct CheckerState {
     up: bool,
     /// Failed probes since the last success, while it was up.
     retried: u32,
@@ -124,7 +124,7 @@ struct Checker {
 struct RealServer {
     alive: bool,
     weight: u32,
-    checkers: Vec<Checker>,
+    checkers: Vec<CheckerState>,
 }
 
 #[derive(Clone, Debug)]
@@ -139,7 +139,7 @@ struct VirtualServer {
 
 /// A real server's weight: the configured one plus what its checkers add, within IPVS's
 /// 0..=65535.
-fn effective_weight(configured: u32, checkers: &[Checker]) -> u32 {
+fn effective_weight(configured: u32, checkers: &[CheckerState]) -> u32 {
     let offsets: i64 = checkers.iter().map(|x| x.offset).sum();
     (i64::from(configured) + offsets).clamp(0, 65535) as u32
 }
@@ -170,7 +170,7 @@ impl Engine {
                         checkers: r
                             .checkers
                             .iter()
-                            .map(|c| Checker {
+                            .map(|c| CheckerState {
                                 up: !c.alpha,
                                 retried: 0,
                                 offset: 0,

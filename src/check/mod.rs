@@ -3,5 +3,5 @@
 
 pub mod engine;
 pub mod http;
-pub mod model;
 pub mod probe;
+pub mod resolve;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Args;
 
 use crate::pcap::{self, Capture, LINKTYPE_ETHERNET, Record};
-use crate::sniff::observe::{Seen, observe};
+use crate::sniff::observe::{Observed, observe};
 use crate::sniff::table::Table;
 use crate::sniff::{filter, report};
 
@@ -54,7 +54,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn seen(&mut self, s: &Seen, frame: &[u8]) {
+    fn seen(&mut self, s: &Observed, frame: &[u8]) {
         self.table.add(s);
         if self.keep {
             self.written.push(Record {
@@ -164,7 +164,7 @@ fn capture_loop(
     cap: &crate::sys::capture::Capture,
     args: &SniffArgs,
     stop: &AtomicBool,
-    mut each: impl FnMut(&Seen, &[u8]),
+    mut each: impl FnMut(&Observed, &[u8]),
 ) -> Result<(), String> {
     let start = Instant::now();
     let mut buf = vec![0u8; 65_536];
@@ -208,7 +208,7 @@ fn capture_live(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), St
     let cap = open(iface)?;
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_signal(stop.clone());
-    let (tx, rx) = std::sync::mpsc::channel::<(Seen, Vec<u8>)>();
+    let (tx, rx) = std::sync::mpsc::channel::<(Observed, Vec<u8>)>();
     let keep = sink.keep;
     let thread = {
         let stop = stop.clone();

@@ -43,7 +43,7 @@ pub trait Env {
 /// confstr(_CS_PATH), `/bin:/usr/bin` on glibc.
 pub const DEFAULT_PATH: &[&str] = &["/bin", "/usr/bin"];
 
-struct Checker<'a> {
+struct EnvCheck<'a> {
     env: &'a dyn Env,
     d: &'a mut Diagnostics,
     dynamic: bool,
@@ -55,7 +55,7 @@ struct Checker<'a> {
 
 pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
     let g = &cfg.global_defs;
-    let mut c = Checker {
+    let mut c = EnvCheck {
         env,
         d,
         dynamic: g.dynamic_interfaces,
@@ -210,7 +210,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
     }
 }
 
-impl Checker<'_> {
+impl EnvCheck<'_> {
     /// With enable_script_security and no script_user, scripts run as keepalived_script, which
     /// must exist (keepalived then refuses the scripts). Checked once, when there is a script.
     fn default_user_exists(&mut self) {

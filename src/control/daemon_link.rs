@@ -32,7 +32,7 @@ pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
         events: Some(Arc::new(Subscribers(hub))),
         serve: Some(Box::new(move |requests| {
             let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
-            server::start(server, calls_tx, serve_hub).map_err(|e| e.to_string())?;
+            server::start(server, calls_tx, serve_hub)?;
             tokio::spawn(forward(calls, requests));
             Ok(())
         })),

@@ -132,12 +132,12 @@ impl Daemon {
             Signal::ClearStats => dumps::write_stats(&mut self.vrrp.engine, true),
             Signal::DumpData => dumps::write_data(
                 &self.vrrp.engine,
-                self.vrrp.model(),
+                self.vrrp.config(),
                 self.clock.wall_start_s(),
             ),
             Signal::DumpJson => dumps::write_json(
                 &self.vrrp.engine,
-                self.vrrp.model(),
+                self.vrrp.config(),
                 self.clock.wall_start_s(),
             ),
         };
@@ -165,7 +165,7 @@ impl Daemon {
     fn view(&self) -> View<'_> {
         View {
             now: self.clock.now(),
-            config: self.vrrp.model(),
+            config: self.vrrp.config(),
             config_path: &self.opts.config,
             config_id: &self.opts.config_id,
             vrrp: &self.vrrp.engine,
@@ -187,7 +187,7 @@ impl Daemon {
             // statuses it has until they do.
             Ok(()) => {
                 self.reloads += 1;
-                self.trackers.restart(self.vrrp.model(), &self.log);
+                self.trackers.restart(self.vrrp.config(), &self.log);
             }
             Err(e) => self.log.warn(&format!(
                 "reload refused, the running configuration stays: {e}"
@@ -200,11 +200,8 @@ impl Daemon {
     async fn replace_configuration(&mut self) -> Result<(), ReloadError> {
         let config = configuration::load(&self.opts.config, &self.opts.config_id)?;
         let now = self.clock.now();
-        self.vrrp
-            .reload(config, now, &self.log)
-            .await
-            .map_err(ReloadError::Vrrp)?;
-        self.lvs.load(self.vrrp.model(), &self.log);
+        self.vrrp.reload(config, now, &self.log).await?;
+        self.lvs.load(self.vrrp.config(), &self.log);
         self.lvs.start(now, &self.log);
         self.lvs.follow_vrrp(&self.vrrp.engine, &self.log);
         Ok(())

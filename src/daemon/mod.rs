@@ -31,7 +31,7 @@ use self::log::Log;
 use self::lvs::Lvs;
 use self::requests::Attachment;
 use self::trackers::Trackers;
-use self::vrrp::Vrrp;
+use self::vrrp::{Vrrp, VrrpError};
 use crate::sniff::table::Table;
 use crate::vrrp::engine::Emitted;
 
@@ -66,9 +66,12 @@ pub enum DaemonError {
     #[error("signals: {0}")]
     Signals(std::io::Error),
     #[error("{0}")]
-    Vrrp(String),
-    #[error("control socket {path}: {reason}")]
-    Control { path: PathBuf, reason: String },
+    Vrrp(#[from] VrrpError),
+    #[error("control socket {path}: {source}")]
+    Control {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("netlink: {0}")]
     Netlink(std::io::Error),
 }
@@ -79,7 +82,7 @@ pub enum ReloadError {
     #[error("{0}")]
     Config(#[from] ConfigRefused),
     #[error("{0}")]
-    Vrrp(String),
+    Vrrp(#[from] VrrpError),
 }
 
 /// The running daemon: the VRRP side, the LVS side, the trackers and the clock. The loop in

@@ -44,7 +44,7 @@ pub struct View<'a> {
 }
 
 /// Starts serving requests on `requests`; called once the daemon is set up.
-pub type Serve = Box<dyn FnOnce(mpsc::Sender<Request>) -> Result<(), String>>;
+pub type Serve = Box<dyn FnOnce(mpsc::Sender<Request>) -> std::io::Result<()>>;
 
 /// How a control layer attaches to the daemon: where events go, and what starts its server.
 /// `Default` is a daemon nobody watches.

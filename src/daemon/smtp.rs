@@ -90,19 +90,48 @@ pub fn vrrp_mail(cfg: &Config, group: bool, name: &str, state: &str) -> Option<M
     })
 }
 
+/// Why an alert was not delivered: which step of the dialogue failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SmtpError {
+    #[error("connect: {0}")]
+    Connect(std::io::Error),
+    #[error("write: {0}")]
+    Write(std::io::Error),
+    #[error("{step}: {source}")]
+    Read {
+        step: String,
+        source: std::io::Error,
+    },
+    #[error("{step}: the server closed the connection")]
+    Closed { step: String },
+    #[error("{step}: expected {code}, got '{line}'")]
+    Refused {
+        step: String,
+        code: u16,
+        line: String,
+    },
+    #[error("timed out")]
+    TimedOut,
+}
+
 /// Sends `mail` to `host:port`; the error says which step failed.
-pub async fn send(host: &str, port: u16, timeout: StdDuration, mail: &Mail) -> Result<(), String> {
+pub async fn send(
+    host: &str,
+    port: u16,
+    timeout: StdDuration,
+    mail: &Mail,
+) -> Result<(), SmtpError> {
     let run = async {
         let stream = TcpStream::connect((host, port))
             .await
-            .map_err(|e| format!("connect: {e}"))?;
+            .map_err(SmtpError::Connect)?;
         let (r, mut w) = stream.into_split();
         let mut lines = BufReader::new(r).lines();
         expect(&mut lines, 220, "greeting").await?;
         for (cmd, code) in mail.dialogue() {
             w.write_all(cmd.as_bytes())
                 .await
-                .map_err(|e| format!("write: {e}"))?;
+                .map_err(SmtpError::Write)?;
             let step = cmd.split_whitespace().next().unwrap_or("DATA").to_string();
             expect(&mut lines, code, &step).await?;
         }
@@ -110,7 +139,7 @@ pub async fn send(host: &str, port: u16, timeout: StdDuration, mail: &Mail) -> R
     };
     tokio::time::timeout(timeout, run)
         .await
-        .map_err(|_| "timed out".to_string())?
+        .map_err(|_| SmtpError::TimedOut)?
 }
 
 /// Reads one reply (multi-line replies end with `NNN `) and checks its code.
@@ -118,13 +147,18 @@ async fn expect(
     lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
     code: u16,
     step: &str,
-) -> Result<(), String> {
+) -> Result<(), SmtpError> {
     loop {
         let line = lines
             .next_line()
             .await
-            .map_err(|e| format!("{step}: {e}"))?
-            .ok_or_else(|| format!("{step}: the server closed the connection"))?;
+            .map_err(|source| SmtpError::Read {
+                step: step.to_string(),
+                source,
+            })?
+            .ok_or_else(|| SmtpError::Closed {
+                step: step.to_string(),
+            })?;
         let got: u16 = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
         if line.as_bytes().get(3) == Some(&b'-') {
             continue;
@@ -132,7 +166,11 @@ async fn expect(
         return if got == code {
             Ok(())
         } else {
-            Err(format!("{step}: expected {code}, got '{line}'"))
+            Err(SmtpError::Refused {
+                step: step.to_string(),
+                code,
+                line,
+            })
         };
     }
 }
@@ -182,5 +220,63 @@ mod tests {
         assert!(d[5].ends_with("\r\n.\r\n"));
         assert_eq!(d[6], "QUIT\r\n");
         assert!(rfc5322_now().ends_with(" +0000"));
+    }
+
+    /// A one-shot SMTP server on loopback that sends `script` (one reply per line it reads,
+    /// after the greeting), then closes.
+    async fn server(greeting: &'static str, replies: &'static [&'static str]) -> u16 {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            let (r, mut w) = s.into_split();
+            w.write_all(greeting.as_bytes()).await.unwrap();
+            let mut lines = BufReader::new(r).lines();
+            for reply in replies {
+                if lines.next_line().await.ok().flatten().is_none() {
+                    return;
+                }
+                let _ = w.write_all(reply.as_bytes()).await;
+            }
+        });
+        port
+    }
+
+    fn mail() -> Mail {
+        Mail {
+            helo: "lb1".into(),
+            from: "kac@example.com".into(),
+            to: vec!["a@example.com".into()],
+            subject: "s".into(),
+            body: "b".into(),
+            date: "Sun, 22 Nov 2026 07:00:00 +0000".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_alert_says_which_step_failed() {
+        let t = StdDuration::from_secs(5);
+        let port = server("220 hi\r\n", &["550 go away\r\n"]).await;
+        match send("127.0.0.1", port, t, &mail()).await {
+            Err(SmtpError::Refused { step, code, line }) => {
+                assert_eq!(
+                    (step.as_str(), code, line.as_str()),
+                    ("HELO", 250, "550 go away")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let port = server("220 hi\r\n", &["250 ok\r\n"]).await;
+        match send("127.0.0.1", port, t, &mail()).await {
+            Err(SmtpError::Closed { step }) => assert_eq!(step, "MAIL"),
+            other => panic!("{other:?}"),
+        }
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let e = send("127.0.0.1", port, t, &mail()).await.unwrap_err();
+        assert!(matches!(e, SmtpError::Connect(_)), "{e:?}");
+        assert!(e.to_string().starts_with("connect: "), "{e}");
     }
 }

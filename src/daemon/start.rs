@@ -28,9 +28,7 @@ impl Daemon {
             })?;
         let clock = Clock::start();
         let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
-        let mut vrrp = Vrrp::new(config, senders.packets, &log)
-            .await
-            .map_err(DaemonError::Vrrp)?;
+        let mut vrrp = Vrrp::new(config, senders.packets, &log).await?;
         vrrp.dont_release = opts.dont_release_vrrp;
         log.info(&format!(
             "Starting VRRP with {} instance(s) from {}",
@@ -38,12 +36,12 @@ impl Daemon {
             opts.config.display()
         ));
         let mut trackers = Trackers::new(senders.trackers);
-        trackers.restart(vrrp.model(), &log);
-        let lvs = Lvs::new(vrrp.model(), senders.probes, &log);
+        trackers.restart(vrrp.config(), &log);
+        let lvs = Lvs::new(vrrp.config(), senders.probes, &log);
         if let Some(serve) = attach.serve {
-            serve(senders.requests).map_err(|reason| DaemonError::Control {
+            serve(senders.requests).map_err(|source| DaemonError::Control {
                 path: opts.socket.clone(),
-                reason,
+                source,
             })?;
         }
         vrrp.statics(true, &log).await;

@@ -14,16 +14,42 @@ use crate::config::blocks::addr::{IpAddress, Route, Rule};
 use crate::config::blocks::vrrp::VrrpInstance;
 use crate::config::values::Family;
 use crate::sys::iface::Iface;
-use crate::sys::netlink::Netlink;
+use crate::sys::netlink::{Netlink, NetlinkError};
 use crate::sys::packet_socket::PacketSocket;
 use crate::sys::vrrp_socket::{self, VrrpSocket};
 use crate::time::Instant;
 use crate::vrrp::announce;
-use crate::vrrp::engine::{Emitted, Engine, Source, configs_from_model};
+use crate::vrrp::engine::{Emitted, Engine, GroupError, Source, SyncGroupConfig, instance_configs};
 use crate::vrrp::event::{Input, Output};
 use crate::vrrp::frame::{self, Received};
 use crate::vrrp::instance::Instance;
 use crate::vrrp::instance_config::{Auth, InstanceConfig};
+
+/// Why the VRRP side cannot start, or cannot take a new configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum VrrpError {
+    #[error("netlink: {0}")]
+    Netlink(std::io::Error),
+    #[error("({instance}) no interface {interface}")]
+    NoVmacBase { instance: String, interface: String },
+    #[error("{0}")]
+    Vmac(NetlinkError),
+    #[error("no interface {0}")]
+    NoInterface(String),
+    #[error("{interface}: VRRP socket: {source}")]
+    Socket {
+        interface: String,
+        source: std::io::Error,
+    },
+    #[error("({instance}) interface {interface} has no {family} address to send from")]
+    NoSourceAddress {
+        instance: String,
+        interface: String,
+        family: &'static str,
+    },
+    #[error("{0}")]
+    Groups(#[from] GroupError),
+}
 
 /// Interfaces looked up once: `getifaddrs` walks every address of the machine, and a router
 /// with a thousand VIPs would pay for it on every GARP.
@@ -58,8 +84,8 @@ type SocketKey = (String, bool, u8);
 /// The running VRRP side.
 pub struct Vrrp {
     pub engine: Engine,
-    /// The checked model the engine was built from (VIP details, notify scripts).
-    model: Config,
+    /// The checked configuration the engine was built from (VIP details, notify scripts).
+    config: Config,
     sockets: HashMap<SocketKey, Arc<VrrpSocket>>,
     packet_sockets: HashMap<u32, PacketSocket>,
     netlink: Netlink,
@@ -75,19 +101,19 @@ pub struct Vrrp {
 }
 
 impl Vrrp {
-    /// Builds the engine for `model` and opens what it needs. Packets go to `packets`.
+    /// Builds the engine for `config` and opens what it needs. Packets go to `packets`.
     pub async fn new(
-        model: Config,
+        config: Config,
         packets: mpsc::UnboundedSender<Packet>,
         log: &Log,
-    ) -> Result<Vrrp, String> {
-        let engine = build_engine(&model)?;
+    ) -> Result<Vrrp, VrrpError> {
+        let engine = build_engine(&config)?;
         let mut v = Vrrp {
             engine,
-            model,
+            config,
             sockets: HashMap::new(),
             packet_sockets: HashMap::new(),
-            netlink: Netlink::open().map_err(|e| format!("netlink: {e}"))?,
+            netlink: Netlink::open().map_err(VrrpError::Netlink)?,
             packets,
             dont_release: false,
             notifier: Notifier::default(),
@@ -95,7 +121,7 @@ impl Vrrp {
             vmacs: Vec::new(),
             saved_sysctls: Vec::new(),
         };
-        v.notifier = Notifier::open(&v.model, log);
+        v.notifier = Notifier::open(&v.config, log);
         v.create_vmacs(log).await?;
         v.open_sockets(log)?;
         Ok(v)
@@ -106,8 +132,8 @@ impl Vrrp {
     /// on the VMAC accept_local=1, arp_ignore=1, rp_filter=0; on the base interface
     /// arp_ignore=1 and arp_filter=1 (so it does not answer ARP for the VIPs), and ours,
     /// arp_announce=2.
-    async fn create_vmacs(&mut self, log: &Log) -> Result<(), String> {
-        for m in self.model.vrrp_instances.clone() {
+    async fn create_vmacs(&mut self, log: &Log) -> Result<(), VrrpError> {
+        for m in self.config.vrrp_instances.clone() {
             let Some(vmac) = &m.use_vmac else { continue };
             let base_name = m.interface.clone().unwrap_or_default();
             let vrid = m.virtual_router_id.unwrap_or(0);
@@ -127,9 +153,12 @@ impl Vrrp {
             let base = self
                 .ifaces
                 .get(&base_name)
-                .ok_or_else(|| format!("({}) no interface {base_name}", m.name))?;
+                .ok_or_else(|| VrrpError::NoVmacBase {
+                    instance: m.name.clone(),
+                    interface: base_name.clone(),
+                })?;
             let added = self.netlink.add_vmac(&name, base.index, mac).await;
-            let index = added.map_err(|e| e.to_string())?;
+            let index = added.map_err(VrrpError::Vmac)?;
             self.ifaces.forget(&name);
             log.info(&format!("({}) VMAC {name} created on {base_name}", m.name));
             for (key, value) in [
@@ -168,24 +197,29 @@ impl Vrrp {
     }
 
     /// The configuration running.
-    pub fn model(&self) -> &Config {
-        &self.model
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Replaces the configuration (SIGHUP): the engine keeps the instances keepalived would
     /// keep. A configuration that cannot be built changes nothing.
-    pub async fn reload(&mut self, model: Config, now: Instant, log: &Log) -> Result<(), String> {
-        let (instances, groups) = engine_configs(&model)?;
+    pub async fn reload(
+        &mut self,
+        config: Config,
+        now: Instant,
+        log: &Log,
+    ) -> Result<(), VrrpError> {
+        let (instances, groups) = engine_configs(&config)?;
         let mut out = Vec::new();
         let removed = self.engine.reload(instances, groups, now, &mut out)?;
-        let old_model = std::mem::replace(&mut self.model, model);
+        let old_config = std::mem::replace(&mut self.config, config);
         self.create_vmacs(log).await?;
         self.open_sockets(log)?;
-        self.apply(out, &removed, Some(&old_model), log).await;
+        self.apply(out, &removed, Some(&old_config), log).await;
         Ok(())
     }
 
-    fn open_sockets(&mut self, log: &Log) -> Result<(), String> {
+    fn open_sockets(&mut self, log: &Log) -> Result<(), VrrpError> {
         let mut wanted: Vec<SocketKey> = Vec::new();
         for i in self.engine.instances() {
             let c = i.config();
@@ -205,7 +239,8 @@ impl Vrrp {
                 continue;
             }
             let (ifname, v6, proto) = &key;
-            let iface = Iface::lookup(ifname).ok_or_else(|| format!("no interface {ifname}"))?;
+            let iface =
+                Iface::lookup(ifname).ok_or_else(|| VrrpError::NoInterface(ifname.clone()))?;
             let groups: Vec<IpAddr> = self
                 .engine
                 .instances()
@@ -233,7 +268,10 @@ impl Vrrp {
                     .collect();
                 VrrpSocket::ipv4(ifname, iface.index, *proto, &dedup(g))
             }
-            .map_err(|e| format!("{ifname}: VRRP socket: {e}"))?;
+            .map_err(|source| VrrpError::Socket {
+                interface: ifname.clone(),
+                source,
+            })?;
             let socket = Arc::new(socket);
             spawn_reader(
                 ifname.clone(),
@@ -261,10 +299,10 @@ impl Vrrp {
                 Source::Removed(k) => removed.get(k).map_or("(removed)", |i| i.name()),
                 s => self.engine.source_name(s),
             });
-            let (inst, model): (&Instance, Option<&VrrpInstance>) = match e.source {
+            let (inst, configured): (&Instance, Option<&VrrpInstance>) = match e.source {
                 Source::Instance(i) => (
                     &self.engine.instances()[i],
-                    self.model.vrrp_instances.get(i),
+                    self.config.vrrp_instances.get(i),
                 ),
                 Source::Removed(k) => {
                     let inst = &removed[k];
@@ -277,7 +315,7 @@ impl Vrrp {
                         Output::Log { message } => log.info(message),
                         Output::Notify(n) => {
                             let name = self.engine.source_name(Source::Group(g)).to_string();
-                            notify::dispatch(&self.model, &mut self.notifier, true, &name, n, log);
+                            notify::dispatch(&self.config, &mut self.notifier, true, &name, n, log);
                         }
                         _ => {}
                     }
@@ -299,20 +337,21 @@ impl Vrrp {
                     }
                 }
                 Output::Install => {
-                    self.addresses_and_routes(true, model, &cfg, log).await;
+                    self.addresses_and_routes(true, configured, &cfg, log).await;
                 }
                 Output::Uninstall if !self.dont_release => {
-                    self.addresses_and_routes(false, model, &cfg, log).await;
+                    self.addresses_and_routes(false, configured, &cfg, log)
+                        .await;
                 }
                 Output::Garp { addrs, rounds } => {
-                    let frames = announcements(&self.ifaces, &cfg, model, &addrs);
+                    let frames = announcements(&self.ifaces, &cfg, configured, &addrs);
                     self.send_frames(&frames, rounds, &cfg.name, log);
                 }
                 Output::Log { message } => log.info(&message),
                 Output::Notify(n) => {
                     let m = match (e.source, old_config) {
                         (Source::Removed(_), Some(old)) => old,
-                        _ => &self.model,
+                        _ => &self.config,
                     };
                     notify::dispatch(m, &mut self.notifier, false, &cfg.name, &n, log);
                 }
@@ -337,7 +376,7 @@ impl Vrrp {
     /// `static_ipaddress` and `static_routes`: set at start whatever the VRRP state, removed
     /// at stop.
     pub async fn statics(&self, add: bool, log: &Log) {
-        let m = &self.model;
+        let m = &self.config;
         let addrs = m.static_ipaddress.iter().map(|a| (a, a.dev.clone()));
         self.ip_set(add, "static", addrs, &m.static_routes, &m.static_rules, log)
             .await;
@@ -347,8 +386,8 @@ impl Vrrp {
     /// daemon cannot clean up; keepalived does the same: "removing VIPs").
     pub async fn release_stale(&self, log: &Log) {
         for (i, inst) in self.engine.instances().iter().enumerate() {
-            let model = self.model.vrrp_instances.get(i);
-            self.addresses_and_routes(false, model, inst.config(), log)
+            let configured = self.config.vrrp_instances.get(i);
+            self.addresses_and_routes(false, configured, inst.config(), log)
                 .await;
         }
     }
@@ -358,13 +397,13 @@ impl Vrrp {
     async fn addresses_and_routes(
         &self,
         add: bool,
-        model: Option<&VrrpInstance>,
+        configured: Option<&VrrpInstance>,
         cfg: &InstanceConfig,
         log: &Log,
     ) {
-        let routes = model.map_or(&[][..], |m| &m.virtual_routes[..]);
-        let rules = model.map_or(&[][..], |m| &m.virtual_rules[..]);
-        let addrs = vips(model).map(|a| (a, Some(vip_dev(a, model, cfg))));
+        let routes = configured.map_or(&[][..], |m| &m.virtual_routes[..]);
+        let rules = configured.map_or(&[][..], |m| &m.virtual_rules[..]);
+        let addrs = vips(configured).map(|a| (a, Some(vip_dev(a, configured, cfg))));
         self.ip_set(add, &cfg.name, addrs, routes, rules, log).await;
     }
 
@@ -481,14 +520,14 @@ impl Vrrp {
 fn announcements(
     ifaces: &IfaceCache,
     cfg: &InstanceConfig,
-    model: Option<&VrrpInstance>,
+    configured: Option<&VrrpInstance>,
     addrs: &[IpAddr],
 ) -> Vec<(u32, Vec<u8>)> {
     let mut frames = Vec::new();
     for addr in addrs {
-        let dev = vips(model)
+        let dev = vips(configured)
             .find(|a| a.addr.addr == *addr)
-            .map_or_else(|| cfg.interface.clone(), |a| vip_dev(a, model, cfg));
+            .map_or_else(|| cfg.interface.clone(), |a| vip_dev(a, configured, cfg));
         let Some(iface) = ifaces.get(&dev) else {
             continue;
         };
@@ -503,8 +542,8 @@ fn announcements(
 }
 
 /// The VIPs and eVIPs of an instance, as configured.
-fn vips(model: Option<&VrrpInstance>) -> impl Iterator<Item = &IpAddress> {
-    model.into_iter().flat_map(|m| {
+fn vips(configured: Option<&VrrpInstance>) -> impl Iterator<Item = &IpAddress> {
+    configured.into_iter().flat_map(|m| {
         m.virtual_ipaddress
             .iter()
             .chain(&m.virtual_ipaddress_excluded)
@@ -523,34 +562,28 @@ fn dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
-/// The engine for a checked model: source addresses from the interfaces.
-pub fn build_engine(model: &Config) -> Result<Engine, String> {
-    let (instances, groups) = engine_configs(model)?;
-    Engine::new(instances, groups)
+/// The engine for a checked configuration: source addresses from the interfaces.
+pub fn build_engine(config: &Config) -> Result<Engine, VrrpError> {
+    let (instances, groups) = engine_configs(config)?;
+    Ok(Engine::new(instances, groups)?)
 }
 
 fn engine_configs(
-    model: &Config,
-) -> Result<
-    (
-        Vec<InstanceConfig>,
-        Vec<crate::vrrp::engine::SyncGroupConfig>,
-    ),
-    String,
-> {
+    config: &Config,
+) -> Result<(Vec<InstanceConfig>, Vec<SyncGroupConfig>), VrrpError> {
     let mut missing = None;
-    let (instances, groups) = configs_from_model(model, |i| {
+    let (instances, groups) = instance_configs(config, |i| {
         let ifname = i.interface.as_deref().unwrap_or_default();
         let v6 = i.family == Some(Family::Inet6);
         match Iface::lookup(ifname).and_then(|f| f.vrrp_source(v6)) {
             Some(a) => a,
             None => {
                 if i.src_ip.is_none() {
-                    missing = Some(format!(
-                        "({}) interface {ifname} has no {} address to send from",
-                        i.name,
-                        if v6 { "IPv6 link-local" } else { "IPv4" }
-                    ));
+                    missing = Some(VrrpError::NoSourceAddress {
+                        instance: i.name.clone(),
+                        interface: ifname.to_string(),
+                        family: if v6 { "IPv6 link-local" } else { "IPv4" },
+                    });
                 }
                 IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
             }
@@ -563,7 +596,7 @@ fn engine_configs(
     // interface's, as keepalived sends it).
     let instances = instances
         .into_iter()
-        .zip(&model.vrrp_instances)
+        .zip(&config.vrrp_instances)
         .map(|(mut c, m)| {
             // vmac_xmit_base: adverts in and out of the base interface, VIPs on the VMAC.
             if m.use_vmac.is_some() && !m.vmac_xmit_base {
@@ -577,11 +610,11 @@ fn engine_configs(
 
 /// Where a VIP lives: its `dev`, else the VMAC with use_vmac (also when adverts go out of
 /// the base interface with vmac_xmit_base), else the instance's interface.
-fn vip_dev(a: &IpAddress, model: Option<&VrrpInstance>, cfg: &InstanceConfig) -> String {
+fn vip_dev(a: &IpAddress, configured: Option<&VrrpInstance>, cfg: &InstanceConfig) -> String {
     if let Some(d) = &a.dev {
         return d.clone();
     }
-    match model {
+    match configured {
         Some(m) if m.use_vmac.is_some() => vmac_name(m),
         _ => cfg.interface.clone(),
     }

@@ -17,7 +17,7 @@ use crate::sim::scenario::{Event, RouterSpec, Scenario, SegmentSpec, Timed};
 use crate::sim::trace::TraceLine;
 use crate::sim::world::World;
 use crate::time::{Duration, Instant};
-use crate::vrrp::engine::configs_from_model;
+use crate::vrrp::engine::instance_configs;
 use crate::vrrp::track::TrackStatus;
 
 /// The tracker the lab's H key flips.
@@ -64,7 +64,7 @@ pub fn scenario(n: usize, dir: &Path) -> Result<(Scenario, Vec<Config>), String>
         let addr = topology::router_addr(i)
             .parse()
             .map_err(|e| format!("{name}: {e}"))?;
-        let (instances, groups) = configs_from_model(&loaded.config, |_| addr);
+        let (instances, groups) = instance_configs(&loaded.config, |_| addr);
         routers.push(RouterSpec {
             name: name.clone(),
             instances,

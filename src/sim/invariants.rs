@@ -26,14 +26,14 @@ struct Heard {
 }
 
 /// State the step rules need, per (router, instance).
-pub(super) struct Checker {
+pub(super) struct InvariantChecker {
     last_sent: HashMap<(usize, usize), Instant>,
     better: HashMap<(usize, usize), Heard>,
 }
 
-impl Checker {
-    pub fn new(_: &Scenario) -> Checker {
-        Checker {
+impl InvariantChecker {
+    pub fn new(_: &Scenario) -> InvariantChecker {
+        InvariantChecker {
             last_sent: HashMap::new(),
             better: HashMap::new(),
         }

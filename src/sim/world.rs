@@ -7,7 +7,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 
-use super::invariants::{self, Checker};
+use super::invariants::{self, InvariantChecker};
 use super::scenario::{Event, Scenario};
 use super::trace::TraceLine;
 use super::wire;
@@ -104,7 +104,7 @@ pub struct World<'a> {
     rng: Rng,
     pub(super) routers: Vec<Router>,
     pub(super) segments: Vec<Segment>,
-    pub(super) checker: Checker,
+    pub(super) checker: InvariantChecker,
     outcome: Outcome,
     tracing: bool,
     hasher: DefaultHasher,
@@ -157,7 +157,7 @@ impl<'a> World<'a> {
             rng: Rng::new(scenario.seed),
             routers,
             segments: Vec::new(),
-            checker: Checker::new(scenario),
+            checker: InvariantChecker::new(scenario),
             outcome: Outcome::default(),
             tracing,
             hasher: DefaultHasher::new(),

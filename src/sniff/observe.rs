@@ -10,9 +10,9 @@ use crate::vrrp::checksum::ChecksumForm;
 use crate::vrrp::frame::{FrameError, Received, parse_ip};
 use crate::vrrp::packet::{Advert, Packet, verify_checksum};
 
-/// A VRRP packet seen on the wire.
+/// A VRRP packet observed on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Seen {
+pub struct Observed {
     /// Capture time, microseconds since the Unix epoch.
     pub ts_us: u64,
     #[serde(skip_serializing_if = "Option::is_none", with = "mac_opt")]
@@ -42,7 +42,7 @@ pub enum Decoded {
     },
 }
 
-impl Seen {
+impl Observed {
     pub fn advert(&self) -> Option<&Advert> {
         match &self.advert {
             Decoded::Advert { advert, .. } => Some(advert),
@@ -81,7 +81,7 @@ fn link_info(linktype: u32, frame: &[u8]) -> (Option<[u8; 6]>, Option<u16>) {
 }
 
 /// The VRRP packet in a captured frame; `None` when the frame is something else.
-pub fn observe(linktype: u32, ts_us: u64, frame: &[u8]) -> Option<Seen> {
+pub fn observe(linktype: u32, ts_us: u64, frame: &[u8]) -> Option<Observed> {
     let (ethertype, payload) = crate::pcap::network_payload(linktype, frame)?;
     if ethertype != 0x0800 && ethertype != 0x86dd {
         return None;
@@ -91,7 +91,7 @@ pub fn observe(linktype: u32, ts_us: u64, frame: &[u8]) -> Option<Seen> {
         Err(FrameError::NotVrrp(_)) | Err(FrameError::AhNotVrrp(_)) => return None,
         Err(e) => {
             // An IP packet too broken to say where it came from is counted, not attributed.
-            return Some(Seen {
+            return Some(Observed {
                 ts_us,
                 src_mac: link_info(linktype, frame).0,
                 vlan: link_info(linktype, frame).1,
@@ -106,7 +106,7 @@ pub fn observe(linktype: u32, ts_us: u64, frame: &[u8]) -> Option<Seen> {
         }
     };
     let (src_mac, vlan) = link_info(linktype, frame);
-    Some(Seen {
+    Some(Observed {
         src_mac,
         vlan,
         ..from_received(ts_us, &rx)
@@ -115,7 +115,7 @@ pub fn observe(linktype: u32, ts_us: u64, frame: &[u8]) -> Option<Seen> {
 
 /// A packet the daemon's VRRP socket received (no link layer): the daemon keeps the
 /// segment's table from these.
-pub fn from_received(ts_us: u64, rx: &Received) -> Seen {
+pub fn from_received(ts_us: u64, rx: &Received) -> Observed {
     let advert =
         match Packet::new_checked(&rx.msg[..]).and_then(|p| Advert::parse(&p, rx.src.is_ipv6())) {
             Ok(advert) => {
@@ -126,7 +126,7 @@ pub fn from_received(ts_us: u64, rx: &Received) -> Seen {
                 error: e.to_string(),
             },
         };
-    Seen {
+    Observed {
         ts_us,
         src_mac: None,
         vlan: None,
@@ -165,7 +165,7 @@ mod tests {
         crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap()
     }
 
-    fn seen(name: &str) -> Vec<Seen> {
+    fn seen(name: &str) -> Vec<Observed> {
         let c = capture(name);
         c.records
             .iter()

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::observe::{Decoded, Seen};
+use super::observe::{Decoded, Observed};
 use super::table::{Table, ranges};
 use crate::vrrp::packet::AuthType;
 
@@ -20,7 +20,7 @@ fn write_clock(out: &mut String, ts_us: u64) {
 }
 
 /// One advert as a line, appended to `out` (sniff reuses one buffer for a whole capture).
-pub fn write_line(out: &mut String, s: &Seen) {
+pub fn write_line(out: &mut String, s: &Observed) {
     write_clock(out, s.ts_us);
     let _ = write!(out, " {} > {}: ", s.src, s.dst);
     match &s.advert {

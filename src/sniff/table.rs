@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::observe::{Decoded, Seen, mac};
+use super::observe::{Decoded, Observed, mac};
 use crate::vrrp::packet::{Advert, AuthType, Version};
 
 /// One VRRP group as the wire shows it.
@@ -122,7 +122,7 @@ fn auth_name(a: &Advert) -> &'static str {
 }
 
 impl Table {
-    pub fn add(&mut self, s: &Seen) {
+    pub fn add(&mut self, s: &Observed) {
         self.packets += 1;
         self.last_us = self.last_us.max(s.ts_us);
         let (advert, checksum) = match &s.advert {
@@ -441,8 +441,8 @@ mod tests {
     }
 
     /// An advert from `src` at `t` seconds.
-    fn advert(t: f64, src: &str, prio: u8) -> Seen {
-        Seen {
+    fn advert(t: f64, src: &str, prio: u8) -> Observed {
+        Observed {
             ts_us: (t * 1e6) as u64,
             src_mac: Some([0x52, 0x54, 0, 0, 0, src.len() as u8]),
             vlan: None,
@@ -467,14 +467,14 @@ mod tests {
         }
     }
 
-    fn with(mut s: Seen, f: impl FnOnce(&mut Advert)) -> Seen {
+    fn with(mut s: Observed, f: impl FnOnce(&mut Advert)) -> Observed {
         if let Decoded::Advert { advert, .. } = &mut s.advert {
             f(advert);
         }
         s
     }
 
-    fn table(seen: &[Seen]) -> Table {
+    fn table(seen: &[Observed]) -> Table {
         let mut t = Table::default();
         for s in seen {
             t.add(s);
@@ -496,7 +496,7 @@ mod tests {
     #[test]
     fn a_clean_failover_is_no_conflict() {
         // .1 advertises until 5 s and dies; .2 takes over 3.6 s later.
-        let mut s: Vec<Seen> = (0..6).map(|k| advert(k as f64, "10.0.0.1", 150)).collect();
+        let mut s: Vec<Observed> = (0..6).map(|k| advert(k as f64, "10.0.0.1", 150)).collect();
         s.extend((0..5).map(|k| advert(8.6 + k as f64, "10.0.0.2", 100)));
         let t = table(&s);
         assert!(kinds(&t).is_empty(), "{:?}", t.findings());
@@ -510,13 +510,13 @@ mod tests {
     #[test]
     fn preemption_is_no_split_brain_but_two_masters_are() {
         // .2 (higher) starts; .1 sends one more advert, then goes quiet.
-        let mut s: Vec<Seen> = (0..5).map(|k| advert(k as f64, "10.0.0.1", 100)).collect();
+        let mut s: Vec<Observed> = (0..5).map(|k| advert(k as f64, "10.0.0.1", 100)).collect();
         s.push(advert(4.5, "10.0.0.2", 200));
         s.push(advert(5.0, "10.0.0.1", 100));
         s.extend((1..6).map(|k| advert(4.5 + k as f64, "10.0.0.2", 200)));
         assert!(kinds(&table(&s)).is_empty(), "{:?}", table(&s).findings());
         // Both keep advertising: split brain.
-        let mut s: Vec<Seen> = Vec::new();
+        let mut s: Vec<Observed> = Vec::new();
         for k in 0..10 {
             s.push(advert(k as f64, "10.0.0.1", 100));
             s.push(advert(k as f64 + 0.5, "10.0.0.2", 100));

@@ -61,10 +61,19 @@ pub struct Engine {
     scratch: Vec<Output>,
 }
 
+/// A sync group the engine cannot build (the configuration checker reports these first).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GroupError {
+    #[error("sync group {group}: no instance {member}")]
+    NoSuchMember { group: String, member: String },
+    #[error("instance {0} is in two sync groups")]
+    TwoGroups(String),
+}
+
 /// The engine's view of a checked configuration: every instance and sync group. `src` gives
 /// an instance's source address when the configuration names none (the daemon asks the
 /// interface; the simulator assigns one).
-pub fn configs_from_model(
+pub fn instance_configs(
     cfg: &Config,
     mut src: impl FnMut(&VrrpInstance) -> IpAddr,
 ) -> (Vec<InstanceConfig>, Vec<SyncGroupConfig>) {
@@ -90,18 +99,20 @@ impl Engine {
     pub fn new(
         mut instances: Vec<InstanceConfig>,
         groups: Vec<SyncGroupConfig>,
-    ) -> Result<Engine, String> {
+    ) -> Result<Engine, GroupError> {
         let mut group_of = vec![None; instances.len()];
         let mut built = Vec::new();
         for (g, sg) in groups.into_iter().enumerate() {
             let mut members = Vec::new();
             for m in &sg.members {
-                let i = instances
-                    .iter()
-                    .position(|c| &c.name == m)
-                    .ok_or_else(|| format!("sync group {}: no instance {m}", sg.name))?;
+                let i = instances.iter().position(|c| &c.name == m).ok_or_else(|| {
+                    GroupError::NoSuchMember {
+                        group: sg.name.clone(),
+                        member: m.clone(),
+                    }
+                })?;
                 if group_of[i].replace(g).is_some() {
-                    return Err(format!("instance {m} is in two sync groups"));
+                    return Err(GroupError::TwoGroups(m.clone()));
                 }
                 members.push(i);
             }
@@ -166,7 +177,7 @@ impl Engine {
         groups: Vec<SyncGroupConfig>,
         now: Instant,
         out: &mut Vec<Emitted>,
-    ) -> Result<Vec<Instance>, String> {
+    ) -> Result<Vec<Instance>, GroupError> {
         let mut next = Engine::new(instances, groups)?;
         let mut old: Vec<Option<Instance>> = std::mem::take(&mut self.instances)
             .into_iter()

@@ -139,13 +139,13 @@ pub static BFD_INSTANCE: Table<BfdInstance> = Table::new(
     ],
 );
 
-type RK = Keyword<Config>;
+type TopK = Keyword<Config>;
 
 pub static ROOT: Table<Config> = Table::new(
     "",
     "keepalived.conf",
     &[
-        RK::new(
+        TopK::new(
             "global_defs",
             Arg::Block(&global::TABLE),
             P0,
@@ -164,7 +164,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.global_defs.seen.extend(seen);
             }
         }),
-        RK::new(
+        TopK::new(
             "vrrp_script",
             Arg::Block(&track::VRRP_SCRIPT),
             P0,
@@ -180,7 +180,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.vrrp_scripts.push(s);
             }
         }),
-        RK::new(
+        TopK::new(
             "track_file",
             Arg::Block(&track::TRACK_FILE),
             P1,
@@ -196,7 +196,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.track_files.push(f);
             }
         }),
-        RK::new(
+        TopK::new(
             "vrrp_track_process",
             Arg::Block(&track::TRACK_PROCESS),
             P1,
@@ -212,7 +212,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.track_processes.push(p);
             }
         }),
-        RK::new(
+        TopK::new(
             "vrrp_sync_group",
             Arg::Block(&groups::SYNC_GROUP),
             P1,
@@ -228,7 +228,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.vrrp_sync_groups.push(g);
             }
         }),
-        RK::new(
+        TopK::new(
             "garp_group",
             Arg::Block(&groups::GARP_GROUP),
             P2,
@@ -241,7 +241,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.garp_groups.push(g);
             }
         }),
-        RK::new(
+        TopK::new(
             "track_group",
             Arg::Block(&groups::TRACK_GROUP),
             P2,
@@ -257,7 +257,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.track_groups.push(g);
             }
         }),
-        RK::new(
+        TopK::new(
             "vrrp_instance",
             Arg::Block(&vrrp::VRRP_INSTANCE),
             P0,
@@ -273,7 +273,7 @@ pub static ROOT: Table<Config> = Table::new(
                 c.vrrp_instances.push(i);
             }
         }),
-        RK::new(
+        TopK::new(
             "static_ipaddress",
             Arg::Values("ADDRESS[/LEN] [dev IF] ... [track_group G]"),
             P1,
@@ -286,7 +286,7 @@ pub static ROOT: Table<Config> = Table::new(
                 }
             }
         }),
-        RK::new(
+        TopK::new(
             "static_routes",
             Arg::Values("ip route syntax [track_group G]"),
             P1,
@@ -299,7 +299,7 @@ pub static ROOT: Table<Config> = Table::new(
                 }
             }
         }),
-        RK::new(
+        TopK::new(
             "static_rules",
             Arg::Values("ip rule syntax [track_group G]"),
             P1,
@@ -312,7 +312,7 @@ pub static ROOT: Table<Config> = Table::new(
                 }
             }
         }),
-        RK::new(
+        TopK::new(
             "virtual_server_group",
             Arg::NamedValues("ADDRESS[-LAST|/LEN] [PORT] | fwmark N [inet|inet6]"),
             P1,
@@ -322,7 +322,7 @@ pub static ROOT: Table<Config> = Table::new(
             c.virtual_server_groups
                 .extend(v.node().and_then(|n| lvs::read_vs_group(n, cx)))
         }),
-        RK::new(
+        TopK::new(
             "virtual_server",
             Arg::Block(&lvs::VIRTUAL_SERVER),
             P0,
@@ -332,7 +332,7 @@ pub static ROOT: Table<Config> = Table::new(
             c.virtual_servers
                 .extend(v.node().and_then(|n| lvs::read_virtual_server(n, cx)))
         }),
-        RK::new(
+        TopK::new(
             "SSL",
             Arg::Block(&lvs::SSL),
             P1,
@@ -345,55 +345,55 @@ pub static ROOT: Table<Config> = Table::new(
                 c.ssl = Some(s);
             }
         }),
-        RK::new(
+        TopK::new(
             "bfd_instance",
             Arg::Block(&BFD_INSTANCE),
             P2,
             "A BFD session: bfd_instance NAME { ... }.",
         ),
-        RK::new(
+        TopK::new(
             "linkbeat_interfaces",
             Arg::Values("IFNAME [MII|ETHTOOL|IOCTL]"),
             P2,
             "Interfaces whose link state is polled.",
         ),
-        RK::new(
+        TopK::new(
             "interface_up_down_delays",
             Arg::Values("IFNAME DOWN_DELAY [UP_DELAY]"),
             P2,
             "Debounce of interface state changes.",
         ),
-        RK::new(
+        TopK::new(
             "net_namespace",
             Arg::Word,
             P2,
             "Run in this network namespace.",
         ),
-        RK::new(
+        TopK::new(
             "net_namespace_ipvs",
             Arg::Custom("[NAME]"),
             P2,
             "Network namespace of IPVS.",
         ),
-        RK::new(
+        TopK::new(
             "namespace_with_ipsets",
             Arg::Flag,
             P2,
             "Allow ipsets in a namespace on old kernels.",
         ),
-        RK::new(
+        TopK::new(
             "use_pid_dir",
             Arg::Flag,
             P2,
             "Put pid files in /run/keepalived/.",
         ),
-        RK::new(
+        TopK::new(
             "instance",
             Arg::Word,
             P2,
             "Instance name used in file names.",
         ),
-        RK::new(
+        TopK::new(
             "child_wait_time",
             Arg::Int {
                 min: 0,
@@ -402,7 +402,7 @@ pub static ROOT: Table<Config> = Table::new(
             P2,
             "Seconds to wait for children at shutdown.",
         ),
-        RK::new(
+        TopK::new(
             "linkbeat_use_polling",
             Arg::Flag,
             P2,

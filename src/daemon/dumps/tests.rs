@@ -7,7 +7,7 @@ use std::path::Path;
 use super::*;
 use crate::config::{LoadOptions, load_text};
 use crate::time::Instant;
-use crate::vrrp::engine::configs_from_model;
+use crate::vrrp::engine::instance_configs;
 use crate::vrrp::event::Input;
 
 const CONFIG: &str = r#"
@@ -82,9 +82,8 @@ fn run() -> (Engine, crate::config::blocks::Config) {
         None,
     );
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-    let model = loaded.config;
-    let (instances, groups) =
-        configs_from_model(&model, |_| IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
+    let config = loaded.config;
+    let (instances, groups) = instance_configs(&config, |_| IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
     let mut engine = Engine::new(instances, groups).unwrap();
     let mut out = Vec::new();
     let s = |secs: f64| Instant((secs * 1e6) as u64);
@@ -100,7 +99,7 @@ fn run() -> (Engine, crate::config::blocks::Config) {
     while let Some(t) = engine.poll_timeout().filter(|t| *t <= s(6.0)) {
         engine.handle(Input::Timeout, t, &mut out);
     }
-    (engine, model)
+    (engine, config)
 }
 
 fn golden(name: &str, text: &str) {
@@ -120,9 +119,9 @@ const STARTED: f64 = 1_765_000_000.25;
 
 #[test]
 fn the_dumps_match_their_golden_files() {
-    let (engine, model) = run();
+    let (engine, config) = run();
     golden("keepalived.stats", &stats_text(&engine));
-    golden("keepalived.json", &json_text(&engine, &model, STARTED));
+    golden("keepalived.json", &json_text(&engine, &config, STARTED));
     // Without the interfaces section, which is the machine's.
-    golden("keepalived.data", &data_text(&engine, &model, STARTED));
+    golden("keepalived.data", &data_text(&engine, &config, STARTED));
 }

@@ -19,7 +19,7 @@ use super::scripts::spawn_notify;
 use crate::check::engine::{CheckerId, Engine, Input, Output};
 use crate::check::probe::from_config::{Planned, plan};
 use crate::check::probe::{self, Outcome};
-use crate::check::{model, probe::Probe};
+use crate::check::{probe::Probe, resolve};
 use crate::config::blocks::Config;
 use crate::config::blocks::lvs::VsKey;
 use crate::ipvs::message::{ServiceKey, SyncDaemon};
@@ -132,7 +132,7 @@ impl Lvs {
         self.dirty.clear();
         self.resync = true;
         self.syncd_master = None;
-        let mut engine = Engine::new(model::from_config(cfg));
+        let mut engine = Engine::new(resolve::from_config(cfg));
         engine.adopt(&self.engine);
         self.engine = engine;
         self.local = local_addresses();
@@ -145,7 +145,7 @@ impl Lvs {
                         log.warn(&format!(
                             "checker of {} in {}: {e}; it will fail every time",
                             r.addr,
-                            model::vs_id(v)
+                            resolve::vs_id(v)
                         ));
                     }
                 }
