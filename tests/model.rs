@@ -83,7 +83,7 @@ fn repeated_scripts_keep_the_first() {
 #[test]
 fn the_engine_gets_keepalived_defaults_and_rules() {
     use kaconsole::time::{Duration, Instant};
-    use kaconsole::vrrp::engine::{Engine, configs_from_model};
+    use kaconsole::vrrp::engine::{Engine, instance_configs};
     use kaconsole::vrrp::event::{Input, State as RunState};
     use kaconsole::vrrp::instance_config::Auth;
     use kaconsole::vrrp::packet::Version;
@@ -94,7 +94,7 @@ fn the_engine_gets_keepalived_defaults_and_rules() {
         vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n}\n";
     let (c, codes) = model(text);
     assert!(!codes.iter().any(|c| c.contains("unknown")), "{codes:?}");
-    let (instances, groups) = configs_from_model(&c, |_| "10.0.0.2".parse().unwrap());
+    let (instances, groups) = instance_configs(&c, |_| "10.0.0.2".parse().unwrap());
     let [a, b] = &instances[..] else { panic!() };
     assert_eq!((a.vrid, a.priority, a.version), (51, 150, Version::V2));
     assert_eq!(a.adver_int, Duration::secs(2));
