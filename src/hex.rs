@@ -47,6 +47,30 @@ pub mod serde_bytes {
     }
 }
 
+/// `#[serde(with = "crate::hex::serde_opt8")]`: eight optional bytes (VRRPv2 authentication
+/// data) as one hex string.
+pub mod serde_opt8 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(v: &Option<[u8; 8]>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_str(&super::encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 8]>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| {
+            super::decode(&s)
+                .ok()
+                .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                .ok_or_else(|| D::Error::custom("expected 16 hex digits"))
+        })
+        .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -107,7 +107,11 @@ pub struct Auth {
     #[serde(rename = "type")]
     pub kind: AuthType,
     /// The authentication data; absent over IPv6 (keepalived's v2-over-IPv6 extension).
-    #[serde(with = "opt_hex8", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "crate::hex::serde_opt8",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<[u8; AUTH_DATA_LEN]>,
 }
 
@@ -400,28 +404,5 @@ impl fmt::Display for Advert {
         }
         let addrs: Vec<String> = self.addrs.iter().map(ToString::to_string).collect();
         write!(f, " [{}]", addrs.join(", "))
-    }
-}
-
-/// Eight bytes of authentication data as hex in JSON.
-mod opt_hex8 {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub fn serialize<S: Serializer>(v: &Option<[u8; 8]>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(b) => s.serialize_str(&crate::hex::encode(b)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 8]>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| {
-            crate::hex::decode(&s)
-                .ok()
-                .and_then(|v| <[u8; 8]>::try_from(v).ok())
-                .ok_or_else(|| D::Error::custom("expected 16 hex digits"))
-        })
-        .transpose()
     }
 }
