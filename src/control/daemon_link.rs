@@ -45,14 +45,14 @@ struct Subscribers(EventHub);
 
 impl events::EventSink for Subscribers {
     fn wants(&self, output: &Output) -> bool {
-        Event::interesting(output)
+        super::from_engine::interesting(output)
     }
 
     fn publish(&self, event: events::Event<'_>) {
         let event = match event {
             events::Event::Vrrp { source, output } => Event::Vrrp {
                 source: source.to_string(),
-                output: output.clone(),
+                output: output.clone().into(),
             },
             events::Event::Log { line } => Event::Log {
                 line: line.to_string(),

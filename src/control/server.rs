@@ -326,7 +326,7 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
             None => stopping(id),
         },
         RequestBody::Segment => match ask(calls, Call::Segment).await {
-            Some(s) => Reply::ok(id, Answer::Segment(Box::new(s))),
+            Some(s) => Reply::ok(id, Answer::Segment(Box::new(s.into()))),
             None => stopping(id),
         },
         RequestBody::Reload => {

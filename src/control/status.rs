@@ -69,7 +69,7 @@ pub fn snapshot(
                 master_down_in_s: until(Timer::MasterDown),
                 last_advert_gap_s: i.last_advert_gap().map(|d| secs(d.as_micros())),
                 trackers,
-                stats: i.stats().clone(),
+                stats: i.stats().into(),
             }
         })
         .collect();

@@ -254,11 +254,11 @@ fn publish(world: &mut World<'_>, names: &[String], hubs: &[EventHub]) {
                         line: format!("t={:.3}s: {message}", t.0 as f64 / 1e6),
                     },
                 ),
-                out if ConsoleEvent::interesting(&out) => (
+                out if crate::control::from_engine::interesting(&out) => (
                     router,
                     ConsoleEvent::Vrrp {
                         source: from,
-                        output: out,
+                        output: out.into(),
                     },
                 ),
                 _ => continue,

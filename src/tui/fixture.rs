@@ -1,11 +1,11 @@
 //! Snapshots for the console's tests and benchmarks: a load balancer with a MASTER, a BACKUP
 //! and a FAULT instance, scripts, and an LVS service with a real server down.
 
+use crate::control::protocol::vrrp::Stats;
 use crate::control::protocol::{
     GroupStatus, InstanceStatus, RealServerStatus, ScriptStatus, Status, TrackerStatus,
     VirtualServerStatus,
 };
-use crate::vrrp::event::Stats;
 
 pub fn instance(name: &str, state: &str, prio: u8) -> InstanceStatus {
     let backup = state == "BACKUP";

@@ -24,10 +24,10 @@ use tokio::sync::mpsc;
 
 use self::keymap::KeyMap;
 use self::model::{Action, Model, Msg};
+use crate::control::protocol::vrrp::{Notify, Output, Reason};
 use crate::control::protocol::{
     Answer, Event, EventLine, Reply, ReplyResult, Request, RequestBody,
 };
-use crate::vrrp::event::{Notify, Output, Reason};
 
 /// What a program built around the console adds to it (`kaconsole lab`: a router switcher
 /// and keys that break things). Its keys are a map like the console's: looked up before the
@@ -320,7 +320,7 @@ fn message(line: &str) -> Result<Option<Msg>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vrrp::event::State;
+    use crate::control::protocol::vrrp::State;
 
     #[test]
     fn events_read_as_sentences() {

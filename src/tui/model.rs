@@ -80,7 +80,7 @@ pub struct Model {
     /// The extension's keys, for the help.
     pub extension_keys: Vec<Section>,
     /// Every VRRP router the daemon hears (its segment table), its order and selected row.
-    pub segment: Option<crate::sniff::table::Snapshot>,
+    pub segment: Option<crate::control::protocol::segment::Snapshot>,
     pub segment_sort: Sort,
     pub segment_selected: usize,
 }
@@ -104,7 +104,7 @@ pub enum Msg {
     /// A signal to stop (SIGHUP, SIGTERM, SIGINT).
     Quit,
     /// The daemon's segment table.
-    Segment(Box<crate::sniff::table::Snapshot>),
+    Segment(Box<crate::control::protocol::segment::Snapshot>),
 }
 
 /// What the loop must do after an update.

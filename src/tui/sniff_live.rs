@@ -12,6 +12,7 @@ use ratatui::widgets::Paragraph;
 use super::keymap::{Key, KeyMap, Row};
 use super::view::help;
 use super::view::segment_table::{Sort, conflicts, draw_segment, rows, select};
+use crate::control::protocol::segment::Snapshot;
 use crate::sniff::table::Table;
 
 /// What a key of the live table does.
@@ -117,7 +118,7 @@ impl Live {
             LiveKey::CloseHelp => self.help = false,
             LiveKey::Order => self.sort = self.sort.next(),
             LiveKey::Down | LiveKey::Up => {
-                let n = rows(&self.table.snapshot(), self.sort).len();
+                let n = rows(&self.table.snapshot().into(), self.sort).len();
                 select(&mut self.selected, action == LiveKey::Down, n);
             }
         }
@@ -125,7 +126,7 @@ impl Live {
     }
 
     pub fn draw(&self, f: &mut Frame) {
-        let snap = self.table.snapshot();
+        let snap: Snapshot = self.table.snapshot().into();
         let [head, body, foot] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(4),
@@ -197,7 +198,7 @@ mod tests {
             "{s}"
         );
         insta::assert_snapshot!("sniff_live_100x24", s);
-        let snap = l.table.snapshot();
+        let snap: Snapshot = l.table.snapshot().into();
         let before = rows(&snap, l.sort);
         l.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
         assert_eq!(l.sort, Sort::Priority);

@@ -14,11 +14,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::advert::{Advert, Auth, AuthType, Version};
+use super::segment::{Finding, GroupSnapshot, Key, Router, Snapshot};
+use super::vrrp::{Duration, Notify, Output, Reason, RxError, State};
 use super::*;
-use crate::sniff::table::{Finding, GroupSnapshot, Key, Router, Snapshot};
-use crate::time::Duration;
-use crate::vrrp::event::{Notify, Output, Reason, RxError, State};
-use crate::vrrp::packet::{Advert, Auth, AuthType, Version};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/control")
@@ -154,16 +153,17 @@ fn diagnostic() -> serde_json::Value {
     })
 }
 
-fn router(priority: u8, auth: &'static str, mac: &str) -> Router {
-    let mut r = Router::default();
-    r.macs = [mac.to_string()].into();
-    r.priority = priority;
-    r.interval_cs = 100;
-    r.auth = auth.into();
-    r.adverts = 120;
-    r.first_us = 1_000_000;
-    r.last_us = 120_000_000;
-    r
+fn router(priority: u8, auth: &str, mac: &str) -> Router {
+    Router {
+        macs: [mac.to_string()].into(),
+        priority,
+        interval_cs: 100,
+        auth: auth.into(),
+        adverts: 120,
+        first_us: 1_000_000,
+        last_us: 120_000_000,
+        ..Router::default()
+    }
 }
 
 /// A segment with a conflict (two passwords on VRID 51), a v3 unicast IPv6 group whose
@@ -296,7 +296,7 @@ fn v2_advert(kind: AuthType, data: Option<[u8; 8]>) -> Advert {
         version: Version::V2,
         vrid: 51,
         priority: 150,
-        interval: Duration::secs(1),
+        interval: Duration(1_000_000),
         auth: Some(Auth { kind, data }),
         addrs: vec![ip("10.0.0.100"), ip("10.0.0.101")],
     }
@@ -335,7 +335,7 @@ fn outputs() -> Vec<Output> {
             message: "(VI_1) Entering MASTER STATE".into(),
         },
         Output::LearnedInterval {
-            interval: Duration::centis(150),
+            interval: Duration(1_500_000),
         },
     ]
 }
@@ -347,7 +347,7 @@ fn adverts() -> Vec<Output> {
         version: Version::V3,
         vrid: 10,
         priority: 100,
-        interval: Duration::centis(100),
+        interval: Duration(1_000_000),
         auth: None,
         addrs,
     };

@@ -236,7 +236,7 @@ pub(crate) mod tests {
                 t.add(&s);
             }
         }
-        m.update(Msg::Segment(Box::new(t.snapshot())));
+        m.update(Msg::Segment(Box::new(t.snapshot().into())));
         m
     }
 

@@ -7,8 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table as TableWidget, Wrap};
 
-// The one place the widget names the table's types.
-use crate::sniff::table::{Finding, Snapshot, ranges};
+// The table as the protocol carries it (sniff's live screen converts its own).
+use crate::control::protocol::segment::{Finding, Snapshot};
+use crate::sniff::table::ranges;
 
 /// The orders `s` cycles through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
