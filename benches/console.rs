@@ -9,8 +9,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use kaconsole::control::protocol::fixture;
 use kaconsole::control::protocol::{Answer, Reply};
-use kaconsole::tui::fixture;
 use kaconsole::tui::model::{Model, Msg};
 use kaconsole::tui::view;
 use ratatui::Terminal;

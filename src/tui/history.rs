@@ -90,7 +90,7 @@ pub fn rs_key(vs: &str, rs: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::fixture;
+    use crate::control::protocol::fixture;
 
     #[test]
     fn a_gap_is_sampled_once_per_new_advert() {

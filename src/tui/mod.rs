@@ -4,8 +4,6 @@
 //! the screen is redrawn from the model. Nothing here waits on the socket.
 
 pub mod editor;
-#[doc(hidden)]
-pub mod fixture;
 pub mod highlight;
 pub mod history;
 pub mod keymap;

@@ -354,8 +354,8 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::protocol::fixture::status;
     use crate::tui::editor::Phase;
-    use crate::tui::fixture::status;
     use crossterm::event::KeyModifiers;
 
     fn key(c: KeyCode) -> Msg {

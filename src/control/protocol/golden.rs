@@ -233,7 +233,7 @@ fn segment() -> Snapshot {
 
 /// The fixture's load balancer, without IPVS in the kernel.
 fn status() -> Status {
-    let mut s = crate::tui::fixture::status();
+    let mut s = super::fixture::status();
     s.lvs_mode = Some("check-only".into());
     s
 }

@@ -27,6 +27,8 @@ pub mod segment;
 mod status;
 pub mod vrrp;
 
+#[cfg(any(test, feature = "testing"))]
+pub mod fixture;
 #[cfg(test)]
 mod golden;
 
@@ -82,7 +84,7 @@ mod tests {
             Reply::ok(2, Answer::Subscribed),
             Reply::ok(3, Answer::Reloaded),
             Reply::error(4, "permission", "apply needs admin"),
-            Reply::ok(5, Answer::Status(Box::new(crate::tui::fixture::status()))),
+            Reply::ok(5, Answer::Status(Box::new(fixture::status()))),
             Reply::ok(
                 6,
                 Answer::Config {

@@ -162,7 +162,7 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::tui::fixture::status;
+    use crate::control::protocol::fixture::status;
     use crate::tui::model::{Action, Msg};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ratatui::Terminal;

@@ -1,8 +1,11 @@
-//! Snapshots for the console's tests and benchmarks: a load balancer with a MASTER, a BACKUP
-//! and a FAULT instance, scripts, and an LVS service with a real server down.
+//! Snapshots for the tests and benchmarks of the protocol and the console: a load balancer
+//! with a MASTER, a BACKUP and a FAULT instance, scripts, and an LVS service with a real
+//! server down. Only test builds have it (`cfg(test)`, or the `testing` feature the benches
+//! turn on), never the release binary. Its status is the one in
+//! tests/data/control/reply-status.json (with `lvs_mode` set): a change shows there.
 
-use crate::control::protocol::vrrp::Stats;
-use crate::control::protocol::{
+use super::vrrp::Stats;
+use super::{
     GroupStatus, InstanceStatus, RealServerStatus, ScriptStatus, Status, TrackerStatus,
     VirtualServerStatus,
 };
