@@ -205,7 +205,6 @@ struct Ctx<'a> {
 }
 
 async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
-    let (cfg, admin, calls) = (ctx.cfg, ctx.admin, ctx.calls);
     let id = req.id;
     if !*said_hello && !matches!(req.body, RequestBody::Hello { .. }) {
         return Reply::error(
@@ -215,129 +214,161 @@ async fn handle(req: Request, ctx: &Ctx<'_>, said_hello: &mut bool) -> Reply {
         );
     }
     match req.body {
-        RequestBody::Hello { version } => {
-            if version != VERSION {
-                return Reply::error(
-                    id,
-                    "version",
-                    format!("this daemon speaks version {VERSION}, not {version}"),
-                );
-            }
-            *said_hello = true;
-            Reply::ok(
-                id,
-                Answer::Hello {
-                    version: VERSION,
-                    daemon: format!("kaconsole {}", env!("CARGO_PKG_VERSION")),
-                    admin,
-                },
-            )
-        }
-        RequestBody::Status => match ask(calls, Call::Status).await {
-            Some(s) => Reply::ok(id, Answer::Status(Box::new(s))),
-            None => stopping(id),
+        RequestBody::Hello { version } => hello(id, version, ctx.admin, said_hello),
+        RequestBody::Status => status(id, ctx).await,
+        RequestBody::Subscribe => subscribe(id, ctx),
+        RequestBody::GetConfig => get_config(id, ctx.cfg),
+        RequestBody::Validate { text } => validate(id, ctx.cfg, &text),
+        RequestBody::Apply { text } => apply(id, ctx, &text).await,
+        RequestBody::Stats => stats(id, ctx).await,
+        RequestBody::Segment => segment(id, ctx).await,
+        RequestBody::Reload => reload(id, ctx).await,
+    }
+}
+
+fn hello(id: u64, version: u32, admin: bool, said_hello: &mut bool) -> Reply {
+    if version != VERSION {
+        return Reply::error(
+            id,
+            "version",
+            format!("this daemon speaks version {VERSION}, not {version}"),
+        );
+    }
+    *said_hello = true;
+    Reply::ok(
+        id,
+        Answer::Hello {
+            version: VERSION,
+            daemon: format!("kaconsole {}", env!("CARGO_PKG_VERSION")),
+            admin,
         },
-        RequestBody::Subscribe => {
-            let (backlog, mut rx) = ctx.events.subscribe();
-            // The recent events first (they fit: the backlog is smaller than the queue).
-            for l in backlog {
-                if ctx.out.try_send(l).is_err() {
-                    let _ = ctx.kill.send(true);
-                    break;
+    )
+}
+
+async fn status(id: u64, ctx: &Ctx<'_>) -> Reply {
+    match ask(ctx.calls, Call::Status).await {
+        Some(s) => Reply::ok(id, Answer::Status(Box::new(s))),
+        None => stopping(id),
+    }
+}
+
+fn subscribe(id: u64, ctx: &Ctx<'_>) -> Reply {
+    let (backlog, rx) = ctx.events.subscribe();
+    // The recent events first (they fit: the backlog is smaller than the queue).
+    for l in backlog {
+        if ctx.out.try_send(l).is_err() {
+            let _ = ctx.kill.send(true);
+            break;
+        }
+    }
+    tokio::spawn(forward(rx, ctx.out.clone(), ctx.kill.clone()));
+    Reply::ok(id, Answer::Subscribed)
+}
+
+/// Passes the event lines to the client's queue until either end goes away.
+async fn forward(
+    mut rx: broadcast::Receiver<String>,
+    out: mpsc::Sender<String>,
+    kill: tokio::sync::watch::Sender<bool>,
+) {
+    loop {
+        match rx.recv().await {
+            Ok(l) => {
+                // A full queue: the client is not reading; it is dropped.
+                if out.try_send(l).is_err() {
+                    let _ = kill.send(true);
+                    return;
                 }
             }
-            let (out, kill) = (ctx.out.clone(), ctx.kill.clone());
-            tokio::spawn(async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(l) => {
-                            // A full queue: the client is not reading; it is dropped.
-                            if out.try_send(l).is_err() {
-                                let _ = kill.send(true);
-                                return;
-                            }
-                        }
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            let _ = kill.send(true);
-                            return;
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    }
-                }
-            });
-            Reply::ok(id, Answer::Subscribed)
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                let _ = kill.send(true);
+                return;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
         }
-        RequestBody::GetConfig => match std::fs::read_to_string(&cfg.config) {
-            Ok(text) => Reply::ok(
-                id,
-                Answer::Config {
-                    path: cfg.config.display().to_string(),
-                    text,
-                },
-            ),
-            Err(e) => Reply::error(id, "io", format!("{}: {e}", cfg.config.display())),
+    }
+}
+
+fn get_config(id: u64, cfg: &ServerConfig) -> Reply {
+    match std::fs::read_to_string(&cfg.config) {
+        Ok(text) => Reply::ok(
+            id,
+            Answer::Config {
+                path: cfg.config.display().to_string(),
+                text,
+            },
+        ),
+        Err(e) => Reply::error(id, "io", format!("{}: {e}", cfg.config.display())),
+    }
+}
+
+fn validate(id: u64, cfg: &ServerConfig, text: &str) -> Reply {
+    let (diagnostics, errors, warnings) = diagnose(cfg, text);
+    Reply::ok(
+        id,
+        Answer::Diagnostics {
+            diagnostics,
+            errors,
+            warnings,
         },
-        RequestBody::Validate { text } => {
-            let (diagnostics, errors, warnings) = validate(cfg, &text);
-            Reply::ok(
-                id,
-                Answer::Diagnostics {
-                    diagnostics,
-                    errors,
-                    warnings,
-                },
-            )
+    )
+}
+
+async fn apply(id: u64, ctx: &Ctx<'_>, text: &str) -> Reply {
+    if !ctx.admin {
+        return Reply::error(id, "permission", "apply needs root or the daemon's user");
+    }
+    let (diagnostics, errors, _) = diagnose(ctx.cfg, text);
+    if errors > 0 {
+        return Reply {
+            id,
+            result: ReplyResult::Error(ErrorReply {
+                code: "invalid_config".into(),
+                message: format!("{errors} error(s): nothing was written"),
+                diagnostics,
+            }),
+        };
+    }
+    let backup = match write_with_backup(&ctx.cfg.config, text) {
+        Ok(b) => b,
+        Err(e) => return Reply::error(id, "io", e.to_string()),
+    };
+    match ask_reload(ctx.calls).await {
+        Ok(()) => Reply::ok(
+            id,
+            Answer::Applied {
+                backup: backup.display().to_string(),
+            },
+        ),
+        Err(e) => Reply::error(id, "reload", e),
+    }
+}
+
+async fn stats(id: u64, ctx: &Ctx<'_>) -> Reply {
+    match ask(ctx.calls, Call::Stats).await {
+        Some(mut s) => {
+            s.clients = ctx.counters.clients.load(Ordering::Relaxed);
+            s.clients_dropped = ctx.counters.dropped.load(Ordering::Relaxed);
+            Reply::ok(id, Answer::Stats(s))
         }
-        RequestBody::Apply { text } => {
-            if !admin {
-                return Reply::error(id, "permission", "apply needs root or the daemon's user");
-            }
-            let (diagnostics, errors, _) = validate(cfg, &text);
-            if errors > 0 {
-                return Reply {
-                    id,
-                    result: ReplyResult::Error(ErrorReply {
-                        code: "invalid_config".into(),
-                        message: format!("{errors} error(s): nothing was written"),
-                        diagnostics,
-                    }),
-                };
-            }
-            let backup = match write_with_backup(&cfg.config, &text) {
-                Ok(b) => b,
-                Err(e) => return Reply::error(id, "io", e.to_string()),
-            };
-            match reload(calls).await {
-                Ok(()) => Reply::ok(
-                    id,
-                    Answer::Applied {
-                        backup: backup.display().to_string(),
-                    },
-                ),
-                Err(e) => Reply::error(id, "reload", e),
-            }
-        }
-        RequestBody::Stats => match ask(calls, Call::Stats).await {
-            Some(mut s) => {
-                s.clients = ctx.counters.clients.load(Ordering::Relaxed);
-                s.clients_dropped = ctx.counters.dropped.load(Ordering::Relaxed);
-                Reply::ok(id, Answer::Stats(s))
-            }
-            None => stopping(id),
-        },
-        RequestBody::Segment => match ask(calls, Call::Segment).await {
-            Some(s) => Reply::ok(id, Answer::Segment(Box::new(s.into()))),
-            None => stopping(id),
-        },
-        RequestBody::Reload => {
-            if !admin {
-                return Reply::error(id, "permission", "reload needs root or the daemon's user");
-            }
-            match reload(calls).await {
-                Ok(()) => Reply::ok(id, Answer::Reloaded),
-                Err(e) => Reply::error(id, "reload", e),
-            }
-        }
+        None => stopping(id),
+    }
+}
+
+async fn segment(id: u64, ctx: &Ctx<'_>) -> Reply {
+    match ask(ctx.calls, Call::Segment).await {
+        Some(s) => Reply::ok(id, Answer::Segment(Box::new(s.into()))),
+        None => stopping(id),
+    }
+}
+
+async fn reload(id: u64, ctx: &Ctx<'_>) -> Reply {
+    if !ctx.admin {
+        return Reply::error(id, "permission", "reload needs root or the daemon's user");
+    }
+    match ask_reload(ctx.calls).await {
+        Ok(()) => Reply::ok(id, Answer::Reloaded),
+        Err(e) => Reply::error(id, "reload", e),
     }
 }
 
@@ -356,7 +387,7 @@ fn stopping(id: u64) -> Reply {
     Reply::error(id, "stopping", "the daemon is stopping")
 }
 
-async fn reload(calls: &mpsc::Sender<Call>) -> Result<(), String> {
+async fn ask_reload(calls: &mpsc::Sender<Call>) -> Result<(), String> {
     ask(calls, Call::Reload)
         .await
         .unwrap_or_else(|| Err("the daemon is stopping".to_string()))
@@ -364,7 +395,7 @@ async fn reload(calls: &mpsc::Sender<Call>) -> Result<(), String> {
 
 /// The diagnostics of `text` read as the configuration file, and the numbers of errors and
 /// warnings.
-fn validate(cfg: &ServerConfig, text: &str) -> (Vec<serde_json::Value>, usize, usize) {
+fn diagnose(cfg: &ServerConfig, text: &str) -> (Vec<serde_json::Value>, usize, usize) {
     let opts = LoadOptions {
         config_id: cfg.config_id.clone(),
         ..Default::default()

@@ -52,7 +52,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn requests_and_replies_round_trip() {
+    fn requests_round_trip() {
         for body in [
             RequestBody::Hello { version: 1 },
             RequestBody::Status,
@@ -72,6 +72,10 @@ mod tests {
         let line = r#"{"id":3,"req":"hello","version":1}"#;
         let r: Request = serde_json::from_str(line).unwrap();
         assert_eq!(r.body, RequestBody::Hello { version: 1 });
+    }
+
+    #[test]
+    fn replies_round_trip() {
         for reply in [
             Reply::ok(
                 1,
@@ -143,6 +147,10 @@ mod tests {
             serde_json::to_string(&Reply::ok(5, Answer::Subscribed)).unwrap(),
             r#"{"id":5,"ok":"subscribed"}"#
         );
+    }
+
+    #[test]
+    fn events_round_trip() {
         for event in [
             Event::Log {
                 line: "Reloading".into(),
