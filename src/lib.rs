@@ -14,6 +14,7 @@ pub mod hex;
 pub mod ipvs;
 pub mod lab;
 pub mod pcap;
+pub mod ranges;
 pub mod rng;
 pub mod sim;
 pub mod sniff;

@@ -232,11 +232,12 @@ fn capture_live(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), St
         })
     };
     let mut live = crate::tui::sniff_live::Live::new(iface);
+    let mut table = std::mem::take(&mut sink.table);
     let start = Instant::now();
     let mut terminal = ratatui::init();
     let shown = loop {
         while let Ok((s, frame)) = rx.try_recv() {
-            live.table.add(&s);
+            table.add(&s);
             if keep {
                 sink.written.push(Record {
                     ts_us: s.ts_us,
@@ -246,6 +247,7 @@ fn capture_live(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), St
             }
         }
         live.elapsed_s = start.elapsed().as_secs_f64();
+        live.snapshot = table.snapshot().into();
         if let Err(e) = terminal.draw(|f| live.draw(f)) {
             break Err(e.to_string());
         }
@@ -265,9 +267,9 @@ fn capture_live(iface: &str, args: &SniffArgs, sink: &mut Sink) -> Result<(), St
     let captured = thread.join().unwrap_or(Ok(()));
     // What arrived after the last draw still counts.
     while let Ok((s, _)) = rx.try_recv() {
-        live.table.add(&s);
+        table.add(&s);
     }
-    sink.table = std::mem::take(&mut live.table);
+    sink.table = table;
     shown.and(captured)
 }
 

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::observe::{Decoded, Observed};
-use super::table::{Table, ranges};
+use super::table::Table;
+use crate::ranges::ranges;
 use crate::vrrp::packet::AuthType;
 
 /// `10:24:59.246123` (UTC) from microseconds since the epoch.

@@ -408,27 +408,6 @@ impl Table {
     }
 }
 
-/// `1-50, 52-255`.
-pub fn ranges(v: &[u8]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < v.len() {
-        let start = v[i];
-        let mut end = start;
-        while i + 1 < v.len() && v[i + 1] == end + 1 {
-            i += 1;
-            end = v[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    out.join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,7 +483,7 @@ mod tests {
         assert_eq!(t.groups[&KEY].routers.len(), 2);
         assert!((t.groups[&KEY].routers[&ip("10.0.0.2")].rate() - 1.0).abs() < 0.01);
         assert!(!t.free_vrids().contains(&51));
-        assert_eq!(ranges(&t.free_vrids()), "1-50, 52-255");
+        assert_eq!(crate::ranges::ranges(&t.free_vrids()), "1-50, 52-255");
     }
 
     #[test]

@@ -13,7 +13,6 @@ use super::keymap::{Key, KeyMap, Row};
 use super::view::help;
 use super::view::segment_table::{Sort, conflicts, draw_segment, rows, select};
 use crate::control::protocol::segment::Snapshot;
-use crate::sniff::table::Table;
 
 /// What a key of the live table does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +80,8 @@ pub static HELP_OPEN: KeyMap<LiveKey> = KeyMap {
 
 pub struct Live {
     pub iface: String,
-    pub table: Table,
+    /// The table as `kaconsole sniff` has it now (it keeps the table; the screen shows it).
+    pub snapshot: Snapshot,
     pub sort: Sort,
     pub selected: usize,
     /// Wall time since the capture began, for the header.
@@ -93,7 +93,7 @@ impl Live {
     pub fn new(iface: &str) -> Live {
         Live {
             iface: iface.to_string(),
-            table: Table::default(),
+            snapshot: Snapshot::default(),
             sort: Sort::Vrid,
             selected: 0,
             elapsed_s: 0.0,
@@ -118,7 +118,7 @@ impl Live {
             LiveKey::CloseHelp => self.help = false,
             LiveKey::Order => self.sort = self.sort.next(),
             LiveKey::Down | LiveKey::Up => {
-                let n = rows(&self.table.snapshot().into(), self.sort).len();
+                let n = rows(&self.snapshot, self.sort).len();
                 select(&mut self.selected, action == LiveKey::Down, n);
             }
         }
@@ -126,7 +126,7 @@ impl Live {
     }
 
     pub fn draw(&self, f: &mut Frame) {
-        let snap: Snapshot = self.table.snapshot().into();
+        let snap = &self.snapshot;
         let [head, body, foot] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(4),
@@ -143,11 +143,11 @@ impl Live {
                     "{} · {:.0} s · {} packets · ",
                     self.iface, self.elapsed_s, snap.packets
                 )),
-                conflicts(&snap),
+                conflicts(snap),
             ])),
             head,
         );
-        draw_segment(f, body, &snap, self.sort, self.selected);
+        draw_segment(f, body, snap, self.sort, self.selected);
         f.render_widget(
             Paragraph::new(self.keymap().footer()).style(Style::default().fg(Color::DarkGray)),
             foot,
@@ -170,6 +170,7 @@ mod tests {
     /// The live table of three captures.
     fn live() -> Live {
         let mut l = Live::new("eth0");
+        let mut table = crate::sniff::table::Table::default();
         for name in [
             "vrrp2-multi-vip.pcap",
             "vrrp3-ipv4.pcap",
@@ -179,10 +180,11 @@ mod tests {
             let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
             for r in &c.records {
                 if let Some(s) = crate::sniff::observe::observe(c.linktype, r.ts_us, &r.data) {
-                    l.table.add(&s);
+                    table.add(&s);
                 }
             }
         }
+        l.snapshot = table.snapshot().into();
         l.elapsed_s = 12.0;
         l
     }
@@ -198,7 +200,7 @@ mod tests {
             "{s}"
         );
         insta::assert_snapshot!("sniff_live_100x24", s);
-        let snap: Snapshot = l.table.snapshot().into();
+        let snap = l.snapshot.clone();
         let before = rows(&snap, l.sort);
         l.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
         assert_eq!(l.sort, Sort::Priority);

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table as TableWidget, Wra
 
 // The table as the protocol carries it (sniff's live screen converts its own).
 use crate::control::protocol::segment::{Finding, Snapshot};
-use crate::sniff::table::ranges;
+use crate::ranges::ranges;
 
 /// The orders `s` cycles through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
