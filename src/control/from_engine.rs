@@ -312,20 +312,11 @@ mod tests {
 
     #[test]
     fn a_sniffed_segment_and_the_counters_convert_field_for_field() {
-        let mut t = table::Table::default();
-        for name in [
+        let t = table::from_test_captures(&[
             "vrrp2-multi-vip.pcap",
             "vrrp3-ipv4.pcap",
             "vrrp2-auth-pass.pcap",
-        ] {
-            let path = format!("{}/tests/data/pcaps/{name}", env!("CARGO_MANIFEST_DIR"));
-            let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
-            for r in &c.records {
-                if let Some(s) = crate::sniff::observe::observe(c.linktype, r.ts_us, &r.data) {
-                    t.add(&s);
-                }
-            }
-        }
+        ]);
         let engine = t.snapshot();
         assert!(!engine.groups.is_empty() && !engine.findings.is_empty());
         let ours = segment::Snapshot::from(engine.clone());

@@ -408,6 +408,22 @@ impl Table {
     }
 }
 
+/// The table of keepalived's captures in tests/data/pcaps/ (`names`), for tests.
+#[cfg(test)]
+pub fn from_test_captures(names: &[&str]) -> Table {
+    let mut t = Table::default();
+    for name in names {
+        let path = format!("{}/tests/data/pcaps/{name}", env!("CARGO_MANIFEST_DIR"));
+        let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
+        for r in &c.records {
+            if let Some(s) = super::observe::observe(c.linktype, r.ts_us, &r.data) {
+                t.add(&s);
+            }
+        }
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

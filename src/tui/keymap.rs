@@ -68,6 +68,20 @@ impl Key {
     }
 }
 
+/// A terminal sends Esc and a key that arrive together (a quick Esc, then `1`) as that key
+/// with Alt, and crossterm cannot tell them apart. The console has no Alt keys, so it takes
+/// Alt+key as what was meant: Esc, then the key.
+pub fn split_escape(k: KeyEvent) -> (KeyEvent, Option<KeyEvent>) {
+    let alt_only =
+        k.modifiers.contains(KeyModifiers::ALT) && !k.modifiers.contains(KeyModifiers::CONTROL);
+    if !alt_only {
+        return (k, None);
+    }
+    let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+    let key = KeyEvent::new(k.code, k.modifiers - KeyModifiers::ALT);
+    (esc, Some(key))
+}
+
 /// One line of a map: keys (each with its action), what they do, and how the footer says it
 /// (`None`: the row is only in the help).
 pub struct Row<A: 'static> {
@@ -245,6 +259,29 @@ pub(crate) mod tests {
             },
         ],
     };
+
+    #[test]
+    fn alt_with_a_key_is_esc_then_the_key() {
+        let k = |c, m| KeyEvent::new(c, m);
+        let (first, then) = split_escape(k(KeyCode::Char('1'), KeyModifiers::ALT));
+        assert_eq!(first, k(KeyCode::Esc, KeyModifiers::NONE));
+        assert_eq!(then, Some(k(KeyCode::Char('1'), KeyModifiers::NONE)));
+        let shifted = k(KeyCode::Char('J'), KeyModifiers::ALT | KeyModifiers::SHIFT);
+        assert_eq!(
+            split_escape(shifted).1,
+            Some(k(KeyCode::Char('J'), KeyModifiers::SHIFT))
+        );
+        for plain in [
+            k(KeyCode::Char('1'), KeyModifiers::NONE),
+            k(KeyCode::Char('s'), KeyModifiers::CONTROL),
+            k(
+                KeyCode::Char('s'),
+                KeyModifiers::CONTROL | KeyModifiers::ALT,
+            ),
+        ] {
+            assert_eq!(split_escape(plain), (plain, None));
+        }
+    }
 
     #[test]
     fn lookup_labels_and_footer() {

@@ -93,15 +93,24 @@ async fn main_loop<A: Copy + 'static>(
         signal(SignalKind::terminate())?,
         signal(SignalKind::interrupt())?,
     );
+    // The second half of a key the terminal sent as Esc and a key (see keymap::split_escape).
+    let mut queued: Option<crossterm::event::KeyEvent> = None;
     loop {
         if let Some(e) = ext.as_deref_mut() {
             model.extension = e.lines();
         }
         terminal.draw(|f| view::draw(f, &model))?;
-        let msg = tokio::select! {
+        let msg = if let Some(k) = queued.take() {
+            Msg::Key(k)
+        } else {
+            tokio::select! {
             Some(m) = rx.recv() => m,
             Some(Ok(e)) = keys.next() => match e {
-                TermEvent::Key(k) if k.kind == KeyEventKind::Press => Msg::Key(k),
+                TermEvent::Key(k) if k.kind == KeyEventKind::Press => {
+                    let (first, then) = keymap::split_escape(k);
+                    queued = then;
+                    Msg::Key(first)
+                }
                 _ => continue,
             },
             _ = tick.tick() => continue,
@@ -111,6 +120,7 @@ async fn main_loop<A: Copy + 'static>(
             }
             _ = term.recv() => Msg::Quit,
             _ = int.recv() => Msg::Quit,
+            }
         };
         if let (Msg::Key(k), Some(e)) = (&msg, ext.as_deref_mut())
             && !model.captures_keys()

@@ -170,20 +170,11 @@ mod tests {
     /// The live table of three captures.
     fn live() -> Live {
         let mut l = Live::new("eth0");
-        let mut table = crate::sniff::table::Table::default();
-        for name in [
+        let table = crate::sniff::table::from_test_captures(&[
             "vrrp2-multi-vip.pcap",
             "vrrp3-ipv4.pcap",
             "vrrp2-auth-pass.pcap",
-        ] {
-            let path = format!("{}/tests/data/pcaps/{name}", env!("CARGO_MANIFEST_DIR"));
-            let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
-            for r in &c.records {
-                if let Some(s) = crate::sniff::observe::observe(c.linktype, r.ts_us, &r.data) {
-                    table.add(&s);
-                }
-            }
-        }
+        ]);
         l.snapshot = table.snapshot().into();
         l.elapsed_s = 12.0;
         l

@@ -225,17 +225,7 @@ pub(crate) mod tests {
             text: CONF.into(),
         });
         // What the daemon heard: one of keepalived's captures.
-        let path = format!(
-            "{}/tests/data/pcaps/vrrp2-multi-vip.pcap",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let c = crate::pcap::parse(&std::fs::read(path).unwrap()).unwrap();
-        let mut t = crate::sniff::table::Table::default();
-        for r in &c.records {
-            if let Some(s) = crate::sniff::observe::observe(c.linktype, r.ts_us, &r.data) {
-                t.add(&s);
-            }
-        }
+        let t = crate::sniff::table::from_test_captures(&["vrrp2-multi-vip.pcap"]);
         m.update(Msg::Segment(Box::new(t.snapshot().into())));
         m
     }
