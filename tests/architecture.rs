@@ -1,5 +1,6 @@
-//! The layers of DESIGN.md, checked on the source: a module may use the layers above it and
-//! never those below. From the top:
+//! The architecture of docs/ARCHITECTURE.md, checked on the source: the daemon and the
+//! control layer stay small functions, and a module may use the layers above it, never those
+//! below. From the top:
 //!
 //! ```text
 //! foundation  time, hex, rng, ranges, pcap  plain values and formats
@@ -211,4 +212,75 @@ fn the_scanner_sees_grouped_and_nested_paths_and_skips_tests() {
     assert_eq!(layer_of(Path::new("check/probe/tcp.rs")), Some("sys"));
     assert_eq!(layer_of(Path::new("check/engine.rs")), Some("check"));
     assert_eq!(layer_of(Path::new("lib.rs")), None);
+}
+
+/// The functions of `text` longer than `limit` lines: (name, first line, length). Braces are
+/// counted outside strings, characters and comments, which is enough for this code.
+fn long_functions(text: &str, limit: usize) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let t = t.strip_prefix("pub ").unwrap_or(t);
+        let t = t.strip_prefix("pub(crate) ").unwrap_or(t);
+        let t = t.strip_prefix("pub(super) ").unwrap_or(t);
+        let t = t.strip_prefix("async ").unwrap_or(t);
+        let Some(rest) = t.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let mut depth = 0i32;
+        let mut opened = false;
+        for (j, l) in lines.iter().enumerate().skip(i) {
+            let code = l.split("//").next().unwrap_or_default();
+            let mut in_str = false;
+            let mut prev = ' ';
+            for c in code.chars() {
+                match c {
+                    '"' if prev != '\\' => in_str = !in_str,
+                    '{' if !in_str && prev != '\'' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' if !in_str && prev != '\'' => depth -= 1,
+                    _ => {}
+                }
+                prev = c;
+            }
+            if (opened && depth == 0) || (!opened && code.trim_end().ends_with(';')) {
+                if j + 1 - i > limit {
+                    found.push((name.clone(), i + 1, j + 1 - i));
+                }
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The daemon and the control layer are small functions: a new input or request gets its own
+/// handler instead of a longer loop.
+#[test]
+fn no_function_in_the_daemon_or_control_is_longer_than_100_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src.join("daemon"), &mut files);
+    rust_files(&src.join("control"), &mut files);
+    let mut long = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (name, line, len) in long_functions(&text, 100) {
+            let rel = f.strip_prefix(&src).unwrap().display().to_string();
+            long.push(format!("{rel}:{line} {name}: {len} lines"));
+        }
+    }
+    assert!(files.len() > 20, "only {} files", files.len());
+    assert!(long.is_empty(), "{}", long.join("\n"));
+    // The scan itself: a 102-line function is found, braces in strings do not count.
+    let body = "    let s = \"{\";\n".repeat(100);
+    let text = format!("fn big() {{\n{body}}}\nfn small() {{ }}\n");
+    assert_eq!(long_functions(&text, 100), [("big".to_string(), 1, 102)]);
 }
