@@ -21,6 +21,7 @@ pub fn config_reader(data: &[u8], include_tree: &Path) -> Loaded {
         config_id: "fuzz".into(),
         random_seed: Some(1),
         max_lines: 20_000,
+        max_bytes: 64 << 20,
         all_config: false,
     };
     let loaded = load_text(&include_tree.join("keepalived.conf"), data, &opts, None);

@@ -191,37 +191,18 @@ fn the_control_socket_answers_every_request() {
     assert!((1_000..200_000).contains(&rss), "rss {rss} kB: {r}");
 }
 
-/// The environment variable that makes `a_non_admin_may_read_but_not_apply` the client half of
-/// itself: the socket to ask.
+/// The environment variable that makes a test the client half of itself, run as another
+/// user: the socket to ask (see [`as_nobody`]).
 const CLIENT_SOCKET_ENV: &str = "KACONSOLE_TEST_CONTROL_CLIENT";
+/// The secret file the reader tries to read, for its half of the test.
+const SECRET_ENV: &str = "KACONSOLE_TEST_SECRET";
+/// A shadow-style line, in a root file of mode 0600.
+const SECRET: &str = "root:$6$kaconsoletestsalt$notarealhash:19000:0:99999:7:::";
 
-/// The client half of `a_non_admin_may_read_but_not_apply`, run as another user: asks status,
-/// apply and reload, and prints the replies for the test to judge.
-fn non_admin_client(sock: &Path) {
-    let mut c = Client::hello(sock);
-    let status = c.call(json!({"req": "status"}));
-    let apply = c.call(json!({"req": "apply", "text": CONF}));
-    let reload = c.call(json!({"req": "reload"}));
-    println!("REPLIES {}", json!([status, apply, reload]));
-}
-
-/// A client of another user may read the status but neither apply nor reload. The test runs
-/// this binary again as user nobody, with only this test selected and the socket in
-/// [`CLIENT_SOCKET_ENV`]: that run is the client ([`non_admin_client`]).
-#[test]
-fn a_non_admin_may_read_but_not_apply() {
-    if let Some(sock) = std::env::var_os(CLIENT_SOCKET_ENV) {
-        return non_admin_client(Path::new(&sock));
-    }
-    let Some((seg, _d)) = daemon("a_non_admin_may_read_but_not_apply") else {
-        return;
-    };
-    let sock = seg.hosts[0].socket();
-    // The daemon has set the socket's mode once it answers.
-    let _ = Client::hello(&sock);
-    // Let "nobody" reach the socket (as the kaconsole group would), and its directory.
+/// Lets user nobody reach `sock` (as the kaconsole group would) and its directories.
+fn open_to_nobody(sock: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(sock, std::fs::Permissions::from_mode(0o666)).unwrap();
     let mut dir = sock.parent();
     while let Some(p) = dir {
         let mode = std::fs::metadata(p).unwrap().permissions().mode();
@@ -230,35 +211,95 @@ fn a_non_admin_may_read_but_not_apply() {
         }
         dir = p.parent();
     }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "a_non_admin_may_read_but_not_apply",
-            "--nocapture",
-        ])
-        .env(CLIENT_SOCKET_ENV, &sock)
+}
+
+/// Runs `test` of this binary again as user nobody, its client half, with the socket (and
+/// `env`) in the environment; its stdin and stdout are pipes.
+fn as_nobody(test: &str, sock: &Path, env: &[(&str, &str)]) -> std::process::Child {
+    open_to_nobody(sock);
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture"])
+        .env(CLIENT_SOCKET_ENV, sock)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
         .uid(65534)
         .gid(65534)
-        .output()
-        .unwrap();
+        .spawn()
+        .unwrap()
+}
+
+/// The line the client half printed after `tag`, as JSON.
+fn client_says(out: std::process::Output, tag: &str) -> Value {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let line = text
         .lines()
-        .find_map(|l| l.strip_prefix("REPLIES "))
+        .find_map(|l| l.strip_prefix(tag))
         .unwrap_or_else(|| panic!("{text}{}", String::from_utf8_lossy(&out.stderr)));
-    let r: Value = serde_json::from_str(line).unwrap();
-    assert_eq!(
-        r[0]["ok"]["status"]["instances"][0]["name"], "VI_1",
-        "reading is allowed: {r}"
+    serde_json::from_str(line).unwrap()
+}
+
+/// The client half of `a_reader_may_read_the_state_but_no_file`, run as user nobody: every
+/// request, the file-reading ones aimed at the secret.
+fn reader_client(sock: &Path, secret: &str) {
+    let mut c = Client::hello(sock);
+    let include = format!("include {secret}\n");
+    let replies = json!({
+        "status": c.call(json!({"req": "status"})),
+        "stats": c.call(json!({"req": "stats"})),
+        "segment": c.call(json!({"req": "segment"})),
+        "get_config": c.call(json!({"req": "get_config"})),
+        "validate": c.call(json!({"req": "validate", "text": include})),
+        "apply": c.call(json!({"req": "apply", "text": include})),
+        "reload": c.call(json!({"req": "reload"})),
+    });
+    println!("REPLIES {replies}");
+}
+
+/// A client of another user may read the daemon's state but nothing read from a file: not
+/// the configuration (it holds passwords), not a check of a text that includes a root file
+/// (its diagnostics would quote the file), and it may neither apply nor reload.
+#[test]
+fn a_reader_may_read_the_state_but_no_file() {
+    let test = "a_reader_may_read_the_state_but_no_file";
+    if let Some(sock) = std::env::var_os(CLIENT_SOCKET_ENV) {
+        let secret = std::env::var(SECRET_ENV).unwrap();
+        return reader_client(Path::new(&sock), &secret);
+    }
+    let Some((seg, _d)) = daemon(test) else {
+        return;
+    };
+    let sock = seg.hosts[0].socket();
+    // The daemon has set the socket's mode once it answers.
+    let _ = Client::hello(&sock);
+    let secret = seg.hosts[0].write("secret", &format!("{SECRET}\n"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let env = [(SECRET_ENV, secret.to_str().unwrap())];
+    let r = client_says(
+        as_nobody(test, &sock, &env).wait_with_output().unwrap(),
+        "REPLIES ",
     );
     assert_eq!(
-        r[1]["error"]["code"], "permission",
-        "apply needs admin: {r}"
+        r["status"]["ok"]["status"]["instances"][0]["name"], "VI_1",
+        "reading the state is allowed: {r}"
     );
-    assert_eq!(
-        r[2]["error"]["code"], "permission",
-        "reload needs admin: {r}"
+    assert!(
+        r["stats"]["ok"]["stats"]["rss_kb"].as_u64().is_some(),
+        "{r}"
     );
+    assert!(r["segment"]["ok"]["segment"].is_object(), "{r}");
+    for req in ["get_config", "validate", "apply", "reload"] {
+        assert_eq!(r[req]["error"]["code"], "permission", "{req}: {r}");
+    }
+    // Nothing of the file in any reply (the shadow line's first word was quoted before).
+    let all = r.to_string();
+    assert!(!all.contains("kaconsoletestsalt"), "{all}");
+    // Root may check the same text: the include is read, its content is an unknown keyword.
+    let mut c = Client::hello(&sock);
+    let checked =
+        c.call(json!({"req": "validate", "text": format!("include {}\n", secret.display())}));
+    assert_eq!(checked["ok"]["diagnostics"]["errors"], 1, "{checked}");
 }
 
 #[test]
@@ -394,4 +435,184 @@ fn status_shows_script_runs_and_the_advert_gap() {
     assert_eq!(seg["groups"][0]["key"]["vrid"], 51, "{r}");
     assert_eq!(seg["groups"][0]["master"], "10.77.0.1", "{r}");
     assert_eq!(seg["findings"], json!([]), "{r}");
+}
+
+/// The client half of `a_readers_connections_do_not_keep_root_out`, run as user nobody: holds
+/// as many connections as it is given (never saying hello) and prints how many it got, until
+/// its standard input closes.
+fn hoarder_client(sock: &Path) {
+    let conns: Vec<_> = (0..300)
+        .filter_map(|_| std::os::unix::net::UnixStream::connect(sock).ok())
+        .collect();
+    // A refused connection is told "busy" and closed at once; a held one hears nothing.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut held = Vec::new();
+    let mut refused = 300 - conns.len();
+    for s in conns {
+        s.set_nonblocking(true).unwrap();
+        let mut line = String::new();
+        match std::io::BufReader::new(&s).read_line(&mut line) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => held.push(s),
+            _ => refused += 1,
+        }
+    }
+    println!("HELD {}", json!({"held": held.len(), "refused": refused}));
+    let mut wait = String::new();
+    let _ = std::io::stdin().read_line(&mut wait);
+}
+
+/// 300 idle connections of a reader: it gets its share, root still gets in, and a
+/// connection that never says hello is closed after a few seconds.
+#[test]
+fn a_readers_connections_do_not_keep_root_out() {
+    let test = "a_readers_connections_do_not_keep_root_out";
+    if let Some(sock) = std::env::var_os(CLIENT_SOCKET_ENV) {
+        return hoarder_client(Path::new(&sock));
+    }
+    let Some((seg, _d)) = daemon(test) else {
+        return;
+    };
+    let sock = seg.hosts[0].socket();
+    let _ = Client::hello(&sock);
+    let mut hoarder = as_nobody(test, &sock, &[]);
+    let out = std::io::BufReader::new(hoarder.stdout.take().unwrap());
+    let said: Value = out
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("HELD ")
+                .map(|j| serde_json::from_str(j).unwrap())
+        })
+        .expect("the reader's count");
+    assert_eq!(said["held"], 32, "one user's share: {said}");
+    assert_eq!(said["refused"], 268, "{said}");
+    // Root, while they are held.
+    let mut c = Client::hello(&sock);
+    let r = c.call(json!({"req": "stats"}));
+    assert_eq!(r["ok"]["stats"]["clients"], 33, "{r}");
+    // The reader's silent connections are closed once the hello is overdue.
+    let start = std::time::Instant::now();
+    let gone = wait_for(Duration::from_secs(10), || {
+        c.call(json!({"req": "stats"}))["ok"]["stats"]["clients"] == 1
+    });
+    assert!(gone.is_some(), "{}", c.call(json!({"req": "stats"})));
+    assert!(
+        start.elapsed() >= Duration::from_secs(3),
+        "not before the hello time"
+    );
+    let _ = hoarder.kill();
+    let _ = hoarder.wait();
+    // Such a client is told why.
+    let mut silent = Client::connect(&sock);
+    let r = silent.reply();
+    assert_eq!(r["error"]["code"], "timeout", "{r}");
+}
+
+/// `subscribe` twice on one connection: each event arrives once.
+#[test]
+fn a_second_subscribe_changes_nothing() {
+    let Some((seg, _d)) = daemon("a_second_subscribe_changes_nothing") else {
+        return;
+    };
+    let sock = seg.hosts[0].socket();
+    let mut c = Client::hello(&sock);
+    for _ in 0..2 {
+        let r = c.call(json!({"req": "subscribe"}));
+        assert_eq!(r["ok"], "subscribed", "{r}");
+    }
+    let mut admin = Client::hello(&sock);
+    assert_eq!(admin.call(json!({"req": "reload"}))["ok"], "reloaded");
+    c.w.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut reloading = 0;
+    let mut l = String::new();
+    while c.r.read_line(&mut l).is_ok_and(|n| n > 0) {
+        if l.contains(": Reloading\"") {
+            reloading += 1;
+        }
+        l.clear();
+    }
+    // The backlog had it once, or the live stream did: never both, never twice.
+    assert_eq!(reloading, 1, "each event once");
+}
+
+/// Texts that would take the daemon's memory or time, checked through a MASTER's socket: each
+/// is refused with a reason, the MASTER's adverts keep their rhythm as its BACKUP sees them
+/// (no takeover), and its memory stays small.
+#[test]
+fn a_heavy_check_does_not_stop_the_adverts() {
+    let test = "a_heavy_check_does_not_stop_the_adverts";
+    if !common::require_root(test) {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h0, h1) = (&seg.hosts[0], &seg.hosts[1]);
+    let master =
+        common::start_kaconsole(h0, &CONF.replace("priority 150", "priority 200"), &[], &[]);
+    let _backup = common::start_kaconsole(h1, CONF, &[], &[]);
+    let (s0, s1) = (h0.socket(), h1.socket());
+    let state = |s: &Path| {
+        Client::status(s).map(|st| {
+            st["instances"][0]["state"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+    };
+    let up = wait_for(Duration::from_secs(10), || {
+        state(&s0).as_deref() == Some("MASTER") && state(&s1).as_deref() == Some("BACKUP")
+    });
+    assert!(up.is_some(), "{}", master.log_text());
+    // The BACKUP's view of the MASTER's adverts, sampled while the checks run.
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let (watching, s1) = (watching.clone(), s1.clone());
+        std::thread::spawn(move || {
+            let (mut worst_gap, mut states) = (0.0f64, Vec::new());
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(st) = Client::status(&s1) {
+                    let i = &st["instances"][0];
+                    worst_gap = worst_gap.max(i["last_advert_gap_s"].as_f64().unwrap_or(0.0));
+                    states.push(i["state"].as_str().unwrap_or("").to_string());
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            (worst_gap, states)
+        })
+    };
+    let fifo = h0.dir.join("never.conf");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut c = Client::hello(&s0);
+    c.w.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let long = "y".repeat(1000);
+    let heavy = [
+        ("~SEQ(i,1,2000000) x$i\n".to_string(), "too-many-lines"),
+        (format!("~SEQ(i,1,199000) {long}\n"), "bytes"),
+        // keepalived skips what is not a regular file: a FIFO never holds the check.
+        (format!("include {}\n", fifo.display()), "not a regular"),
+    ];
+    for (text, why) in &heavy {
+        let r = c.call(json!({"req": "validate", "text": text}));
+        assert!(r.to_string().contains(why), "{why}: {r}");
+        let n = r.to_string().len();
+        assert!(
+            n < 1 << 20,
+            "a short answer: {n} bytes: {}",
+            &r.to_string()[..2000]
+        );
+    }
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", master.pid()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string()))
+        .unwrap();
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (worst_gap, states) = watcher.join().unwrap();
+    assert!(states.iter().all(|s| s == "BACKUP"), "takeover: {states:?}");
+    assert!(
+        worst_gap < 1.5,
+        "an advert gap of {worst_gap} s (interval 1 s)"
+    );
+    let kb: u64 = rss.trim_end_matches(" kB").parse().unwrap();
+    assert!(kb < 256 * 1024, "the daemon's peak memory: {rss}");
 }

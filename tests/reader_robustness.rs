@@ -17,6 +17,7 @@ fn opts() -> LoadOptions {
         config_id: "fuzz".into(),
         random_seed: Some(1),
         max_lines: 20_000,
+        max_bytes: 64 << 20,
         all_config: false,
     }
 }

@@ -18,21 +18,39 @@ pub use sim::SimArgs;
 pub use sniff::SniffArgs;
 
 /// The control socket when the daemon runs as root (`--socket` for another).
-pub const DEFAULT_SOCKET: &str = "/run/kaconsole/kaconsole.sock";
+/// The system's control socket directory; a daemon in another network namespace than the
+/// machine's first one uses a subdirectory named after it (see [`in_netns`]).
+pub const SOCKET_DIR: &str = "/run/kaconsole";
+const SOCKET_FILE: &str = "kaconsole.sock";
 
-/// A user's own control socket: `$XDG_RUNTIME_DIR/kaconsole/kaconsole.sock`.
+/// `dir/kaconsole.sock`, or `dir/NETNS/kaconsole.sock` in another network namespace: /run is
+/// shared by every namespace, and a console must never attach to another namespace's daemon
+/// by default.
+fn in_netns(dir: PathBuf) -> PathBuf {
+    match crate::sys::host::netns_name() {
+        Some(ns) => dir.join(ns).join(SOCKET_FILE),
+        None => dir.join(SOCKET_FILE),
+    }
+}
+
+/// The system's control socket for this network namespace.
+pub fn system_socket() -> PathBuf {
+    in_netns(PathBuf::from(SOCKET_DIR))
+}
+
+/// A user's own control socket: `$XDG_RUNTIME_DIR/kaconsole/kaconsole.sock` (per namespace).
 pub fn user_socket() -> Option<PathBuf> {
     let dirs = directories::BaseDirs::new()?;
-    Some(dirs.runtime_dir()?.join("kaconsole").join("kaconsole.sock"))
+    Some(in_netns(dirs.runtime_dir()?.join("kaconsole")))
 }
 
 /// Where a daemon listens without `--socket`: /run/kaconsole as root, else the user's runtime
 /// directory.
 pub fn default_daemon_socket() -> PathBuf {
     if nix::unistd::geteuid().is_root() {
-        return PathBuf::from(DEFAULT_SOCKET);
+        return system_socket();
     }
-    user_socket().unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+    user_socket().unwrap_or_else(system_socket)
 }
 
 /// Where the console connects without `--socket`: the user's own daemon if one is listening,
@@ -40,7 +58,7 @@ pub fn default_daemon_socket() -> PathBuf {
 pub fn default_tui_socket() -> PathBuf {
     user_socket()
         .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+        .unwrap_or_else(system_socket)
 }
 
 /// keepalived.conf default location, as keepalived.
@@ -152,6 +170,14 @@ pub enum Command {
         (no connection, a timeout, a truncated or non-HTTP answer) exits 1 with the reason."
     )]
     Genhash(GenhashArgs),
+    /// (internal) Checks a configuration text from standard input for the control socket.
+    #[command(name = "__check-text", hide = true)]
+    CheckText {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        config_id: String,
+    },
     Tui {
         /// The daemon's control socket [default: $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock if
         /// a daemon of yours listens there, else /run/kaconsole/kaconsole.sock].
@@ -169,6 +195,9 @@ pub fn main() -> ExitCode {
         Command::Lab(args) => crate::lab::run(&args),
         Command::Sniff(args) => sniff::run(&args),
         Command::Genhash(args) => genhash::run(&args),
+        Command::CheckText { config, config_id } => {
+            crate::control::check_text::child_main(&config, &config_id)
+        }
         Command::Tui { socket } => match crate::tui::run(
             &socket
                 .unwrap_or_else(default_tui_socket)

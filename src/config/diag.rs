@@ -38,14 +38,25 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
 }
 
+/// The longest message, help or note kept, in characters: a message that quotes the text
+/// (an unknown keyword can be a whole line of a megabyte) is cut, with an ellipsis.
+pub const MAX_MESSAGE: usize = 300;
+
+fn bounded(s: String) -> String {
+    match s.char_indices().nth(MAX_MESSAGE) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s,
+    }
+}
+
 impl Diagnostic {
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
-        self.help = Some(help.into());
+        self.help = Some(bounded(help.into()));
         self
     }
 
     pub fn note(&mut self, note: impl Into<String>) -> &mut Self {
-        self.notes.push(note.into());
+        self.notes.push(bounded(note.into()));
         self
     }
 }
@@ -67,7 +78,7 @@ impl Diagnostics {
         self.list.push(Diagnostic {
             severity,
             code,
-            message: message.into(),
+            message: bounded(message.into()),
             span,
             help: None,
             notes: Vec::new(),
@@ -287,6 +298,22 @@ pub fn to_json<'a>(map: &SourceMap, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_message_quoting_a_huge_word_is_cut() {
+        let mut d = Diagnostics::default();
+        let word = "y".repeat(100_000);
+        let diag = d.error("unknown-keyword", None, format!("unknown keyword '{word}'"));
+        diag.help(word.clone()).note(word.clone());
+        let diag = d.iter().next().unwrap();
+        assert_eq!(diag.message.chars().count(), MAX_MESSAGE + 1);
+        assert!(diag.message.starts_with("unknown keyword 'yyy") && diag.message.ends_with('…'));
+        assert_eq!(diag.help.as_ref().unwrap().chars().count(), MAX_MESSAGE + 1);
+        assert_eq!(diag.notes[0].chars().count(), MAX_MESSAGE + 1);
+        let short = "a short message é";
+        d.warning("w", None, short);
+        assert_eq!(d.iter().nth(1).unwrap().message, short);
+    }
+
     use super::*;
     use crate::config::source::{FileId, OriginId};
 

@@ -37,8 +37,9 @@ pub struct LoadOptions {
     pub config_id: String,
     /// Seed of `${_RANDOM}`; `None` for a time-based one.
     pub random_seed: Option<u64>,
-    /// Guard against runaway `~SEQ` expansion.
+    /// Guards against runaway `~SEQ` expansion: lines and bytes produced.
     pub max_lines: usize,
+    pub max_bytes: usize,
     /// keepalived's `-e/--all-config`: every include problem is an error.
     pub all_config: bool,
 }
@@ -49,6 +50,7 @@ impl Default for LoadOptions {
             config_id: String::new(),
             random_seed: None,
             max_lines: PrelexOptions::default().max_lines,
+            max_bytes: PrelexOptions::default().max_bytes,
             all_config: false,
         }
     }
@@ -100,6 +102,7 @@ fn load_from(
         config_id: opts.config_id.clone(),
         random_seed: opts.random_seed.unwrap_or_else(time_seed),
         max_lines: opts.max_lines,
+        max_bytes: opts.max_bytes,
         all_config: opts.all_config,
     };
     // The pre-lexer, the grammar and the keyword tables run as a pipeline: each top-level block

@@ -1,8 +1,10 @@
 //! The control layer attached to the daemon: `kaconsole daemon` runs [`run_daemon`], which
-//! gives the daemon an event sink (the consoles' event lines) and starts the socket server
-//! once the daemon is set up; the server's calls become the daemon's requests.
+//! gives the daemon an event sink (the consoles' event lines) and, once the daemon is set up,
+//! serves the socket on a thread of its own; the server's calls become the daemon's requests.
 
+use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -19,7 +21,7 @@ const SUBSCRIBER_LAG: usize = 4096;
 /// Calls from the clients queued for the daemon.
 const CALL_QUEUE: usize = 64;
 
-/// Runs the daemon with its control socket until it stops.
+/// Runs the daemon with its control socket until it stops; the socket file goes with it.
 pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
     let hub = EventHub::new(SUBSCRIBER_LAG);
     let server = ServerConfig {
@@ -27,17 +29,64 @@ pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
         config: opts.config.clone(),
         config_id: opts.config_id.clone(),
     };
-    let serve_hub = hub.clone();
+    let socket = opts.socket.clone();
+    // The socket file this daemon created (its inode), removed at the end if still there.
+    let bound = Arc::new(AtomicU64::new(0));
     let attach = Attachment {
-        events: Some(Arc::new(Subscribers(hub))),
-        serve: Some(Box::new(move |requests| {
-            let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
-            server::start(server, calls_tx, serve_hub)?;
-            tokio::spawn(forward(calls, requests));
-            Ok(())
-        })),
+        events: Some(Arc::new(Subscribers(hub.clone()))),
+        serve: Some({
+            let bound = bound.clone();
+            Box::new(move |requests| {
+                let inode = control_thread(server, hub, requests)?;
+                bound.store(inode, Ordering::Relaxed);
+                Ok(())
+            })
+        }),
     };
-    daemon::run(opts, attach)
+    let result = daemon::run(opts, attach);
+    let ours = bound.load(Ordering::Relaxed);
+    if ours != 0 && std::fs::metadata(&socket).is_ok_and(|m| m.ino() == ours) {
+        let _ = std::fs::remove_file(&socket);
+    }
+    result
+}
+
+/// Binds the socket, then serves it on a thread of its own with its own runtime: the
+/// clients' work (reading, checking texts, serialising replies) never runs on the VRRP loop,
+/// which only answers [`Request`]s. Returns the socket file's inode.
+fn control_thread(
+    server: ServerConfig,
+    hub: EventHub,
+    requests: mpsc::Sender<Request>,
+) -> std::io::Result<u64> {
+    let listener = server::bind(&server)?;
+    let inode = std::fs::metadata(&server.socket)?.ino();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("control".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let runtime = match runtime {
+                Ok(r) => r,
+                Err(e) => return drop(ready_tx.send(Err(e))),
+            };
+            runtime.block_on(async move {
+                let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
+                let accept = match server::serve(listener, server, calls_tx, hub) {
+                    Ok(a) => a,
+                    Err(e) => return drop(ready_tx.send(Err(e))),
+                };
+                let _ = ready_tx.send(Ok(()));
+                tokio::spawn(forward(calls, requests));
+                let _ = accept.await;
+            });
+        })?;
+    ready
+        .recv()
+        .map_err(|_| std::io::Error::other("the control thread ended"))??;
+    Ok(inode)
 }
 
 /// The subscribed consoles, as the daemon's event sink.

@@ -2,6 +2,7 @@
 //! server, the status snapshot, and the daemon's and the engines' values in the protocol's
 //! terms.
 
+pub mod check_text;
 pub mod daemon_link;
 pub mod events;
 pub mod from_daemon;

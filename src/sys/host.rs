@@ -9,6 +9,26 @@ pub fn short_hostname() -> String {
         .unwrap_or_default()
 }
 
+/// The network namespace this process runs in, when it is not the machine's first one: its
+/// name as `ip netns` gave it (a file in /run/netns), else `netns-INODE`. Files the daemon
+/// puts in /run, which every namespace shares, carry it, so that two daemons in two
+/// namespaces (and their consoles) never meet.
+pub fn netns_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let ns = |p: &str| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    let mine = ns("/proc/self/ns/net")?;
+    if ns("/proc/1/ns/net") == Some(mine) {
+        return None;
+    }
+    let named = std::fs::read_dir("/run/netns").ok().and_then(|dir| {
+        dir.flatten().find_map(|e| {
+            let m = e.metadata().ok()?;
+            ((m.dev(), m.ino()) == mine).then(|| e.file_name().to_string_lossy().into_owned())
+        })
+    });
+    Some(named.unwrap_or_else(|| format!("netns-{}", mine.1)))
+}
+
 /// This process's resident memory in KiB (/proc/self/statm), 0 if unknown.
 pub fn rss_kb() -> u64 {
     let page_kb = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)

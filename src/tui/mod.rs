@@ -210,12 +210,13 @@ async fn session(
     let (r, mut w) = stream.into_split();
     let mut lines = BufReader::new(r).lines();
     let mut id = 0u64;
+    // The configuration (it holds passwords) only comes to root and the daemon's user: it
+    // is asked for once the hello's answer says so.
     for body in [
         RequestBody::Hello {
             version: crate::control::protocol::VERSION,
         },
         RequestBody::Subscribe,
-        RequestBody::GetConfig,
     ] {
         id += 1;
         w.write_all(request_line(id, body).as_bytes())
@@ -238,7 +239,14 @@ async fn session(
                 let Some(line) = line.map_err(|e| e.to_string())? else {
                     return Ok(());
                 };
-                if let Some(msg) = message(&line)? {
+                let msg = message(&line)?;
+                if let Some(Msg::Connected { admin: true }) = msg {
+                    id += 1;
+                    w.write_all(request_line(id, RequestBody::GetConfig).as_bytes())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                if let Some(msg) = msg {
                     let _ = tx.send(msg);
                 }
                 continue;

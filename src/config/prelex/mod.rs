@@ -47,6 +47,8 @@ pub struct PrelexOptions {
     pub random_seed: u64,
     /// Stop after producing this many lines (a guard against `~SEQ(i, 1, 1000000000)`).
     pub max_lines: usize,
+    /// Stop after producing this many bytes of text (long lines repeated by `~SEQ`).
+    pub max_bytes: usize,
     /// keepalived's `-e/--all-config`: every include problem is an error.
     pub all_config: bool,
 }
@@ -57,6 +59,7 @@ impl Default for PrelexOptions {
             config_id: String::new(),
             random_seed: 0x6b61_636f_6e73_6f6c,
             max_lines: 20_000_000,
+            max_bytes: usize::MAX,
             all_config: false,
         }
     }
@@ -178,6 +181,8 @@ pub struct Prelexer<'a> {
     include_check: IncludeCheck,
     rng: u64,
     processed: usize,
+    /// Bytes of the lines produced so far.
+    produced_bytes: usize,
     stopped: bool,
 }
 
@@ -213,6 +218,7 @@ impl<'a> Prelexer<'a> {
             },
             rng: opts.random_seed | 1,
             processed: 0,
+            produced_bytes: 0,
             stopped: false,
         }
     }
@@ -749,6 +755,20 @@ impl<'a> Prelexer<'a> {
             }
 
             self.expand(&mut cur);
+            self.produced_bytes = self.produced_bytes.saturating_add(cur.text.len() + 1);
+            if self.produced_bytes > self.opts.max_bytes {
+                let span = cur.span();
+                self.diags.error(
+                    "too-many-lines",
+                    span,
+                    format!(
+                        "the configuration expands to more than {} bytes; reading stopped here",
+                        self.opts.max_bytes
+                    ),
+                );
+                self.stopped = true;
+                return None;
+            }
             if cur.text.is_empty() || self.stopped {
                 if self.stopped {
                     return None;

@@ -259,6 +259,24 @@ fn runaway_seq_is_refused() {
 }
 
 #[test]
+fn runaway_bytes_are_refused() {
+    let opts = PrelexOptions {
+        max_bytes: 10_000,
+        ..Default::default()
+    };
+    let long = "x".repeat(1000);
+    let o = run_with(&format!("~SEQ(i, 1, 100) {long}\n"), &opts);
+    assert!(o.lines.len() < 10, "{} lines", o.lines.len());
+    assert_eq!(o.codes(), ["too-many-lines"]);
+    let message = &o.diags.iter().next().unwrap().message;
+    assert!(message.contains("10000 bytes"), "{message}");
+    // Under the cap, everything is read.
+    let o = run_with(&format!("~SEQ(i, 1, 5) {long}\n"), &opts);
+    assert_eq!(o.lines.len(), 5);
+    assert!(o.codes().is_empty());
+}
+
+#[test]
 fn unterminated_quote() {
     let o = run("script \"abc\n");
     assert_eq!(o.codes(), ["unterminated-quote"]);

@@ -32,12 +32,16 @@ fn kind_style(k: Kind) -> Option<Style> {
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     let e = &m.editor;
     if !e.loaded() {
-        let why = if m.connected {
+        let why = if m.connected && !m.admin {
+            "the configuration holds its passwords: only root and the daemon's user may read \
+             and edit it"
+        } else if m.connected {
             "loading the daemon's configuration..."
         } else {
             "not connected: the configuration comes from the daemon"
         };
-        f.render_widget(Paragraph::new(why).block(titled(" config ".into())), area);
+        let text = Paragraph::new(why).wrap(Wrap { trim: true });
+        f.render_widget(text.block(titled(" config ".into())), area);
         return;
     }
     let panel = if area.height >= 30 { 10 } else { 7 };
