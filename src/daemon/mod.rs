@@ -61,7 +61,7 @@ pub enum DaemonError {
     #[error("pid file {path}: {source}")]
     PidFile {
         path: PathBuf,
-        source: std::io::Error,
+        source: pidfile::PidFileError,
     },
     #[error("signals: {0}")]
     Signals(std::io::Error),

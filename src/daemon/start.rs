@@ -13,16 +13,20 @@ use crate::sniff::table::Table;
 use crate::vrrp::event::Input as VrrpInput;
 
 impl Daemon {
-    /// Reads the configuration, opens what it needs, starts the trackers, the checkers and
+    /// Reads the configuration, takes the pid file, opens what it needs, starts the trackers, the checkers and
     /// the control layer's server, takes over the links' states and starts the instances.
     pub async fn start(opts: Options, attach: Attachment) -> Result<(Daemon, Inputs), DaemonError> {
         let log = Log {
             detail: opts.log_detail,
             events: attach.events,
         };
+        // Reading the configuration only reads files (a broken one exits 2 leaving even the
+        // pid file alone). Then, before anything touches the machine, the pid file: a second
+        // daemon stops here having touched nothing (no socket, no VIPs released as stale,
+        // no pid file removed at its exit).
         let config = configuration::load(&opts.config, &opts.config_id)?;
         let pid_file =
-            pidfile::PidFile::write(&opts.pid_file).map_err(|source| DaemonError::PidFile {
+            pidfile::PidFile::lock(&opts.pid_file).map_err(|source| DaemonError::PidFile {
                 path: opts.pid_file.clone(),
                 source,
             })?;
