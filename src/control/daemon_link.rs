@@ -30,7 +30,7 @@ pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
     let serve_hub = hub.clone();
     let attach = Attachment {
         events: Some(Arc::new(Subscribers(hub))),
-        serve: Some(Box::new(move |requests| {
+        serve: Some(Box::new(move |requests, _tasks| {
             let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
             server::start(server, calls_tx, serve_hub)?;
             tokio::spawn(forward(calls, requests));

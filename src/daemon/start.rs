@@ -32,24 +32,26 @@ impl Daemon {
             })?;
         let clock = Clock::start();
         let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
-        let mut vrrp = Vrrp::new(config, senders.packets, &log).await?;
+        #[cfg(any(test, feature = "testing"))]
+        super::fault::listen().map_err(DaemonError::Signals)?;
+        let tasks = senders.tasks;
+        let mut vrrp = Vrrp::new(config, senders.packets, &tasks, &log).await?;
         vrrp.dont_release = opts.dont_release_vrrp;
         log.info(&format!(
             "Starting VRRP with {} instance(s) from {}",
             vrrp.engine.instances().len(),
             opts.config.display()
         ));
-        let mut trackers = Trackers::new(senders.trackers);
+        let mut trackers = Trackers::new(senders.trackers, tasks.clone());
         trackers.restart(vrrp.config(), &log);
         let lvs = Lvs::new(vrrp.config(), senders.probes, &log);
         if let Some(serve) = attach.serve {
-            serve(senders.requests).map_err(|source| DaemonError::Control {
+            serve(senders.requests, tasks.clone()).map_err(|source| DaemonError::Control {
                 path: opts.socket.clone(),
                 source,
             })?;
         }
         vrrp.statics(true, &log).await;
-        crate::sys::links::watch(senders.net).map_err(DaemonError::Netlink)?;
         let mut daemon = Daemon {
             opts,
             log,
@@ -61,8 +63,13 @@ impl Daemon {
             links: LinkStates::default(),
             reloads: 0,
             out: Vec::new(),
+            tasks,
+            restarts: Default::default(),
+            net: senders.net,
+            failure: None,
             _pid_file: pid_file,
         };
+        daemon.watch_links().map_err(DaemonError::Netlink)?;
         daemon.take_over().await;
         sd_notify::send("READY=1");
         Ok((daemon, inputs))
