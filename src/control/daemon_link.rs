@@ -13,6 +13,7 @@ use super::from_daemon;
 use super::protocol::{Event, EventLine};
 use super::server::{self, Call, ServerConfig};
 use crate::daemon::requests::{Attachment, Request, View};
+use crate::daemon::supervisor::{Task, Tasks};
 use crate::daemon::{self, DaemonError, Options, events};
 use crate::vrrp::event::Output;
 
@@ -36,8 +37,8 @@ pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
         events: Some(Arc::new(Subscribers(hub.clone()))),
         serve: Some({
             let bound = bound.clone();
-            Box::new(move |requests| {
-                let inode = control_thread(server, hub, requests)?;
+            Box::new(move |requests, tasks| {
+                let inode = control_thread(server, hub, requests, tasks)?;
                 bound.store(inode, Ordering::Relaxed);
                 Ok(())
             })
@@ -58,6 +59,7 @@ fn control_thread(
     server: ServerConfig,
     hub: EventHub,
     requests: mpsc::Sender<Request>,
+    tasks: Tasks,
 ) -> std::io::Result<u64> {
     let listener = server::bind(&server)?;
     let inode = std::fs::metadata(&server.socket)?.ino();
@@ -79,8 +81,11 @@ fn control_thread(
                     Err(e) => return drop(ready_tx.send(Err(e))),
                 };
                 let _ = ready_tx.send(Ok(()));
-                tokio::spawn(forward(calls, requests));
-                let _ = accept.await;
+                // The daemon cannot run without them: their end stops it (the clean way).
+                tasks.watch(Task::Essential("control accept loop"), accept);
+                let forwarding = tokio::spawn(forward(calls, requests));
+                tasks.watch(Task::Essential("control request forwarder"), forwarding);
+                std::future::pending::<()>().await;
             });
         })?;
     ready

@@ -53,6 +53,7 @@ impl Daemon {
             Input::Net(event) => self.on_net(event).await,
             Input::Signal(s) => return self.on_signal(s).await,
             Input::Request(r) => self.on_request(r).await,
+            Input::TaskEnded(ended) => return self.restart_or_stop(ended).await,
         }
         Flow::Continue
     }
@@ -93,7 +94,7 @@ impl Daemon {
         self.step_vrrp(packet_input(p)).await;
     }
 
-    async fn on_net(&mut self, event: NetEvent) {
+    pub(super) async fn on_net(&mut self, event: NetEvent) {
         match event {
             NetEvent::AddressAdded(addr) => {
                 self.lvs.address(addr, true, &self.log);

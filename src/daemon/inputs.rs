@@ -1,5 +1,6 @@
 //! Everything the daemon waits for, in one place: the engines' timers, packets, probe
-//! results, tracker reports, netlink events, signals and control requests. The loop takes
+//! results, tracker reports, netlink events, signals, control requests and the end of a
+//! watched task. The loop takes
 //! the next [`Input`] and hands it to its handler (handlers.rs); nothing else waits.
 
 use tokio::signal::unix::{Signal as Stream, SignalKind, signal};
@@ -9,6 +10,7 @@ use super::clock::Clock;
 use super::lvs::ProbeDone;
 use super::requests::Request;
 use super::scripts::TrackerReport;
+use super::supervisor::{Ended, Tasks};
 use super::vrrp::Packet;
 use crate::sys::links::NetEvent;
 use crate::time::Instant;
@@ -26,6 +28,8 @@ pub enum Input {
     Net(NetEvent),
     Signal(Signal),
     Request(Request),
+    /// A watched task panicked or returned (supervisor.rs).
+    TaskEnded(Ended),
 }
 
 /// keepalived's signals (`kaconsole daemon --signum=NAME` prints their numbers).
@@ -52,6 +56,8 @@ pub struct Senders {
     pub trackers: mpsc::UnboundedSender<TrackerReport>,
     pub net: mpsc::UnboundedSender<NetEvent>,
     pub requests: mpsc::Sender<Request>,
+    /// Spawns the tasks the daemon depends on, watched.
+    pub tasks: Tasks,
 }
 
 pub struct Inputs {
@@ -60,6 +66,7 @@ pub struct Inputs {
     trackers: mpsc::UnboundedReceiver<TrackerReport>,
     net: mpsc::UnboundedReceiver<NetEvent>,
     requests: mpsc::Receiver<Request>,
+    ended: mpsc::UnboundedReceiver<Ended>,
     signals: Signals,
 }
 
@@ -74,12 +81,14 @@ impl Inputs {
         let (trackers_tx, trackers) = mpsc::unbounded_channel();
         let (net_tx, net) = mpsc::unbounded_channel();
         let (requests_tx, requests) = mpsc::channel(REQUEST_QUEUE);
+        let (tasks, ended) = Tasks::channel();
         let inputs = Inputs {
             packets,
             probes,
             trackers,
             net,
             requests,
+            ended,
             signals: Signals::new()?,
         };
         let senders = Senders {
@@ -88,6 +97,7 @@ impl Inputs {
             trackers: trackers_tx,
             net: net_tx,
             requests: requests_tx,
+            tasks,
         };
         Ok((inputs, senders))
     }
@@ -119,6 +129,7 @@ impl Inputs {
             Some(t) = self.trackers.recv() => Input::Tracker(t),
             Some(e) = self.net.recv() => Input::Net(e),
             Some(r) = self.requests.recv() => Input::Request(r),
+            Some(e) = self.ended.recv() => Input::TaskEnded(e),
             s = self.signals.next() => Input::Signal(s),
         }
     }

@@ -6,6 +6,8 @@ pub mod clock;
 pub mod configuration;
 pub mod dumps;
 pub mod events;
+#[cfg(any(test, feature = "testing"))]
+pub mod fault;
 mod handlers;
 pub mod inputs;
 pub mod log;
@@ -13,16 +15,22 @@ pub mod lvs;
 pub mod notify;
 pub mod pidfile;
 pub mod requests;
+mod restart;
 pub mod scripts;
 pub mod sd_notify;
 pub mod smtp;
 mod start;
+pub mod supervisor;
 pub mod track_files;
 pub mod track_processes;
 pub mod trackers;
 pub mod vrrp;
 
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+
+use futures_util::FutureExt;
+use tokio::sync::mpsc;
 
 use self::clock::Clock;
 use self::configuration::ConfigRefused;
@@ -30,9 +38,11 @@ use self::inputs::Inputs;
 use self::log::Log;
 use self::lvs::Lvs;
 use self::requests::Attachment;
+use self::supervisor::{Restarts, Tasks};
 use self::trackers::Trackers;
 use self::vrrp::{Vrrp, VrrpError};
 use crate::sniff::table::Table;
+use crate::sys::links::NetEvent;
 use crate::vrrp::engine::Emitted;
 
 /// What `kaconsole daemon` was asked to do.
@@ -61,7 +71,7 @@ pub enum DaemonError {
     #[error("pid file {path}: {source}")]
     PidFile {
         path: PathBuf,
-        source: std::io::Error,
+        source: pidfile::PidFileError,
     },
     #[error("signals: {0}")]
     Signals(std::io::Error),
@@ -74,6 +84,9 @@ pub enum DaemonError {
     },
     #[error("netlink: {0}")]
     Netlink(std::io::Error),
+    /// It ran, and stopped because a task it needs died (supervisor.rs): exit non-zero.
+    #[error("{0}; stopped")]
+    Failed(String),
 }
 
 /// Why a reload was refused; the running configuration stays.
@@ -102,6 +115,13 @@ pub struct Daemon {
     reloads: u64,
     /// The engine's outputs, reused between steps.
     out: Vec<Emitted>,
+    /// Spawns the tasks the daemon depends on, watched; their recent restarts.
+    tasks: Tasks,
+    restarts: Restarts,
+    /// Where the link watcher sends (kept to restart it).
+    net: mpsc::UnboundedSender<NetEvent>,
+    /// Why the daemon stopped, when it was not asked to.
+    failure: Option<String>,
     /// Removed at exit if it is still ours.
     _pid_file: pidfile::PidFile,
 }
@@ -117,17 +137,30 @@ pub fn run(opts: Options, attach: Attachment) -> Result<(), DaemonError> {
         let (mut daemon, mut inputs) = Daemon::start(opts, attach).await?;
         serve(&mut daemon, &mut inputs).await;
         daemon.stop().await;
-        Ok(())
+        daemon
+            .failure
+            .take()
+            .map_or(Ok(()), |why| Err(DaemonError::Failed(why)))
     })
 }
 
-/// The loop: wait, dispatch, until told to stop.
+/// The loop: wait, dispatch, until told to stop. A panic in a handler stops the daemon the
+/// clean way, as a dead task does (supervisor.rs says why unwinds are caught).
 async fn serve(daemon: &mut Daemon, inputs: &mut Inputs) {
     loop {
         let (vrrp, lvs) = daemon.deadlines();
         let input = inputs.next(&daemon.clock, vrrp, lvs).await;
-        if daemon.handle(input).await == handlers::Flow::Stop {
-            return;
+        let handled = daemon.handle(input);
+        #[cfg(any(test, feature = "testing"))]
+        let handled = fault::injectable("daemon loop".to_string(), handled);
+        match AssertUnwindSafe(handled).catch_unwind().await {
+            Ok(handlers::Flow::Continue) => {}
+            Ok(handlers::Flow::Stop) => return,
+            Err(payload) => {
+                let why = supervisor::panic_message(payload.as_ref());
+                daemon.failed(format!("the daemon's loop panicked: {why}"));
+                return;
+            }
         }
     }
 }

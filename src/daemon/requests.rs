@@ -11,6 +11,7 @@ use super::ReloadError;
 use super::events::EventSink;
 use super::lvs::Lvs;
 use super::scripts::ScriptBoard;
+use super::supervisor::Tasks;
 use crate::config::blocks::Config;
 use crate::sniff::table::Table;
 use crate::time::Instant;
@@ -43,8 +44,11 @@ pub struct View<'a> {
     pub reloads: u64,
 }
 
-/// Starts serving requests on `requests`; called once the daemon is set up.
-pub type Serve = Box<dyn FnOnce(mpsc::Sender<Request>) -> std::io::Result<()>>;
+/// Starts serving requests on `requests`; called once the daemon is set up. A task the
+/// server cannot do without (its accept loop) is spawned on the [`Tasks`] given, or handed
+/// to them, as [`Task::Essential`](super::supervisor::Task::Essential): if it panics or
+/// ends, the daemon stops cleanly and exits non-zero (supervisor.rs).
+pub type Serve = Box<dyn FnOnce(mpsc::Sender<Request>, Tasks) -> std::io::Result<()>>;
 
 /// How a control layer attaches to the daemon: where events go, and what starts its server.
 /// `Default` is a daemon nobody watches.

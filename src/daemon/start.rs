@@ -13,39 +13,45 @@ use crate::sniff::table::Table;
 use crate::vrrp::event::Input as VrrpInput;
 
 impl Daemon {
-    /// Reads the configuration, opens what it needs, starts the trackers, the checkers and
+    /// Reads the configuration, takes the pid file, opens what it needs, starts the trackers, the checkers and
     /// the control layer's server, takes over the links' states and starts the instances.
     pub async fn start(opts: Options, attach: Attachment) -> Result<(Daemon, Inputs), DaemonError> {
         let log = Log {
             detail: opts.log_detail,
             events: attach.events,
         };
+        // Reading the configuration only reads files (a broken one exits 2 leaving even the
+        // pid file alone). Then, before anything touches the machine, the pid file: a second
+        // daemon stops here having touched nothing (no socket, no VIPs released as stale,
+        // no pid file removed at its exit).
         let config = configuration::load(&opts.config, &opts.config_id)?;
         let pid_file =
-            pidfile::PidFile::write(&opts.pid_file).map_err(|source| DaemonError::PidFile {
+            pidfile::PidFile::lock(&opts.pid_file).map_err(|source| DaemonError::PidFile {
                 path: opts.pid_file.clone(),
                 source,
             })?;
         let clock = Clock::start();
         let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
-        let mut vrrp = Vrrp::new(config, senders.packets, &log).await?;
+        #[cfg(any(test, feature = "testing"))]
+        super::fault::listen().map_err(DaemonError::Signals)?;
+        let tasks = senders.tasks;
+        let mut vrrp = Vrrp::new(config, senders.packets, &tasks, &log).await?;
         vrrp.dont_release = opts.dont_release_vrrp;
         log.info(&format!(
             "Starting VRRP with {} instance(s) from {}",
             vrrp.engine.instances().len(),
             opts.config.display()
         ));
-        let mut trackers = Trackers::new(senders.trackers);
+        let mut trackers = Trackers::new(senders.trackers, tasks.clone());
         trackers.restart(vrrp.config(), &log);
         let lvs = Lvs::new(vrrp.config(), senders.probes, &log);
         if let Some(serve) = attach.serve {
-            serve(senders.requests).map_err(|source| DaemonError::Control {
+            serve(senders.requests, tasks.clone()).map_err(|source| DaemonError::Control {
                 path: opts.socket.clone(),
                 source,
             })?;
         }
         vrrp.statics(true, &log).await;
-        crate::sys::links::watch(senders.net).map_err(DaemonError::Netlink)?;
         let mut daemon = Daemon {
             opts,
             log,
@@ -57,8 +63,13 @@ impl Daemon {
             links: LinkStates::default(),
             reloads: 0,
             out: Vec::new(),
+            tasks,
+            restarts: Default::default(),
+            net: senders.net,
+            failure: None,
             _pid_file: pid_file,
         };
+        daemon.watch_links().map_err(DaemonError::Netlink)?;
         daemon.take_over().await;
         sd_notify::send("READY=1");
         Ok((daemon, inputs))

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::log::Log;
 use super::notify::{self, Notifier};
+use super::supervisor::{Task, Tasks};
 use crate::config::blocks::Config;
 use crate::config::blocks::addr::{IpAddress, Route, Rule};
 use crate::config::blocks::vrrp::VrrpInstance;
@@ -90,6 +91,8 @@ pub struct Vrrp {
     packet_sockets: HashMap<u32, PacketSocket>,
     netlink: Netlink,
     packets: mpsc::UnboundedSender<Packet>,
+    /// Where the socket readers and the netlink connection run, watched.
+    tasks: Tasks,
     /// Keep the addresses when stopping (`-V`).
     pub dont_release: bool,
     pub notifier: Notifier,
@@ -101,20 +104,25 @@ pub struct Vrrp {
 }
 
 impl Vrrp {
-    /// Builds the engine for `config` and opens what it needs. Packets go to `packets`.
+    /// Builds the engine for `config` and opens what it needs. Packets go to `packets`; the
+    /// tasks run on `tasks`.
     pub async fn new(
         config: Config,
         packets: mpsc::UnboundedSender<Packet>,
+        tasks: &Tasks,
         log: &Log,
     ) -> Result<Vrrp, VrrpError> {
         let engine = build_engine(&config)?;
+        let (netlink, connection) = Netlink::open().map_err(VrrpError::Netlink)?;
+        tasks.spawn(Task::Netlink, connection);
         let mut v = Vrrp {
             engine,
             config,
             sockets: HashMap::new(),
             packet_sockets: HashMap::new(),
-            netlink: Netlink::open().map_err(VrrpError::Netlink)?,
+            netlink,
             packets,
+            tasks: tasks.clone(),
             dont_release: false,
             notifier: Notifier::default(),
             ifaces: IfaceCache::default(),
@@ -273,14 +281,42 @@ impl Vrrp {
                 source,
             })?;
             let socket = Arc::new(socket);
-            spawn_reader(
-                ifname.clone(),
-                socket.clone(),
-                self.packets.clone(),
-                log.clone(),
-            );
-            self.sockets.insert(key, socket);
+            self.sockets.insert(key.clone(), socket);
+            self.spawn_reader(&key, log);
         }
+        Ok(())
+    }
+
+    /// The reader of the socket `key`, watched as [`Task::Reader`].
+    fn spawn_reader(&self, key: &SocketKey, log: &Log) {
+        let (interface, v6, protocol) = key.clone();
+        let Some(socket) = self.sockets.get(key) else {
+            return;
+        };
+        let reader = read(
+            interface.clone(),
+            socket.clone(),
+            self.packets.clone(),
+            log.clone(),
+        );
+        let task = Task::Reader {
+            interface,
+            v6,
+            protocol,
+        };
+        self.tasks.spawn(task, reader);
+    }
+
+    /// A socket's reader died: another on the same socket (the kernel kept its packets).
+    pub fn restart_reader(&self, interface: &str, v6: bool, protocol: u8, log: &Log) {
+        self.spawn_reader(&(interface.to_string(), v6, protocol), log);
+    }
+
+    /// The netlink connection died: a new one, watched.
+    pub fn reopen_netlink(&mut self) -> std::io::Result<()> {
+        let (netlink, connection) = Netlink::open()?;
+        self.tasks.spawn(Task::Netlink, connection);
+        self.netlink = netlink;
         Ok(())
     }
 
@@ -648,33 +684,31 @@ fn set_sysctl(ifname: &str, key: &str, value: &str, save: Option<&mut Vec<(Strin
     let _ = std::fs::write(&path, value);
 }
 
-/// A task per socket: read, hand over.
-fn spawn_reader(
+/// A socket's reader: read, hand over; it ends when the daemon is gone.
+async fn read(
     interface: String,
     socket: Arc<VrrpSocket>,
     tx: mpsc::UnboundedSender<Packet>,
     log: Log,
 ) {
-    tokio::spawn(async move {
-        loop {
-            match socket.recv().await {
-                Ok(Ok(rx)) => {
-                    let p = Packet {
-                        interface: interface.clone(),
-                        rx,
-                    };
-                    if tx.send(p).is_err() {
-                        return;
-                    }
-                }
-                Ok(Err(_not_vrrp)) => {}
-                Err(e) => {
-                    log.warn(&format!("{interface}: receive: {e}"));
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    loop {
+        match socket.recv().await {
+            Ok(Ok(rx)) => {
+                let p = Packet {
+                    interface: interface.clone(),
+                    rx,
+                };
+                if tx.send(p).is_err() {
+                    return;
                 }
             }
+            Ok(Err(_not_vrrp)) => {}
+            Err(e) => {
+                log.warn(&format!("{interface}: receive: {e}"));
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
-    });
+    }
 }
 
 /// The engine input for a packet.

@@ -73,16 +73,19 @@ fn address_of(m: &rtnetlink::packet_route::address::AddressMessage) -> Option<st
     local.or(address)
 }
 
-/// Sends every link change and address change to `tx` until the receiver is gone.
-pub fn watch(tx: mpsc::UnboundedSender<NetEvent>) -> std::io::Result<()> {
+/// Sends every link change and address change to `tx` while the returned future runs (the
+/// caller's task, which also carries the connection's I/O). It ends when the connection does
+/// or the receiver is gone.
+pub fn watch(
+    tx: mpsc::UnboundedSender<NetEvent>,
+) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     use rtnetlink::MulticastGroup;
     let (conn, _handle, mut messages) = rtnetlink::new_multicast_connection(&[
         MulticastGroup::Link,
         MulticastGroup::Ipv4Ifaddr,
         MulticastGroup::Ipv6Ifaddr,
     ])?;
-    tokio::spawn(conn);
-    tokio::spawn(async move {
+    let forward = async move {
         while let Some((msg, _)) = messages.next().await {
             let event = match msg.payload {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => {
@@ -105,6 +108,11 @@ pub fn watch(tx: mpsc::UnboundedSender<NetEvent>) -> std::io::Result<()> {
                 return;
             }
         }
-    });
-    Ok(())
+    };
+    Ok(async move {
+        tokio::select! {
+            () = conn => {}
+            () = forward => {}
+        }
+    })
 }

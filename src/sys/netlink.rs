@@ -91,11 +91,11 @@ pub struct Netlink {
 }
 
 impl Netlink {
-    /// Opens a connection; its I/O runs as a task on the current tokio runtime.
-    pub fn open() -> std::io::Result<Netlink> {
+    /// Opens a connection; its I/O is the future returned beside it, for the caller to run
+    /// as a task (and to watch: without it, every request fails).
+    pub fn open() -> std::io::Result<(Netlink, impl Future<Output = ()> + Send + 'static)> {
         let (conn, handle, _) = rtnetlink::new_connection()?;
-        tokio::spawn(conn);
-        Ok(Netlink { handle })
+        Ok((Netlink { handle }, conn))
     }
 
     /// `ip addr replace` (so that an address already there is not an error).

@@ -143,6 +143,21 @@ impl Daemon {
         }
     }
 
+    /// Waits up to `timeout` for the process to exit by itself; its exit code, or `None` if
+    /// it still runs (it is left running) or was killed by a signal.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let c = self.child.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = c.try_wait() {
+                self.child = None;
+                return s.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -18,7 +18,7 @@ use super::notify::Notifier;
 use super::scripts::spawn_notify;
 use crate::check::engine::{CheckerId, Engine, Input, Output};
 use crate::check::probe::from_config::{Planned, plan};
-use crate::check::probe::{self, Outcome};
+use crate::check::probe::{self, Outcome, Target};
 use crate::check::{probe::Probe, resolve};
 use crate::config::blocks::Config;
 use crate::config::blocks::lvs::VsKey;
@@ -248,7 +248,7 @@ impl Lvs {
         let (tx, generation) = (self.tx.clone(), self.generation);
         tokio::spawn(async move {
             let outcome = match &probe {
-                Ok(p) => probe::run(p, &target).await,
+                Ok(p) => run_caught(p, &target).await,
                 Err(e) => Outcome {
                     ok: false,
                     dynamic: None,
@@ -371,5 +371,27 @@ impl Lvs {
             let kind = p.probe.as_ref().map_or("invalid", Probe::kind);
             (kind, last.get(c).and_then(Option::as_ref))
         })
+    }
+}
+
+/// A probe that panics fails its check with the panic's message: its task is not lost, or
+/// the checker would wait for its result for ever (supervisor.rs says why unwinds are
+/// caught).
+async fn run_caught(p: &Probe, target: &Target) -> Outcome {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(probe::run(p, target))
+        .catch_unwind()
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(payload) => Outcome {
+            ok: false,
+            dynamic: None,
+            detail: format!(
+                "probe panicked: {}",
+                super::supervisor::panic_message(payload.as_ref())
+            ),
+            latency: StdDuration::ZERO,
+        },
     }
 }
