@@ -299,3 +299,72 @@ fn a_netlink_connection_that_panics_is_reopened_and_still_releases_the_vip() {
     assert!(!h1.has_address(VIP), "{}", logs(&[&d1]));
     master_within(h2, 3).unwrap_or_else(|| panic!("no takeover\n{}", logs(&[&d2])));
 }
+
+#[test]
+fn the_end_of_the_control_server_stops_the_daemon_cleanly_and_non_zero() {
+    let test = "the_end_of_the_control_server_stops_the_daemon_cleanly_and_non_zero";
+    if !common::require_root(test) {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let (mut d1, d2) = pair(&seg, &[(INJECT, "control accept loop")], &[]);
+    assert!(h1.socket().exists());
+    inject_panic(&d1);
+    let code = d1.wait_exit(Duration::from_secs(5));
+    assert_eq!(code, Some(1), "{}", logs(&[&d1]));
+    assert!(
+        d1.log_text().contains("control accept loop panicked"),
+        "{}",
+        logs(&[&d1])
+    );
+    assert!(
+        !h1.has_address(VIP),
+        "the VIP is released\n{}",
+        logs(&[&d1])
+    );
+    assert!(!h1.socket().exists(), "the socket file is removed");
+    let t = master_within(h2, 3).unwrap_or_else(|| panic!("no takeover\n{}", logs(&[&d2])));
+    assert!(t < Duration::from_millis(1500), "takeover after {t:?}");
+}
+
+/// Without --socket, a daemon in a network namespace listens on a socket of that namespace
+/// (/run is shared by all of them: a console must never reach another namespace's daemon by
+/// default), and a clean stop removes the socket file.
+#[test]
+fn the_default_socket_is_the_namespaces_and_goes_at_a_clean_stop() {
+    let test = "the_default_socket_is_the_namespaces_and_goes_at_a_clean_stop";
+    if !common::require_root(test) {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = h.write("kaconsole.conf", &config(150));
+    let pid = h.dir.join("kaconsole.pid");
+    // Through env, so that the segment's helper does not add a --socket of its own.
+    let kaconsole = common::kaconsole();
+    let args = [
+        kaconsole.to_str().unwrap(),
+        "daemon",
+        "-n",
+        "-l",
+        "-f",
+        conf.to_str().unwrap(),
+        "-p",
+        pid.to_str().unwrap(),
+    ];
+    let mut d = h.spawn(std::path::Path::new("env"), &args, "kaconsole.log");
+    let dir = std::path::PathBuf::from("/run/kaconsole").join(&h.ns);
+    let sock = dir.join("kaconsole.sock");
+    let up = wait_for(Duration::from_secs(5), || Client::status(&sock).is_some());
+    assert!(up.is_some(), "{}", logs(&[&d]));
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(
+        d.wait_exit(Duration::from_secs(5)),
+        Some(0),
+        "{}",
+        logs(&[&d])
+    );
+    assert!(!sock.exists(), "the socket file is removed at a clean stop");
+    let _ = std::fs::remove_dir(&dir);
+}

@@ -82,9 +82,9 @@ fn control_thread(
                 };
                 let _ = ready_tx.send(Ok(()));
                 // The daemon cannot run without them: their end stops it (the clean way).
-                tasks.watch(Task::Essential("control accept loop"), accept);
-                let forwarding = tokio::spawn(forward(calls, requests));
-                tasks.watch(Task::Essential("control request forwarder"), forwarding);
+                tasks.spawn(Task::Essential("control accept loop"), accept);
+                let forwarding = forward(calls, requests);
+                tasks.spawn(Task::Essential("control request forwarder"), forwarding);
                 std::future::pending::<()>().await;
             });
         })?;

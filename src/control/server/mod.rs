@@ -23,7 +23,6 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixListener;
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use self::admission::{Admission, Peer};
 use self::status_cache::StatusCache;
@@ -97,14 +96,14 @@ pub fn bind(cfg: &ServerConfig) -> std::io::Result<std::os::unix::net::UnixListe
     Ok(listener)
 }
 
-/// Serves `listener` until the runtime ends (must run inside one). The accept loop's handle
-/// is returned for whoever watches it.
+/// The accept loop serving `listener`, for the caller to spawn (and watch); must be called
+/// inside a runtime.
 pub fn serve(
     listener: std::os::unix::net::UnixListener,
     cfg: ServerConfig,
     calls: mpsc::Sender<Call>,
     events: EventHub,
-) -> std::io::Result<JoinHandle<()>> {
+) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     let listener = UnixListener::from_std(listener)?;
     let shared = Arc::new(Shared {
         cfg,
@@ -115,7 +114,7 @@ pub fn serve(
         dropped: AtomicU64::new(0),
         checks: Semaphore::new(CHECKS_AT_ONCE),
     });
-    Ok(tokio::spawn(accept_loop(listener, shared)))
+    Ok(accept_loop(listener, shared))
 }
 
 /// Binds and serves (inside a runtime).
@@ -125,7 +124,8 @@ pub fn start(
     events: EventHub,
 ) -> std::io::Result<()> {
     let listener = bind(&cfg)?;
-    serve(listener, cfg, calls, events).map(drop)
+    tokio::spawn(serve(listener, cfg, calls, events)?);
+    Ok(())
 }
 
 async fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
