@@ -67,6 +67,9 @@ fn control_thread(
     std::thread::Builder::new()
         .name("control".into())
         .spawn(move || {
+            // Clients' work yields to the VRRP loop on a busy machine (and so do the checks it
+            // starts, which inherit this).
+            let _ = crate::sys::priority::set_this_thread_nice(crate::sys::priority::CONTROL_NICE);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build();
