@@ -66,6 +66,31 @@ pub struct Lvs {
     local: HashMap<IpAddr, u32>,
 }
 
+/// What the LVS side keeps of the configuration: the virtual servers and what they refer to
+/// (groups, track files for FILE_CHECK, the global settings, the instance `lvs_sync_daemon`
+/// follows) - not a second copy of every VRRP instance, which the VRRP side holds.
+fn lvs_part(cfg: &Config) -> Config {
+    let synced = cfg
+        .global_defs
+        .lvs_sync_daemon
+        .as_ref()
+        .and_then(|d| d.instance.as_ref());
+    Config {
+        global_defs: cfg.global_defs.clone(),
+        track_files: cfg.track_files.clone(),
+        vrrp_instances: cfg
+            .vrrp_instances
+            .iter()
+            .filter(|i| Some(&i.name) == synced)
+            .cloned()
+            .collect(),
+        virtual_server_groups: cfg.virtual_server_groups.clone(),
+        virtual_servers: cfg.virtual_servers.clone(),
+        ssl: cfg.ssl.clone(),
+        ..Config::default()
+    }
+}
+
 /// Every address of every interface, counted.
 fn local_addresses() -> HashMap<IpAddr, u32> {
     let mut local = HashMap::new();
@@ -126,7 +151,7 @@ impl Lvs {
     /// state, as keepalived's do on a reload; the others start afresh.
     pub fn load(&mut self, cfg: &Config, log: &Log) {
         self.generation += 1;
-        self.cfg = cfg.clone();
+        self.cfg = lvs_part(cfg);
         // Indices change with the configuration: the next sync looks at everything, and the
         // sync daemons are checked against the new lvs_sync_daemon.
         self.dirty.clear();
