@@ -4,10 +4,13 @@
 
 pub mod connect;
 pub mod dns;
+pub mod fetch;
 pub mod file;
 pub mod from_config;
+pub mod line;
 pub mod misc;
 pub mod ping;
+pub mod shorten;
 pub mod smtp;
 pub mod tls;
 pub mod udp;
@@ -91,7 +94,8 @@ pub struct Outcome {
     pub ok: bool,
     /// MISC_CHECK's misc_dynamic and FILE_CHECK's weight.
     pub dynamic: Option<Dynamic>,
-    /// Why it failed, or what it saw ("HTTP 200", "exit 3"), for the log and the console.
+    /// Why it failed, or what it saw ("HTTP 200", "exit 3"), for the log and the console; at
+    /// most [`shorten::MAX_DETAIL`] bytes and an ellipsis.
     pub detail: String,
     pub latency: Duration,
 }
@@ -101,7 +105,7 @@ impl Outcome {
         Outcome {
             ok: true,
             dynamic: None,
-            detail: detail.into(),
+            detail: shorten::shorten(detail.into(), shorten::MAX_DETAIL),
             latency: Duration::ZERO,
         }
     }
