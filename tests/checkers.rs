@@ -560,6 +560,14 @@ async fn file_check_follows_the_number_in_the_file() {
         run(&probe(5), &any).await.dynamic,
         Some(Dynamic::Offset(15))
     );
+    // A FIFO in its place (no writer: an ordinary read would wait for ever) fails the check.
+    std::fs::remove_file(&path).unwrap();
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let o = run(&probe(0), &any).await;
+    assert!(
+        !o.ok && o.detail.ends_with("is a FIFO, not a regular file"),
+        "{o:?}"
+    );
 }
 
 #[tokio::test]

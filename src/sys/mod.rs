@@ -8,5 +8,6 @@ pub mod ipvs_socket;
 pub mod links;
 pub mod netlink;
 pub mod packet_socket;
+pub mod regular_file;
 pub mod script;
 pub mod vrrp_socket;
