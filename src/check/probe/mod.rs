@@ -53,7 +53,7 @@ impl Target {
 /// One checker's probe, with every option resolved.
 #[derive(Clone, Debug)]
 pub enum Probe {
-    /// TCP_CHECK: the connection completes.
+    /// TCP_CHECK: the connection completes (and is closed with a reset).
     Tcp,
     /// HTTP_GET / SSL_GET.
     Web(web::WebCheck),
@@ -134,7 +134,10 @@ pub async fn run(probe: &Probe, target: &Target) -> Outcome {
     let start = Instant::now();
     let mut outcome = match probe {
         Probe::Tcp => match connect::tcp(target).await {
-            Ok(_) => Outcome::pass("connected"),
+            Ok(stream) => {
+                connect::reset(stream);
+                Outcome::pass("connected")
+            }
             Err(e) => Outcome::fail(e.to_string()),
         },
         // Boxed: each probe is a task of its own, and a TCP_CHECK's task should not carry the
