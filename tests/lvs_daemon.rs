@@ -132,8 +132,9 @@ virtual_server 10.0.0.100 80 {{
         lvs_state(&socket).is_some_and(|(a, q, _)| a == [true, true] && q)
     });
     assert!(up.is_some(), "{:?}\n{}", lvs_state(&socket), d.log_text());
+    // All four scripts have written (they run concurrently: quorum-up may come before up).
     let lines = wait_for(Duration::from_secs(3), || {
-        std::fs::read_to_string(&events).is_ok_and(|t| t.contains("quorum-up"))
+        std::fs::read_to_string(&events).is_ok_and(|t| t.lines().count() == 4)
     });
     assert!(lines.is_some(), "{}", d.log_text());
     // Each script is a process of its own, started without waiting for the one before (as
