@@ -69,11 +69,14 @@ impl Lvs {
             Err(Refused::Busy) => false,
             Err(Refused::Gone) => {
                 log.warn("IPVS: the netlink thread ended unexpectedly; starting another");
-                self.ipvs = IpvsSocket::open()
+                let worker = IpvsSocket::open()
                     .map_err(|e| e.to_string())
-                    .and_then(|s| IpvsWorker::spawn(s, log.clone()).map_err(|e| e.to_string()))
-                    .inspect_err(|e| log.warn(&format!("IPVS: {e}")))
-                    .ok();
+                    .and_then(|s| IpvsWorker::spawn(s, log.clone()).map_err(|e| e.to_string()));
+                if let Err(e) = &worker {
+                    log.warn(&format!("IPVS: {e}: the table is no longer kept"));
+                    self.check_only = Some(e.clone());
+                }
+                self.ipvs = worker.ok();
                 self.syncd_master = None;
                 false
             }
