@@ -1,12 +1,21 @@
 //! The checkers' cost: one virtual server with N real servers (5000 by default), each with a
 //! TCP_CHECK every second (delay_loop 1), against a listener in the same network namespace.
-//! It prints the daemon's CPU (user + system) and RSS over the window, and how many real
-//! servers the checkers found alive. Needs root (a namespace); run by hand:
+//! It prints the daemon's CPU (user + system) and RSS over the window, how many real servers
+//! the checkers found alive, and the TIME_WAIT sockets left in the namespace. Needs root (a
+//! namespace); run by hand:
 //!
 //! ```sh
 //! cargo bench --bench checkers                       # 5000 real servers, 60 s
 //! KACONSOLE_BENCH_RS=1000 KACONSOLE_BENCH_SECS=20 cargo bench --bench checkers
+//! KACONSOLE_BENCH_BEFORE=/tmp/kaconsole-main cargo bench --bench checkers   # side by side
+//! KACONSOLE_BENCH_LISTENER=http cargo bench --bench checkers
 //! ```
+//!
+//! The listener is by default a TCP service that waits for its client to speak, as most do:
+//! it accepts, reads until the client goes, closes, and never writes. With
+//! `KACONSOLE_BENCH_LISTENER=http` it is `kaconsole lab --serve-http`, which answers even a
+//! client that said nothing: its reply to a closed socket draws a reset, which hides the
+//! TIME_WAIT an orderly close leaves.
 //!
 //! keepalived is not measured beside it: its checker process needs IPVS, which the kernels of
 //! the development and CI machines do not have (kaconsole runs its checkers in check-only
@@ -47,28 +56,63 @@ fn alive(socket: &std::path::Path) -> Option<(usize, usize)> {
     Some((up, rss.len()))
 }
 
-fn main() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("the checkers bench needs root (a network namespace)");
-        return;
-    }
-    let (n, secs) = (
-        env("KACONSOLE_BENCH_RS", 5000),
-        env("KACONSOLE_BENCH_SECS", 60),
-    );
+/// What one daemon cost over the window.
+struct Measured {
+    warm: Duration,
+    user: f64,
+    system: f64,
+    rss_kb: u64,
+    alive: (usize, usize),
+    time_wait: usize,
+}
+
+/// TIME_WAIT sockets in host `h`'s namespace.
+fn time_wait(h: &segment::Host) -> usize {
+    let out = h.run("ss", &["-Htan", "state", "time-wait"]);
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// A TCP service on 0.0.0.0:9000 in namespace `ns` that waits for its clients to speak: each
+/// connection is read until the client goes, then closed; nothing is ever written. It ends
+/// with the namespace's listener, at the end of the process.
+fn silent_listener(ns: &str) {
+    use std::io::Read;
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let f = std::fs::File::open(&path).unwrap();
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let l = std::net::TcpListener::bind("0.0.0.0:9000").unwrap();
+        ready_tx.send(()).unwrap();
+        for mut c in l.incoming().flatten() {
+            let _ = c.set_read_timeout(Some(Duration::from_secs(1)));
+            while matches!(c.read(&mut [0u8; 512]), Ok(1..)) {}
+        }
+    });
+    ready.recv().unwrap();
+}
+
+/// Runs `daemon` on `n` real servers in a fresh namespace and measures it for `secs`.
+fn measure(daemon: &std::path::Path, n: u64, secs: u64) -> Option<Measured> {
     let seg = Segment::new(1);
     let h = &seg.hosts[0];
     // One listener answers every real server: they are 127.1.x.y:9000, all of them local.
-    let _listener = h.spawn(
-        &kaconsole(),
-        &["lab", "--serve-http", "0.0.0.0:9000", "--name", "backend"],
-        "backend.log",
-    );
+    let _http = match std::env::var("KACONSOLE_BENCH_LISTENER").as_deref() {
+        Ok("http") => Some(h.spawn(
+            &kaconsole(),
+            &["lab", "--serve-http", "0.0.0.0:9000", "--name", "backend"],
+            "backend.log",
+        )),
+        _ => {
+            silent_listener(&h.ns);
+            None
+        }
+    };
     let conf = usage::tcp_check_config(n as usize);
     let conf_path = h.write("bench.conf", &conf);
     let pid_path = h.dir.join("kaconsole.pid");
     let d = h.spawn(
-        &kaconsole(),
+        daemon,
         &[
             "daemon",
             "-n",
@@ -89,7 +133,7 @@ fn main() {
     let Some(_) = all else {
         eprintln!("not every real server came up: {:?}", alive(&socket));
         eprintln!("{}", d.log_text());
-        return;
+        return None;
     };
     let warm = started.elapsed();
     if std::env::var_os("KACONSOLE_BENCH_PERF").is_some() {
@@ -106,21 +150,52 @@ fn main() {
         eprint!("  measuring {s:>3}/{secs} s ...\r");
         std::thread::sleep(Duration::from_secs(1));
     }
-    let (c1, rss) = usage(d.pid() as u32);
+    let (c1, rss_kb) = usage(d.pid() as u32);
     let window = t0.elapsed().as_secs_f64();
-    let (up, total) = alive(&socket).unwrap_or((0, 0));
-    println!(
-        "TCP_CHECK, delay_loop 1 s, {n} real servers ({:.1} s to find them all alive)",
-        warm.as_secs_f64()
+    Some(Measured {
+        warm,
+        user: (c1.0 - c0.0) / window * 100.0,
+        system: (c1.1 - c0.1) / window * 100.0,
+        rss_kb,
+        alive: alive(&socket).unwrap_or((0, 0)),
+        time_wait: time_wait(h),
+    })
+}
+
+fn main() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("the checkers bench needs root (a network namespace)");
+        return;
+    }
+    let (n, secs) = (
+        env("KACONSOLE_BENCH_RS", 5000),
+        env("KACONSOLE_BENCH_SECS", 60),
     );
-    let (user, system) = (c1.0 - c0.0, c1.1 - c0.1);
-    let pct = |s: f64| s / window * 100.0;
-    println!(
-        "  kaconsole   CPU {:>5.2} % of one core (user {:.2} %, system {:.2} %)  RSS {rss} kB  alive {up}/{total}",
-        pct(user + system),
-        pct(user),
-        pct(system),
-    );
+    // KACONSOLE_BENCH_BEFORE=PATH: another build (e.g. main's) measured first, the same way,
+    // for a side-by-side comparison.
+    let mut runs = Vec::new();
+    if let Some(before) = std::env::var_os("KACONSOLE_BENCH_BEFORE") {
+        runs.push(("before", PathBuf::from(before)));
+    }
+    runs.push(("kaconsole", kaconsole()));
+    println!("TCP_CHECK, delay_loop 1 s, {n} real servers, measured for {secs} s");
+    for (label, daemon) in runs {
+        let Some(m) = measure(&daemon, n, secs) else {
+            return;
+        };
+        println!(
+            "  {label:<10}  CPU {:>5.2} % of one core (user {:.2} %, system {:.2} %)  RSS {} kB  \
+             alive {}/{}  TIME_WAIT {}  ({:.1} s to find them all alive)",
+            m.user + m.system,
+            m.user,
+            m.system,
+            m.rss_kb,
+            m.alive.0,
+            m.alive.1,
+            m.time_wait,
+            m.warm.as_secs_f64()
+        );
+    }
     println!(
         "              (system time includes both ends of every TCP handshake: the listener is on this machine)"
     );

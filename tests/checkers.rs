@@ -320,6 +320,100 @@ async fn smtp_check_wants_220_then_250() {
     assert!(!o.ok && o.detail.contains("502"), "{o:?}");
 }
 
+/// A server that sends `head`, then `fill` over and over, up to 32 MiB, then holds the
+/// connection open: a line, a header or a body that never ends.
+async fn endless_server(head: &'static [u8], fill: &'static [u8]) -> SocketAddr {
+    tcp_server(Arc::new(move |mut s: TcpStream| {
+        Box::pin(async move {
+            let chunk: Vec<u8> = fill.iter().copied().cycle().take(64 * 1024).collect();
+            let _ = s.write_all(head).await;
+            for _ in 0..512 {
+                if s.write_all(&chunk).await.is_err() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        })
+    }))
+    .await
+}
+
+/// A failure reason fit for the console: short, and saying what was wrong.
+fn short_failure(o: &Outcome, why: &str) {
+    let seen: String = format!("{o:?}").chars().take(300).collect();
+    assert!(!o.ok, "{seen}");
+    assert!(o.detail.contains(why), "{seen}");
+    assert!(o.detail.len() <= 256, "{} bytes: {seen}", o.detail.len());
+}
+
+#[tokio::test]
+async fn servers_that_never_end_a_line_fail_the_check_with_a_short_reason() {
+    let smtp = Probe::Smtp {
+        helo: "smtpchecker.keepalived.org".into(),
+    };
+    let o = run(&smtp, &target(endless_server(b"220", b"0").await)).await;
+    short_failure(&o, "longer than 512 bytes");
+    let o = run(&smtp, &target(endless_server(b"220 hi\r\n", b"250").await)).await;
+    short_failure(&o, "longer than 512 bytes");
+
+    let get = web(vec![url("/")]);
+    let o = run(&get, &target(endless_server(b"HTTP/1.0 200 ", b"OK").await)).await;
+    short_failure(&o, "status line longer than 512 bytes");
+    let o = run(
+        &get,
+        &target(endless_server(b"HTTP/1.0 200 OK\r\n", b"X-A: b\r\n").await),
+    )
+    .await;
+    short_failure(&o, "header longer than 4096 bytes");
+    // A body is hashed as it comes, up to 16 MiB (the time a debug build takes to hash that
+    // much needs a longer timeout than the others).
+    let slow = |addr| Target::new(addr, Duration::from_secs(20));
+    let o = run(
+        &get,
+        &slow(endless_server(b"HTTP/1.0 200 OK\r\n\r\n", b"x").await),
+    )
+    .await;
+    short_failure(&o, "body longer than 16 MiB");
+    // With a Content-Length the check reads that much and stops.
+    let o = run(
+        &get,
+        &slow(endless_server(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\n", b"x").await),
+    )
+    .await;
+    assert!(o.ok, "{o:?}");
+}
+
+#[tokio::test]
+async fn a_regex_looks_at_the_first_64_kib_of_the_body() {
+    fn page(marker_at: usize) -> &'static [u8] {
+        let mut p = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
+        p.extend(std::iter::repeat_n(b'.', marker_at));
+        p.extend_from_slice(b"ALIVE");
+        p.extend(std::iter::repeat_n(b'.', 1000));
+        p.leak()
+    }
+    let mut re = url("/");
+    re.regex = Some(regex::bytes::Regex::new("ALIVE").unwrap());
+    assert!(
+        http_outcome(page(1000), Duration::ZERO, re.clone())
+            .await
+            .ok
+    );
+    let o = http_outcome(page(100_000), Duration::ZERO, re).await;
+    short_failure(&o, "first 64 KiB");
+}
+
+/// A long reason (an unknown status line of 500 bytes) is cut for display.
+#[tokio::test]
+async fn long_failure_reasons_are_cut_with_an_ellipsis() {
+    let mut reply = b"SSH-2.0-".to_vec();
+    reply.extend(std::iter::repeat_n(b'x', 490));
+    reply.extend_from_slice(b"\r\n\r\n");
+    let o = http_outcome(reply.leak(), Duration::ZERO, url("/")).await;
+    short_failure(&o, "status line");
+    assert!(o.detail.ends_with('…'), "{}", o.detail);
+}
+
 /// A DNS server on UDP answering each query through `answer` (None: silence).
 async fn dns_server(answer: fn(&[u8]) -> Option<Vec<u8>>) -> SocketAddr {
     let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -466,6 +560,14 @@ async fn file_check_follows_the_number_in_the_file() {
         run(&probe(5), &any).await.dynamic,
         Some(Dynamic::Offset(15))
     );
+    // A FIFO in its place (no writer: an ordinary read would wait for ever) fails the check.
+    std::fs::remove_file(&path).unwrap();
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let o = run(&probe(0), &any).await;
+    assert!(
+        !o.ok && o.detail.ends_with("is a FIFO, not a regular file"),
+        "{o:?}"
+    );
 }
 
 #[tokio::test]
@@ -487,6 +589,48 @@ async fn tcp_check_connects_from_the_bindto_address() {
         !o.ok && o.detail.to_lowercase().contains("refused"),
         "{o:?}"
     );
+}
+
+/// Whether /proc/net/tcp holds a TIME_WAIT socket from `local` to `remote` (IPv4).
+fn time_wait(local: SocketAddr, remote: SocketAddr) -> bool {
+    let hex = |a: SocketAddr| match a {
+        SocketAddr::V4(v4) => format!(
+            "{:08X}:{:04X}",
+            u32::from_le_bytes(v4.ip().octets()),
+            v4.port()
+        ),
+        SocketAddr::V6(_) => unreachable!("IPv4 only"),
+    };
+    let (l, r) = (hex(local), hex(remote));
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .any(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            f.len() > 3 && f[1] == l && f[2] == r && f[3] == "06"
+        })
+}
+
+/// As HAProxy's health checks: the connection is closed with a reset (SO_LINGER 0), so the
+/// checker's end leaves no TIME_WAIT behind (60 s each: 300,000 of them at 5,000 checks a
+/// second).
+#[tokio::test]
+async fn tcp_check_closes_with_a_reset_and_leaves_no_time_wait() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let accept = tokio::spawn(async move { l.accept().await.unwrap() });
+    let o = run(&Probe::Tcp, &target(addr)).await;
+    assert!(o.ok, "{o:?}");
+    let (mut s, probe_end) = accept.await.unwrap();
+    let read = s.read(&mut [0u8; 16]).await;
+    assert!(
+        read.as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the server sees a reset, not an orderly close: {read:?}"
+    );
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!time_wait(probe_end, addr), "TIME_WAIT left at {probe_end}");
 }
 
 #[tokio::test]

@@ -826,3 +826,51 @@ fn log_detail_explains_transitions() {
         logs(&[&d1])
     );
 }
+
+#[test]
+fn a_fifo_as_track_file_and_file_check_does_not_stop_the_adverts() {
+    if !common::require_root("a_fifo_as_track_file_and_file_check_does_not_stop_the_adverts") {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    // A FIFO with no writer: an ordinary open for reading waits for one, for ever.
+    let fifo = h1.dir.join("prio");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let conf = format!(
+        "track_file prio {{\n    file {}\n    weight 1\n}}\n{}\
+         virtual_server 10.0.0.100 80 {{\n    protocol TCP\n    delay_loop 1\n    real_server 127.0.0.1 9000 {{\n        \
+         FILE_CHECK {{\n            track_file prio\n        }}\n    }}\n}}\n",
+        fifo.display(),
+        config(150, "    track_file {\n        prio\n    }\n")
+    );
+    let d1 = start(h1, &conf);
+    let d2 = start(h2, &config(100, ""));
+    master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1, &d2])));
+    // Several reads of the FIFO later (track_file every 100 ms, FILE_CHECK every second), h1
+    // still advertises: h2 stays BACKUP, and h1's control socket answers.
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(
+        h1.has_address(VIP) && !h2.has_address(VIP),
+        "{}",
+        logs(&[&d1, &d2])
+    );
+    assert!(!d2.log_text().contains("Entering MASTER STATE"));
+    let status = common::control::Client::status(&h1.socket()).expect("h1 answers");
+    let rs = &status["virtual_servers"][0]["real_servers"][0];
+    assert_eq!(rs["alive"], false, "{rs}");
+    assert!(
+        rs["last_error"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("prio: is a FIFO, not a regular file")),
+        "{rs}"
+    );
+    assert!(
+        d1.log_text().contains("track_file prio: ")
+            && d1
+                .log_text()
+                .contains("is a FIFO, not a regular file: read as 0"),
+        "{}",
+        d1.log_text()
+    );
+}

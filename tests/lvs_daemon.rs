@@ -132,8 +132,9 @@ virtual_server 10.0.0.100 80 {{
         lvs_state(&socket).is_some_and(|(a, q, _)| a == [true, true] && q)
     });
     assert!(up.is_some(), "{:?}\n{}", lvs_state(&socket), d.log_text());
+    // All four scripts have written (they run concurrently: quorum-up may come before up).
     let lines = wait_for(Duration::from_secs(3), || {
-        std::fs::read_to_string(&events).is_ok_and(|t| t.contains("quorum-up"))
+        std::fs::read_to_string(&events).is_ok_and(|t| t.lines().count() == 4)
     });
     assert!(lines.is_some(), "{}", d.log_text());
     // Each script is a process of its own, started without waiting for the one before (as
@@ -239,4 +240,172 @@ fn ha_suspend_runs_the_checkers_only_while_the_address_is_here() {
         ) && log.contains("Suspending healthchecker for service [127.0.0.1]:tcp:8081"),
         "keepalived's words: {log}"
     );
+}
+
+/// What a hostile server sends on each connection: `head`, then `fill` over and over up to
+/// `limit` bytes, then `tail` (and closes) or, without one, it holds the connection open.
+struct Endless {
+    port: u16,
+    head: &'static [u8],
+    fill: &'static [u8],
+    limit: usize,
+    tail: Option<&'static [u8]>,
+}
+
+/// Starts `servers` on 127.0.0.1 inside network namespace `ns`.
+fn endless_servers(ns: &str, servers: Vec<Endless>) {
+    use std::io::{Read, Write};
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let n = servers.len();
+    for s in servers {
+        let (path, ready) = (format!("/run/netns/{ns}"), ready_tx.clone());
+        std::thread::spawn(move || {
+            let f = std::fs::File::open(&path).unwrap();
+            nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            let l = std::net::TcpListener::bind(("127.0.0.1", s.port)).unwrap();
+            ready.send(()).unwrap();
+            let s = std::sync::Arc::new(s);
+            for c in l.incoming() {
+                let (Ok(mut c), s) = (c, s.clone()) else {
+                    return;
+                };
+                std::thread::spawn(move || {
+                    let chunk: Vec<u8> = s.fill.iter().copied().cycle().take(1 << 16).collect();
+                    let mut sent = c.write_all(s.head).map(|_| 0);
+                    while let Ok(n) = sent
+                        && n < s.limit
+                    {
+                        sent = c.write_all(&chunk).map(|_| n + chunk.len());
+                    }
+                    match s.tail {
+                        Some(t) => {
+                            let _ = c.write_all(t);
+                        }
+                        // Held open until the client goes.
+                        None => while matches!(c.read(&mut [0u8; 4096]), Ok(1..)) {},
+                    }
+                });
+            }
+        });
+    }
+    for _ in 0..n {
+        ready_rx.recv().unwrap();
+    }
+}
+
+/// The daemon's peak RSS in kB (VmHWM).
+fn peak_rss_kb(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn servers_that_never_end_a_line_cost_a_few_hundred_bytes_and_fail_their_check() {
+    if !common::require_root("servers_that_never_end_a_line_cost_a_few_hundred_bytes") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    const MB: usize = 1 << 20;
+    let hostile = |port, head, fill, limit, tail| Endless {
+        port,
+        head,
+        fill,
+        limit,
+        tail,
+    };
+    endless_servers(
+        &h.ns,
+        vec![
+            // SMTP without a newline (the checker and the alert client both talk to it).
+            hostile(9101, b"220", b"0", 64 * MB, None),
+            // An 8 MiB status line, then the end of a header.
+            hostile(9102, b"HTTP/1.0 2", b"0", 8 * MB, Some(b"\r\n\r\n")),
+            // Header lines that never end.
+            hostile(9103, b"HTTP/1.0 200 OK\r\n", b"X-A: b\r\n", 64 * MB, None),
+            // A body that never ends.
+            hostile(9104, b"HTTP/1.0 200 OK\r\n\r\n", b"x", 64 * MB, None),
+        ],
+    );
+    let rs = |port: u16, check: &str| {
+        format!(
+            "    real_server 127.0.0.1 {port} {{\n        {check} {{\n{}            connect_timeout 3\n            retry 0\n        }}\n    }}\n",
+            if check == "HTTP_GET" {
+                "            url {\n                path /\n            }\n"
+            } else {
+                ""
+            }
+        )
+    };
+    let conf = format!(
+        "global_defs {{
+    notification_email {{
+        ops@example.com
+    }}
+    smtp_server 127.0.0.1 9101
+    smtp_connect_timeout 3
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    smtp_alert
+    virtual_ipaddress {{
+        10.77.0.100/24
+    }}
+}}
+virtual_server 10.0.0.100 80 {{
+    protocol TCP
+    delay_loop 1
+{}{}{}{}}}
+",
+        rs(9101, "SMTP_CHECK"),
+        rs(9102, "HTTP_GET"),
+        rs(9103, "HTTP_GET"),
+        rs(9104, "HTTP_GET"),
+    );
+    let d = common::start_kaconsole(h, &conf, &[], &[]);
+    let socket = h.socket();
+    let errors = || -> Option<Vec<String>> {
+        let s = Client::status(&socket)?;
+        s["virtual_servers"][0]["real_servers"]
+            .as_array()?
+            .iter()
+            .map(|r| r["last_error"].as_str().map(str::to_string))
+            .collect()
+    };
+    let failed = wait_for(Duration::from_secs(15), || {
+        errors().is_some_and(|e| e.len() == 4)
+            && lvs_state(&socket).is_some_and(|s| s.0 == [false; 4])
+    });
+    let peak = peak_rss_kb(d.pid());
+    let seen: Vec<String> = errors()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.chars().take(300).collect())
+        .collect();
+    assert!(failed.is_some(), "{seen:?}\n{:.3000}", d.log_text());
+    for (e, why) in seen.iter().zip([
+        "a line longer than 512 bytes",
+        "a status line longer than 512 bytes",
+        "a response header longer than 4096 bytes",
+        "a body longer than 16 MiB",
+    ]) {
+        assert!(e.contains(why) && e.len() <= 256, "{why}: {e}");
+    }
+    // The alert client meets the same SMTP server when VI_1 enters BACKUP.
+    let alert = wait_for(Duration::from_secs(5), || {
+        d.log_text()
+            .contains("failed: greeting: a reply line longer than 512 bytes")
+    });
+    assert!(alert.is_some(), "{:.3000}", d.log_text());
+    let peak = peak.max(peak_rss_kb(d.pid()));
+    eprintln!("the daemon's peak RSS: {peak} kB");
+    assert!(peak < 64 * 1024, "the daemon's peak RSS was {peak} kB");
 }

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use crate::check::http::{self, Protocol, Request};
+use crate::check::http::{Protocol, Request};
 use crate::check::probe::Target;
+use crate::check::probe::fetch;
 use crate::check::probe::tls::Tls;
 
 #[derive(Args, Debug)]
@@ -71,6 +72,7 @@ fn fetch(args: &GenhashArgs) -> Result<(), String> {
         path: args.url.clone(),
         vhost: args.vhost.clone(),
         protocol,
+        keep_body: 0,
     };
     let target = Target::new(server, Duration::from_secs_f64(args.timeout.max(0.001)));
     // With -S and -V the virtual host also goes in SNI, as SSL_GET with enable_sni sends it.
@@ -83,7 +85,7 @@ fn fetch(args: &GenhashArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let start = Instant::now();
     let resp = rt
-        .block_on(http::fetch(&target, &req, tls.as_ref()))
+        .block_on(fetch::fetch(&target, &req, tls.as_ref()))
         .map_err(|e| format!("{server}{}: {e}", args.url))?;
     let took = start.elapsed();
     if args.json {
@@ -91,7 +93,7 @@ fn fetch(args: &GenhashArgs) -> Result<(), String> {
             "{}",
             serde_json::json!({
                 "digest": resp.digest_hex(), "status": resp.status,
-                "length": resp.body.len(), "ms": took.as_secs_f64() * 1e3,
+                "length": resp.length, "ms": took.as_secs_f64() * 1e3,
             })
         );
         return Ok(());
@@ -103,7 +105,7 @@ fn fetch(args: &GenhashArgs) -> Result<(), String> {
         }
         println!(
             "\nbody {} bytes, response time for [{}] = {} usecs",
-            resp.body.len(),
+            resp.length,
             args.url,
             took.as_micros()
         );

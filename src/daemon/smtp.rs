@@ -1,11 +1,15 @@
 //! SMTP alerts (`smtp_alert`): keepalived's plain SMTP dialogue (core/smtp.c) - HELO, MAIL
 //! FROM, RCPT TO for each address, DATA with its headers, QUIT - to `smtp_server`, no TLS.
+//! Each reply line is at most [`MAX_LINE`] bytes (keepalived: 1,024, and a longer reply fails
+//! the alert too).
 
 use std::time::Duration as StdDuration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use crate::check::probe::line::{LineError, MAX_LINE, read_line};
+use crate::check::probe::shorten::{MAX_DETAIL, shorten};
 use crate::config::blocks::Config;
 
 /// One mail.
@@ -104,6 +108,8 @@ pub enum SmtpError {
     },
     #[error("{step}: the server closed the connection")]
     Closed { step: String },
+    #[error("{step}: a reply line longer than {max} bytes")]
+    TooLong { step: String, max: usize },
     #[error("{step}: expected {code}, got '{line}'")]
     Refused {
         step: String,
@@ -126,7 +132,7 @@ pub async fn send(
             .await
             .map_err(SmtpError::Connect)?;
         let (r, mut w) = stream.into_split();
-        let mut lines = BufReader::new(r).lines();
+        let mut lines = BufReader::new(r);
         expect(&mut lines, 220, "greeting").await?;
         for (cmd, code) in mail.dialogue() {
             w.write_all(cmd.as_bytes())
@@ -143,22 +149,21 @@ pub async fn send(
 }
 
 /// Reads one reply (multi-line replies end with `NNN `) and checks its code.
-async fn expect(
-    lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
+async fn expect<R: AsyncBufRead + Unpin>(
+    lines: &mut R,
     code: u16,
     step: &str,
 ) -> Result<(), SmtpError> {
     loop {
-        let line = lines
-            .next_line()
-            .await
-            .map_err(|source| SmtpError::Read {
-                step: step.to_string(),
+        let step = || step.to_string();
+        let line = read_line(lines, MAX_LINE).await.map_err(|e| match e {
+            LineError::Io(source) => SmtpError::Read {
+                step: step(),
                 source,
-            })?
-            .ok_or_else(|| SmtpError::Closed {
-                step: step.to_string(),
-            })?;
+            },
+            LineError::Closed => SmtpError::Closed { step: step() },
+            LineError::TooLong(max) => SmtpError::TooLong { step: step(), max },
+        })?;
         let got: u16 = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
         if line.as_bytes().get(3) == Some(&b'-') {
             continue;
@@ -167,9 +172,10 @@ async fn expect(
             Ok(())
         } else {
             Err(SmtpError::Refused {
-                step: step.to_string(),
+                step: step(),
                 code,
-                line,
+                // For the log line: what the server said, cut.
+                line: shorten(line, MAX_DETAIL),
             })
         };
     }
@@ -272,6 +278,19 @@ mod tests {
             Err(SmtpError::Closed { step }) => assert_eq!(step, "MAIL"),
             other => panic!("{other:?}"),
         }
+        // A reply that never ends its line fails at MAX_LINE bytes, not at the timeout.
+        let port = server(Box::leak("2".repeat(1 << 20).into_boxed_str()), &[]).await;
+        let started = std::time::Instant::now();
+        match send("127.0.0.1", port, t, &mail()).await {
+            Err(e @ SmtpError::TooLong { .. }) => {
+                assert_eq!(
+                    e.to_string(),
+                    "greeting: a reply line longer than 512 bytes"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < t);
         let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = closed.local_addr().unwrap().port();
         drop(closed);

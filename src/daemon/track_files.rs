@@ -1,6 +1,8 @@
 //! `track_file`: a number in a file changes an instance's priority (value x weight) or puts it
 //! in FAULT (trackers/track_file.c). keepalived watches the file with inotify; kaconsole reads
-//! it every 100 ms, which also follows a file replaced by a rename.
+//! it every 100 ms, which also follows a file replaced by a rename. The reads never block
+//! (sys::regular_file): what is not a regular file reads 0, as keepalived reads a file it
+//! cannot read, and the log says why.
 
 use std::time::Duration as StdDuration;
 
@@ -8,7 +10,9 @@ use tokio::sync::mpsc;
 
 use super::log::Log;
 use super::scripts::TrackerReport;
+use crate::check::probe::file::MAX_READ;
 use crate::config::blocks::Config;
+use crate::sys::regular_file;
 use crate::vrrp::track::TrackStatus;
 
 pub use crate::check::probe::file::value;
@@ -24,7 +28,7 @@ pub fn start(
         if let Some(v) = f.init_file {
             let exists = std::path::Path::new(&f.file).exists();
             if (!exists || f.init_overwrite)
-                && let Err(e) = std::fs::write(&f.file, format!("{v}\n"))
+                && let Err(e) = regular_file::write(f.file.as_ref(), &format!("{v}\n"))
             {
                 log.warn(&format!(
                     "track_file {}: cannot write {}: {e}",
@@ -40,10 +44,25 @@ pub fn start(
             continue;
         }
         let (name, path, tx) = (f.name.clone(), f.file.clone(), tx.clone());
+        let log = log.clone();
         tasks.push(tokio::spawn(async move {
-            let mut last = None;
+            let (mut last, mut last_error) = (None, None);
             loop {
-                let v = value(std::fs::read_to_string(&path).ok().as_deref());
+                let text = match regular_file::read(path.as_ref(), MAX_READ) {
+                    Ok(text) => {
+                        last_error = None;
+                        text
+                    }
+                    Err(e) => {
+                        let e = e.to_string();
+                        if last_error.as_ref() != Some(&e) {
+                            log.warn(&format!("track_file {name}: {path} {e}: read as 0"));
+                            last_error = Some(e);
+                        }
+                        None
+                    }
+                };
+                let v = value(text.as_deref());
                 if last != Some(v) {
                     last = Some(v);
                     let report = TrackerReport {

@@ -1,14 +1,17 @@
 //! The IPVS generic netlink socket: the family's number asked of the controller by name, a
-//! request and its acknowledgement, dumps to their end. Blocking: every IPVS operation is
-//! a few microseconds of kernel work, and the daemon runs them between events.
+//! request and its acknowledgement, dumps to their end. Blocking, with a receive timeout: the
+//! daemon runs it on a thread of its own (daemon/lvs/ipvs_worker.rs), never on its loop, and
+//! an answer that never comes (a lost acknowledgement) is an error after [`ANSWER_WITHIN`].
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
     AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType, bind, recv, send,
-    socket,
+    setsockopt, socket, sockopt,
 };
+use nix::sys::time::TimeVal;
 
 use crate::ipvs::message::{
     self, MessageError, Reply, Request, Timeouts, parse_dest, parse_service,
@@ -26,6 +29,8 @@ pub enum IpvsError {
     Kernel { what: String, errno: Errno },
     #[error("netlink socket: {0}")]
     Socket(Errno),
+    #[error("{0}: no answer from the kernel within {ANSWER_WITHIN:?}")]
+    NoAnswer(String),
     #[error("netlink reply: {0}")]
     Message(#[from] MessageError),
 }
@@ -54,6 +59,9 @@ pub struct IpvsSocket {
 /// A buffer for one datagram of a dump (the kernel sends at most a page-sized batch).
 const RECV: usize = 64 * 1024;
 
+/// How long a request waits for each datagram of its answer.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
 impl IpvsSocket {
     /// Opens the socket and finds the IPVS family; if it is missing, loads ip_vs once as
     /// keepalived does (`modprobe ip_vs`) and asks again.
@@ -66,6 +74,8 @@ impl IpvsSocket {
         )
         .map_err(IpvsError::Socket)?;
         bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0)).map_err(IpvsError::Socket)?;
+        let within = TimeVal::new(ANSWER_WITHIN.as_secs() as _, 0);
+        setsockopt(&fd, sockopt::ReceiveTimeout, &within).map_err(IpvsError::Socket)?;
         let mut s = IpvsSocket {
             fd,
             family: 0,
@@ -119,8 +129,14 @@ impl IpvsSocket {
         let mut out = Vec::new();
         let mut buf = vec![0u8; RECV];
         loop {
-            let n = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty())
-                .map_err(IpvsError::Socket)?;
+            let n = match recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Ok(n) => n,
+                // A signal handled on this thread (with a receive timeout set, SA_RESTART
+                // does not restart the call).
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) => return Err(IpvsError::NoAnswer(describe(req))),
+                Err(e) => return Err(IpvsError::Socket(e)),
+            };
             if let Some(r) = self.record.as_mut() {
                 r.push(buf[..n].to_vec());
             }

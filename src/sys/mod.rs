@@ -9,5 +9,6 @@ pub mod links;
 pub mod netlink;
 pub mod packet_socket;
 pub mod priority;
+pub mod regular_file;
 pub mod script;
 pub mod vrrp_socket;

@@ -56,6 +56,13 @@ pub async fn tcp(t: &Target) -> io::Result<TcpStream> {
     }
 }
 
+/// Closes a TCP_CHECK's connection with a reset (SO_LINGER 0), as HAProxy's health checks
+/// do: the check is over once the handshake is, and an orderly close would leave this end in
+/// TIME_WAIT for 60 s (300,000 sockets at 5,000 checks a second) and cost a FIN exchange.
+pub fn reset(stream: TcpStream) {
+    let _ = stream.set_zero_linger();
+}
+
 /// A connected UDP socket to the target; connected so that ICMP errors come back as
 /// ECONNREFUSED on the next receive.
 pub fn udp(t: &Target) -> io::Result<UdpSocket> {

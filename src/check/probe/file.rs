@@ -2,12 +2,17 @@
 //! a non-zero value is down (zero is down instead with `reverse`); otherwise value x weight
 //! (negated by `reverse`) is added to the real server's weight, and a result at or below
 //! -65536 (IPVS_WEIGHT_FAULT) is down. keepalived watches the file with inotify; kaconsole
-//! reads it on every probe.
+//! reads it on every probe, without blocking (sys::regular_file): a FIFO or a device where
+//! the file should be fails the check and says so.
 
 use std::path::PathBuf;
 
 use super::Outcome;
 use crate::check::engine::Dynamic;
+use crate::sys::regular_file;
+
+/// The most of the file read: keepalived reads 127 bytes for its number.
+pub const MAX_READ: usize = 128;
 
 /// The lowest weight IPVS takes is 0, the highest 65535 (IPVS_WEIGHT_MAX); one below -65535
 /// is keepalived's FAULT.
@@ -59,8 +64,10 @@ pub fn verdict(f: &FileCheck, value: i64) -> Outcome {
 }
 
 pub fn check(f: &FileCheck) -> Outcome {
-    let text = std::fs::read_to_string(&f.path).ok();
-    verdict(f, value(text.as_deref()))
+    match regular_file::read(&f.path, MAX_READ) {
+        Ok(text) => verdict(f, value(text.as_deref())),
+        Err(e) => Outcome::fail(format!("{}: {e}", f.path.display())),
+    }
 }
 
 #[cfg(test)]

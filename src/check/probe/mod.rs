@@ -4,10 +4,13 @@
 
 pub mod connect;
 pub mod dns;
+pub mod fetch;
 pub mod file;
 pub mod from_config;
+pub mod line;
 pub mod misc;
 pub mod ping;
+pub mod shorten;
 pub mod smtp;
 pub mod tls;
 pub mod udp;
@@ -50,7 +53,7 @@ impl Target {
 /// One checker's probe, with every option resolved.
 #[derive(Clone, Debug)]
 pub enum Probe {
-    /// TCP_CHECK: the connection completes.
+    /// TCP_CHECK: the connection completes (and is closed with a reset).
     Tcp,
     /// HTTP_GET / SSL_GET.
     Web(web::WebCheck),
@@ -91,7 +94,8 @@ pub struct Outcome {
     pub ok: bool,
     /// MISC_CHECK's misc_dynamic and FILE_CHECK's weight.
     pub dynamic: Option<Dynamic>,
-    /// Why it failed, or what it saw ("HTTP 200", "exit 3"), for the log and the console.
+    /// Why it failed, or what it saw ("HTTP 200", "exit 3"), for the log and the console; at
+    /// most [`shorten::MAX_DETAIL`] bytes and an ellipsis.
     pub detail: String,
     pub latency: Duration,
 }
@@ -101,7 +105,7 @@ impl Outcome {
         Outcome {
             ok: true,
             dynamic: None,
-            detail: detail.into(),
+            detail: shorten::shorten(detail.into(), shorten::MAX_DETAIL),
             latency: Duration::ZERO,
         }
     }
@@ -130,7 +134,10 @@ pub async fn run(probe: &Probe, target: &Target) -> Outcome {
     let start = Instant::now();
     let mut outcome = match probe {
         Probe::Tcp => match connect::tcp(target).await {
-            Ok(_) => Outcome::pass("connected"),
+            Ok(stream) => {
+                connect::reset(stream);
+                Outcome::pass("connected")
+            }
             Err(e) => Outcome::fail(e.to_string()),
         },
         // Boxed: each probe is a task of its own, and a TCP_CHECK's task should not carry the

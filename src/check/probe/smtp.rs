@@ -1,25 +1,20 @@
 //! SMTP_CHECK (check_smtp.c): read the banner (220), send `HELO name`, expect 250, send
-//! `QUIT`. Replies may span several lines (`250-...` continues, `250 ...` ends).
+//! `QUIT`. Replies may span several lines (`250-...` continues, `250 ...` ends); each line is
+//! at most [`MAX_LINE`] bytes, as keepalived's 512-byte buffer.
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncWriteExt, BufReader};
 
+use super::line::{MAX_LINE, read_line};
 use super::{Outcome, Target, connect};
 
 /// The code of one complete reply, reading its continuation lines.
-async fn reply<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<u16, String> {
+async fn reply<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<u16, String> {
     loop {
-        let mut line = String::new();
-        let n = r
-            .read_line(&mut line)
-            .await
-            .map_err(|e| format!("read: {e}"))?;
-        if n == 0 {
-            return Err("connection closed".into());
-        }
+        let line = read_line(r, MAX_LINE).await.map_err(|e| e.to_string())?;
         let code = line
             .get(..3)
             .and_then(|c| c.parse::<u16>().ok())
-            .ok_or_else(|| format!("not an SMTP reply: {:?}", line.trim_end()))?;
+            .ok_or_else(|| format!("not an SMTP reply: {line:?}"))?;
         // "250-" continues the reply; "250 " (or a bare "250") ends it.
         if line.as_bytes().get(3) != Some(&b'-') {
             return Ok(code);

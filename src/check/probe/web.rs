@@ -1,12 +1,16 @@
 //! HTTP_GET and SSL_GET: every `url` in turn, each a fresh connection; the checker passes only
 //! when all of them do (check_http.c `http_handle_response`). A URL passes when the status is
 //! in its set (200-299 by default), the body's MD5 equals `digest` if one is set, and `regex`
-//! matches the body (or does not, with `regex_no_match`).
+//! matches the body (or does not, with `regex_no_match`). The regex looks at the body's first
+//! 64 KiB (keepalived matches the whole body as it streams, through a 4 KiB window: pcre2's
+//! partial matching, check_http.c `check_regex`; kaconsole keeps a bounded prefix instead).
 
 use regex::bytes::Regex;
 
+use super::fetch::fetch;
 use super::tls::Tls;
 use super::{Outcome, Target};
+use crate::check::http::response::REGEX_WINDOW;
 use crate::check::http::{self, Protocol, Request};
 
 #[derive(Clone, Debug)]
@@ -55,9 +59,14 @@ pub fn verdict(url: &UrlCheck, resp: &http::Response) -> Result<String, String> 
         ));
     }
     if let Some(re) = &url.regex
-        && re.is_match(&resp.body) == url.regex_no_match
+        && re.is_match(&resp.prefix) == url.regex_no_match
     {
-        return Err(format!("regex match failed on {}", url.path));
+        let within = if resp.length > resp.prefix.len() {
+            format!(" (in the body's first {} KiB)", REGEX_WINDOW >> 10)
+        } else {
+            String::new()
+        };
+        return Err(format!("regex match failed on {}{within}", url.path));
     }
     Ok(format!("HTTP {} on {}", resp.status, url.path))
 }
@@ -69,11 +78,12 @@ pub async fn check(w: &WebCheck, target: &Target) -> Outcome {
             path: url.path.clone(),
             vhost: url.vhost.clone(),
             protocol: w.protocol,
+            keep_body: if url.regex.is_some() { REGEX_WINDOW } else { 0 },
         };
         let tls = w.tls.then(|| Tls {
             sni: url.vhost.clone().filter(|_| w.sni),
         });
-        let result = http::fetch(target, &req, tls.as_ref())
+        let result = fetch(target, &req, tls.as_ref())
             .await
             .map_err(|e| format!("{} on {}", e, url.path))
             .and_then(|resp| verdict(url, &resp));

@@ -2,55 +2,48 @@
 //! checkers want, the connection sync daemons following their VRRP instance, and what the
 //! start and the stop do to the table.
 
-use std::collections::BTreeSet;
-
 use super::Lvs;
+use super::ipvs_worker::{IpvsWorker, Job, Refused, Release, SYNC_MASTER};
 use crate::config::blocks::Config;
 use crate::config::blocks::global::FlushOnStop;
 use crate::daemon::log::Log;
-use crate::ipvs::message::{Request, ServiceKey, SyncDaemon, Timeouts};
-use crate::ipvs::reconcile::{ServiceState, reconcile};
+use crate::ipvs::message::{Request, SyncDaemon, Timeouts};
+use crate::ipvs::reconcile::ServiceState;
 use crate::sys::ipvs_socket::IpvsSocket;
 
 impl Lvs {
-    /// [`sync`](Self::sync) if the checkers changed something: the daemon calls this once
-    /// it has taken in every probe result that is waiting, so that a hundred servers failing
-    /// together cost one pass over the table, not a hundred.
+    /// [`sync`](Self::sync) if the checkers changed something or the kernel's table must be
+    /// read back: the daemon calls this once it has taken in every probe result that is
+    /// waiting, so that a hundred servers failing together cost one pass over the table,
+    /// not a hundred.
     pub fn sync_if_dirty(&mut self, log: &Log) {
+        if let Some(w) = &self.ipvs
+            && w.take_resync()
+        {
+            self.resync = true;
+        }
         if self.resync || !self.dirty.is_empty() {
             self.sync(log);
         }
     }
 
-    /// Makes the kernel's table what the configuration and the checkers want: read it back,
-    /// reconcile, apply the difference. Services of others are left alone.
+    /// Hands the IPVS thread the services the configuration and the checkers want: every
+    /// virtual server's after a start, a reload or an error (the thread reads the table
+    /// back and reconciles), else those of the virtual servers that changed. Services of
+    /// others are left alone.
     pub fn sync(&mut self, log: &Log) {
         let dirty = std::mem::take(&mut self.dirty);
-        let Some(sock) = self.ipvs.as_mut() else {
+        if self.ipvs.is_none() {
             return;
-        };
-        // The virtual servers to look at, the table we believe the kernel has for them, and
-        // which services may go.
-        let (want, have, ours) = if std::mem::take(&mut self.resync) {
+        }
+        let full = std::mem::take(&mut self.resync);
+        let want: Vec<ServiceState> = if full {
             let tables: Vec<_> = (0..self.cfg.virtual_servers.len())
                 .map(|v| self.engine.desired(v))
                 .collect();
-            let want = crate::ipvs::desired::services(&self.cfg, &tables);
-            let have = match sock.table() {
-                Ok(t) => t,
-                Err(e) => {
-                    log.warn(&format!("IPVS: reading the table: {e}"));
-                    self.resync = true;
-                    return;
-                }
-            };
-            let mut ours = self.owned.clone();
-            ours.extend(want.iter().map(|s| s.service.key));
-            self.owned = want.iter().map(|s| s.service.key).collect();
-            self.applied = have.iter().map(|s| (s.service.key, s.clone())).collect();
-            (want, have, ours)
+            crate::ipvs::desired::services(&self.cfg, &tables)
         } else {
-            let want: Vec<ServiceState> = dirty
+            dirty
                 .iter()
                 .flat_map(|v| {
                     crate::ipvs::desired::vs_services(
@@ -59,33 +52,35 @@ impl Lvs {
                         &self.engine.desired(*v),
                     )
                 })
-                .collect();
-            let have = want
-                .iter()
-                .filter_map(|s| self.applied.get(&s.service.key).cloned())
-                .collect();
-            (want, have, BTreeSet::new())
+                .collect()
         };
-        let ops = reconcile(&want, &have, |k| ours.contains(k));
-        for op in &ops {
-            if log.detail {
-                log.info(&format!("IPVS: {}", crate::sys::ipvs_socket::describe(op)));
-            }
-            if let Err(e) = sock.call(op) {
-                log.warn(&format!("IPVS: {e}"));
-                // The kernel is not what we think: read it back next time.
-                self.resync = true;
+        if !self.hand_over(Job::Sync { want, full }, log) {
+            // A full sync later replaces what was not handed over.
+            self.resync = true;
+        }
+    }
+
+    /// Gives `job` to the IPVS thread; false if it could not take it. A thread that has
+    /// ended is noticed, logged and replaced.
+    fn hand_over(&mut self, job: Job, log: &Log) -> bool {
+        let Some(w) = &self.ipvs else { return false };
+        match w.send(job) {
+            Ok(()) => true,
+            Err(Refused::Busy) => false,
+            Err(Refused::Gone) => {
+                log.warn("IPVS: the netlink thread ended unexpectedly; starting another");
+                let worker = IpvsSocket::open()
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| IpvsWorker::spawn(s, log.clone()).map_err(|e| e.to_string()));
+                if let Err(e) = &worker {
+                    log.warn(&format!("IPVS: {e}: the table is no longer kept"));
+                    self.check_only = Some(e.clone());
+                }
+                self.ipvs = worker.ok();
+                self.syncd_master = None;
+                false
             }
         }
-        let mut after: Vec<ServiceState> = have;
-        crate::ipvs::reconcile::apply(&mut after, &ops);
-        for op in &ops {
-            if let Request::DelService(k) = op {
-                self.applied.remove(k);
-            }
-        }
-        self.applied
-            .extend(after.into_iter().map(|s| (s.service.key, s)));
     }
 
     /// `lvs_sync_daemon`: runs the sync daemons its VRRP instance's state calls for (the
@@ -103,50 +98,35 @@ impl Lvs {
                 .iter()
                 .any(|i| i.name() == name && i.state() == crate::vrrp::event::State::Master)
         });
-        if self.syncd_master == Some(master) {
+        if self.syncd_master == Some(master) || self.ipvs.is_none() {
             return;
         }
-        self.syncd_master = Some(master);
-        let Some(sock) = self.ipvs.as_mut() else {
-            return;
+        let job = Job::SyncDaemons(sync_daemons(&self.cfg, master));
+        // Not handed over: tried again after the next VRRP step.
+        self.syncd_master = self.hand_over(job, log).then_some(master);
+    }
+
+    /// Stopping: the IPVS thread finishes what it has, removes what the configuration says
+    /// (nothing with `keep`), and ends, within a few seconds.
+    pub(super) fn stop_ipvs(&mut self, keep: bool, log: &Log) {
+        let Some(w) = self.ipvs.take() else { return };
+        let release = match (keep, self.cfg.global_defs.lvs_flush_on_stop) {
+            (true, _) => Release::Keep,
+            (false, Some(FlushOnStop::Full)) => Release::Flush,
+            (false, _) => Release::Ours,
         };
-        let want = sync_daemons(&self.cfg, master);
-        for old in std::mem::take(&mut self.syncd) {
-            if want.contains(&old) {
-                self.syncd.push(old);
-            } else if let Err(e) = sock.call(&Request::DelDaemon(old.state)) {
-                log.warn(&format!("IPVS: stopping the sync daemon: {e}"));
-            }
-        }
-        for d in want {
-            if self.syncd.contains(&d) {
-                continue;
-            }
-            // One already running from before a restart is taken as ours.
-            if let Err(e) = sock.call(&Request::NewDaemon(d.clone()))
-                && !e.is_exists()
-            {
-                log.warn(&format!("IPVS: starting the sync daemon: {e}"));
-                continue;
-            }
-            log.info(&format!(
-                "IPVS: {} sync daemon on {} (syncid {})",
-                if d.state == SYNC_MASTER {
-                    "master"
-                } else {
-                    "backup"
-                },
-                d.interface,
-                d.sync_id
-            ));
-            self.syncd.push(d);
+        if let Err(e) = w.stop(release, STOP_LIMIT) {
+            log.warn(&format!("IPVS: stopping: {e}"));
         }
     }
 }
 
+/// How long the stop waits for the kernel.
+const STOP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// At start: `lvs_flush` empties the table, `lvs_timeouts` are set. The sync daemons are
 /// [`Lvs::follow_vrrp`]'s.
-pub(super) fn start_ipvs(sock: &mut IpvsSocket, cfg: &Config, log: &Log) {
+pub(super) fn start_ops(cfg: &Config) -> Vec<Request> {
     let g = &cfg.global_defs;
     let mut ops = Vec::new();
     if g.lvs_flush {
@@ -160,15 +140,10 @@ pub(super) fn start_ipvs(sock: &mut IpvsSocket, cfg: &Config, log: &Log) {
             udp: t.udp.unwrap_or(0),
         }));
     }
-    for op in ops {
-        if let Err(e) = sock.call(&op) {
-            log.warn(&format!("IPVS: {e}"));
-        }
-    }
+    ops
 }
 
-/// IP_VS_STATE_MASTER and IP_VS_STATE_BACKUP.
-const SYNC_MASTER: u32 = 1;
+/// IP_VS_STATE_BACKUP.
 const SYNC_BACKUP: u32 = 2;
 
 /// The sync daemons `lvs_sync_daemon` asks for, given whether its instance is MASTER
@@ -201,25 +176,4 @@ fn sync_daemons(cfg: &Config, master: bool) -> Vec<SyncDaemon> {
             ttl: d.ttl,
         })
         .collect()
-}
-
-/// At stop (without -I): `lvs_flush_on_stop` empties the whole table; otherwise the
-/// services of this configuration go, as keepalived's `clear_services`; the sync daemons stop.
-pub(super) fn stop_ipvs(
-    sock: &mut IpvsSocket,
-    cfg: &Config,
-    owned: &BTreeSet<ServiceKey>,
-    syncd: &[SyncDaemon],
-    log: &Log,
-) {
-    let mut ops: Vec<Request> = match cfg.global_defs.lvs_flush_on_stop {
-        Some(FlushOnStop::Full) => vec![Request::Flush],
-        _ => owned.iter().map(|k| Request::DelService(*k)).collect(),
-    };
-    ops.extend(syncd.iter().map(|d| Request::DelDaemon(d.state)));
-    for op in ops {
-        if let Err(e) = sock.call(&op) {
-            log.warn(&format!("IPVS: {e}"));
-        }
-    }
 }

@@ -1,17 +1,18 @@
 //! The checkers in the daemon: the sans-IO checker engine on real time, a task per probe,
 //! notify_up/notify_down and quorum scripts, the FIFO lines, and the IPVS table kept equal to
-//! what the configuration and the checkers want (read back and reconciled after every
-//! change). Without IPVS in the kernel (the development machines) the checkers still run and
-//! clients still see their state: check-only mode, announced by one log line.
+//! what the configuration and the checkers want (by a thread that owns the netlink socket,
+//! ipvs_worker.rs). Without IPVS in the kernel (the development machines) the checkers still
+//! run and clients still see their state: check-only mode, announced by one log line.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::time::Duration as StdDuration;
 
 use tokio::sync::mpsc;
 
 mod ipvs;
-use ipvs::{start_ipvs, stop_ipvs};
+mod ipvs_worker;
+use ipvs_worker::{IpvsWorker, Job};
 
 use super::log::Log;
 use super::notify::Notifier;
@@ -22,8 +23,6 @@ use crate::check::probe::{self, Outcome, Target};
 use crate::check::{probe::Probe, resolve};
 use crate::config::blocks::Config;
 use crate::config::blocks::lvs::VsKey;
-use crate::ipvs::message::{ServiceKey, SyncDaemon};
-use crate::ipvs::reconcile::ServiceState;
 use crate::sys::ipvs_socket::IpvsSocket;
 use crate::time::Instant;
 
@@ -46,21 +45,14 @@ pub struct Lvs {
     notifier: Notifier,
     /// Why IPVS is not programmed, if it is not.
     pub check_only: Option<String>,
-    ipvs: Option<IpvsSocket>,
-    /// The services this daemon put in the table (a reload that drops one removes it).
-    owned: BTreeSet<ServiceKey>,
-    /// The connection sync daemons running, and whether `lvs_sync_daemon`'s instance was
-    /// MASTER when they were started.
-    syncd: Vec<SyncDaemon>,
+    /// The thread that keeps the kernel's table.
+    ipvs: Option<IpvsWorker>,
+    /// Whether `lvs_sync_daemon`'s instance was MASTER when its sync daemons were asked for.
     syncd_master: Option<bool>,
     /// The virtual servers whose table the checkers changed since the last sync.
     dirty: BTreeSet<usize>,
     /// The next sync reads the kernel's table back (at the start, after a reload or an error).
     resync: bool,
-    /// What the kernel's table holds, as far as this daemon knows: read at each full sync,
-    /// then kept by applying our own operations, so that a checker change costs a few
-    /// operations, not a dump of thousands of destinations.
-    applied: BTreeMap<ServiceKey, ServiceState>,
     /// The addresses on this machine, each with the number of interfaces that have it
     /// (ha_suspend; keepalived counts them too, for IPv6 link-local addresses).
     local: HashMap<IpAddr, u32>,
@@ -110,12 +102,16 @@ fn local_addresses() -> HashMap<IpAddr, u32> {
 
 impl Lvs {
     pub fn new(cfg: &Config, tx: mpsc::UnboundedSender<ProbeDone>, log: &Log) -> Lvs {
-        let (ipvs, check_only) = match IpvsSocket::open() {
-            Ok(mut sock) => {
-                start_ipvs(&mut sock, cfg, log);
-                (Some(sock), None)
+        let worker = IpvsSocket::open()
+            .map_err(|e| e.to_string())
+            .and_then(|sock| IpvsWorker::spawn(sock, log.clone()).map_err(|e| e.to_string()));
+        let (ipvs, check_only) = match worker {
+            Ok(w) => {
+                // An empty queue takes it.
+                let _ = w.send(Job::Ops(ipvs::start_ops(cfg)));
+                (Some(w), None)
             }
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(e)),
         };
         if let Some(why) = &check_only
             && !cfg.virtual_servers.is_empty()
@@ -135,12 +131,9 @@ impl Lvs {
             notifier: Notifier::open_lvs(cfg, log),
             check_only,
             ipvs,
-            owned: BTreeSet::new(),
-            syncd: Vec::new(),
             syncd_master: None,
             dirty: BTreeSet::new(),
             resync: true,
-            applied: BTreeMap::new(),
             local: HashMap::new(),
         };
         lvs.load(cfg, log);
@@ -363,11 +356,7 @@ impl Lvs {
         for o in outs {
             self.act(o, log);
         }
-        if let Some(sock) = self.ipvs.as_mut()
-            && !keep_ipvs
-        {
-            stop_ipvs(sock, &self.cfg, &self.owned, &self.syncd, log);
-        }
+        self.stop_ipvs(keep_ipvs, log);
     }
 
     /// The configuration the checkers run.
