@@ -1,14 +1,17 @@
 //! The bodies of the fuzz targets (fuzz/fuzz_targets), shared with the tests so that `cargo
 //! test` replays their seed corpora through exactly the same checks (tests/reader_robustness.rs,
-//! tests/vrrp_vectors.rs). Each panics when an invariant breaks. Included with `#[path]` by
+//! tests/vrrp_vectors.rs, tests/sniff.rs). Each panics when an invariant breaks. Included with `#[path]` by
 //! both, so the library (and the release binary) carries none of it.
 
-// Each includer uses one of the two.
+// Each includer uses one of them.
 #![allow(dead_code)]
 
 use std::path::Path;
 
 use kaconsole::config::{LoadOptions, Loaded, load_text};
+use kaconsole::pcap;
+use kaconsole::sniff::observe::observe;
+use kaconsole::sniff::table::Table;
 use kaconsole::vrrp::checksum::ChecksumForm;
 use kaconsole::vrrp::frame::parse_ip;
 use kaconsole::vrrp::packet::{Advert, Packet, Version, verify_checksum};
@@ -65,5 +68,36 @@ pub fn vrrp_decode(data: &[u8]) {
                 assert_eq!(again, msg, "a valid advert re-encodes to the same bytes");
             }
         }
+    }
+}
+
+/// The capture reader never panics: `data` as a pcap or pcapng file. What it reads takes
+/// `kaconsole sniff -r`'s path (frame decode, the segment table, its snapshot). A capture that
+/// reads writes back as classic pcap and reads the same, when its times and frames fit that
+/// format (seconds in 32 bits, frames up to the 256 KiB snap length `write` declares).
+pub fn pcap_read(data: &[u8]) {
+    let Ok(c) = pcap::parse(data) else {
+        return;
+    };
+    let mut table = Table::default();
+    for r in &c.records {
+        assert!(r.data.len() <= data.len(), "a frame larger than the file");
+        if let Some(s) = observe(c.linktype, r.ts_us, &r.data) {
+            table.add(&s);
+        }
+    }
+    let _ = table.snapshot();
+    let fits = c
+        .records
+        .iter()
+        .all(|r| r.ts_us / 1_000_000 <= u64::from(u32::MAX) && r.data.len() <= 262_144);
+    if fits {
+        let mut again = Vec::new();
+        pcap::write(&mut again, &c).unwrap();
+        assert_eq!(
+            pcap::parse(&again).unwrap(),
+            c,
+            "written back, read the same"
+        );
     }
 }

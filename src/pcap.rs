@@ -33,6 +33,8 @@ pub enum PcapError {
     MixedLinkTypes(u32, u32),
     #[error("pcapng: a packet names interface {0}, which is not described")]
     NoInterface(u32),
+    #[error("pcapng: {0} block of {1} bytes, too short for its fields")]
+    ShortBlock(&'static str, usize),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -105,10 +107,50 @@ pub fn parse(bytes: &[u8]) -> Result<Capture, PcapError> {
     Ok(Capture { linktype, records })
 }
 
+/// How a pcapng section orders its bytes; every field is read through it, bounds-checked.
+#[derive(Clone, Copy)]
+struct ByteOrder {
+    big_endian: bool,
+}
+
+impl ByteOrder {
+    fn u32(self, b: &[u8], at: usize) -> Option<u32> {
+        let w: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        })
+    }
+
+    fn u16(self, b: &[u8], at: usize) -> Option<u16> {
+        let w: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(w)
+        } else {
+            u16::from_le_bytes(w)
+        })
+    }
+}
+
+/// The error for a pcapng block whose fields do not fit in its length.
+fn short(kind: u32, len: usize) -> PcapError {
+    PcapError::ShortBlock(block_name(kind), len)
+}
+
+fn block_name(kind: u32) -> &'static str {
+    match kind {
+        1 => "interface description",
+        3 => "simple packet",
+        6 => "enhanced packet",
+        _ => "unknown",
+    }
+}
+
 /// Parses a pcapng file: section headers (either byte order), interface descriptions (link
 /// type, timestamp resolution) and enhanced / simple packet blocks; other blocks are skipped.
 fn parse_ng(bytes: &[u8]) -> Result<Capture, PcapError> {
-    let mut big_endian = false;
+    let mut order = ByteOrder { big_endian: false };
     // Per interface of the current section: (link type, timestamp units per second).
     let mut ifaces: Vec<(u32, u64)> = Vec::new();
     let mut linktype = None;
@@ -118,83 +160,35 @@ fn parse_ng(bytes: &[u8]) -> Result<Capture, PcapError> {
         let head = bytes.get(at..at + 12).ok_or(PcapError::Truncated)?;
         if head[..4] == PCAPNG_SHB.to_le_bytes() {
             // The byte-order magic decides how this section is read.
-            big_endian = head[8..12] == [0x1a, 0x2b, 0x3c, 0x4d];
+            order.big_endian = head[8..12] == [0x1a, 0x2b, 0x3c, 0x4d];
             ifaces.clear();
         }
-        let u32_at = |b: &[u8], i: usize| {
-            let w = [b[i], b[i + 1], b[i + 2], b[i + 3]];
-            if big_endian {
-                u32::from_be_bytes(w)
-            } else {
-                u32::from_le_bytes(w)
-            }
-        };
-        let u16_at = |b: &[u8], i: usize| {
-            let w = [b[i], b[i + 1]];
-            if big_endian {
-                u16::from_be_bytes(w)
-            } else {
-                u16::from_le_bytes(w)
-            }
-        };
-        let (kind, len) = (u32_at(head, 0), u32_at(head, 4) as usize);
-        if len < 12 || len % 4 != 0 {
+        let kind = order.u32(head, 0).ok_or(PcapError::Truncated)?;
+        let len = order.u32(head, 4).ok_or(PcapError::Truncated)? as usize;
+        if len < 12 || !len.is_multiple_of(4) {
             return Err(PcapError::Truncated);
         }
-        let block = bytes.get(at..at + len).ok_or(PcapError::Truncated)?;
+        let block = bytes
+            .get(at..at.saturating_add(len))
+            .ok_or(PcapError::Truncated)?;
         let body = &block[8..len - 4];
         match kind {
-            // Interface Description Block: link type, then options (if_tsresol = 9).
             1 => {
-                let lt = u32::from(u16_at(body, 0));
-                let mut units = 1_000_000u64;
-                let mut o = 8;
-                while o + 4 <= body.len() {
-                    let (code, olen) = (u16_at(body, o), usize::from(u16_at(body, o + 2)));
-                    if code == 0 {
-                        break;
-                    }
-                    if code == 9 && olen >= 1 {
-                        let r = body[o + 4];
-                        units = if r & 0x80 == 0 {
-                            10u64.saturating_pow(u32::from(r))
-                        } else {
-                            1u64 << (r & 0x7f).min(63)
-                        };
-                    }
-                    o += 4 + olen.div_ceil(4) * 4;
-                }
+                let iface = interface(order, body).ok_or(short(kind, len))?;
                 match linktype {
-                    Some(l) if l != lt => return Err(PcapError::MixedLinkTypes(l, lt)),
-                    _ => linktype = Some(lt),
+                    Some(l) if l != iface.0 => return Err(PcapError::MixedLinkTypes(l, iface.0)),
+                    _ => linktype = Some(iface.0),
                 }
-                ifaces.push((lt, units));
+                ifaces.push(iface);
             }
-            // Enhanced Packet Block.
             6 => {
-                let iface = u32_at(body, 0);
-                let (_, units) = *ifaces
-                    .get(iface as usize)
-                    .ok_or(PcapError::NoInterface(iface))?;
-                let ts = (u64::from(u32_at(body, 4)) << 32) | u64::from(u32_at(body, 8));
-                let (incl, orig) = (u32_at(body, 12) as usize, u32_at(body, 16));
-                let data = body.get(20..20 + incl).ok_or(PcapError::Truncated)?;
-                records.push(Record {
-                    ts_us: (u128::from(ts) * 1_000_000 / u128::from(units.max(1))) as u64,
-                    orig_len: orig,
-                    data: data.to_vec(),
-                });
+                let id = order.u32(body, 0).ok_or(short(kind, len))?;
+                let (_, units) = *ifaces.get(id as usize).ok_or(PcapError::NoInterface(id))?;
+                records.push(enhanced_packet(order, body, units).ok_or(short(kind, len))?);
             }
-            // Simple Packet Block: no timestamp, interface 0.
             3 => {
                 ifaces.first().ok_or(PcapError::NoInterface(0))?;
-                let orig = u32_at(body, 0);
-                let incl = (orig as usize).min(body.len() - 4);
-                records.push(Record {
-                    ts_us: 0,
-                    orig_len: orig,
-                    data: body[4..4 + incl].to_vec(),
-                });
+                records.push(simple_packet(order, body).ok_or(short(kind, len))?);
             }
             _ => {}
         }
@@ -203,6 +197,53 @@ fn parse_ng(bytes: &[u8]) -> Result<Capture, PcapError> {
     Ok(Capture {
         linktype: linktype.unwrap_or(LINKTYPE_ETHERNET),
         records,
+    })
+}
+
+/// Interface Description Block: the link type, then options (if_tsresol = 9): (link type,
+/// timestamp units per second).
+fn interface(order: ByteOrder, body: &[u8]) -> Option<(u32, u64)> {
+    let lt = u32::from(order.u16(body, 0)?);
+    let mut units = 1_000_000u64;
+    let mut o = 8;
+    while let (Some(code), Some(olen)) = (order.u16(body, o), order.u16(body, o + 2)) {
+        if code == 0 {
+            break;
+        }
+        if code == 9 && olen >= 1 {
+            let r = *body.get(o + 4)?;
+            units = if r & 0x80 == 0 {
+                10u64.saturating_pow(u32::from(r))
+            } else {
+                1u64 << (r & 0x7f).min(63)
+            };
+        }
+        o += 4 + usize::from(olen).div_ceil(4) * 4;
+    }
+    Some((lt, units))
+}
+
+/// Enhanced Packet Block: interface, timestamp, lengths, the frame.
+fn enhanced_packet(order: ByteOrder, body: &[u8], units: u64) -> Option<Record> {
+    let ts = (u64::from(order.u32(body, 4)?) << 32) | u64::from(order.u32(body, 8)?);
+    let incl = order.u32(body, 12)? as usize;
+    let orig_len = order.u32(body, 16)?;
+    let data = body.get(20..20usize.checked_add(incl)?)?;
+    Some(Record {
+        ts_us: (u128::from(ts) * 1_000_000 / u128::from(units.max(1))) as u64,
+        orig_len,
+        data: data.to_vec(),
+    })
+}
+
+/// Simple Packet Block: no timestamp, interface 0; the frame is what the block holds of it.
+fn simple_packet(order: ByteOrder, body: &[u8]) -> Option<Record> {
+    let orig_len = order.u32(body, 0)?;
+    let frame = body.get(4..)?;
+    Some(Record {
+        ts_us: 0,
+        orig_len,
+        data: frame[..frame.len().min(orig_len as usize)].to_vec(),
     })
 }
 
@@ -303,5 +344,30 @@ mod pcapng_tests {
             parse(&bytes[..bytes.len() - 10]),
             Err(PcapError::Truncated)
         ));
+    }
+
+    /// Blocks of total length 12 (no body) where the reader expects fields: an error, not an
+    /// index out of bounds (tests/data/pcaps/crafted/).
+    #[test]
+    fn blocks_too_short_for_their_fields_are_errors() {
+        for (name, block) in [
+            ("epb-length-12.pcapng", "enhanced packet"),
+            ("idb-length-12.pcapng", "interface description"),
+            ("spb-length-12.pcapng", "simple packet"),
+        ] {
+            let bytes = file(&format!("crafted/{name}"));
+            assert_eq!(bytes.len(), 40, "{name}");
+            match parse(&bytes) {
+                Err(PcapError::ShortBlock(b, 12)) => assert_eq!(b, block, "{name}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        // An if_tsresol option whose value lies past the block's end.
+        let mut idb = vec![1, 0, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+        idb.extend([9, 0, 1, 0]);
+        idb.extend(24u32.to_le_bytes());
+        let mut shb = vec![0x0a, 0x0d, 0x0d, 0x0a, 12, 0, 0, 0, 12, 0, 0, 0];
+        shb.extend(idb);
+        assert!(matches!(parse(&shb), Err(PcapError::ShortBlock(_, 24))));
     }
 }

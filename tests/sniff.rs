@@ -2,10 +2,16 @@
 //! right master and interval where kaconsole and keepalived pairs run cleanly (exit 0), and on
 //! a segment built to be wrong it reports each conflict for the VRID that has it (exit 1).
 //! Its -w file is read back by tshark with the same packet count, and -r reads tcpdump's.
+//! Capture files built to break readers (and the pcap fuzz seeds) are errors, never panics.
 
 mod common;
 
+/// The fuzz targets' checks.
+#[path = "../fuzz/checks.rs"]
+mod fuzz_checks;
+
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -301,4 +307,43 @@ fn on_a_terminal_sniff_shows_a_live_table() {
     t.keys(&["q"]);
     let summary = t.wait_for(5, &["free VRIDs: 1-50, 52-255"]);
     assert!(summary.is_ok(), "{}", t.capture());
+}
+
+#[test]
+fn pcap_fuzz_seeds_replay() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/pcap_read");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).expect("fuzz seeds") {
+        let p = e.unwrap().path();
+        let data = std::fs::read(&p).unwrap();
+        let ran = std::panic::catch_unwind(|| fuzz_checks::pcap_read(&data));
+        assert!(ran.is_ok(), "{}: the capture reader panicked", p.display());
+        n += 1;
+    }
+    assert!(n >= 13, "only {n} seeds");
+}
+
+/// pcapng files whose blocks have a total length of 12 (no body) where fields are expected:
+/// `sniff -r` exits 2 and says which file and what is wrong with it.
+#[test]
+fn sniff_r_names_the_file_and_the_problem_of_a_crafted_pcapng() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pcaps/crafted");
+    for (name, block) in [
+        ("epb-length-12.pcapng", "enhanced packet block"),
+        ("idb-length-12.pcapng", "interface description block"),
+        ("spb-length-12.pcapng", "simple packet block"),
+    ] {
+        let file = dir.join(name);
+        let out = Command::new(common::kaconsole())
+            .args(["sniff", "-r", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(file.to_str().unwrap()) && err.contains(block) && err.contains("12 bytes"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
 }
