@@ -149,10 +149,15 @@ mod mac_opt {
 
 /// `00:00:5e:00:01:33`.
 pub fn mac(m: &[u8; 6]) -> String {
-    m.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(17);
+    for (k, b) in m.iter().enumerate() {
+        if k > 0 {
+            s.push(':');
+        }
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::observe::{Decoded, Observed};
-use super::table::Table;
+use super::table::{Dropped, Table};
 use crate::ranges::ranges;
 use crate::vrrp::packet::AuthType;
 
@@ -72,23 +72,27 @@ pub fn write_line(out: &mut String, s: &Observed) {
 
 /// The table and the findings, for a terminal or a pipe.
 pub fn summary(t: &Table) -> String {
+    let snap = t.snapshot();
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<5} {:<4} {:<3} {:<5} {:<26} {:<17} {:>4} {:>6} {:<8} {:>6} {:>8}  VIPS",
         "VRID", "FAM", "VER", "MODE", "ROUTER", "MAC", "PRIO", "INT", "AUTH", "ADV/S", "LAST"
     );
-    for (key, g) in &t.groups {
-        let master = t.master(key);
+    for g in &snap.groups {
+        let key = g.key;
         for (ip, r) in &g.routers {
-            let who = if master == Some(*ip) {
+            let who = if g.master == Some(*ip) {
                 format!("{ip} MASTER")
             } else {
                 ip.to_string()
             };
             let mac = r.macs.iter().next().cloned().unwrap_or_default();
-            let vips: Vec<String> = r.addrs.iter().map(ToString::to_string).collect();
-            let ago = t.last_us.saturating_sub(r.last_us) as f64 / 1e6;
+            let mut vips: Vec<String> = r.addrs.iter().map(ToString::to_string).collect();
+            if r.addrs_more > 0 {
+                vips.push(format!("(+{} more)", r.addrs_more));
+            }
+            let ago = snap.last_us.saturating_sub(r.last_us) as f64 / 1e6;
             let _ = writeln!(
                 out,
                 "{:<5} {:<4} {:<3} {:<5} {:<26} {:<17} {:>4} {:>5.2}s {:<8} {:>6.2} {:>7.1}s  {}",
@@ -107,20 +111,41 @@ pub fn summary(t: &Table) -> String {
             );
         }
     }
-    let findings = t.findings();
+    if let Some(line) = dropped_line(&snap.dropped) {
+        let _ = writeln!(out, "\n{line}");
+    }
+    let findings = &snap.findings;
     if findings.is_empty() {
-        let _ = writeln!(out, "\nno conflicts ({} packets)", t.packets);
+        let _ = writeln!(out, "\nno conflicts ({} packets)", snap.packets);
     } else {
         let _ = writeln!(out, "\n{} conflict(s):", findings.len());
-        for f in &findings {
+        for f in findings {
             let _ = writeln!(out, "  {}: {}", f.kind, f.message);
             for e in &f.evidence {
                 let _ = writeln!(out, "      {e}");
             }
         }
     }
-    let _ = writeln!(out, "free VRIDs: {}", ranges(&t.free_vrids()));
+    let _ = writeln!(out, "free VRIDs: {}", ranges(&snap.free_vrids));
     out
+}
+
+/// What the table's bounds dropped, in words; `None` while nothing was.
+pub fn dropped_line(d: &Dropped) -> Option<String> {
+    let mut parts = Vec::new();
+    if d.evicted > 0 {
+        parts.push(format!(
+            "table full: {} router(s) made way for newer ones (at most {} routers, {} per group)",
+            d.evicted, d.max_routers, d.max_per_group
+        ));
+    }
+    if d.expired > 0 {
+        parts.push(format!(
+            "{} router(s) expired after a long silence",
+            d.expired
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 #[cfg(test)]
