@@ -194,6 +194,12 @@ impl From<table::Snapshot> for segment::Snapshot {
             free_vrids: s.free_vrids,
             packets: s.packets,
             last_us: s.last_us,
+            dropped: segment::Dropped {
+                evicted: s.dropped.evicted,
+                expired: s.dropped.expired,
+                max_routers: s.dropped.max_routers,
+                max_per_group: s.dropped.max_per_group,
+            },
         }
     }
 }
@@ -221,6 +227,7 @@ impl From<table::Router> for segment::Router {
             priority: r.priority,
             interval_cs: r.interval_cs,
             addrs: r.addrs,
+            addrs_more: r.addrs_more,
             auth: r.auth.into_owned(),
             password: r.password,
             adverts: r.adverts,

@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 
 use super::keymap::{Key, KeyMap, Row};
 use super::view::help;
-use super::view::segment_table::{Sort, conflicts, draw_segment, rows, select};
+use super::view::segment_table::{Sort, conflicts, draw_segment, rows, select, table_full};
 use crate::control::protocol::segment::Snapshot;
 
 /// What a key of the live table does.
@@ -134,17 +134,22 @@ impl Live {
         ])
         .areas(f.area());
         f.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(
-                    "kaconsole sniff ",
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(format!(
-                    "{} · {:.0} s · {} packets · ",
-                    self.iface, self.elapsed_s, snap.packets
-                )),
-                conflicts(snap),
-            ])),
+            Paragraph::new(Line::from(
+                vec![
+                    Span::styled(
+                        "kaconsole sniff ",
+                        Style::default().add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(format!(
+                        "{} · {:.0} s · {} packets · ",
+                        self.iface, self.elapsed_s, snap.packets
+                    )),
+                    conflicts(snap),
+                ]
+                .into_iter()
+                .chain(table_full(snap))
+                .collect::<Vec<_>>(),
+            )),
             head,
         );
         draw_segment(f, body, snap, self.sort, self.selected);
@@ -204,6 +209,34 @@ mod tests {
         l.key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
         assert_eq!(l.selected, 1);
         assert!(l.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+    }
+
+    /// A table that hit its cap says so in the header; a finding no row leads to (adverts of a
+    /// VRID that failed a check never become routers) is in the detail pane.
+    #[test]
+    fn a_full_table_and_findings_without_routers_show() {
+        use crate::control::protocol::segment::{Dropped, Finding};
+        let mut l = live();
+        l.snapshot.dropped = Dropped {
+            evicted: 98_976,
+            expired: 0,
+            max_routers: 1024,
+            max_per_group: 32,
+        };
+        l.snapshot.findings.push(Finding {
+            kind: "bad-ttl".into(),
+            vrid: Some(9),
+            message: "VRID 9: 3 advert(s) with a TTL/hop limit other than 255".into(),
+            evidence: vec!["10.9.0.1: 3 advert(s)".into()],
+        });
+        l.snapshot.groups[0].routers[0].1.addrs_more = 223;
+        let s = crate::tui::view::tests::screen(140, 30, |f| l.draw(f));
+        assert!(
+            s.contains("table full: 98976 router(s) dropped (at most 1024, 32 per group)"),
+            "{s}"
+        );
+        assert!(s.contains("bad-ttl: VRID 9: 3 advert(s)"), "{s}");
+        assert!(s.contains("+223 more"), "{s}");
     }
 
     /// `?` shows every key of the table's map, with its hint.

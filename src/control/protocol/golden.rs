@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::advert::{Advert, Auth, AuthType, Version};
-use super::segment::{Finding, GroupSnapshot, Key, Router, Snapshot};
+use super::segment::{Dropped, Finding, GroupSnapshot, Key, Router, Snapshot};
 use super::vrrp::{Duration, Notify, Output, Reason, RxError, State};
 use super::*;
 
@@ -228,6 +228,39 @@ fn segment() -> Snapshot {
         free_vrids: vec![1, 2, 3, 52],
         packets: 124,
         last_us: 120_000_000,
+        dropped: Dropped::default(),
+    }
+}
+
+/// A segment after a flood of made-up adverts: the table is full (routers made way for newer
+/// ones, others expired), and a router's advert listed more addresses than are kept.
+fn segment_capped() -> Snapshot {
+    let mut flooder = router(77, "none", "52:54:00:00:00:66");
+    flooder.addrs = vec![ip("10.200.1.1"), ip("10.200.1.2")];
+    flooder.addrs_more = 253;
+    flooder.adverts = 1;
+    flooder.first_us = 120_000_000;
+    Snapshot {
+        groups: vec![GroupSnapshot {
+            key: Key {
+                vrid: 1,
+                ipv6: false,
+                version: 2,
+                unicast: false,
+            },
+            master: Some(ip("10.100.0.255")),
+            routers: vec![(ip("10.100.0.255"), flooder)],
+        }],
+        findings: vec![],
+        free_vrids: vec![2, 3],
+        packets: 100_000,
+        last_us: 120_000_000,
+        dropped: Dropped {
+            evicted: 98_976,
+            expired: 2,
+            max_routers: 1024,
+            max_per_group: 32,
+        },
     }
 }
 
@@ -567,6 +600,11 @@ fn every_message_is_its_golden_file_byte_for_byte_and_decodes_back() {
         let name = format!("reply-{}.json", answer_kind(&answer));
         run.check(&name, &[Reply::ok(id, answer)]);
     }
+    // Added with the table's bounds: a full table says so.
+    run.check(
+        "reply-segment-capped.json",
+        &[Reply::ok(9, Answer::Segment(Box::new(segment_capped())))],
+    );
     run.check(
         "reply-error.json",
         &[Reply::error(
@@ -654,6 +692,19 @@ fn a_status_from_an_older_daemon_still_decodes() {
     assert!(!got.virtual_servers[0].suspended);
     got.virtual_servers[0].suspended = true;
     assert_eq!(got, want);
+}
+
+#[test]
+fn a_segment_from_an_older_daemon_still_decodes() {
+    // Before the table had bounds (560f7b2): no `dropped`, no `addrs_more`.
+    let line = std::fs::read_to_string(dir().join("older/reply-segment-560f7b2.json")).unwrap();
+    match serde_json::from_str::<Reply>(&line) {
+        Ok(Reply {
+            result: ReplyResult::Ok(Answer::Segment(s)),
+            ..
+        }) => assert_eq!(*s, segment()),
+        other => panic!("not a segment reply: {other:?}"),
+    }
 }
 
 #[test]

@@ -24,7 +24,11 @@ pub struct Router {
     pub priority: u8,
     /// Advert interval in centiseconds.
     pub interval_cs: u32,
+    /// The first addresses of its last advert (the daemon keeps 32).
     pub addrs: Vec<IpAddr>,
+    /// How many more addresses its last advert listed (absent: none; older daemons kept all).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub addrs_more: u32,
     pub auth: String,
     /// The v2 simple password, as sent (it is plain text on the wire).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,4 +85,30 @@ pub struct Snapshot {
     pub packets: u64,
     /// Microseconds since the epoch of the last packet.
     pub last_us: u64,
+    /// What the daemon's bounds on the table took out (absent while nothing was, and from
+    /// daemons that had no bounds).
+    #[serde(default, skip_serializing_if = "Dropped::is_none")]
+    pub dropped: Dropped,
+}
+
+/// Routers the table no longer holds, and its bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    /// Routers that made way for newer ones: the table was full (a flood, or a big segment).
+    pub evicted: u64,
+    /// Routers that expired after a long silence.
+    pub expired: u64,
+    /// The caps: routers in all, and per VRRP group.
+    pub max_routers: u64,
+    pub max_per_group: u64,
+}
+
+impl Dropped {
+    pub fn is_none(&self) -> bool {
+        self.evicted == 0 && self.expired == 0
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::segment_table::{conflicts, draw_segment};
+use super::segment_table::{conflicts, draw_segment, table_full};
 use super::{dim, titled};
 use crate::tui::model::Model;
 
@@ -21,14 +21,19 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     };
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::raw(format!(
-                "what this daemon hears: {} packets, {} VRID(s) · ",
-                snap.packets,
-                snap.groups.len()
-            )),
-            conflicts(snap),
-        ])),
+        Paragraph::new(Line::from(
+            vec![
+                Span::raw(format!(
+                    "what this daemon hears: {} packets, {} VRID(s) · ",
+                    snap.packets,
+                    snap.groups.len()
+                )),
+                conflicts(snap),
+            ]
+            .into_iter()
+            .chain(table_full(snap))
+            .collect::<Vec<_>>(),
+        )),
         head,
     );
     draw_segment(f, body, snap, m.segment_sort, m.segment_selected);

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table as TableWidget, Wrap};
 
 // The table as the protocol carries it (sniff's live screen converts its own).
-use crate::control::protocol::segment::{Finding, Snapshot};
+use crate::control::protocol::segment::{Finding, Router, Snapshot};
 use crate::ranges::ranges;
 
 /// The orders `s` cycles through.
@@ -78,6 +78,40 @@ pub fn conflicts(snap: &Snapshot) -> Span<'static> {
     }
 }
 
+/// ` · table full: N router(s) dropped` when the daemon's table hit a cap (the least recently
+/// heard made way for newer ones: a flood, or a segment larger than the table).
+pub fn table_full(snap: &Snapshot) -> Option<Span<'static>> {
+    let d = &snap.dropped;
+    (d.evicted > 0).then(|| {
+        Span::styled(
+            format!(
+                " · table full: {} router(s) dropped (at most {}, {} per group)",
+                d.evicted, d.max_routers, d.max_per_group
+            ),
+            Style::default().fg(Color::Yellow),
+        )
+    })
+}
+
+/// A router's virtual addresses, and how many more its advert listed than were kept.
+fn vips(r: &Router) -> String {
+    let mut a: Vec<String> = r.addrs.iter().map(ToString::to_string).collect();
+    if r.addrs_more > 0 {
+        a.push(format!("+{} more", r.addrs_more));
+    }
+    a.join(" ")
+}
+
+/// Findings no row leads to: packets that do not decode, and adverts that failed a check on
+/// a VRID whose routers are not in the table (they never enter it).
+fn without_rows(snap: &Snapshot) -> Vec<&Finding> {
+    let shown: std::collections::BTreeSet<u8> = snap.groups.iter().map(|g| g.key.vrid).collect();
+    snap.findings
+        .iter()
+        .filter(|f| f.vrid.is_none_or(|v| !shown.contains(&v)))
+        .collect()
+}
+
 fn findings_of(findings: &[Finding], vrid: u8) -> Vec<&Finding> {
     findings.iter().filter(|f| f.vrid == Some(vrid)).collect()
 }
@@ -129,11 +163,7 @@ pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, sele
                 r.auth.to_string(),
                 format!("{:.2}", r.rate()),
                 format!("{ago:.1}s"),
-                r.addrs
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                vips(r),
             ])
             .style(style)
         })
@@ -191,6 +221,12 @@ pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, sele
         format!("free VRIDs: {}", ranges(&snap.free_vrids)),
         Style::default().fg(Color::DarkGray),
     )));
+    for f in without_rows(snap) {
+        lines.push(Line::from(Span::styled(
+            format!("{}: {}", f.kind, f.message),
+            Style::default().fg(Color::Red),
+        )));
+    }
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
