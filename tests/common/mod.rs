@@ -3,6 +3,7 @@
 
 pub mod control;
 pub mod segment;
+pub mod spoof;
 pub mod tmux;
 pub mod vm;
 
