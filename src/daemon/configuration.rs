@@ -42,7 +42,9 @@ pub fn load(path: &Path, config_id: &str) -> Result<Config, ConfigRefused> {
         .map(|d| diag::render_human(&loaded.sources, d, Color::Never))
         .collect();
     if errors.is_empty() {
-        Ok(loaded.config)
+        let mut config = loaded.config;
+        config.compact();
+        Ok(config)
     } else {
         Err(ConfigRefused {
             path: path.to_path_buf(),

@@ -12,6 +12,10 @@ use crate::sys::links::NetEvent;
 use crate::time::Instant;
 use crate::vrrp::event::Input as VrrpInput;
 
+/// The capacity of the engine's output buffer kept between steps (an advert, a state change
+/// and its notifies fit).
+const OUTPUTS_KEPT: usize = 64;
+
 /// Whether the loop goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -70,6 +74,9 @@ impl Daemon {
         let mut out = std::mem::take(&mut self.out);
         self.vrrp.engine.handle(input, self.clock.now(), &mut out);
         self.vrrp.apply(out.drain(..), &[], None, &self.log).await;
+        // A start or a reload of a thousand instances emits thousands of outputs at once; the
+        // buffer kept between steps stays small.
+        out.shrink_to(OUTPUTS_KEPT);
         self.out = out;
     }
 

@@ -43,6 +43,27 @@ pub struct Config {
     pub ssl: Option<Ssl>,
 }
 
+impl Config {
+    /// For a configuration kept while the daemon runs: the lists trimmed to their length and
+    /// the instances' keyword spans (needed only to report problems) dropped. A thousand
+    /// instances take a megabyte less.
+    pub fn compact(&mut self) {
+        for i in &mut self.vrrp_instances {
+            i.compact();
+        }
+        self.vrrp_instances.shrink_to_fit();
+        self.vrrp_scripts.shrink_to_fit();
+        self.track_files.shrink_to_fit();
+        self.track_processes.shrink_to_fit();
+        self.vrrp_sync_groups.shrink_to_fit();
+        self.static_ipaddress.shrink_to_fit();
+        self.static_routes.shrink_to_fit();
+        self.static_rules.shrink_to_fit();
+        self.virtual_server_groups.shrink_to_fit();
+        self.virtual_servers.shrink_to_fit();
+    }
+}
+
 /// The lines of a value block (`virtual_ipaddress { ... }`): one item per line. A line with a
 /// block of its own is reported and skipped.
 pub fn value_items<'n>(n: &'n Node, cx: &mut Cx<'_>) -> impl Iterator<Item = &'n Line> + use<'n> {

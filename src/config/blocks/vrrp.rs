@@ -198,6 +198,21 @@ impl Default for VrrpInstance {
 }
 
 impl VrrpInstance {
+    /// Trims the lists to their length and forgets where each keyword was written (see
+    /// [`Config::compact`](super::Config::compact)).
+    pub fn compact(&mut self) {
+        self.virtual_ipaddress.shrink_to_fit();
+        self.virtual_ipaddress_excluded.shrink_to_fit();
+        self.virtual_routes.shrink_to_fit();
+        self.virtual_rules.shrink_to_fit();
+        self.track_interface.shrink_to_fit();
+        self.track_script.shrink_to_fit();
+        self.track_file.shrink_to_fit();
+        self.track_process.shrink_to_fit();
+        self.unicast_peer.shrink_to_fit();
+        self.seen = Seen::default();
+    }
+
     /// Records the family given by an address, or reports a mix of families.
     fn take_family(&mut self, a: &IpAddr, span: Span, what: &str, cx: &mut Cx<'_>) -> bool {
         let f = Family::of(a);
