@@ -616,3 +616,72 @@ fn a_heavy_check_does_not_stop_the_adverts() {
     let kb: u64 = rss.trim_end_matches(" kB").parse().unwrap();
     assert!(kb < 256 * 1024, "the daemon's peak memory: {rss}");
 }
+
+/// Out of file descriptors, a failed accept is tried again after a pause rather than at once:
+/// the server does not spin (it did, at 100 % of a core), and serves again once descriptors
+/// are free.
+#[test]
+fn out_of_descriptors_the_server_waits_instead_of_spinning() {
+    let test = "out_of_descriptors_the_server_waits_instead_of_spinning";
+    if !common::require_root(test) {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = h.write("kaconsole.conf", CONF);
+    let (pid_file, sock) = (h.dir.join("kaconsole.pid"), h.socket());
+    let kaconsole = common::kaconsole();
+    let d = h.spawn(
+        Path::new("prlimit"),
+        &[
+            "--nofile=64:64",
+            kaconsole.to_str().unwrap(),
+            "daemon",
+            "-n",
+            "-l",
+            "-f",
+            conf.to_str().unwrap(),
+            "-p",
+            pid_file.to_str().unwrap(),
+            "--socket",
+            sock.to_str().unwrap(),
+        ],
+        "kaconsole.log",
+    );
+    let up = wait_for(Duration::from_secs(5), || Client::status(&sock).is_some());
+    assert!(up.is_some(), "{}", d.log_text());
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // More connections than it has descriptors left: the rest wait in the backlog, and every
+    // accept fails with EMFILE until the silent ones are closed (after 5 s without hello).
+    let held: Vec<_> = (0..100)
+        .filter_map(|_| std::os::unix::net::UnixStream::connect(&sock).ok())
+        .collect();
+    assert!(held.len() > 64, "{} connections", held.len());
+    std::thread::sleep(Duration::from_millis(500));
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let f: Vec<u64> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        // utime and stime, in ticks of 10 ms.
+        (f[10] + f[11]) as f64 / 100.0
+    };
+    let before = cpu();
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu() - before;
+    assert!(
+        used < 0.5,
+        "{used:.2} s of CPU in 3 s: the accept loop spins"
+    );
+    drop(held);
+    let back = wait_for(Duration::from_secs(10), || Client::status(&sock).is_some());
+    assert!(back.is_some(), "serves again: {}", d.log_text());
+}

@@ -12,7 +12,7 @@
 mod admission;
 mod client;
 mod requests;
-mod status_cache;
+mod snapshot_cache;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ use tokio::net::UnixListener;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use self::admission::{Admission, Peer};
-use self::status_cache::StatusCache;
+use self::snapshot_cache::SnapshotCache;
 use super::events::EventHub;
 use super::protocol::{DaemonStats, Reply, Status};
 
@@ -66,7 +66,9 @@ struct Shared {
     calls: mpsc::Sender<Call>,
     events: EventHub,
     admission: Admission,
-    status: StatusCache,
+    /// The last status and segment table, shared by the clients asking within 100 ms.
+    status: SnapshotCache,
+    segment: SnapshotCache,
     /// Clients dropped for not reading.
     dropped: AtomicU64,
     checks: Semaphore,
@@ -110,7 +112,8 @@ pub fn serve(
         calls,
         events,
         admission: Admission::default(),
-        status: StatusCache::default(),
+        status: SnapshotCache::default(),
+        segment: SnapshotCache::default(),
         dropped: AtomicU64::new(0),
         checks: Semaphore::new(CHECKS_AT_ONCE),
     });

@@ -47,7 +47,7 @@ pub async fn handle(req: Request, conn: &mut Conn, shared: &Arc<Shared>) -> Stri
             None => apply(id, shared, text).await,
         },
         RequestBody::Stats => stats(id, shared).await,
-        RequestBody::Segment => segment(id, shared).await,
+        RequestBody::Segment => return segment(id, shared).await,
         RequestBody::Reload => match needs_admin(id, conn, "reload") {
             Some(refused) => refused,
             None => reload(id, shared).await,
@@ -248,10 +248,19 @@ async fn stats(id: u64, shared: &Shared) -> Reply {
     }
 }
 
-async fn segment(id: u64, shared: &Shared) -> Reply {
-    match ask(shared, Call::Segment).await {
-        Some(s) => Reply::ok(id, Answer::Segment(Box::new(s.into()))),
-        None => stopping(id),
+/// The segment table, shared as the status is.
+async fn segment(id: u64, shared: &Arc<Shared>) -> String {
+    let json = shared
+        .segment
+        .get(|| async {
+            let s = ask(shared, Call::Segment).await?;
+            let s: crate::control::protocol::segment::Snapshot = s.into();
+            serde_json::to_string(&s).ok().map(Arc::from)
+        })
+        .await;
+    match json {
+        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"segment\":{json}}}}}\n"),
+        None => line(&stopping(id)),
     }
 }
 
@@ -280,6 +289,7 @@ async fn ask_reload(shared: &Shared) -> Result<(), String> {
         .await
         .unwrap_or_else(|| Err("the daemon is stopping".to_string()));
     shared.status.clear().await;
+    shared.segment.clear().await;
     r
 }
 
@@ -310,6 +320,18 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         let spliced = format!("{{\"id\":{},\"ok\":{{\"status\":{json}}}}}\n", 42);
         assert_eq!(spliced, line(&Reply::ok(42, Answer::Status(Box::new(s)))));
+    }
+
+    #[test]
+    fn the_segment_line_is_what_serialising_the_reply_gives() {
+        let s = crate::control::protocol::segment::Snapshot {
+            free_vrids: vec![1, 2, 3],
+            packets: 7,
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        let spliced = format!("{{\"id\":{},\"ok\":{{\"segment\":{json}}}}}\n", 9);
+        assert_eq!(spliced, line(&Reply::ok(9, Answer::Segment(Box::new(s)))));
     }
 
     #[test]

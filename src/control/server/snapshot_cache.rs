@@ -1,6 +1,6 @@
-//! The last status, shared by every client that asks within [`FRESH`] of it: however many
-//! consoles poll, the daemon builds at most a few snapshots a second, and each is serialised
-//! once.
+//! The last snapshot of a kind (the status, the segment table), shared by every client that
+//! asks within [`FRESH`] of it: however many consoles poll, the daemon's loop builds at most a
+//! few snapshots a second, and each is serialised once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,15 +8,15 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-/// How long a status is answered again rather than asked for anew (a console polls every
+/// How long a snapshot is answered again rather than asked for anew (a console polls every
 /// 500 ms).
 pub const FRESH: Duration = Duration::from_millis(100);
 
 #[derive(Default)]
-pub struct StatusCache(Mutex<Option<(Instant, Arc<str>)>>);
+pub struct SnapshotCache(Mutex<Option<(Instant, Arc<str>)>>);
 
-impl StatusCache {
-    /// The status as JSON: the cached one if it is fresh, else what `ask` gets (`None`: the
+impl SnapshotCache {
+    /// The snapshot as JSON: the cached one if it is fresh, else what `ask` gets (`None`: the
     /// daemon did not answer). Clients asking while one is being built wait for it.
     pub async fn get<F, Fut>(&self, ask: F) -> Option<Arc<str>>
     where
@@ -34,7 +34,7 @@ impl StatusCache {
         Some(json)
     }
 
-    /// Forgets the cached status (after a reload: the next one shows its effect).
+    /// Forgets the cached snapshot (after a reload: the next one shows its effect).
     pub async fn clear(&self) {
         *self.0.lock().await = None;
     }
@@ -46,7 +46,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_fresh_status_is_shared_and_a_stale_one_asked_again() {
-        let cache = StatusCache::default();
+        let cache = SnapshotCache::default();
         let asked = std::cell::Cell::new(0);
         let ask = || {
             asked.set(asked.get() + 1);
