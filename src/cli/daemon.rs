@@ -196,6 +196,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         eprintln!("kaconsole daemon: needs root (raw sockets, addresses)");
         return ExitCode::from(EXIT_RUN_PERMISSION);
     }
+    crate::sys::memory::keep_heap_thresholds();
     let opts = crate::daemon::Options {
         config: args.file.clone(),
         config_id: args
