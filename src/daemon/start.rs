@@ -1,7 +1,8 @@
 //! Starting and stopping the daemon, in keepalived's order.
 
+use std::sync::Arc;
+
 use super::clock::Clock;
-use super::handlers::LinkStates;
 use super::inputs::Inputs;
 use super::log::Log;
 use super::lvs::Lvs;
@@ -10,6 +11,7 @@ use super::trackers::Trackers;
 use super::vrrp::Vrrp;
 use super::{Daemon, DaemonError, Options, configuration, pidfile, sd_notify};
 use crate::sniff::table::Table;
+use crate::sys::script::ScriptUsers;
 use crate::vrrp::event::Input as VrrpInput;
 
 impl Daemon {
@@ -35,7 +37,13 @@ impl Daemon {
         #[cfg(any(test, feature = "testing"))]
         super::fault::listen().map_err(DaemonError::Signals)?;
         let tasks = senders.tasks;
-        let mut vrrp = Vrrp::new(config, senders.packets, &tasks, &log).await?;
+        // Who the scripts run as, once: one that cannot be resolved does not run (its
+        // tracker or checker is failed), never as root instead.
+        let users = Arc::new(ScriptUsers::resolve(&config));
+        for e in users.failures() {
+            log.warn(&format!("{e}: the scripts that run as it will not run"));
+        }
+        let mut vrrp = Vrrp::new(config, users.clone(), senders.packets, &tasks, &log).await?;
         vrrp.dont_release = opts.dont_release_vrrp;
         log.info(&format!(
             "Starting VRRP with {} instance(s) from {}",
@@ -43,8 +51,8 @@ impl Daemon {
             opts.config.display()
         ));
         let mut trackers = Trackers::new(senders.trackers, tasks.clone());
-        trackers.restart(vrrp.config(), &log);
-        let lvs = Lvs::new(vrrp.config(), senders.probes, &log);
+        trackers.restart(vrrp.config(), users.clone(), &log);
+        let lvs = Lvs::new(vrrp.config(), &users, senders.probes, &log);
         if let Some(serve) = attach.serve {
             serve(senders.requests, tasks.clone()).map_err(|source| DaemonError::Control {
                 path: opts.socket.clone(),
@@ -60,12 +68,12 @@ impl Daemon {
             lvs,
             trackers,
             segment: Table::default(),
-            links: LinkStates::default(),
+            net: Default::default(),
             reloads: 0,
             out: Vec::new(),
             tasks,
             restarts: Default::default(),
-            net: senders.net,
+            net_tx: senders.net,
             failure: None,
             _pid_file: pid_file,
         };
@@ -79,18 +87,28 @@ impl Daemon {
     /// The links as they are now, stale addresses removed, the instances and checkers started.
     async fn take_over(&mut self) {
         let now = self.clock.now();
-        for (name, up) in crate::sys::links::current().await.unwrap_or_default() {
-            self.links.changed(&name, up);
+        for l in crate::sys::links::current().await.unwrap_or_default() {
+            self.net.changed(&l.name, l.up);
             let input = VrrpInput::Link {
-                interface: name,
-                up,
+                interface: l.name.clone(),
+                up: l.up,
             };
+            self.net.link(&l);
             self.vrrp.engine.handle(input, now, &mut self.out);
+        }
+        for a in crate::sys::links::current_addresses()
+            .await
+            .unwrap_or_default()
+        {
+            self.net.address(a);
         }
         if !self.opts.dont_release_vrrp {
             self.vrrp.release_stale(&self.log).await;
         }
         self.engine_step(VrrpInput::Start).await;
+        // What changed between opening the sockets and watching the links.
+        let all = self.vrrp.all_interfaces();
+        self.sync_interfaces(all).await;
         self.lvs.start(self.clock.now(), &self.log);
         // lvs_sync_daemon follows its VRRP instance's state: after every VRRP step.
         self.lvs.follow_vrrp(&self.vrrp.engine, &self.log);

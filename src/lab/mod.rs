@@ -21,6 +21,7 @@ use clap::Args;
 
 use self::net::Net;
 use self::nodes::{Backend, Program, Router};
+use crate::sys::safe_file;
 
 #[derive(Args, Debug)]
 pub struct LabArgs {
@@ -83,6 +84,21 @@ fn progress(what: &str) {
     eprintln!("lab: {what}");
 }
 
+/// A directory in the lab's own, 0700.
+fn private_subdir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// A new file in the lab's directory: never one that was there, never through a link.
+fn write_new(path: &Path, text: &str) -> Result<(), String> {
+    safe_file::write_new(path, 0o600, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
@@ -101,8 +117,10 @@ impl Lab {
         };
         progress("building the network (namespaces on a bridge, 10.88.0.0/24)");
         let net = Net::new()?;
-        let dir = std::env::temp_dir().join(net.prefix.trim_end_matches('-'));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // Root daemons read their configuration here: a directory of ours, made now (mkdtemp,
+        // 0700), never one that a local user could have made in /tmp beforehand.
+        let dir = safe_file::private_dir(&std::env::temp_dir(), &net.prefix)
+            .map_err(|e| format!("{}: {e}", std::env::temp_dir().display()))?;
         let mut lab = Lab {
             routers: Vec::new(),
             backends: Vec::new(),
@@ -123,13 +141,10 @@ impl Lab {
             let addr = topology::router_addr(i);
             let ns = lab.net.host(&name, &format!("{addr}/24"))?;
             let dir = lab.dir.join(&name);
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            std::fs::write(
-                dir.join("keepalived.conf"),
-                topology::router_config(&name, i, total, &dir),
-            )
-            .map_err(|e| e.to_string())?;
-            std::fs::write(dir.join("healthy"), "").map_err(|e| e.to_string())?;
+            private_subdir(&dir)?;
+            let conf = topology::router_config(&name, i, total, &dir);
+            write_new(&dir.join("keepalived.conf"), &conf)?;
+            write_new(&dir.join("healthy"), "")?;
             let mut r = Router::new(&name, &ns, &addr, dir, program);
             r.start()?;
             progress(&format!("router {name} at {addr}: {}", describe(&r)));
@@ -223,7 +238,7 @@ impl console::Nodes for Lab {
                         "{name}'s health check fails now (priority -50 on VI_1)"
                     ))
                 } else {
-                    std::fs::write(&f, "").map_err(|e| e.to_string())?;
+                    write_new(&f, "")?;
                     Ok(format!("{name}'s health check passes again"))
                 }
             }

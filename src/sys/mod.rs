@@ -11,5 +11,6 @@ pub mod netlink;
 pub mod packet_socket;
 pub mod priority;
 pub mod regular_file;
+pub mod safe_file;
 pub mod script;
 pub mod vrrp_socket;
