@@ -82,7 +82,10 @@ fn a_backups_interface_recreated_under_it_does_not_make_a_second_master() {
     }
     let seg = Segment::new(2);
     let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
-    let (mut d1, d2) = pair(&seg, &config(200, ""), &config(100, ""));
+    // A static address on the interface: put back when it is created again.
+    let statics = "static_ipaddress {\n    10.77.0.202/24 dev eth0\n}\n";
+    let c2 = format!("{statics}{}", config(100, ""));
+    let (mut d1, d2) = pair(&seg, &config(200, ""), &c2);
     let before = seg.ifindex(1, "eth0").unwrap();
     let mon = monitor_addresses(h2);
     seg.recreate_eth0(1, Duration::from_millis(200));
@@ -94,6 +97,11 @@ fn a_backups_interface_recreated_under_it_does_not_make_a_second_master() {
         events.is_empty() && !holds_vip(h2) && holds_vip(h1),
         "the backup never took the VIP beside the live master: {events:?}\n{}",
         logs(&[&d1, &d2])
+    );
+    assert!(
+        h2.has_address("10.77.0.202"),
+        "the static address is back\n{}",
+        logs(&[&d2])
     );
     let log = d2.log_text();
     assert!(!log.contains("No such device"), "{}", logs(&[&d2]));

@@ -120,6 +120,9 @@ impl Daemon {
         sd_notify::send("STOPPING=1");
         self.log.info("Stopping");
         self.lvs.stop(self.opts.dont_release_ipvs, &self.log);
+        // A tracker's script running now is killed with its process group and reaped.
+        self.trackers.stop();
+        tokio::task::yield_now().await;
         // Not a full VRRP step: the sync daemons are gone with the table.
         self.engine_step(VrrpInput::Stop).await;
         if !self.opts.dont_release_vrrp {

@@ -125,7 +125,8 @@ impl Vrrp {
             }
             if new.is_some() {
                 again = self.recreate_vmacs_on(name, log).await;
-                if old.is_some() {
+                // Seen before (now gone, or under another index): created again.
+                if !self.known.insert(name.to_string()) {
                     self.restore_on(name, log).await;
                 }
             }

@@ -112,6 +112,8 @@ pub struct Vrrp {
     /// The interfaces the configuration depends on, and the index each had when last seen.
     used: BTreeSet<String>,
     indexes: HashMap<String, u32>,
+    /// The names that have had an index: one that comes back is an interface created again.
+    known: std::collections::HashSet<String>,
     /// VMAC interfaces we created (removed at stop) and the base sysctls we changed
     /// (restored at stop).
     vmacs: Vec<Vmac>,
@@ -145,6 +147,7 @@ impl Vrrp {
             ifaces: IfaceCache::default(),
             used: BTreeSet::new(),
             indexes: HashMap::new(),
+            known: Default::default(),
             vmacs: Vec::new(),
             saved_sysctls: Vec::new(),
         };
@@ -182,6 +185,7 @@ impl Vrrp {
             }
             if let Ok(i) = nix::net::if_::if_nametoindex(name.as_str()) {
                 self.indexes.insert(name.clone(), i);
+                self.known.insert(name.clone());
             }
         }
     }
