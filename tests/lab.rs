@@ -420,8 +420,17 @@ fn the_lab_makes_its_own_directory_and_ignores_planted_ones() {
         .trim()
         .parse()
         .unwrap();
+    /// Removed at the end, also when the test fails.
+    struct Planted(Vec<PathBuf>);
+    impl Drop for Planted {
+        fn drop(&mut self) {
+            for d in &self.0 {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
     let tmp = std::env::temp_dir();
-    let mut planted = Vec::new();
+    let mut planted = Planted(Vec::new());
     for n in last + 1..last + 400 {
         let d = tmp.join(format!("kalab-{n}"));
         if std::fs::create_dir(&d).is_err() {
@@ -432,14 +441,14 @@ fn the_lab_makes_its_own_directory_and_ignores_planted_ones() {
         for p in [d.join("r1/keepalived.conf"), d.join("r1"), d.clone()] {
             nix::unistd::chown(&p, Some(65534.into()), Some(65534.into())).unwrap();
         }
-        planted.push(d);
+        planted.0.push(d);
     }
     let mut lab = Lab::start(&[]);
     let dir = lab_dir(&lab);
     let m = std::fs::metadata(&dir).unwrap();
     let pid = lab.child.id();
     assert!(
-        !planted.contains(&dir),
+        !planted.0.contains(&dir),
         "{} is a planted directory",
         dir.display()
     );
@@ -460,10 +469,9 @@ fn the_lab_makes_its_own_directory_and_ignores_planted_ones() {
     kill(Pid::from_raw(pid as i32), Signal::SIGTERM).unwrap();
     assert!(lab.child.wait().unwrap().success());
     assert_gone(&lab);
-    for d in &planted {
+    for d in &planted.0 {
         let text = std::fs::read_to_string(d.join("r1/keepalived.conf")).unwrap_or_default();
         let entries = std::fs::read_dir(d.join("r1")).map_or(0, |e| e.count());
-        let _ = std::fs::remove_dir_all(d);
         assert_eq!(
             (text.as_str(), entries),
             ("planted\n", 1),

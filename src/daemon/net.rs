@@ -86,10 +86,13 @@ impl Daemon {
         self.lvs.address(a.addr, here, &self.log);
         self.lvs.sync_if_dirty(&self.log);
         // The address went with its interface: the interface first (FAULT, not a step
-        // down with adverts out of a dead socket).
-        let names = self.vrrp.names_on_index(a.index);
-        if !names.is_empty() {
-            self.sync_interfaces(names).await;
+        // down with adverts out of a dead socket). An interface still there under its index
+        // is not looked at again (a MASTER releasing a thousand VIPs would pay for it).
+        let moved: Vec<String> = (self.vrrp.names_on_index(a.index).into_iter())
+            .filter(|n| nix::net::if_::if_nametoindex(n.as_str()).ok() != Some(a.index))
+            .collect();
+        if !moved.is_empty() {
+            self.sync_interfaces(moved).await;
         }
         self.step_vrrp(VrrpInput::AddressRemoved { addr: a.addr })
             .await;

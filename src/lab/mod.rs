@@ -349,14 +349,16 @@ fn run_sim(args: &LabArgs) -> ExitCode {
         }
     };
     let result = if args.headless {
-        for r in &lab.routers {
-            println!(
-                "{}",
-                serde_json::json!({"router": r.name, "socket": r.socket, "config": r.config})
-            );
-        }
-        println!("{}", serde_json::json!({"sim": true, "ready": true}));
-        wait_for_signal()
+        StopSignals::install().and_then(|signals| {
+            for r in &lab.routers {
+                println!(
+                    "{}",
+                    serde_json::json!({"router": r.name, "socket": r.socket, "config": r.config})
+                );
+            }
+            println!("{}", serde_json::json!({"sim": true, "ready": true}));
+            signals.wait()
+        })
     } else {
         console::run(&mut lab)
     };
@@ -366,6 +368,7 @@ fn run_sim(args: &LabArgs) -> ExitCode {
 
 /// Prints the lab as JSON lines, then waits for SIGINT / SIGTERM.
 fn headless(lab: &Lab) -> Result<(), String> {
+    let signals = StopSignals::install()?;
     for r in &lab.routers {
         let line = serde_json::json!({
             "router": r.name, "ns": r.ns, "addr": r.addr, "pid": r.pid(),
@@ -387,24 +390,40 @@ fn headless(lab: &Lab) -> Result<(), String> {
     if std::env::var_os("KACONSOLE_LAB_PANIC").is_some() {
         panic!("KACONSOLE_LAB_PANIC is set: panicking with the lab up");
     }
-    wait_for_signal()
+    signals.wait()
 }
 
-/// Blocks until SIGINT or SIGTERM.
-fn wait_for_signal() -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    rt.block_on(async {
+/// SIGINT and SIGTERM caught: installed before the lab says it is ready, so that a signal
+/// sent as soon as it is ready stops it the clean way (not the default action, which would
+/// leave everything behind).
+struct StopSignals {
+    rt: tokio::runtime::Runtime,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals, String> {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        Ok::<(), String>(())
-    })?;
-    eprintln!("lab: stopping and removing everything");
-    Ok(())
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let _entered = rt.enter();
+        let term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        drop(_entered);
+        Ok(StopSignals { rt, term, int })
+    }
+
+    fn wait(mut self) -> Result<(), String> {
+        self.rt.block_on(async {
+            tokio::select! {
+                _ = self.int.recv() => {}
+                _ = self.term.recv() => {}
+            }
+        });
+        eprintln!("lab: stopping and removing everything");
+        Ok(())
+    }
 }
