@@ -152,8 +152,6 @@ impl Daemon {
         sd_notify::send("RELOADING=1");
         let result = self.replace_configuration().await;
         match &result {
-            // The trackers of the new configuration report afresh; the engine keeps the
-            // statuses it has until they do.
             Ok(()) => self.reloads += 1,
             Err(e) => self.log.warn(&format!(
                 "reload refused, the running configuration stays: {e}"
