@@ -373,6 +373,53 @@ mod tests {
         assert_eq!(entries(dir.path()), ["k.conf"]);
     }
 
+    /// A tmpfs of 64 KiB mounted on a temp dir, unmounted when dropped (root only).
+    struct TinyFs(tempfile::TempDir);
+
+    impl TinyFs {
+        fn mount() -> Option<TinyFs> {
+            if !nix::unistd::geteuid().is_root() {
+                return None;
+            }
+            let dir = tempfile::tempdir().ok()?;
+            let ok = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+                .arg(dir.path())
+                .status()
+                .is_ok_and(|s| s.success());
+            ok.then_some(TinyFs(dir))
+        }
+    }
+
+    impl Drop for TinyFs {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg(self.0.path())
+                .status();
+        }
+    }
+
+    #[test]
+    fn a_full_disk_leaves_the_file_as_it_was_and_no_temp_file() {
+        let Some(fs) = TinyFs::mount() else {
+            eprintln!("skipped: needs root and mount");
+            return;
+        };
+        let conf = fs.0.path().join("keepalived.conf");
+        std::fs::write(&conf, "old\n").unwrap();
+        let big = vec![b'#'; 256 * 1024];
+        let e = replace_keeping(&conf, 0o600, &big).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::libc::ENOSPC), "{e}");
+        assert_eq!(std::fs::read_to_string(&conf).unwrap(), "old\n");
+        assert_eq!(
+            entries(fs.0.path()),
+            ["keepalived.conf"],
+            "no partial temp file"
+        );
+        assert!(replace_private(&fs.0.path().join("keepalived.stats"), 0o600, &big).is_err());
+        assert_eq!(entries(fs.0.path()), ["keepalived.conf"]);
+    }
+
     #[test]
     fn private_dirs_are_new_and_0700() {
         let dir = tempfile::tempdir().unwrap();
