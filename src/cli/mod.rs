@@ -3,6 +3,7 @@
 mod check;
 mod daemon;
 mod genhash;
+pub mod ops;
 mod sim;
 mod sniff;
 
@@ -170,6 +171,37 @@ pub enum Command {
         (no connection, a timeout, a truncated or non-HTTP answer) exits 1 with the reason."
     )]
     Genhash(GenhashArgs),
+    /// Which node is master: the daemon's instances, groups and real servers, for scripts.
+    #[command(
+        long_about = "Ask the running daemon for its state: each VRRP instance with its \
+        interface, VRID, state, effective/base priority, the master it hears and its VIPs; the \
+        sync groups; the virtual servers and their real servers. --json prints the control \
+        protocol's status object.\n\n\
+        Exit status: 0 every instance and group is MASTER or BACKUP, 1 one is in FAULT (or still \
+        in INIT), 2 no daemon answers.",
+        after_help = "Examples:\n  kaconsole status\n  kaconsole status --json | jq -r '.instances[] | select(.state == \"MASTER\") | .name'\n  kaconsole status --socket /run/kaconsole/blue/kaconsole.sock || alert"
+    )]
+    Status(ops::StatusArgs),
+    /// Reload the daemon's configuration and wait for its verdict.
+    #[command(
+        long_about = "Ask the running daemon to reload its configuration file (as SIGHUP does) \
+        and wait for the verdict. A configuration with errors is refused and the running one \
+        stays: the reasons are printed. Needs the rights of an admin of the control socket \
+        (root or the daemon's user).\n\n\
+        Exit status: 0 reloaded, 1 refused (the reasons on standard error), 2 no daemon answers.",
+        after_help = "Examples:\n  kaconsole check && kaconsole reload\n  ExecReload=/usr/sbin/kaconsole reload   (in the systemd unit)"
+    )]
+    Reload(ops::ReloadArgs),
+    /// The daemon's events: state changes, priorities, log lines.
+    #[command(
+        long_about = "Print the daemon's recent events (it keeps the last 200): state changes \
+        with their reasons, effective priority changes, rejected adverts, notifies and log lines. \
+        --follow keeps printing new ones as they happen; --json prints the control protocol's \
+        event lines, one JSON object per line.\n\n\
+        Exit status: 0, 2 no daemon answers.",
+        after_help = "Examples:\n  kaconsole events\n  kaconsole events --follow --json | jq -c 'select(.event.output.state_change)'"
+    )]
+    Events(ops::EventsArgs),
     /// (internal) Checks a configuration text from standard input for the control socket.
     #[command(name = "__check-text", hide = true)]
     CheckText {
@@ -195,6 +227,9 @@ pub fn main() -> ExitCode {
         Command::Lab(args) => crate::lab::run(&args),
         Command::Sniff(args) => sniff::run(&args),
         Command::Genhash(args) => genhash::run(&args),
+        Command::Status(args) => ops::status(&args),
+        Command::Reload(args) => ops::reload(&args),
+        Command::Events(args) => ops::events(&args),
         Command::CheckText { config, config_id } => {
             crate::control::check_text::child_main(&config, &config_id)
         }
