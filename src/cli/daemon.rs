@@ -122,6 +122,11 @@ pub struct DaemonArgs {
     /// /run/kaconsole/kaconsole.sock as root, else $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock].
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (not a keepalived flag; a
+    /// keyword would make keepalived refuse the file). keepalived-exporter's names, plus
+    /// effective priorities, advert gaps, real servers and the daemon's own figures.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// The signal keepalived uses for each function (lib/signals.c `get_signum`); the daemon
@@ -214,7 +219,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(super::default_daemon_socket),
     };
-    match crate::control::daemon_link::run_daemon(opts) {
+    match crate::control::daemon_link::run_daemon(opts, args.metrics) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ crate::daemon::DaemonError::Config(_)) => {
             eprintln!("kaconsole daemon: {e}");

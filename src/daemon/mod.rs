@@ -84,6 +84,11 @@ pub enum DaemonError {
     },
     #[error("netlink: {0}")]
     Netlink(std::io::Error),
+    #[error("--metrics {addr}: {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     /// It ran, and stopped because a task it needs died (supervisor.rs): exit non-zero.
     #[error("{0}; stopped")]
     Failed(String),
