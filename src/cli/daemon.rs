@@ -167,7 +167,7 @@ pub fn run(args: &DaemonArgs) -> ExitCode {
     if args.version {
         println!(
             "kaconsole {} (keepalived 2.2 compatible)",
-            env!("CARGO_PKG_VERSION")
+            crate::sys::host::VERSION
         );
         return ExitCode::SUCCESS;
     }
@@ -201,7 +201,15 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         eprintln!("kaconsole daemon: needs root (raw sockets, addresses)");
         return ExitCode::from(EXIT_RUN_PERMISSION);
     }
+    let log_targets = match log_targets(args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("kaconsole daemon: {e}");
+            return ExitCode::from(EXIT_RUN_CONFIG);
+        }
+    };
     let opts = crate::daemon::Options {
+        log_targets,
         config: args.file.clone(),
         config_id: args
             .config_id
@@ -230,6 +238,26 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             ExitCode::from(EXIT_RUN_FATAL)
         }
     }
+}
+
+/// `-l`, `-S`, `-G`, `-g[FILE]`, `--flush-log-file`, `-D`: keepalived's logging flags.
+fn log_targets(args: &DaemonArgs) -> Result<crate::daemon::log_sinks::Targets, String> {
+    use crate::daemon::log_sinks::{Facility, Targets};
+    let facility = match &args.log_facility {
+        Some(f) => Facility::parse(f)?,
+        None => Facility::default(),
+    };
+    Ok(Targets {
+        console: args.log_console,
+        syslog: !args.no_syslog,
+        facility,
+        file: args
+            .log_file
+            .clone()
+            .map(|f| f.unwrap_or_else(|| PathBuf::from("/tmp/keepalived.log"))),
+        flush: args.flush_log_file,
+        detail: args.log_detail,
+    })
 }
 
 /// keepalived's `-t` exit status. An include that is an error stops keepalived before any

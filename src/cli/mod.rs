@@ -68,7 +68,7 @@ pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 #[derive(Parser, Debug)]
 #[command(
     name = "kaconsole",
-    version,
+    version = crate::sys::host::VERSION,
     about = "keepalived rebuilt in Rust, with a live operations console",
     long_about = "keepalived rebuilt in Rust as one binary: it reads keepalived.conf unchanged, \
                   speaks VRRP with keepalived nodes, and shows what keepalived never could.",

@@ -11,6 +11,7 @@ pub mod fault;
 mod handlers;
 pub mod inputs;
 pub mod log;
+pub mod log_sinks;
 pub mod lvs;
 pub mod notify;
 pub mod pidfile;
@@ -59,6 +60,8 @@ pub struct Options {
     pub pid_file: PathBuf,
     /// The control socket (`--socket`).
     pub socket: PathBuf,
+    /// Where the log goes (`-l`, `-S`, `-G`, `-g`).
+    pub log_targets: log_sinks::Targets,
 }
 
 /// Why the daemon could not start.
@@ -84,6 +87,8 @@ pub enum DaemonError {
     },
     #[error("netlink: {0}")]
     Netlink(std::io::Error),
+    #[error("{0}")]
+    Log(String),
     #[error("--metrics {addr}: {source}")]
     Metrics {
         addr: std::net::SocketAddr,
