@@ -45,14 +45,7 @@ fn daemon_with_socket_at(
     );
     let pid = format!("{d}/kaconsole.pid");
     let sock = format!("{d}/kaconsole.sock");
-    let mut argv = vec![
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        &script,
-    ];
+    let mut argv = vec!["-m", "--propagation", "private", "sh", "-c", &script];
     let kaconsole = common::kaconsole().display().to_string();
     argv.extend([
         kaconsole.as_str(),
@@ -71,7 +64,8 @@ fn daemon_with_socket_at(
 
 /// Datagrams received until one contains `what` (all of them), or `None` after 15 s.
 fn receive_until(s: &UnixDatagram, what: &str) -> Option<Vec<Vec<u8>>> {
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut got = Vec::new();
     let mut buf = vec![0u8; 65536];
@@ -128,7 +122,10 @@ fn syslog_gets_keepalived_identifiers_and_the_facility_s_chose() {
         .find(|l| l.contains("Starting kaconsole"))
         .unwrap();
     assert!(
-        start.starts_with("<158>") && start.contains(&format!(" Keepalived[{pid}]: Starting kaconsole 0.1.0 (commit ")),
+        start.starts_with("<158>")
+            && start.contains(&format!(
+                " Keepalived[{pid}]: Starting kaconsole 0.1.0 (commit "
+            )),
         "{start}"
     );
     assert!(
@@ -139,7 +136,11 @@ fn syslog_gets_keepalived_identifiers_and_the_facility_s_chose() {
     );
     assert!(lines.iter().all(|l| !l.contains('\n')), "{lines:#?}");
     // Without -l nothing goes to the console.
-    assert!(!d.log_text().contains("Entering MASTER STATE"), "{}", d.log_text());
+    assert!(
+        !d.log_text().contains("Entering MASTER STATE"),
+        "{}",
+        d.log_text()
+    );
 }
 
 #[test]
@@ -176,7 +177,11 @@ fn under_systemd_the_journal_gets_fields() {
         assert!(entry.contains(field), "{field}: {entry}");
     }
     // -l: the console too, with the timestamp.
-    assert!(d.log_text().contains(": (VI_1) Entering MASTER STATE"), "{}", d.log_text());
+    assert!(
+        d.log_text().contains(": (VI_1) Entering MASTER STATE"),
+        "{}",
+        d.log_text()
+    );
 }
 
 #[test]
@@ -188,6 +193,9 @@ fn a_bad_facility_is_refused_with_the_choices() {
     let err = String::from_utf8_lossy(&o.stderr);
     if common::is_root() {
         assert_eq!(o.status.code(), Some(2), "{err}");
-        assert!(err.contains("invalid log facility '9'") && err.contains("0-7"), "{err}");
+        assert!(
+            err.contains("invalid log facility '9'") && err.contains("0-7"),
+            "{err}"
+        );
     }
 }

@@ -173,10 +173,7 @@ pub fn start_trackers(
                     }
                 });
                 if let Some(up) = change {
-                    log.info(&format!(
-                        "VRRP_Script({name}) {}",
-                        if up { "succeeded" } else { "failed" }
-                    ));
+                    log.info(&script_line(&name, up, &outcome));
                     let status = if up {
                         TrackStatus::Up
                     } else {
@@ -206,9 +203,46 @@ pub fn start_trackers(
     tasks
 }
 
+/// keepalived's line, and why a failure failed: `VRRP_Script(chk) failed (exited with
+/// status 1)`.
+fn script_line(name: &str, up: bool, o: &crate::sys::script::RunOutcome) -> String {
+    if up {
+        return format!("VRRP_Script({name}) succeeded");
+    }
+    let why = match (o.timed_out, o.exit, &o.error) {
+        (true, _, _) => "timed out".to_string(),
+        (false, Some(code), _) => format!("exited with status {code}"),
+        (false, None, Some(e)) => e.to_string(),
+        (false, None, None) => "killed by a signal".to_string(),
+    };
+    format!("VRRP_Script({name}) failed ({why})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_says_why() {
+        use crate::sys::script::RunOutcome;
+        let o = |exit, timed_out| RunOutcome {
+            exit,
+            timed_out,
+            error: None,
+        };
+        assert_eq!(
+            script_line("chk", false, &o(Some(1), false)),
+            "VRRP_Script(chk) failed (exited with status 1)"
+        );
+        assert_eq!(
+            script_line("chk", false, &o(None, true)),
+            "VRRP_Script(chk) failed (timed out)"
+        );
+        assert_eq!(
+            script_line("chk", true, &o(Some(0), false)),
+            "VRRP_Script(chk) succeeded"
+        );
+    }
 
     #[test]
     fn rise_and_fall_as_keepalived() {
