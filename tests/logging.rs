@@ -135,6 +135,20 @@ fn syslog_gets_keepalived_identifiers_and_the_facility_s_chose() {
         "{lines:#?}"
     );
     assert!(lines.iter().all(|l| !l.contains('\n')), "{lines:#?}");
+    // A stop says what it released.
+    let pid_n: i32 = pid.parse().unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid_n),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let stop = receive_until(&listener, "Stopped; released");
+    let stop = stop.map(|v| String::from_utf8_lossy(v.last().unwrap()).into_owned());
+    assert!(
+        stop.as_deref()
+            .is_some_and(|l| l.ends_with("Stopped; released 1 address(es): 10.77.0.100")),
+        "{stop:?}"
+    );
     // Without -l nothing goes to the console.
     assert!(
         !d.log_text().contains("Entering MASTER STATE"),

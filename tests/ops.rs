@@ -131,6 +131,22 @@ fn status_reload_and_events_against_a_daemon() {
     );
     let v: Value = serde_json::from_slice(&kac(&["status", "--json"], &sock).stdout).unwrap();
     assert_eq!(v["instances"][0]["base_priority"], 140, "{v}");
+    // The daemon's log: the good reload's result, and the refused one's diagnostic line by
+    // line, each with its timestamp.
+    let log = d.log_text();
+    assert!(
+        log.contains(
+            "Reload done: 1 instance(s) kept, 0 added, 0 removed; 0 address(es) added, 0 removed"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("WARNING: reload refused"), "{log}");
+    for l in log.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            l.starts_with("20") && l.as_bytes().get(23) == Some(&b':'),
+            "a line without its timestamp: {l:?}\n{log}"
+        );
+    }
 
     // The follower saw the reload as it happened; `events` alone prints the backlog and ends.
     let mut seen = Vec::new();
