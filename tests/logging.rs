@@ -21,6 +21,16 @@ const CONF: &str = "vrrp_instance VI_1 {
         10.77.0.100/24
     }
 }
+virtual_server 10.77.0.100 80 {
+    delay_loop 1
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 81 {
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
 ";
 
 /// Runs `kaconsole daemon -n ARGS` in host `h`, in a mount namespace where `over` (a
@@ -135,6 +145,21 @@ fn syslog_gets_keepalived_identifiers_and_the_facility_s_chose() {
         "{lines:#?}"
     );
     assert!(lines.iter().all(|l| !l.contains('\n')), "{lines:#?}");
+    // The checkers under their own identifier: nothing listens on port 81.
+    // (It may have come before the transition.)
+    let rs = lines
+        .iter()
+        .find(|l| l.contains("service [127.0.0.1]:tcp:81"))
+        .cloned()
+        .or_else(|| {
+            receive_until(&listener, "service [127.0.0.1]:tcp:81")
+                .map(|v| String::from_utf8_lossy(v.last().unwrap()).into_owned())
+        });
+    assert!(
+        rs.as_deref()
+            .is_some_and(|l| l.contains(&format!(" Keepalived_healthcheckers[{pid}]: "))),
+        "{rs:?}"
+    );
     // A stop says what it released.
     let pid_n: i32 = pid.parse().unwrap();
     nix::sys::signal::kill(

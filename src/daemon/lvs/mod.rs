@@ -15,6 +15,7 @@ mod ipvs_worker;
 use ipvs_worker::{IpvsWorker, Job};
 
 use super::log::Log;
+use super::log_sinks::Ident;
 use super::notify::Notifier;
 use super::scripts::spawn_notify;
 use crate::check::engine::{CheckerId, Engine, Input, Output};
@@ -102,6 +103,8 @@ fn local_addresses() -> HashMap<IpAddr, u32> {
 
 impl Lvs {
     pub fn new(cfg: &Config, tx: mpsc::UnboundedSender<ProbeDone>, log: &Log) -> Lvs {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         let worker = IpvsSocket::open()
             .map_err(|e| e.to_string())
             .and_then(|sock| IpvsWorker::spawn(sock, log.clone()).map_err(|e| e.to_string()));
@@ -143,6 +146,8 @@ impl Lvs {
     /// Takes `cfg`'s virtual servers. Checkers whose configuration did not change keep their
     /// state, as keepalived's do on a reload; the others start afresh.
     pub fn load(&mut self, cfg: &Config, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.generation += 1;
         self.cfg = lvs_part(cfg);
         // Indices change with the configuration: the next sync looks at everything, and the
@@ -192,6 +197,8 @@ impl Lvs {
 
     /// An address appeared on or left an interface (rtnetlink).
     pub fn address(&mut self, addr: IpAddr, added: bool, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         let n = self.local.entry(addr).or_insert(0);
         *n = if added { *n + 1 } else { n.saturating_sub(1) };
         self.apply_suspension(log);
@@ -202,6 +209,8 @@ impl Lvs {
     }
 
     pub fn start(&mut self, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         // The warmup spread needs a seed nobody shares: the process id and the clock.
         let seed = u64::from(std::process::id())
             ^ std::time::SystemTime::now()
@@ -212,10 +221,14 @@ impl Lvs {
     }
 
     pub fn timeout(&mut self, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.handle(Input::Timeout, now, log);
     }
 
     pub fn probe_done(&mut self, done: ProbeDone, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         if done.generation != self.generation {
             return;
         }
@@ -335,6 +348,8 @@ impl Lvs {
     /// of a virtual server in quorum run, and their FIFO lines are written (keepalived
     /// `clear_service_vs` with omega; without omega it is silent).
     pub fn stop(&mut self, keep_ipvs: bool, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         let mut outs = Vec::new();
         for (v, vs) in self.cfg.virtual_servers.iter().enumerate() {
             if !vs.omega {
