@@ -13,4 +13,4 @@ gzip -9n "$out"/man/*.1
 "$bin" completions bash > "$out/completions/kaconsole"
 "$bin" completions zsh > "$out/completions/_kaconsole"
 "$bin" completions fish > "$out/completions/kaconsole.fish"
-cargo deb --no-build --no-strip -o target/debian/ | tail -1
+cargo deb --no-build --strip -o target/debian/ | tail -1

@@ -17,7 +17,6 @@ for f in ./usr/sbin/kaconsole ./lib/systemd/system/kaconsole.service \
     grep -q " $f\$" <<<"$contents" || fail "$f missing"
 done
 grep -q " ./etc/keepalived/keepalived.conf" <<<"$contents" && fail "ships a keepalived.conf"
-dpkg-deb -e "$deb" "$(mktemp -d)/control" >/dev/null
 ctl=$(mktemp -d); dpkg-deb -e "$deb" "$ctl"
 grep -qx /etc/default/kaconsole "$ctl/conffiles" || fail "/etc/default/kaconsole is not a conffile"
 grep -q "addgroup --system kaconsole" "$ctl/postinst" || fail "postinst makes no group"
