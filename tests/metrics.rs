@@ -165,6 +165,44 @@ fn metrics_pass_promtool_and_follow_a_failover() {
         "{m2}"
     );
 
+    // A scrape flood (8 scrapers without pause for 4 s) is served from the shared snapshots:
+    // the BACKUP keeps hearing every advert (no gap above 1.25 s appears) and stays BACKUP.
+    let above = |m: &str| {
+        let le = |b: &str| {
+            sample(
+                m,
+                &format!("kaconsole_vrrp_advert_gap_seconds_bucket{{{label},le=\"{b}\"}}"),
+            )
+            .unwrap()
+        };
+        le("+Inf") - le("1.25")
+    };
+    let before = above(&m2);
+    let stop = std::time::Instant::now() + Duration::from_secs(4);
+    let scrapers: Vec<_> = (0..8)
+        .map(|_| {
+            let ns = h2.ns.clone();
+            std::thread::spawn(move || {
+                let mut ok = 0;
+                while std::time::Instant::now() < stop {
+                    if get(&ns, "/metrics").is_some_and(|(s, _)| s.contains("200")) {
+                        ok += 1;
+                    }
+                }
+                ok
+            })
+        })
+        .collect();
+    let served: u32 = scrapers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(served >= 40, "{served} scrapes served in 4 s");
+    let m2 = scrape(&h2.ns);
+    assert_eq!(sample(&m2, &state), Some(1.0), "{}", d2.log_text());
+    assert_eq!(
+        above(&m2),
+        before,
+        "an advert gap above 1.25 s during the flood:\n{m2}"
+    );
+
     // Other paths and methods: refused, the daemon unharmed.
     assert!(get(&h2.ns, "/nothing").unwrap().0.contains("404"));
 
