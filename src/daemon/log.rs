@@ -18,6 +18,9 @@ pub struct Log {
     pub detail: bool,
     pub events: Option<Arc<dyn EventSink>>,
     pub sinks: Option<Arc<Sinks>>,
+    /// The sinks are `tracing`'s global subscriber ([`super::log_sinks::install`]): lines go
+    /// out as `tracing` events.
+    pub via_tracing: bool,
     /// The syslog identifier of this part of the daemon.
     pub ident: Ident,
 }
@@ -78,13 +81,9 @@ impl Log {
     }
 
     fn line(&self, level: Level, message: &str, fields: &[(&str, String)]) {
-        let mark = match level {
-            Level::Error => "ERROR: ",
-            Level::Warn => "WARNING: ",
-            Level::Info | Level::Debug => "",
-        };
-        let line = format!("{}: {mark}{message}", timestamp(SystemTime::now()));
+        let line = console_line(level, message);
         match &self.sinks {
+            Some(_) if self.via_tracing => emit(level, self.ident, message, fields),
             Some(sinks) => sinks.write(
                 &Record {
                     level,
@@ -102,6 +101,39 @@ impl Log {
             sink.publish(Event::Log { line: &line });
         }
     }
+}
+
+/// A line as a `tracing` event, with the journal's fields.
+fn emit(level: Level, ident: Ident, message: &str, fields: &[(&str, String)]) {
+    let field = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let (instance, vrid, state) = (field("INSTANCE"), field("VRID"), field("STATE"));
+    let ident = ident.name();
+    macro_rules! at {
+        ($level:expr) => {
+            tracing::event!(target: "kaconsole", $level, ident, instance, vrid, state, "{message}")
+        };
+    }
+    match level {
+        Level::Error => at!(tracing::Level::ERROR),
+        Level::Warn => at!(tracing::Level::WARN),
+        Level::Info => at!(tracing::Level::INFO),
+        Level::Debug => at!(tracing::Level::DEBUG),
+    }
+}
+
+/// The console's and the log file's form: the UTC time, warnings and errors marked.
+pub(crate) fn console_line(level: Level, message: &str) -> String {
+    let mark = match level {
+        Level::Error => "ERROR: ",
+        Level::Warn => "WARNING: ",
+        Level::Info | Level::Debug => "",
+    };
+    format!("{}: {mark}{message}", timestamp(SystemTime::now()))
 }
 
 /// `2026-11-22 07:00:00.123` in UTC.

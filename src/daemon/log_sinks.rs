@@ -4,6 +4,11 @@
 //! journal's native protocol takes syslog's place, with the priority and fields such as
 //! INSTANCE, STATE and VRID that `journalctl INSTANCE=VI_1` selects.
 //!
+//! The daemon logs through `tracing`: [`Log`](super::log::Log) emits each line as an event
+//! (target `kaconsole`, fields `ident`, `instance`, `vrid`, `state`), and [`SinksLayer`], the
+//! subscriber's one layer, writes them here - as it writes any `tracing::info!` the daemon's
+//! code may emit.
+//!
 //! The datagrams are written here rather than through a crate: an RFC 3164 line to /dev/log
 //! and the journal's `KEY=value` lines are a few lines each, and both sockets are opened
 //! non-blocking, so a stalled syslog daemon costs the VRRP loop a dropped line, never a wait.
@@ -286,9 +291,120 @@ pub fn journal_entry(r: &Record<'_>, facility: Facility) -> Vec<u8> {
     out
 }
 
+/// The `tracing` layer that writes the daemon's events (target `kaconsole...`) to the sinks.
+pub struct SinksLayer(pub std::sync::Arc<Sinks>);
+
+/// An event's fields, as the sinks want them.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    ident: Option<String>,
+    instance: Option<String>,
+    vrid: Option<String>,
+    state: Option<String>,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        let slot = match field.name() {
+            "message" => return self.message = value.to_string(),
+            "ident" => &mut self.ident,
+            "instance" => &mut self.instance,
+            "vrid" => &mut self.vrid,
+            "state" => &mut self.state,
+            _ => return,
+        };
+        *slot = Some(value.to_string());
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.record_str(field, &format!("{value:?}"));
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SinksLayer {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if !event.metadata().target().starts_with("kaconsole") {
+            return;
+        }
+        let mut f = Fields::default();
+        event.record(&mut f);
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => Level::Error,
+            tracing::Level::WARN => Level::Warn,
+            tracing::Level::INFO => Level::Info,
+            _ => Level::Debug,
+        };
+        let ident = match f.ident.as_deref() {
+            Some("Keepalived") => Ident::Parent,
+            Some("Keepalived_healthcheckers") => Ident::Checkers,
+            _ => Ident::Vrrp,
+        };
+        let fields: Vec<(&str, String)> = [
+            ("INSTANCE", f.instance),
+            ("VRID", f.vrid),
+            ("STATE", f.state),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        for part in f.message.lines() {
+            let line = super::log::console_line(level, part);
+            let r = Record {
+                level,
+                ident,
+                message: part,
+                fields: &fields,
+            };
+            self.0.write(&r, &line);
+        }
+    }
+}
+
+/// Makes `sinks` the process's `tracing` subscriber; `false` if one was set already (then
+/// the daemon's `Log` writes to its sinks itself).
+pub fn install(sinks: std::sync::Arc<Sinks>) -> bool {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(SinksLayer(sinks));
+    tracing::subscriber::set_global_default(subscriber).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_daemons_lines_go_through_tracing_to_the_sinks() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("log");
+        let t = Targets {
+            file: Some(file.clone()),
+            ..Default::default()
+        };
+        let sinks = std::sync::Arc::new(Sinks::open(&t).unwrap());
+        let subscriber = tracing_subscriber::registry().with(SinksLayer(sinks.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let log = crate::daemon::log::Log {
+                sinks: Some(sinks.clone()),
+                via_tracing: true,
+                ..Default::default()
+            };
+            log.warn("first\nsecond");
+            tracing::error!(target: "kaconsole::somewhere", "from elsewhere");
+            tracing::error!(target: "a_dependency", "not ours");
+        });
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].ends_with(": WARNING: first"), "{text}");
+        assert!(lines[1].ends_with(": WARNING: second"), "{text}");
+        assert!(lines[2].ends_with(": ERROR: from elsewhere"), "{text}");
+    }
 
     #[test]
     fn facilities_as_keepalived() {

@@ -22,10 +22,12 @@ impl Daemon {
         // no pid file removed at its exit).
         let config = configuration::load(&opts.config, &opts.config_id)?;
         let sinks = super::log_sinks::Sinks::open(&opts.log_targets).map_err(DaemonError::Log)?;
+        let sinks = std::sync::Arc::new(sinks);
         let log = Log {
             detail: opts.log_detail,
             events: attach.events,
-            sinks: Some(std::sync::Arc::new(sinks)),
+            via_tracing: super::log_sinks::install(sinks.clone()),
+            sinks: Some(sinks),
             ident: Default::default(),
         };
         starting_line(&log, &opts, &config);
