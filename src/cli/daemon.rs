@@ -201,6 +201,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         eprintln!("kaconsole daemon: needs root (raw sockets, addresses)");
         return ExitCode::from(EXIT_RUN_PERMISSION);
     }
+    crate::sys::memory::keep_heap_thresholds();
     let log_targets = match log_targets(args) {
         Ok(t) => t,
         Err(e) => {

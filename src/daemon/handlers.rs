@@ -204,6 +204,7 @@ impl Daemon {
                 "reload refused, the running configuration stays: {e}"
             )),
         }
+        crate::sys::memory::release_what_loading_used();
         sd_notify::send("READY=1");
         result
     }

@@ -77,6 +77,7 @@ impl Daemon {
         };
         daemon.watch_links().map_err(DaemonError::Netlink)?;
         daemon.take_over().await;
+        crate::sys::memory::release_what_loading_used();
         sd_notify::send("READY=1");
         Ok((daemon, inputs))
     }

@@ -6,6 +6,7 @@ pub mod host;
 pub mod iface;
 pub mod ipvs_socket;
 pub mod links;
+pub mod memory;
 pub mod netlink;
 pub mod packet_socket;
 pub mod priority;
