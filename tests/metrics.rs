@@ -241,3 +241,28 @@ fn metrics_pass_promtool_and_follow_a_failover() {
     assert_eq!(counter("keepalived_become_master_total"), 1.0);
     assert_eq!(counter("keepalived_priority_zero_received_total"), 1.0);
 }
+
+#[test]
+fn a_metrics_address_that_cannot_be_bound_stops_the_start() {
+    if !common::require_root("a_metrics_address_that_cannot_be_bound_stops_the_start") {
+        return;
+    }
+    // 192.0.2.1 (TEST-NET-1) is on no interface of a fresh namespace: bind fails before the
+    // daemon reads its configuration or touches anything.
+    let seg = Segment::new(1);
+    let o = seg.hosts[0].run(
+        common::kaconsole().to_str().unwrap(),
+        &[
+            "daemon",
+            "-n",
+            "-G",
+            "--metrics",
+            "192.0.2.1:9650",
+            "-f",
+            "/nonexistent",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("--metrics 192.0.2.1:9650: "), "{err}");
+}
