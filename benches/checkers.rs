@@ -116,6 +116,8 @@ fn measure(daemon: &std::path::Path, n: u64, secs: u64) -> Option<Measured> {
         &[
             "daemon",
             "-n",
+            "-l",
+            "-G",
             "-f",
             conf_path.to_str().unwrap(),
             "-p",

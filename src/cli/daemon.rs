@@ -122,6 +122,11 @@ pub struct DaemonArgs {
     /// /run/kaconsole/kaconsole.sock as root, else $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock].
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (not a keepalived flag; a
+    /// keyword would make keepalived refuse the file). keepalived-exporter's names, plus
+    /// effective priorities, advert gaps, real servers and the daemon's own figures.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// The signal keepalived uses for each function (lib/signals.c `get_signum`); the daemon
@@ -162,7 +167,7 @@ pub fn run(args: &DaemonArgs) -> ExitCode {
     if args.version {
         println!(
             "kaconsole {} (keepalived 2.2 compatible)",
-            env!("CARGO_PKG_VERSION")
+            crate::sys::host::VERSION
         );
         return ExitCode::SUCCESS;
     }
@@ -218,7 +223,15 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     crate::sys::memory::keep_heap_thresholds();
+    let log_targets = match log_targets(args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("kaconsole daemon: {e}");
+            return ExitCode::from(EXIT_RUN_CONFIG);
+        }
+    };
     let opts = crate::daemon::Options {
+        log_targets,
         config: args.file.clone(),
         config_id: args
             .config_id
@@ -236,7 +249,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(super::default_daemon_socket),
     };
-    match crate::control::daemon_link::run_daemon(opts) {
+    match crate::control::daemon_link::run_daemon(opts, args.metrics) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ crate::daemon::DaemonError::Config(_)) => {
             eprintln!("kaconsole daemon: {e}");
@@ -247,6 +260,26 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             ExitCode::from(EXIT_RUN_FATAL)
         }
     }
+}
+
+/// `-l`, `-S`, `-G`, `-g[FILE]`, `--flush-log-file`, `-D`: keepalived's logging flags.
+fn log_targets(args: &DaemonArgs) -> Result<crate::daemon::log_sinks::Targets, String> {
+    use crate::daemon::log_sinks::{Facility, Targets};
+    let facility = match &args.log_facility {
+        Some(f) => Facility::parse(f)?,
+        None => Facility::default(),
+    };
+    Ok(Targets {
+        console: args.log_console,
+        syslog: !args.no_syslog,
+        facility,
+        file: args
+            .log_file
+            .clone()
+            .map(|f| f.unwrap_or_else(|| PathBuf::from("/tmp/keepalived.log"))),
+        flush: args.flush_log_file,
+        detail: args.log_detail,
+    })
 }
 
 /// keepalived's `-t` exit status. An include that is an error stops keepalived before any

@@ -150,9 +150,14 @@ impl Daemon {
     async fn reload(&mut self) -> Result<(), ReloadError> {
         self.log.info("Reloading");
         sd_notify::send("RELOADING=1");
+        let before = instance_vips(&self.vrrp.engine);
         let result = self.replace_configuration().await;
         match &result {
-            Ok(()) => self.reloads += 1,
+            Ok(()) => {
+                self.reloads += 1;
+                let after = instance_vips(&self.vrrp.engine);
+                self.log.info(&reload_summary(&before, &after));
+            }
             Err(e) => self.log.warn(&format!(
                 "reload refused, the running configuration stays: {e}"
             )),
@@ -181,5 +186,82 @@ impl Daemon {
         self.lvs.start(now, &self.log);
         self.lvs.follow_vrrp(&self.vrrp.engine, &self.log);
         Ok(())
+    }
+}
+
+/// Each instance's name and VIPs.
+pub(super) fn instance_vips(
+    engine: &crate::vrrp::engine::Engine,
+) -> std::collections::BTreeMap<String, Vec<std::net::IpAddr>> {
+    engine
+        .instances()
+        .iter()
+        .map(|i| (i.config().name.clone(), i.config().vips.clone()))
+        .collect()
+}
+
+/// "Reload done: ..." - the instances kept, added and removed, and the addresses.
+fn reload_summary(
+    before: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
+    after: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
+) -> String {
+    use std::collections::BTreeSet;
+    let names = |m: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>| {
+        m.keys().cloned().collect::<BTreeSet<_>>()
+    };
+    let addrs = |m: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>| {
+        m.values().flatten().copied().collect::<BTreeSet<_>>()
+    };
+    let (nb, na) = (names(before), names(after));
+    let (ab, aa) = (addrs(before), addrs(after));
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", v.join(", "))
+        }
+    };
+    let kept = nb.intersection(&na).count();
+    let added: Vec<String> = na.difference(&nb).cloned().collect();
+    let removed: Vec<String> = nb.difference(&na).cloned().collect();
+    let a_added: Vec<String> = aa.difference(&ab).map(|a| a.to_string()).collect();
+    let a_removed: Vec<String> = ab.difference(&aa).map(|a| a.to_string()).collect();
+    format!(
+        "Reload done: {kept} instance(s) kept, {} added{}, {} removed{}; {} address(es) added{}, {} removed{}",
+        added.len(),
+        list(added.clone()),
+        removed.len(),
+        list(removed.clone()),
+        a_added.len(),
+        list(a_added.clone()),
+        a_removed.len(),
+        list(a_removed.clone()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_says_what_changed() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let before = [
+            ("VI_1".to_string(), vec![ip("10.0.0.1")]),
+            ("VI_2".to_string(), vec![ip("10.0.0.2")]),
+        ]
+        .into_iter()
+        .collect();
+        let after = [
+            ("VI_1".to_string(), vec![ip("10.0.0.1"), ip("10.0.0.3")]),
+            ("VI_3".to_string(), vec![ip("10.0.0.4")]),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            reload_summary(&before, &after),
+            "Reload done: 1 instance(s) kept, 1 added (VI_3), 1 removed (VI_2); \
+             2 address(es) added (10.0.0.3, 10.0.0.4), 1 removed (10.0.0.2)"
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod fault;
 mod handlers;
 pub mod inputs;
 pub mod log;
+pub mod log_sinks;
 pub mod lvs;
 mod net;
 pub mod notify;
@@ -60,6 +61,8 @@ pub struct Options {
     pub pid_file: PathBuf,
     /// The control socket (`--socket`).
     pub socket: PathBuf,
+    /// Where the log goes (`-l`, `-S`, `-G`, `-g`).
+    pub log_targets: log_sinks::Targets,
 }
 
 /// Why the daemon could not start.
@@ -85,6 +88,13 @@ pub enum DaemonError {
     },
     #[error("netlink: {0}")]
     Netlink(std::io::Error),
+    #[error("{0}")]
+    Log(String),
+    #[error("--metrics {addr}: {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     /// It ran, and stopped because a task it needs died (supervisor.rs): exit non-zero.
     #[error("{0}; stopped")]
     Failed(String),

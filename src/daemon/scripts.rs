@@ -173,6 +173,7 @@ pub fn start_trackers(
                 let outcome = run_once(&cmd.argv, run_as, timeout).await;
                 let ok = outcome.success();
                 let change = rf.record(ok);
+                let line = change.map(|up| script_line(&name, up, &outcome));
                 board.update(&name, |r| {
                     r.runs += 1;
                     (r.successes, r.failures) = if ok {
@@ -186,11 +187,8 @@ pub fn start_trackers(
                         r.up = Some(up);
                     }
                 });
-                if let Some(up) = change {
-                    log.info(&format!(
-                        "VRRP_Script({name}) {}",
-                        if up { "succeeded" } else { "failed" }
-                    ));
+                if let (Some(up), Some(line)) = (change, line) {
+                    log.info(&line);
                     let status = if up {
                         TrackStatus::Up
                     } else {
@@ -243,9 +241,46 @@ fn fail_closed(
     });
 }
 
+/// keepalived's line, and why a failure failed: `VRRP_Script(chk) failed (exited with
+/// status 1)`.
+fn script_line(name: &str, up: bool, o: &crate::sys::script::RunOutcome) -> String {
+    if up {
+        return format!("VRRP_Script({name}) succeeded");
+    }
+    let why = match (o.timed_out, o.exit, &o.error) {
+        (true, _, _) => "timed out".to_string(),
+        (false, Some(code), _) => format!("exited with status {code}"),
+        (false, None, Some(e)) => e.to_string(),
+        (false, None, None) => "killed by a signal".to_string(),
+    };
+    format!("VRRP_Script({name}) failed ({why})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_says_why() {
+        use crate::sys::script::RunOutcome;
+        let o = |exit, timed_out| RunOutcome {
+            exit,
+            timed_out,
+            error: None,
+        };
+        assert_eq!(
+            script_line("chk", false, &o(Some(1), false)),
+            "VRRP_Script(chk) failed (exited with status 1)"
+        );
+        assert_eq!(
+            script_line("chk", false, &o(None, true)),
+            "VRRP_Script(chk) failed (timed out)"
+        );
+        assert_eq!(
+            script_line("chk", true, &o(Some(0), false)),
+            "VRRP_Script(chk) succeeded"
+        );
+    }
 
     #[test]
     fn rise_and_fall_as_keepalived() {

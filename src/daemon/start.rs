@@ -18,15 +18,21 @@ impl Daemon {
     /// Reads the configuration, takes the pid file, opens what it needs, starts the trackers, the checkers and
     /// the control layer's server, takes over the links' states and starts the instances.
     pub async fn start(opts: Options, attach: Attachment) -> Result<(Daemon, Inputs), DaemonError> {
-        let log = Log {
-            detail: opts.log_detail,
-            events: attach.events,
-        };
         // Reading the configuration only reads files (a broken one exits 2 leaving even the
         // pid file alone). Then, before anything touches the machine, the pid file: a second
         // daemon stops here having touched nothing (no socket, no VIPs released as stale,
         // no pid file removed at its exit).
         let config = configuration::load(&opts.config, &opts.config_id)?;
+        let sinks = super::log_sinks::Sinks::open(&opts.log_targets).map_err(DaemonError::Log)?;
+        let sinks = std::sync::Arc::new(sinks);
+        let log = Log {
+            detail: opts.log_detail,
+            events: attach.events,
+            via_tracing: super::log_sinks::install(sinks.clone()),
+            sinks: Some(sinks),
+            ident: Default::default(),
+        };
+        starting_line(&log, &opts, &config);
         let pid_file =
             pidfile::PidFile::lock(&opts.pid_file).map_err(|source| DaemonError::PidFile {
                 path: opts.pid_file.clone(),
@@ -119,6 +125,14 @@ impl Daemon {
     pub async fn stop(&mut self) {
         sd_notify::send("STOPPING=1");
         self.log.info("Stopping");
+        let held: Vec<String> = self
+            .vrrp
+            .engine
+            .instances()
+            .iter()
+            .filter(|i| i.installed())
+            .flat_map(|i| i.config().vips.iter().map(|a| a.to_string()))
+            .collect();
         self.lvs.stop(self.opts.dont_release_ipvs, &self.log);
         // A tracker's script running now is killed with its process group and reaped.
         self.trackers.stop();
@@ -129,6 +143,39 @@ impl Daemon {
             self.vrrp.statics(false, &self.log).await;
             self.vrrp.remove_vmacs(&self.log).await;
         }
-        self.log.info("Stopped");
+        if self.opts.dont_release_vrrp {
+            self.log
+                .info(&format!("Stopped; kept {} address(es) (-V)", held.len()));
+        } else {
+            self.log.info(&format!(
+                "Stopped; released {} address(es){}",
+                held.len(),
+                if held.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", held.join(", "))
+                }
+            ));
+        }
     }
+}
+
+/// The first line: the version, the command line, the configuration file and where the log
+/// goes (keepalived: "Starting Keepalived v2.2.7 ..., Command line: ...").
+fn starting_line(log: &Log, opts: &Options, c: &crate::config::blocks::Config) {
+    let args: Vec<String> = std::env::args().collect();
+    let to = log.sinks.as_ref().map(|s| s.describe()).unwrap_or_default();
+    log.as_ident(super::log_sinks::Ident::Parent).info(&format!(
+        "Starting kaconsole {} (keepalived 2.2 compatible)\n\
+         Command line: '{}'\n\
+         Configuration file {}: no errors; {} VRRP instance(s), {} sync group(s), {} \
+         vrrp_script(s), {} virtual server(s); logging to {to}",
+        crate::sys::host::VERSION,
+        args.join("' '"),
+        opts.config.display(),
+        c.vrrp_instances.len(),
+        c.vrrp_sync_groups.len(),
+        c.vrrp_scripts.len(),
+        c.virtual_servers.len(),
+    ));
 }

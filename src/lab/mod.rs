@@ -25,8 +25,8 @@ use crate::sys::safe_file;
 
 #[derive(Args, Debug)]
 pub struct LabArgs {
-    /// kaconsole routers on the segment.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
+    /// kaconsole routers on the segment, 1-8.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
     pub routers: u8,
     /// Add a router running the real keepalived (if installed): kaconsole and keepalived elect
     /// each other.

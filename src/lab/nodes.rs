@@ -108,6 +108,8 @@ impl Router {
                     "daemon".into(),
                     "-n".into(),
                     "-l".into(),
+                    // The lab's routers log to their own files, never to the machine's syslog.
+                    "-G".into(),
                     "-f".into(),
                     conf,
                     "-p".into(),
@@ -123,6 +125,8 @@ impl Router {
                 vec![
                     "-n".into(),
                     "-l".into(),
+                    // The lab's routers log to their own files, never to the machine's syslog.
+                    "-G".into(),
                     "-D".into(),
                     "-P".into(),
                     "-f".into(),

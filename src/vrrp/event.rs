@@ -86,6 +86,25 @@ pub enum Reason {
     Stop,
 }
 
+/// In words, as the console says it (and the daemon's log with `-D`).
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Startup => f.write_str("startup"),
+            Reason::Owner => f.write_str("address owner"),
+            Reason::MasterDown => f.write_str("no advert within Master_Down_Interval"),
+            Reason::Preempted { from, priority } => {
+                write!(f, "preempted by {from} with priority {priority}")
+            }
+            Reason::Fault { cause } => write!(f, "fault: {cause}"),
+            Reason::Recovered => f.write_str("faults cleared"),
+            Reason::SyncGroup { group } => write!(f, "sync group {group}"),
+            Reason::AddressRemoved { addr } => write!(f, "{addr} was removed"),
+            Reason::Stop => f.write_str("stopping"),
+        }
+    }
+}
+
 /// A receive check that failed, in keepalived 2.2.7's order (`vrrp_check_packet`); each has a
 /// counter in [`Stats`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

@@ -96,6 +96,8 @@ pub struct Instance {
     /// charts it against the advert interval (jitter shows before a false failover does).
     last_advert_at: Option<Instant>,
     last_advert_gap: Option<Duration>,
+    /// Every gap so far, in buckets.
+    gaps: super::gaps::Gaps,
     stats: Stats,
     #[doc(hidden)]
     pub sabotage: Option<Sabotage>,
@@ -131,6 +133,7 @@ impl Instance {
             last_transition: Instant::ZERO,
             last_advert_at: None,
             last_advert_gap: None,
+            gaps: super::gaps::Gaps::default(),
             stats: Stats::default(),
             sabotage: None,
             cfg: Arc::new(cfg),
@@ -191,6 +194,10 @@ impl Instance {
     /// The time between the last two valid adverts received.
     pub fn last_advert_gap(&self) -> Option<Duration> {
         self.last_advert_gap
+    }
+    /// The gaps between the valid adverts received, in buckets.
+    pub fn advert_gaps(&self) -> &super::gaps::Gaps {
+        &self.gaps
     }
     pub fn timer(&self, t: Timer) -> Option<Instant> {
         self.timers.get(t)
@@ -919,7 +926,9 @@ impl Instance {
             Ok(advert) => {
                 self.stats.advert_rcvd += 1;
                 if let Some(prev) = self.last_advert_at.replace(now) {
-                    self.last_advert_gap = Some(Duration::micros(now.0.saturating_sub(prev.0)));
+                    let gap = Duration::micros(now.0.saturating_sub(prev.0));
+                    self.last_advert_gap = Some(gap);
+                    self.gaps.record(gap);
                 }
                 if advert.priority == 0 {
                     self.stats.pri_zero_rcvd += 1;

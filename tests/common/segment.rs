@@ -80,6 +80,15 @@ impl Host {
         if args.first() == Some(&"daemon") && !args.contains(&"--socket") {
             args.splice(1..1, ["--socket", socket.to_str().unwrap()]);
         }
+        // A test's daemon logs to its log file (-l, stderr), never to the machine's syslog
+        // (-G), which is where a daemon logs by default, as keepalived.
+        if args.first() == Some(&"daemon") {
+            for flag in ["-l", "-G"] {
+                if !args.contains(&flag) {
+                    args.insert(1, flag);
+                }
+            }
+        }
         let path = self.dir.join(log);
         let file = std::fs::File::create(&path).unwrap();
         let child = Command::new("ip")

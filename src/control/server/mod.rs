@@ -11,6 +11,7 @@
 
 mod admission;
 mod client;
+mod metrics;
 mod requests;
 mod snapshot_cache;
 
@@ -107,6 +108,7 @@ pub fn serve(
     cfg: ServerConfig,
     calls: mpsc::Sender<Call>,
     events: EventHub,
+    metrics: Option<std::net::TcpListener>,
 ) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     let listener = UnixListener::from_std(listener)?;
     let shared = Arc::new(Shared {
@@ -119,7 +121,16 @@ pub fn serve(
         dropped: AtomicU64::new(0),
         checks: Semaphore::new(CHECKS_AT_ONCE),
     });
+    if let Some(m) = metrics {
+        m.set_nonblocking(true)?;
+        tokio::spawn(metrics::serve(m, shared.clone()));
+    }
     Ok(accept_loop(listener, shared))
+}
+
+/// Binds `--metrics ADDR:PORT` (before the daemon starts: a port taken is an error at once).
+pub fn bind_metrics(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(addr)
 }
 
 /// Binds and serves (inside a runtime).
@@ -129,7 +140,7 @@ pub fn start(
     events: EventHub,
 ) -> std::io::Result<()> {
     let listener = bind(&cfg)?;
-    tokio::spawn(serve(listener, cfg, calls, events)?);
+    tokio::spawn(serve(listener, cfg, calls, events, None)?);
     Ok(())
 }
 

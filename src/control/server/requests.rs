@@ -94,17 +94,22 @@ fn hello(id: u64, version: u32, conn: &mut Conn) -> Reply {
 /// The status, shared with the other clients asking within the same moment; the line is
 /// written around the cached JSON, byte for byte what serialising the reply would give.
 async fn status(id: u64, shared: &Arc<Shared>) -> String {
-    let json = shared
+    match status_json(shared).await {
+        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"status\":{json}}}}}\n"),
+        None => line(&stopping(id)),
+    }
+}
+
+/// The status as JSON, shared by the clients asking within 100 ms; `None` when the daemon
+/// is stopping.
+pub(super) async fn status_json(shared: &Shared) -> Option<Arc<str>> {
+    shared
         .status
         .get(|| async {
             let s = ask(shared, Call::Status).await?;
             serde_json::to_string(&s).ok().map(Arc::from)
         })
-        .await;
-    match json {
-        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"status\":{json}}}}}\n"),
-        None => line(&stopping(id)),
-    }
+        .await
 }
 
 /// Events from now on (the recent ones first). A second subscribe on the same connection
@@ -245,33 +250,40 @@ async fn apply(id: u64, shared: &Shared, text: String) -> Reply {
 }
 
 async fn stats(id: u64, shared: &Shared) -> Reply {
-    match ask(shared, Call::Stats).await {
-        Some(s) => Reply::ok(
-            id,
-            Answer::Stats(DaemonStats {
-                clients: shared.admission.clients(),
-                clients_dropped: shared.dropped(),
-                ..s
-            }),
-        ),
+    match daemon_stats(shared).await {
+        Some(s) => Reply::ok(id, Answer::Stats(s)),
         None => stopping(id),
     }
 }
 
+/// The daemon's figures and the server's own.
+pub(super) async fn daemon_stats(shared: &Shared) -> Option<DaemonStats> {
+    let s = ask(shared, Call::Stats).await?;
+    Some(DaemonStats {
+        clients: shared.admission.clients(),
+        clients_dropped: shared.dropped(),
+        ..s
+    })
+}
+
 /// The segment table, shared as the status is.
 async fn segment(id: u64, shared: &Arc<Shared>) -> String {
-    let json = shared
+    match segment_json(shared).await {
+        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"segment\":{json}}}}}\n"),
+        None => line(&stopping(id)),
+    }
+}
+
+/// The segment table as JSON, shared as the status is.
+pub(super) async fn segment_json(shared: &Shared) -> Option<Arc<str>> {
+    shared
         .segment
         .get(|| async {
             let s = ask(shared, Call::Segment).await?;
             let s: crate::control::protocol::segment::Snapshot = s.into();
             serde_json::to_string(&s).ok().map(Arc::from)
         })
-        .await;
-    match json {
-        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"segment\":{json}}}}}\n"),
-        None => line(&stopping(id)),
-    }
+        .await
 }
 
 async fn reload(id: u64, shared: &Shared) -> Reply {

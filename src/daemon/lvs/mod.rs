@@ -16,6 +16,7 @@ mod ipvs_worker;
 use ipvs_worker::{IpvsWorker, Job};
 
 use super::log::Log;
+use super::log_sinks::Ident;
 use super::notify::Notifier;
 use super::scripts::spawn_notify;
 use crate::check::engine::{CheckerId, Engine, Input, Output};
@@ -109,6 +110,8 @@ impl Lvs {
         tx: mpsc::UnboundedSender<ProbeDone>,
         log: &Log,
     ) -> Lvs {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         let worker = IpvsSocket::open()
             .map_err(|e| e.to_string())
             .and_then(|sock| IpvsWorker::spawn(sock, log.clone()).map_err(|e| e.to_string()));
@@ -152,6 +155,8 @@ impl Lvs {
     /// `users`: who its scripts run as, resolved with `cfg`.
     pub fn load(&mut self, cfg: &Config, users: &Arc<ScriptUsers>, log: &Log) {
         self.notifier.users = users.clone();
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.generation += 1;
         self.cfg = lvs_part(cfg);
         // Indices change with the configuration: the next sync looks at everything, and the
@@ -204,6 +209,8 @@ impl Lvs {
     /// not count twice).
     pub fn address(&mut self, addr: IpAddr, here: bool, log: &Log) {
         self.local.insert(addr, u32::from(here));
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.apply_suspension(log);
     }
 
@@ -212,6 +219,8 @@ impl Lvs {
     }
 
     pub fn start(&mut self, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         // The warmup spread needs a seed nobody shares: the process id and the clock.
         let seed = u64::from(std::process::id())
             ^ std::time::SystemTime::now()
@@ -222,10 +231,14 @@ impl Lvs {
     }
 
     pub fn timeout(&mut self, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.handle(Input::Timeout, now, log);
     }
 
     pub fn probe_done(&mut self, done: ProbeDone, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         if done.generation != self.generation {
             return;
         }
@@ -345,6 +358,8 @@ impl Lvs {
     /// of a virtual server in quorum run, and their FIFO lines are written (keepalived
     /// `clear_service_vs` with omega; without omega it is silent).
     pub fn stop(&mut self, keep_ipvs: bool, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         let mut outs = Vec::new();
         for (v, vs) in self.cfg.virtual_servers.iter().enumerate() {
             if !vs.omega {

@@ -291,7 +291,7 @@ impl Vrrp {
                     let frames = announcements(&self.ifaces, &cfg, configured, &addrs);
                     self.send_frames(&frames, rounds, &cfg.name, log);
                 }
-                Output::Log { message } => log.info(&message),
+                Output::Log { message } => instance_line(log, &cfg, &message),
                 Output::Notify(n) => {
                     let m = match (e.source, old_config) {
                         (Source::Removed(_), Some(old)) => old,
@@ -307,7 +307,7 @@ impl Vrrp {
                     ));
                 }
                 Output::StateChange { from, to, reason } if log.detail => {
-                    log.info(&format!("({}) {from} -> {to}: {reason:?}", cfg.name));
+                    log.info(&format!("({}) {from} -> {to} ({reason})", cfg.name));
                 }
                 Output::Rejected { from, error } => {
                     log.info(&format!("({}) {error} (from {from})", cfg.name));
@@ -561,4 +561,21 @@ pub fn packet_input(p: Packet) -> Input {
         interface: p.interface,
         rx: p.rx,
     }
+}
+
+/// An instance's log line, with the journal's fields: INSTANCE, VRID, and STATE for the
+/// "Entering ... STATE" lines.
+fn instance_line(log: &Log, cfg: &InstanceConfig, message: &str) {
+    let mut fields = vec![
+        ("INSTANCE", cfg.name.clone()),
+        ("VRID", cfg.vrid.to_string()),
+    ];
+    if let Some(state) = message
+        .split_once("Entering ")
+        .and_then(|(_, rest)| rest.split_once(" STATE"))
+        .map(|(state, _)| state)
+    {
+        fields.push(("STATE", state.to_string()));
+    }
+    log.record(super::log_sinks::Level::Info, message, &fields);
 }
