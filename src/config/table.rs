@@ -342,6 +342,9 @@ pub struct KeywordDoc {
     pub implemented: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block: Option<&'static str>,
+    /// The keepalived release that introduced it, when newer than 2.2.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub since: &'static str,
 }
 
 /// A table seen without its model type: for the editor, suggestions and documentation.
@@ -398,6 +401,7 @@ impl<T: Default> TableDoc for Table<T> {
                     Arg::Block(t) => Some(t.block()),
                     _ => None,
                 },
+                since: k.since,
             })
             .collect()
     }
