@@ -565,19 +565,26 @@ fn apply_one<T: Default>(
     } else {
         line.span_of(0)
     };
+    if !kw.acted_on() && !cx.in_unimplemented {
+        cx.warning(
+            "not-implemented",
+            line.span_of(0),
+            format!(
+                "'{}' is accepted but not implemented by kaconsole; it has no effect",
+                kw.name
+            ),
+        )
+        .keyword(kw.name);
+    }
     match kw.set {
-        Some(set) => set(target, val, cx),
+        // Inside an inert block, the block alone is reported.
+        Some(set) => {
+            let outer = cx.in_unimplemented;
+            cx.in_unimplemented |= kw.inert;
+            set(target, val, cx);
+            cx.in_unimplemented = outer;
+        }
         None => {
-            if !cx.in_unimplemented {
-                cx.warning(
-                    "not-implemented",
-                    line.span_of(0),
-                    format!(
-                        "'{}' is accepted but not implemented by kaconsole; it has no effect",
-                        kw.name
-                    ),
-                );
-            }
             if let Arg::Block(sub) = kw.arg {
                 let outer = std::mem::replace(&mut cx.in_unimplemented, true);
                 sub.check_block(node, cx);

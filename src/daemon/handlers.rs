@@ -206,7 +206,9 @@ impl Daemon {
     }
 
     async fn replace_configuration(&mut self) -> Result<(), ReloadError> {
-        let config = configuration::load(&self.opts.config, &self.opts.config_id)?;
+        let accepted = configuration::load(&self.opts.config, &self.opts.config_id)?;
+        accepted.report(&self.log);
+        let config = accepted.config;
         let now = self.clock.now();
         self.vrrp.reload(config, now, &self.log).await?;
         self.lvs.load(self.vrrp.config(), &self.log);

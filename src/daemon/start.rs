@@ -24,7 +24,9 @@ impl Daemon {
         // pid file alone). Then, before anything touches the machine, the pid file: a second
         // daemon stops here having touched nothing (no socket, no VIPs released as stale,
         // no pid file removed at its exit).
-        let config = configuration::load(&opts.config, &opts.config_id)?;
+        let accepted = configuration::load(&opts.config, &opts.config_id)?;
+        accepted.report(&log);
+        let config = accepted.config;
         let pid_file =
             pidfile::PidFile::lock(&opts.pid_file).map_err(|source| DaemonError::PidFile {
                 path: opts.pid_file.clone(),

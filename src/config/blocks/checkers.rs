@@ -297,6 +297,7 @@ const WARMUP: K = CO::WARMUP;
 const DELAY_LOOP: K = CO::DELAY_LOOP;
 const ALPHA: K = CO::ALPHA;
 const LOG_ALL_FAILURES: K = K::new("log_all_failures", Arg::Bool, P1, "Log every failed check.")
+    .inert()
     .set(|c, v, _| c.log_all_failures = v.bool());
 
 /// A checker's keyword list: the connection keywords (where it opens connections), the timing

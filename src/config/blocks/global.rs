@@ -270,10 +270,12 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("smtp_alert_checker", Arg::Bool, P1, "Default for alert mails on real server changes.")
             .set(|g, v, _| g.smtp_alert_checker = Some(v.bool())),
         K::new("checker_log_all_failures", Arg::Bool, P1, "Log every failed check, not only changes of state.")
+            .inert()
             .set(|g, v, _| g.checker_log_all_failures = v.bool()),
         K::new("no_email_faults", Arg::Flag, P1, "Do not send alert mails for FAULT transitions.")
             .set(|g, _, _| g.no_email_faults = true),
         K::new("no_checker_emails", Arg::Bool, P1, "Mail only when a real server is added or removed.")
+            .inert()
             .set(|g, v, _| g.no_checker_emails = v.bool()),
         // Scripts.
         K::new("enable_script_security", Arg::Flag, P1, "Refuse to run scripts that a non-root user could modify, when they would run as root.")
@@ -371,9 +373,11 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .default("vrrp_garp_master_repeat")
             .set(|g, v, _| g.vrrp_garp_lower_prio_repeat = Some(v.int() as u32)),
         K::new("vrrp_garp_interval", Arg::Secs { min_us: 1, max_us: u32::MAX as u64 }, P0, "Delay between gratuitous ARPs on one interface.")
+            .inert()
             .default("0")
             .set(|g, v, _| g.vrrp_garp_interval = Micros(v.micros())),
         K::new("vrrp_gna_interval", Arg::Secs { min_us: 1, max_us: u32::MAX as u64 }, P0, "Delay between unsolicited neighbour advertisements on one interface.")
+            .inert()
             .default("0")
             .set(|g, v, _| g.vrrp_gna_interval = Micros(v.micros())),
         K::new("vrrp_min_garp", Arg::Bool, P1, "One gratuitous ARP on becoming MASTER and no second burst (changes the GARP settings left at their defaults).")
@@ -398,6 +402,7 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .since("2.2.8")
             .set(|g, v, _| g.v3_checksum_as_v2 = v.bool()),
         K::new("nftables", Arg::Custom("[TABLE]"), P1, "Use nftables (table TABLE, default 'keepalived') for no_accept and VMAC rules.")
+            .inert()
             .set(|g, v, cx| {
                 if let Some(n) = v.node() {
                     g.nftables = Some(n.line.word(1).unwrap_or("keepalived").to_string());
@@ -405,6 +410,7 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
                 }
             }),
         K::new("vrrp_iptables", Arg::Custom("[IN_CHAIN [OUT_CHAIN]]"), P1, "Use iptables chains for no_accept and VMAC rules (Debian's keepalived uses nftables instead).")
+            .inert()
             .set(|g, v, cx| {
                 if let Some(n) = v.node() {
                     g.vrrp_iptables = Some(n.line.words().skip(1).map(str::to_string).collect());
@@ -426,30 +432,43 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .set(|g, v, _| g.lvs_notify_fifo_script = Some(v.command())),
         // Scheduling.
         K::new("max_auto_priority", Arg::OptInt { min: -1, max: 99, bare: 99 }, P1, "Highest realtime priority the daemon may raise itself to when timers run late; -1 disables.")
+            .inert()
             .set(|g, v, _| g.max_auto_priority = Some(v.int() as i32)),
         K::new("vrrp_priority", Arg::Int { min: -20, max: 19 }, P1, "Nice value of VRRP processing.")
+            .inert()
             .set(|g, v, _| g.vrrp_priority = Some(v.int() as i32)),
         K::new("checker_priority", Arg::Int { min: -20, max: 19 }, P1, "Nice value of the checkers.")
+            .inert()
             .set(|g, v, _| g.checker_priority = Some(v.int() as i32)),
         K::new("bfd_priority", Arg::Int { min: -20, max: 19 }, P1, "Nice value of BFD.")
+            .inert()
             .set(|g, v, _| g.bfd_priority = Some(v.int() as i32)),
         K::new("vrrp_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of VRRP processing.")
+            .inert()
             .set(|g, v, _| g.vrrp_rt_priority = Some(v.int() as u32)),
         K::new("checker_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of the checkers.")
+            .inert()
             .set(|g, v, _| g.checker_rt_priority = Some(v.int() as u32)),
         K::new("bfd_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of BFD.")
+            .inert()
             .set(|g, v, _| g.bfd_rt_priority = Some(v.int() as u32)),
         K::new("vrrp_no_swap", Arg::Flag, P1, "Lock VRRP processing in memory.")
+            .inert()
             .set(|g, _, _| g.vrrp_no_swap = true),
         K::new("checker_no_swap", Arg::Flag, P1, "Lock the checkers in memory.")
+            .inert()
             .set(|g, _, _| g.checker_no_swap = true),
         K::new("bfd_no_swap", Arg::Flag, P1, "Lock BFD in memory.")
+            .inert()
             .set(|g, _, _| g.bfd_no_swap = true),
         K::new("vrrp_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs VRRP processing may run on.")
+            .inert()
             .set(|g, v, cx| g.vrrp_cpu_affinity = v.node().map(|n| cpus(n, cx)).unwrap_or_default()),
         K::new("checker_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs the checkers may run on.")
+            .inert()
             .set(|g, v, cx| g.checker_cpu_affinity = v.node().map(|n| cpus(n, cx)).unwrap_or_default()),
         K::new("bfd_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs BFD may run on.")
+            .inert()
             .set(|g, v, cx| g.bfd_cpu_affinity = v.node().map(|n| cpus(n, cx)).unwrap_or_default()),
         K::new("vrrp_rlimit_rttime", Arg::Int { min: 1, max: UINT }, P2, "CPU microseconds VRRP may use between blocking calls when realtime.")
             .deprecated(&["vrrp_rlimit_rtime"]),
@@ -460,30 +479,40 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("min_auto_priority_delay", Arg::Int { min: 1, max: 10_000_000 }, P2, "Microseconds late a timer must be before the priority is raised."),
         // SNMP and DBus.
         K::new("enable_snmp_vrrp", Arg::Flag, P1, "Serve the KEEPALIVED-MIB VRRP objects over AgentX.")
+            .inert()
             .aliases(&["enable_snmp_keepalived"])
             .set(|g, _, _| g.enable_snmp_vrrp = true),
         K::new("enable_snmp_checker", Arg::Flag, P1, "Serve the KEEPALIVED-MIB checker objects over AgentX.")
+            .inert()
             .set(|g, _, _| g.enable_snmp_checker = true),
         K::new("enable_snmp_rfc", Arg::Flag, P1, "Serve the RFC 2787 and RFC 6527 VRRP MIBs.")
+            .inert()
             .set(|g, _, _| {
                 g.enable_snmp_rfcv2 = true;
                 g.enable_snmp_rfcv3 = true;
             }),
         K::new("enable_snmp_rfcv2", Arg::Flag, P1, "Serve the RFC 2787 VRRP MIB.")
+            .inert()
             .set(|g, _, _| g.enable_snmp_rfcv2 = true),
         K::new("enable_snmp_rfcv3", Arg::Flag, P1, "Serve the RFC 6527 VRRPv3 MIB.")
+            .inert()
             .set(|g, _, _| g.enable_snmp_rfcv3 = true),
         K::new("enable_traps", Arg::Flag, P1, "Send SNMP traps.")
+            .inert()
             .set(|g, _, _| g.enable_traps = true),
         K::new("snmp_socket", Arg::Word, P1, "AgentX master socket.")
+            .inert()
             .default("unix:/var/agentx/master")
             .set(|g, v, _| g.snmp_socket = Some(v.word().to_string())),
         K::new("enable_dbus", Arg::Flag, P1, "Export VRRP state over DBus.")
+            .inert()
             .set(|g, _, _| g.enable_dbus = true),
         K::new("dbus_service_name", Arg::Word, P1, "DBus service name.")
+            .inert()
             .default("org.keepalived.Vrrp1")
             .set(|g, v, _| g.dbus_service_name = Some(v.word().to_string())),
         K::new("reload_check_config", Arg::Custom("[LOGFILE]"), P1, "Check a new configuration before reloading and keep the old one if it fails.")
+            .inert()
             .set(|g, v, cx| {
                 if let Some(n) = v.node() {
                     g.reload_check_config = Some(n.line.word(1).unwrap_or("/dev/null").to_string());

@@ -255,6 +255,7 @@ pub static ROOT: Table<Config> = Table::new(
             P2,
             "Gratuitous ARP rate limits over interfaces.",
         )
+        .inert()
         .set(|c, v, cx| {
             if let Some(n) = v.node() {
                 let (mut g, seen) = groups::GARP_GROUP.read(n, cx);

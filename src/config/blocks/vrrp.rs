@@ -485,6 +485,7 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("vmac_xmit_base", Arg::Flag, P1, "With use_vmac, send and receive adverts on the base interface.")
             .set(|i, _, _| i.vmac_xmit_base = true),
         K::new("use_vmac_addr", Arg::Flag, P2, "Create VMACs for addresses on other interfaces.")
+            .inert()
             .set(|i, _, _| i.use_vmac_addr = true),
         K::new("accept", Arg::Flag, P1, "Accept packets to the VIPs when not the address owner (the default unless strict).")
             .set(|i, _, _| i.accept = Some(true)),
@@ -527,6 +528,7 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("garp_lower_prio_repeat", Arg::Int { min: 0, max: i32::MAX as i64 }, P1, "Gratuitous ARPs after a lower-priority advert.")
             .set(|i, v, _| i.garp_lower_prio_repeat = Some(v.int() as u32)),
         K::new("promote_secondaries", Arg::Flag, P1, "Set promote_secondaries on the interface so removing a VIP keeps the other addresses.")
+            .inert()
             .set(|i, _, _| i.promote_secondaries = true),
         K::new("v3_checksum_as_v2", Arg::Bool, P1, "VRRPv3 over IPv4: checksum without the pseudo-header (RFC 9568).")
             .since("2.2.8")

@@ -1,0 +1,92 @@
+//! A drop-in for keepalived: the machine never refuses a start keepalived makes, and the
+//! daemon says what it does not do (each `check` warning, and one line naming the keywords
+//! accepted and not acted on) at start and at every reload.
+
+mod common;
+
+use std::time::Duration;
+
+use common::control::Client;
+use common::segment::{Segment, wait_for};
+use nix::sys::signal::Signal;
+
+#[test]
+fn a_missing_misc_check_script_fails_its_real_server_and_the_daemon_runs() {
+    if !common::require_root(
+        "a_missing_misc_check_script_fails_its_real_server_and_the_daemon_runs",
+    ) {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = "global_defs {
+    router_id dropin
+    enable_traps
+    vrrp_no_swap
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        10.77.0.100/24
+    }
+}
+virtual_server 10.77.0.100 80 {
+    delay_loop 1
+    protocol TCP
+    lvs_sched rr
+    lvs_method NAT
+    real_server 127.0.0.1 8081 {
+        MISC_CHECK {
+            misc_path \"/nonexistent/kac-check.sh\"
+            retry 1
+            delay_before_retry 1
+        }
+    }
+}
+";
+    let mut d = common::start_kaconsole(h, conf, &[], &[]);
+    let socket = h.socket();
+    // The VRRP side runs: the master holds its VIP.
+    let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.100"));
+    assert!(master.is_some(), "{}", d.log_text());
+    // The checker fails every run: the real server goes down, with the reason.
+    let down = wait_for(Duration::from_secs(10), || {
+        Client::status(&socket)
+            .is_some_and(|s| s["virtual_servers"][0]["real_servers"][0]["alive"] == false)
+    });
+    assert!(
+        down.is_some(),
+        "{:?}\n{}",
+        Client::status(&socket),
+        d.log_text()
+    );
+    let status = Client::status(&socket).unwrap();
+    let rs = &status["virtual_servers"][0]["real_servers"][0];
+    let reason = rs["last_error"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("/nonexistent/kac-check.sh") && reason.contains("did not run"),
+        "{rs}"
+    );
+    let log = d.log_text();
+    let conf_path = h.dir.join("kaconsole.conf").display().to_string();
+    // The warning `check` gives, on one line with file:line:col.
+    let warning = format!(
+        "{conf_path}:23:13: warning[script-not-found]: script /nonexistent/kac-check.sh does not exist"
+    );
+    assert_eq!(log.matches(&warning).count(), 1, "{log}");
+    let summary = "accepted but not acted on (2 keyword(s), see `kaconsole check`): enable_traps, vrrp_no_swap";
+    assert_eq!(log.matches(summary).count(), 1, "{log}");
+    // A reload says it all again.
+    d.signal(Signal::SIGHUP);
+    let again = wait_for(Duration::from_secs(5), || {
+        let log = d.log_text();
+        log.matches(&warning).count() == 2 && log.matches(summary).count() == 2
+    });
+    assert!(again.is_some(), "{}", d.log_text());
+    assert!(h.has_address("10.77.0.100"), "{}", d.log_text());
+    d.stop_with(Signal::SIGTERM);
+}
