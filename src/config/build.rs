@@ -105,6 +105,14 @@ impl<'a> Cx<'a> {
         self.diags.error(code, span, msg)
     }
 
+    /// Checks a block kaconsole does not implement (its keywords' values only: the block
+    /// itself is reported once, by the caller).
+    pub fn check_unimplemented(&mut self, table: &(dyn TableDoc + Sync), node: &Node) {
+        let outer = std::mem::replace(&mut self.in_unimplemented, true);
+        table.check_block(node, self);
+        self.in_unimplemented = outer;
+    }
+
     pub fn warning(
         &mut self,
         code: &'static str,
@@ -494,7 +502,7 @@ fn apply_one<T: Default>(
         .help(format!("rename it to '{}'", kw.name));
     }
 
-    if !kw.since.is_empty() {
+    if !kw.since.is_empty() && !cx.in_unimplemented {
         cx.warning(
             "newer-keyword",
             line.span_of(0),

@@ -571,6 +571,16 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("data_use_instance", Arg::Bool, P2, "Put the instance name in the SIGUSR1 data file names."),
         K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "Delay VRRP until this long after boot.").since("2.4.0"),
         K::new("json_version", Arg::Int { min: 1, max: 2 }, P2, "Format of the JSON state file.").since("2.2.8"),
+        K::new("use_symlink_paths", Arg::Bool, P2, "Check and run scripts by the path as written, without resolving symbolic links.").since("2.3.0"),
+        K::new("snmp_vs_stats_update_interval", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "How long SNMP virtual server statistics are cached.").since("2.3.0"),
+        K::new("snmp_rs_stats_update_interval", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "How long SNMP real server statistics are cached.").since("2.3.0"),
+        K::new("dbus_no_interface_name", Arg::Flag, P2, "DBus object paths without the interface name.").since("2.3.0"),
+        K::new("vrrp_owner_ignore_adverts", Arg::Bool, P2, "Default of owner_ignore_adverts: an address owner ignores adverts.").since("2.3.3"),
+        K::new("iproute_usr_dir", Arg::Word, P2, "Where iproute2's system tables (rt_tables, ...) are read.").since("2.3.2"),
+        K::new("iproute_etc_dir", Arg::Word, P2, "Where iproute2's local tables are read.").since("2.3.2"),
+        K::new("state_dump_file", Arg::Word, P2, "File of the SIGUSR1 state dump.").since("2.3.3"),
+        K::new("stats_dump_file", Arg::Word, P2, "File of the SIGUSR2 statistics dump.").since("2.3.3"),
+        K::new("json_dump_file", Arg::Word, P2, "File of the JSON state dump.").since("2.3.3"),
     ],
 );
 

@@ -150,6 +150,13 @@ pub static BFD_INSTANCE: Table<BfdInstance> = Table::new(
             P2,
             "Priority change for track_bfd.",
         ),
+        BK::new(
+            "multihop",
+            Arg::Flag,
+            P2,
+            "Multihop BFD (RFC 5883, port 4784).",
+        )
+        .since("2.2.8"),
         BK::new("vrrp", Arg::Flag, P2, "Send events to VRRP only."),
         BK::new(
             "checker",

@@ -81,7 +81,17 @@ fn complete_instance(i: &mut VrrpInstance, g: &GlobalDefs, d: &mut Diagnostics) 
     };
     i.version = Some(version);
 
-    if i.virtual_ipaddress.is_empty() {
+    // vrrp.c vrrp_complete_instance: no_virtual_ipaddress (2.2.8) allows an instance
+    // without VIPs, except in strict mode.
+    if i.no_virtual_ipaddress && strict {
+        d.warning(
+            "overridden",
+            at("no_virtual_ipaddress"),
+            format!("({name}) no_virtual_ipaddress and strict mode are incompatible: keepalived clears no_virtual_ipaddress"),
+        );
+        i.no_virtual_ipaddress = false;
+    }
+    if i.virtual_ipaddress.is_empty() && !i.no_virtual_ipaddress {
         if version == 3 || strict {
             d.error(
                 "no-vip",

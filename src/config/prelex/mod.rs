@@ -1028,10 +1028,10 @@ impl<'a> Prelexer<'a> {
                 pos = at + 1;
                 continue;
             };
-            let usable = self.defs.get(r.name).filter(|d| {
-                (r.ends_line || !d.multiline)
-                    && (r.params.is_none() || d.builtin == Some(Builtin::Random))
-            });
+            let usable = self
+                .defs
+                .get(r.name)
+                .filter(|d| (r.ends_line || !d.multiline) && Builtin::takes(d.builtin, r.params));
             let Some(def) = usable else {
                 pos = at + 1;
                 continue;
@@ -1078,6 +1078,19 @@ impl<'a> Prelexer<'a> {
                     )
                 }
                 Some(Builtin::Instance) => Some(self.opts.config_id.clone()),
+                Some(Builtin::Env) => {
+                    let name = params.as_deref().unwrap_or("");
+                    let value = std::env::var(name).ok();
+                    if value.is_none() {
+                        let span = cur.span_at(at, ref_len);
+                        self.diags.warning(
+                            "env-unset",
+                            span,
+                            format!("environment variable {name} is not set: ${{_ENV {name}}} is empty, as in keepalived"),
+                        );
+                    }
+                    Some(value.unwrap_or_default())
+                }
                 Some(Builtin::Random) => {
                     let (min, max) = defs::random_bounds(params.as_deref());
                     // The full u64 range has no span that fits: any value is in it.
