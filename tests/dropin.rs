@@ -90,3 +90,57 @@ virtual_server 10.77.0.100 80 {
     assert!(h.has_address("10.77.0.100"), "{}", d.log_text());
     d.stop_with(Signal::SIGTERM);
 }
+
+/// Every setting keepalived reports and overrides is a warning in one wording that says what
+/// keepalived does instead (the daemon starts, as keepalived does).
+#[test]
+fn settings_keepalived_overrides_are_warnings_in_one_wording() {
+    let cases = [
+        (
+            "global_defs {\n    vrrp_strict\n}\n",
+            "    state MASTER\n",
+            "starts it as BACKUP",
+        ),
+        (
+            "",
+            "    version 3\n    authentication {\n        auth_type PASS\n        auth_pass secret\n    }\n",
+            "sends adverts without authentication",
+        ),
+        (
+            "global_defs {\n    vrrp_strict\n}\n",
+            "    authentication {\n        auth_type PASS\n        auth_pass secret\n    }\n",
+            "sends adverts without authentication",
+        ),
+        (
+            "",
+            "    state MASTER\n    authentication {\n        auth_type AH\n        auth_pass secret\n    }\n",
+            "starts it as BACKUP",
+        ),
+        ("", "    state MASTER\n    nopreempt\n", "clears it"),
+    ];
+    for (global, extra, instead) in cases {
+        let conf = format!(
+            "{global}vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 100\n{extra}    virtual_ipaddress {{\n        10.1.2.3/24\n    }}\n}}\n"
+        );
+        let loaded = kaconsole::config::load_text(
+            std::path::Path::new("/k.conf"),
+            conf.as_bytes(),
+            &Default::default(),
+            None,
+        );
+        let errors: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == kaconsole::config::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{conf}\n{errors:?}");
+        let o = loaded.diagnostics.iter().find(|d| d.code == "overridden");
+        assert!(
+            o.is_some_and(|d| d
+                .message
+                .contains(&format!(": keepalived overrides it and {instead}"))),
+            "{conf}\n{:?}",
+            loaded.diagnostics
+        );
+    }
+}

@@ -160,6 +160,25 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
             );
         }
     }
+    // keepalived -t names a static route's missing interface too.
+    for r in &cfg.static_routes {
+        for dev in r
+            .dev
+            .iter()
+            .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
+        {
+            if env.interface(dev).is_none() {
+                c.missing_if(dev, r.span, "static route interface", "");
+            }
+        }
+    }
+    for r in &cfg.static_rules {
+        for dev in r.iif.iter().chain(&r.oif) {
+            if env.interface(dev).is_none() {
+                c.missing_if(dev, r.span, "static rule interface", "");
+            }
+        }
+    }
     for s in cfg.scripts() {
         c.script(s.command, s.span, s.role);
     }
@@ -395,6 +414,27 @@ mod tests {
         let mut d = Diagnostics::default();
         check_env(&l.config, env, &mut d);
         d.iter().map(|x| x.code).collect()
+    }
+
+    #[test]
+    fn a_static_route_on_a_missing_interface_is_named() {
+        let text =
+            "static_routes {\n    192.168.212.0/24 dev eth3\n    192.168.213.0/24 dev eth0\n}\n";
+        let l = load_text(
+            Path::new("/k.conf"),
+            text.as_bytes(),
+            &LoadOptions::default(),
+            None,
+        );
+        let mut d = Diagnostics::default();
+        check_env(&l.config, &Fake { users: &[] }, &mut d);
+        let found: Vec<_> = d
+            .iter()
+            .map(|x| (x.code, x.span.map(|s| s.line), x.message.clone()))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0, found[0].1), ("no-interface", Some(2)));
+        assert!(found[0].2.contains("eth3"), "{found:?}");
     }
 
     #[test]

@@ -319,7 +319,9 @@ impl<'a> Prelexer<'a> {
             }
         };
         let id = self.map.add_file(path.to_path_buf(), text);
-        for line in bad_lines.into_iter().take(10) {
+        // Once per file, at the first such line (a file commented in another encoding has
+        // them on every comment line).
+        if let Some(&line) = bad_lines.first() {
             let span = Span {
                 file: id,
                 line,
@@ -327,10 +329,14 @@ impl<'a> Prelexer<'a> {
                 len: 1,
                 origin: OriginId::DIRECT,
             };
+            let more = match bad_lines.len() {
+                1 => String::new(),
+                n => format!(" (and {} more line(s))", n - 1),
+            };
             self.diags.warning(
                 "invalid-utf8",
                 span,
-                "line contains bytes that are not UTF-8; they are read as U+FFFD",
+                format!("the file has bytes that are not UTF-8, first on this line{more}; they are read as U+FFFD"),
             );
         }
         id
