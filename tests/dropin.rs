@@ -144,3 +144,146 @@ fn settings_keepalived_overrides_are_warnings_in_one_wording() {
         );
     }
 }
+
+const NS_CONF: &str = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 52
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        10.77.0.101/24
+    }
+}
+";
+
+/// A daemon started in an empty namespace (no eth0) runs in the named one: its VIP lands on
+/// that namespace's eth0, and its adverts are heard there.
+fn runs_in_the_named_namespace(test: &str, conf_ns: bool, flag_ns: bool) {
+    if !common::require_root(test) {
+        return;
+    }
+    let seg = Segment::new(2);
+    let (h, peer) = (&seg.hosts[0], &seg.hosts[1]);
+    let empty = common::NetNs::with_interfaces(0);
+    let start_in = common::segment::Host {
+        ns: empty.name.clone(),
+        addr: String::new(),
+        dir: h.dir.clone(),
+    };
+    let conf = if conf_ns {
+        format!("net_namespace {}\n{NS_CONF}", h.ns)
+    } else {
+        NS_CONF.to_string()
+    };
+    let extra: Vec<&str> = if flag_ns { vec!["-s", &h.ns] } else { vec![] };
+    let mut d = common::start_kaconsole(&start_in, &conf, &extra, &[]);
+    let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.101"));
+    assert!(master.is_some(), "{}", d.log_text());
+    assert!(
+        d.log_text()
+            .contains(&format!("Running in network namespace {}", h.ns)),
+        "{}",
+        d.log_text()
+    );
+    // Its adverts are on the segment: the other host hears VRID 52 from 10.77.0.1.
+    let heard = peer.run(
+        "timeout",
+        &[
+            "3",
+            common::kaconsole().to_str().unwrap(),
+            "sniff",
+            "eth0",
+            "--json",
+        ],
+    );
+    let heard = String::from_utf8_lossy(&heard.stdout).into_owned();
+    assert!(
+        heard.contains("\"vrid\":52") && heard.contains("10.77.0.1"),
+        "{heard}"
+    );
+    d.stop_with(Signal::SIGTERM);
+}
+
+#[test]
+fn net_namespace_puts_the_vips_and_adverts_in_the_named_namespace() {
+    runs_in_the_named_namespace(
+        "net_namespace_puts_the_vips_and_adverts_in_the_named_namespace",
+        true,
+        false,
+    );
+}
+
+#[test]
+fn dash_s_runs_the_daemon_in_the_named_namespace() {
+    runs_in_the_named_namespace("dash_s_runs_the_daemon_in_the_named_namespace", false, true);
+}
+
+#[test]
+fn a_missing_namespace_stops_the_start_as_keepalived_does() {
+    if !common::require_root("a_missing_namespace_stops_the_start_as_keepalived_does") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let mut d = common::start_kaconsole(h, NS_CONF, &["-s", "kac-no-such-ns"], &[]);
+    assert_eq!(
+        d.wait_exit(Duration::from_secs(5)),
+        Some(1),
+        "{}",
+        d.log_text()
+    );
+    assert!(
+        d.log_text()
+            .contains("Unable to set network namespace kac-no-such-ns"),
+        "{}",
+        d.log_text()
+    );
+}
+
+#[test]
+fn snmp_and_release_vips_flags_are_refused_not_ignored() {
+    for (flag, name) in [
+        (vec!["-x"], "-x/--snmp"),
+        (vec!["-A", "/tmp/agentx"], "-A/--snmp-agent-socket"),
+        (vec!["-X"], "-X/--release-vips"),
+    ] {
+        let mut args = vec!["daemon", "-n", "-f", "/nonexistent/keepalived.conf"];
+        args.extend(flag);
+        let out = std::process::Command::new(common::kaconsole())
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(name) && err.contains("is not supported by kaconsole"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn dash_i_chooses_the_config_id_lines() {
+    if !common::require_root("dash_i_chooses_the_config_id_lines") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = NS_CONF.replace(
+        "    priority 150\n",
+        "@lb1 priority 150\n@lb2 priority 90\n",
+    );
+    let mut d = common::start_kaconsole(h, &conf, &["-i", "lb2"], &[]);
+    let socket = h.socket();
+    let prio = wait_for(Duration::from_secs(5), || {
+        Client::status(&socket).is_some_and(|s| s["instances"][0]["base_priority"] == 90)
+    });
+    assert!(
+        prio.is_some(),
+        "{:?}\n{}",
+        Client::status(&socket),
+        d.log_text()
+    );
+    d.stop_with(Signal::SIGTERM);
+}

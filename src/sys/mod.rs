@@ -7,6 +7,7 @@ pub mod iface;
 pub mod ipvs_socket;
 pub mod links;
 pub mod netlink;
+pub mod netns;
 pub mod packet_socket;
 pub mod priority;
 pub mod regular_file;

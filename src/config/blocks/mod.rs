@@ -41,6 +41,9 @@ pub struct Config {
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     pub virtual_servers: Vec<VirtualServer>,
     pub ssl: Option<Ssl>,
+    /// `net_namespace NAME`: the daemon runs in this network namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net_namespace: Option<String>,
 }
 
 impl Config {
@@ -395,9 +398,10 @@ pub static ROOT: Table<Config> = Table::new(
         TopK::new(
             "net_namespace",
             Arg::Word,
-            P2,
-            "Run in this network namespace.",
-        ),
+            P1,
+            "Run in this network namespace (made with `ip netns add NAME`), entered before any socket is opened; `daemon -s NAME` overrides it.",
+        )
+        .set(|c, v, _| c.net_namespace = Some(v.word().to_string())),
         TopK::new(
             "net_namespace_ipvs",
             Arg::Custom("[NAME]"),
