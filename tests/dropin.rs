@@ -176,6 +176,17 @@ fn runs_in_the_named_namespace(test: &str, conf_ns: bool, flag_ns: bool) {
     } else {
         NS_CONF.to_string()
     };
+    if conf_ns {
+        // `check` looks for the interfaces in the named namespace too.
+        let path = h.write("check.conf", &conf);
+        let out = empty.run(
+            &common::kaconsole(),
+            &["check", "-f", path.to_str().unwrap()],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("no-interface"), "{text}");
+        assert!(out.status.code().is_some_and(|c| c < 2), "{text}");
+    }
     let extra: Vec<&str> = if flag_ns { vec!["-s", &h.ns] } else { vec![] };
     let mut d = common::start_kaconsole(&start_in, &conf, &extra, &[]);
     let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.101"));

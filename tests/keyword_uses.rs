@@ -243,3 +243,73 @@ vrrp_instance VI_1 {
         assert!(reported.contains(&k), "{k} is not reported: {reported:?}");
     }
 }
+
+/// Every keyword kaconsole accepts and does not act on, by block path (`global_defs`,
+/// `vrrp_instance/auth_hmac`, ...), walking the tables from the root.
+fn not_acted_on() -> Vec<(String, &'static str)> {
+    use kaconsole::config::table::TableDoc;
+    fn walk(
+        t: &'static (dyn TableDoc + Sync),
+        path: &str,
+        seen: &mut Vec<String>,
+        out: &mut Vec<(String, &'static str)>,
+    ) {
+        if seen.iter().any(|p| p == path) {
+            return;
+        }
+        seen.push(path.to_string());
+        for d in t.docs() {
+            if !d.implemented {
+                out.push((path.to_string(), d.name));
+                continue; // inside an unimplemented block, the block is what is reported
+            }
+            if let Some(sub) = t.sub(d.name) {
+                let p = if path.is_empty() {
+                    d.name.to_string()
+                } else {
+                    format!("{path}/{}", d.name)
+                };
+                walk(sub, &p, seen, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &kaconsole::config::blocks::ROOT,
+        "",
+        &mut Vec::new(),
+        &mut out,
+    );
+    out
+}
+
+/// README's table of what kaconsole does not do names every keyword accepted and not acted on.
+#[test]
+fn the_readme_names_every_keyword_not_acted_on() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("### What kaconsole does not do")
+        .expect("README: ### What kaconsole does not do");
+    let section = &readme[start..];
+    let section = &section[..section[4..].find("\n## ").map_or(section.len(), |e| e + 4)];
+    let missing: Vec<String> = not_acted_on()
+        .into_iter()
+        .filter(|(_, k)| !section.contains(&format!("`{k}`")))
+        .map(|(p, k)| {
+            format!(
+                "{}{k}",
+                if p.is_empty() {
+                    String::new()
+                } else {
+                    format!("{p}/")
+                }
+            )
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in README's table:\n{}",
+        missing.join("\n")
+    );
+}
