@@ -298,3 +298,49 @@ fn dash_i_chooses_the_config_id_lines() {
     );
     d.stop_with(Signal::SIGTERM);
 }
+
+/// `vrrp_rt_priority` schedules the VRRP loop SCHED_RR at that priority; `vrrp_no_swap`
+/// locks the daemon in memory.
+#[test]
+fn vrrp_rt_priority_and_no_swap_take_effect() {
+    if !common::require_root("vrrp_rt_priority_and_no_swap_take_effect") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let conf = format!("global_defs {{\n    vrrp_rt_priority 10\n    vrrp_no_swap\n}}\n{NS_CONF}");
+    let mut d = common::start_kaconsole(h, &conf, &[], &[]);
+    let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.101"));
+    assert!(master.is_some(), "{}", d.log_text());
+    let pid = d.pid();
+    // /proc/PID/stat: field 40 is rt_priority, 41 the policy (2 = SCHED_RR), counted after
+    // the command name in parentheses (fields 3 on).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        (fields[37], fields[38]),
+        ("10", "2"),
+        "{stat}\n{}",
+        d.log_text()
+    );
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let locked: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap();
+    assert!(locked > 1000, "VmLck {locked} kB\n{}", d.log_text());
+    let log = d.log_text();
+    assert!(
+        log.contains("VRRP loop scheduled SCHED_RR with priority 10")
+            && !log.contains("'vrrp_rt_priority' is accepted but not implemented")
+            && !log.contains("'vrrp_no_swap' is accepted but not implemented"),
+        "acted on, not reported: {log}"
+    );
+    d.stop_with(Signal::SIGTERM);
+}

@@ -32,6 +32,7 @@ impl Daemon {
                 path: opts.pid_file.clone(),
                 source,
             })?;
+        scheduling(&config.global_defs, &log);
         let clock = Clock::start();
         let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
         #[cfg(any(test, feature = "testing"))]
@@ -110,5 +111,23 @@ impl Daemon {
             self.vrrp.remove_vmacs(&self.log).await;
         }
         self.log.info("Stopped");
+    }
+}
+
+/// `vrrp_rt_priority`: the VRRP loop (this thread) SCHED_RR; `vrrp_no_swap` or
+/// `checker_no_swap`: the process locked in memory (one process holds both sides). A failure
+/// is logged and the daemon runs on, as keepalived does.
+fn scheduling(g: &crate::config::blocks::global::GlobalDefs, log: &Log) {
+    if let Some(p) = g.vrrp_rt_priority {
+        match crate::sys::realtime::set_round_robin(p) {
+            Ok(()) => log.info(&format!("VRRP loop scheduled SCHED_RR with priority {p}")),
+            Err(e) => log.warn(&format!("vrrp_rt_priority {p}: cannot set SCHED_RR: {e}")),
+        }
+    }
+    if g.vrrp_no_swap || g.checker_no_swap {
+        match crate::sys::realtime::lock_memory() {
+            Ok(()) => log.info("Memory locked (vrrp_no_swap / checker_no_swap)"),
+            Err(e) => log.warn(&format!("cannot lock memory (mlockall): {e}")),
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod netlink;
 pub mod netns;
 pub mod packet_socket;
 pub mod priority;
+pub mod realtime;
 pub mod regular_file;
 pub mod script;
 pub mod vrrp_socket;

@@ -444,7 +444,6 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .inert()
             .set(|g, v, _| g.bfd_priority = Some(v.int() as i32)),
         K::new("vrrp_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of VRRP processing.")
-            .inert()
             .set(|g, v, _| g.vrrp_rt_priority = Some(v.int() as u32)),
         K::new("checker_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of the checkers.")
             .inert()
@@ -453,10 +452,8 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .inert()
             .set(|g, v, _| g.bfd_rt_priority = Some(v.int() as u32)),
         K::new("vrrp_no_swap", Arg::Flag, P1, "Lock VRRP processing in memory.")
-            .inert()
             .set(|g, _, _| g.vrrp_no_swap = true),
         K::new("checker_no_swap", Arg::Flag, P1, "Lock the checkers in memory.")
-            .inert()
             .set(|g, _, _| g.checker_no_swap = true),
         K::new("bfd_no_swap", Arg::Flag, P1, "Lock BFD in memory.")
             .inert()
