@@ -344,3 +344,82 @@ fn vrrp_rt_priority_and_no_swap_take_effect() {
     );
     d.stop_with(Signal::SIGTERM);
 }
+
+/// vrrp_garp_interval paces gratuitous ARPs: with 500 VIPs and 0.01, the ARPs a neighbour
+/// captures are at least 10 ms apart (keepalived's garp_delay per interface).
+#[test]
+fn garp_interval_spreads_the_gratuitous_arps_of_500_vips() {
+    if !common::require_root("garp_interval_spreads_the_gratuitous_arps_of_500_vips") {
+        return;
+    }
+    let Some(tcpdump) = common::require_program("garp_interval", "tcpdump") else {
+        return;
+    };
+    let seg = Segment::new(2);
+    let (h, peer) = (&seg.hosts[0], &seg.hosts[1]);
+    let pcap = peer.dir.join("garp.pcap");
+    let mut capture = peer.spawn(
+        &tcpdump,
+        &["-i", "eth0", "-U", "-w", pcap.to_str().unwrap(), "arp"],
+        "tcpdump.log",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let vips: String = (0..500)
+        .map(|i| format!("        10.78.{}.{}/32\n", i / 250, i % 250 + 1))
+        .collect();
+    let conf = format!(
+        "global_defs {{
+    vrrp_garp_interval 0.01
+    vrrp_garp_master_repeat 1
+    vrrp_garp_master_delay 0
+}}
+vrrp_instance VI_1 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 53
+    priority 150
+    advert_int 1
+    virtual_ipaddress {{
+        10.77.0.102/24
+    }}
+    virtual_ipaddress_excluded {{
+{vips}    }}
+}}
+"
+    );
+    let mut d = common::start_kaconsole(h, &conf, &[], &[]);
+    // The gratuitous ARPs of the 10.78 addresses (sender = target address).
+    let garps = || -> Vec<u64> {
+        let bytes = std::fs::read(&pcap).unwrap_or_default();
+        let Ok(c) = kaconsole::pcap::parse(&bytes) else {
+            return Vec::new();
+        };
+        c.records
+            .iter()
+            .filter(|r| {
+                let f = &r.data;
+                f.len() >= 42
+                    && f[12..14] == [0x08, 0x06]
+                    && f[28] == 10
+                    && f[29] == 78
+                    && f[28..32] == f[38..42]
+            })
+            .map(|r| r.ts_us)
+            .collect()
+    };
+    let all = wait_for(Duration::from_secs(20), || garps().len() >= 500);
+    capture.stop_with(Signal::SIGINT);
+    assert!(all.is_some(), "{} GARPs\n{}", garps().len(), d.log_text());
+    let mut ts = garps();
+    ts.sort();
+    let gaps: Vec<u64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+    let min = *gaps.iter().min().unwrap();
+    assert!(
+        min >= 9_500,
+        "closest GARPs {min} us apart\n{}",
+        d.log_text()
+    );
+    let span = ts.last().unwrap() - ts[0];
+    assert!(span >= 499 * 9_500, "500 GARPs over {span} us");
+    d.stop_with(Signal::SIGTERM);
+}

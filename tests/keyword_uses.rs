@@ -231,8 +231,6 @@ vrrp_instance VI_1 {
         "enable_snmp_vrrp",
         "enable_dbus",
         "reload_check_config",
-        "vrrp_garp_interval",
-        "vrrp_gna_interval",
         "garp_group",
         "ca",
         "promote_secondaries",
@@ -240,7 +238,13 @@ vrrp_instance VI_1 {
         assert!(reported.contains(&k), "{k} is not reported: {reported:?}");
     }
     // Acted on since: not reported.
-    for k in ["vrrp_rt_priority", "vrrp_no_swap", "checker_no_swap"] {
+    for k in [
+        "vrrp_rt_priority",
+        "vrrp_no_swap",
+        "checker_no_swap",
+        "vrrp_garp_interval",
+        "vrrp_gna_interval",
+    ] {
         assert!(!reported.contains(&k), "{k} is acted on: {reported:?}");
     }
 }

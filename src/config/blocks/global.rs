@@ -373,11 +373,9 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .default("vrrp_garp_master_repeat")
             .set(|g, v, _| g.vrrp_garp_lower_prio_repeat = Some(v.int() as u32)),
         K::new("vrrp_garp_interval", Arg::Secs { min_us: 1, max_us: u32::MAX as u64 }, P0, "Delay between gratuitous ARPs on one interface.")
-            .inert()
             .default("0")
             .set(|g, v, _| g.vrrp_garp_interval = Micros(v.micros())),
         K::new("vrrp_gna_interval", Arg::Secs { min_us: 1, max_us: u32::MAX as u64 }, P0, "Delay between unsolicited neighbour advertisements on one interface.")
-            .inert()
             .default("0")
             .set(|g, v, _| g.vrrp_gna_interval = Micros(v.micros())),
         K::new("vrrp_min_garp", Arg::Bool, P1, "One gratuitous ARP on becoming MASTER and no second burst (changes the GARP settings left at their defaults).")
