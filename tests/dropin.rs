@@ -423,3 +423,42 @@ vrrp_instance VI_1 {{
     assert!(span >= 499 * 9_500, "500 GARPs over {span} us");
     d.stop_with(Signal::SIGTERM);
 }
+
+/// startup_script runs (and is waited for) before VRRP starts; shutdown_script after
+/// everything has stopped.
+#[test]
+fn startup_and_shutdown_scripts_run_around_the_daemon() {
+    if !common::require_root("startup_and_shutdown_scripts_run_around_the_daemon") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let out = h.dir.join("hooks");
+    let o = out.display();
+    let conf = format!(
+        "global_defs {{
+    startup_script \"/bin/sh -c 'ip -o addr show dev eth0 | grep -c 10.77.0.101 >> {o}; echo start >> {o}'\"
+    shutdown_script \"/bin/sh -c 'ip -o addr show dev eth0 | grep -c 10.77.0.101 >> {o}; echo stop >> {o}'\"
+    script_user root
+}}
+{NS_CONF}"
+    );
+    let mut d = common::start_kaconsole(h, &conf, &[], &[]);
+    let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.101"));
+    assert!(master.is_some(), "{}", d.log_text());
+    assert_eq!(d.stop_with(Signal::SIGTERM), Some(0), "{}", d.log_text());
+    // Before the start no VIP; after the stop none either (it was released first).
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        "0\nstart\n0\nstop\n",
+        "{}",
+        d.log_text()
+    );
+    let log = d.log_text();
+    let at = |s: &str| log.find(s).unwrap_or_else(|| panic!("no '{s}' in {log}"));
+    assert!(
+        at("startup script /bin/sh -c") < at("Starting VRRP"),
+        "{log}"
+    );
+    assert!(at("shutdown script /bin/sh -c") < at("Stopped"), "{log}");
+}

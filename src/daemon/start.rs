@@ -33,6 +33,15 @@ impl Daemon {
                 source,
             })?;
         scheduling(&config.global_defs, &log);
+        let g = &config.global_defs;
+        hook(
+            "startup",
+            g.startup_script.as_ref(),
+            g.startup_script_timeout,
+            g,
+            &log,
+        )
+        .await;
         let clock = Clock::start();
         let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
         #[cfg(any(test, feature = "testing"))]
@@ -110,6 +119,15 @@ impl Daemon {
             self.vrrp.statics(false, &self.log).await;
             self.vrrp.remove_vmacs(&self.log).await;
         }
+        let g = &self.vrrp.config().global_defs;
+        hook(
+            "shutdown",
+            g.shutdown_script.as_ref(),
+            g.shutdown_script_timeout,
+            g,
+            &self.log,
+        )
+        .await;
         self.log.info("Stopped");
     }
 }
@@ -129,5 +147,35 @@ fn scheduling(g: &crate::config::blocks::global::GlobalDefs, log: &Log) {
             Ok(()) => log.info("Memory locked (vrrp_no_swap / checker_no_swap)"),
             Err(e) => log.warn(&format!("cannot lock memory (mlockall): {e}")),
         }
+    }
+}
+
+/// `startup_script` / `shutdown_script`: run once, waited for up to its timeout (then its
+/// process group is killed), as keepalived's core/main.c does before starting its children
+/// and after they have ended. A failure is logged; the daemon goes on.
+async fn hook(
+    what: &str,
+    cmd: Option<&crate::config::table::Command>,
+    timeout_secs: u32,
+    g: &crate::config::blocks::global::GlobalDefs,
+    log: &Log,
+) {
+    let Some(cmd) = cmd else { return };
+    let creds = crate::sys::script::credentials(
+        cmd.user.as_deref(),
+        cmd.group.as_deref(),
+        g.script_user.as_ref(),
+    );
+    let timeout = std::time::Duration::from_secs(u64::from(timeout_secs));
+    let run = crate::sys::script::run_once(&cmd.argv, creds, timeout).await;
+    let line = cmd.argv.join(" ");
+    match (run.exit, run.timed_out, &run.error) {
+        (Some(0), _, _) => log.info(&format!("{what} script {line} succeeded")),
+        (Some(code), _, _) => log.warn(&format!("{what} script {line} exited with {code}")),
+        (None, true, _) => log.warn(&format!(
+            "{what} script {line} timed out after {timeout_secs} s"
+        )),
+        (None, _, Some(e)) => log.warn(&format!("{what} script {line} did not run: {e}")),
+        (None, _, None) => log.warn(&format!("{what} script {line} was killed")),
     }
 }

@@ -124,6 +124,11 @@ pub struct GlobalDefs {
     pub vrrp_notify_fifo_script: Option<Command>,
     pub lvs_notify_fifo: Option<Fifo>,
     pub lvs_notify_fifo_script: Option<Command>,
+    /// Run once before the daemon starts, and after it has stopped (keepalived 2.1).
+    pub startup_script: Option<Command>,
+    pub startup_script_timeout: u32,
+    pub shutdown_script: Option<Command>,
+    pub shutdown_script_timeout: u32,
     pub max_auto_priority: Option<i32>,
     pub vrrp_priority: Option<i32>,
     pub checker_priority: Option<i32>,
@@ -200,6 +205,10 @@ impl Default for GlobalDefs {
             vrrp_notify_fifo_script: None,
             lvs_notify_fifo: None,
             lvs_notify_fifo_script: None,
+            startup_script: None,
+            startup_script_timeout: 10,
+            shutdown_script: None,
+            shutdown_script_timeout: 10,
             max_auto_priority: None,
             vrrp_priority: None,
             checker_priority: None,
@@ -522,10 +531,16 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("vrrp_process_name", Arg::Word, P2, "Name of the VRRP process."),
         K::new("checker_process_name", Arg::Word, P2, "Name of the checker process.").deprecated(&["lvs_process_name"]),
         K::new("bfd_process_name", Arg::Word, P2, "Name of the BFD process."),
-        K::new("startup_script", Arg::Command, P2, "Script run once before the daemon starts."),
-        K::new("startup_script_timeout", Arg::Int { min: 1, max: 1000 }, P2, "Seconds the startup script may run."),
-        K::new("shutdown_script", Arg::Command, P2, "Script run after the daemon has stopped."),
-        K::new("shutdown_script_timeout", Arg::Int { min: 1, max: 1000 }, P2, "Seconds the shutdown script may run."),
+        K::new("startup_script", Arg::Command, P1, "Script run once before VRRP and the checkers start (the daemon waits for it).")
+            .set(|g, v, _| g.startup_script = Some(v.command())),
+        K::new("startup_script_timeout", Arg::Int { min: 1, max: 1000 }, P1, "Seconds the startup script may run before it is killed.")
+            .default("10")
+            .set(|g, v, _| g.startup_script_timeout = v.int() as u32),
+        K::new("shutdown_script", Arg::Command, P1, "Script run once after the daemon has stopped everything.")
+            .set(|g, v, _| g.shutdown_script = Some(v.command())),
+        K::new("shutdown_script_timeout", Arg::Int { min: 1, max: 1000 }, P1, "Seconds the shutdown script may run before it is killed.")
+            .default("10")
+            .set(|g, v, _| g.shutdown_script_timeout = v.int() as u32),
         K::new("default_interface", Arg::Word, P2, "Interface for static addresses and routes without dev.").default("eth0"),
         K::new("disable_local_igmp", Arg::Flag, P2, "Turn off igmp_link_local_mcast_reports while running."),
         K::new("vrrp_down_timer_adverts", Arg::Int { min: 1, max: 100 }, P2, "Missed adverts before a backup takes over (default of down_timer_adverts).").default("3"),

@@ -90,6 +90,8 @@ impl Config {
             ("notify_fifo_script", &g.notify_fifo_script),
             ("vrrp_notify_fifo_script", &g.vrrp_notify_fifo_script),
             ("lvs_notify_fifo_script", &g.lvs_notify_fifo_script),
+            ("startup_script", &g.startup_script),
+            ("shutdown_script", &g.shutdown_script),
         ] {
             found.push((cmd.as_ref(), g.seen.or_header(k), Role::Notify));
         }
