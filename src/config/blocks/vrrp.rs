@@ -558,6 +558,7 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("thread_timer_expired", Arg::Flag, P2, "Log when a timer thread runs late.").since("2.3.2"),
         K::new("auth_hmac", Arg::Block(&AUTH_HMAC), P1, "HMAC-SHA256 authentication of adverts (keepalived 2.4.0): not implemented yet; a configuration with it is refused rather than run unauthenticated.")
             .since("2.4.0")
+            .inert()
             .set(|_, v, cx| {
                 if let Some(n) = v.node() {
                     cx.check_unimplemented(&AUTH_HMAC, n);
