@@ -462,3 +462,33 @@ fn startup_and_shutdown_scripts_run_around_the_daemon() {
     );
     assert!(at("shutdown script /bin/sh -c") < at("Stopped"), "{log}");
 }
+
+/// promote_secondaries sets the interface's sysctl while the daemon runs, and puts the old
+/// value back at stop.
+#[test]
+fn promote_secondaries_is_set_while_running() {
+    if !common::require_root("promote_secondaries_is_set_while_running") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let value = || {
+        let o = h.run("cat", &["/proc/sys/net/ipv4/conf/eth0/promote_secondaries"]);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(value(), "0");
+    let conf = NS_CONF.replace(
+        "    advert_int 1\n",
+        "    advert_int 1\n    promote_secondaries\n",
+    );
+    let mut d = common::start_kaconsole(h, &conf, &[], &[]);
+    let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.101"));
+    assert!(master.is_some(), "{}", d.log_text());
+    assert_eq!(value(), "1", "{}", d.log_text());
+    assert!(
+        !d.log_text()
+            .contains("'promote_secondaries' is accepted but not implemented")
+    );
+    d.stop_with(Signal::SIGTERM);
+    assert_eq!(value(), "0");
+}

@@ -134,6 +134,7 @@ impl Vrrp {
         };
         v.notifier = Notifier::open(&v.config, log);
         v.create_vmacs(log).await?;
+        v.promote_secondaries();
         v.open_sockets(log)?;
         Ok(v)
     }
@@ -195,6 +196,24 @@ impl Vrrp {
         Ok(())
     }
 
+    /// `promote_secondaries`: removing a VIP that is the interface's primary address of its
+    /// subnet keeps the other addresses of that subnet (net.ipv4.conf.IF.promote_secondaries,
+    /// as keepalived's vrrp.c sets it); the old value comes back at stop.
+    fn promote_secondaries(&mut self) {
+        for m in &self.config.vrrp_instances {
+            if m.promote_secondaries
+                && let Some(ifname) = &m.interface
+            {
+                set_sysctl(
+                    ifname,
+                    "promote_secondaries",
+                    "1",
+                    Some(&mut self.saved_sysctls),
+                );
+            }
+        }
+    }
+
     /// At stop: the VMACs go, the base interfaces' sysctls come back.
     pub async fn remove_vmacs(&mut self, log: &Log) {
         for (name, index) in std::mem::take(&mut self.vmacs) {
@@ -225,6 +244,7 @@ impl Vrrp {
         let removed = self.engine.reload(instances, groups, now, &mut out)?;
         let old_config = std::mem::replace(&mut self.config, config);
         self.create_vmacs(log).await?;
+        self.promote_secondaries();
         self.open_sockets(log)?;
         self.apply(out, &removed, Some(&old_config), log).await;
         Ok(())

@@ -531,7 +531,6 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("garp_lower_prio_repeat", Arg::Int { min: 0, max: i32::MAX as i64 }, P1, "Gratuitous ARPs after a lower-priority advert.")
             .set(|i, v, _| i.garp_lower_prio_repeat = Some(v.int() as u32)),
         K::new("promote_secondaries", Arg::Flag, P1, "Set promote_secondaries on the interface so removing a VIP keeps the other addresses.")
-            .inert()
             .set(|i, _, _| i.promote_secondaries = true),
         K::new("v3_checksum_as_v2", Arg::Bool, P1, "VRRPv3 over IPv4: checksum without the pseudo-header (RFC 9568).")
             .since("2.2.8")
