@@ -125,6 +125,8 @@ pub struct GlobalDefs {
     pub lvs_notify_fifo: Option<Fifo>,
     pub lvs_notify_fifo_script: Option<Command>,
     /// Run once before the daemon starts, and after it has stopped (keepalived 2.1).
+    /// `json_version` (2.2.8): 2 wraps the JSON dump's instances in `{"vrrp": [...]}`.
+    pub json_version: u8,
     pub startup_script: Option<Command>,
     pub startup_script_timeout: u32,
     pub shutdown_script: Option<Command>,
@@ -205,6 +207,7 @@ impl Default for GlobalDefs {
             vrrp_notify_fifo_script: None,
             lvs_notify_fifo: None,
             lvs_notify_fifo_script: None,
+            json_version: 1,
             startup_script: None,
             startup_script_timeout: 10,
             shutdown_script: None,
@@ -580,7 +583,10 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("tmp_config_directory", Arg::Word, P2, "Directory for the consolidated configuration copy."),
         K::new("data_use_instance", Arg::Bool, P2, "Put the instance name in the SIGUSR1 data file names."),
         K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "Delay VRRP until this long after boot.").since("2.4.0"),
-        K::new("json_version", Arg::Int { min: 1, max: 2 }, P2, "Format of the JSON state file.").since("2.2.8"),
+        K::new("json_version", Arg::Int { min: 1, max: 2 }, P1, "Layout of the JSON dump: 1 an array of instances, 2 an object {\"vrrp\": [...]}.")
+            .default("1")
+            .since("2.2.8")
+            .set(|g, v, _| g.json_version = v.int() as u8),
         K::new("use_symlink_paths", Arg::Bool, P2, "Check and run scripts by the path as written, without resolving symbolic links.").since("2.3.0"),
         K::new("snmp_vs_stats_update_interval", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "How long SNMP virtual server statistics are cached.").since("2.3.0"),
         K::new("snmp_rs_stats_update_interval", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "How long SNMP real server statistics are cached.").since("2.3.0"),
