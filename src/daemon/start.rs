@@ -26,7 +26,10 @@ impl Daemon {
         // no pid file removed at its exit).
         let accepted = configuration::load(&opts.config, &opts.config_id)?;
         accepted.report(&log);
-        let config = accepted.config;
+        let mut config = accepted.config;
+        if config.global_defs.vrrp_delay_after_boot.0 > 0 {
+            config.global_defs.apply_delay_after_boot(uptime_us());
+        }
         let pid_file =
             pidfile::PidFile::lock(&opts.pid_file).map_err(|source| DaemonError::PidFile {
                 path: opts.pid_file.clone(),
@@ -178,4 +181,12 @@ async fn hook(
         (None, _, Some(e)) => log.warn(&format!("{what} script {line} did not run: {e}")),
         (None, _, None) => log.warn(&format!("{what} script {line} was killed")),
     }
+}
+
+/// The machine's uptime (/proc/uptime), in microseconds; 0 if unreadable.
+fn uptime_us() -> u64 {
+    std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0, |s| (s * 1e6) as u64)
 }

@@ -115,6 +115,8 @@ pub struct GlobalDefs {
     pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_strict: bool,
     pub vrrp_startup_delay: Micros,
+    /// `vrrp_delay_after_boot` (2.4.0): VRRP starts no earlier than this long after boot.
+    pub vrrp_delay_after_boot: Micros,
     pub v3_checksum_as_v2: bool,
     pub nftables: Option<String>,
     pub vrrp_iptables: Option<Vec<String>>,
@@ -198,6 +200,7 @@ impl Default for GlobalDefs {
             vrrp_skip_check_adv_addr: false,
             vrrp_strict: false,
             vrrp_startup_delay: Micros(0),
+            vrrp_delay_after_boot: Micros(0),
             v3_checksum_as_v2: false,
             nftables: None,
             vrrp_iptables: None,
@@ -582,7 +585,9 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("config_save_dir", Arg::Word, P2, "Directory where each configuration read is saved."),
         K::new("tmp_config_directory", Arg::Word, P2, "Directory for the consolidated configuration copy."),
         K::new("data_use_instance", Arg::Bool, P2, "Put the instance name in the SIGUSR1 data file names."),
-        K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "Delay VRRP until this long after boot.").since("2.4.0"),
+        K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P1, "VRRP starts no earlier than this long after boot (the longer of this and vrrp_startup_delay wins).")
+            .since("2.4.0")
+            .set(|g, v, _| g.vrrp_delay_after_boot = Micros(v.micros())),
         K::new("json_version", Arg::Int { min: 1, max: 2 }, P1, "Layout of the JSON dump: 1 an array of instances, 2 an object {\"vrrp\": [...]}.")
             .default("1")
             .since("2.2.8")
@@ -771,4 +776,43 @@ fn cpus(n: &Node, cx: &mut Cx<'_>) -> Vec<u32> {
     (1..=line.argc())
         .filter_map(|i| cx.int(line, i, 0, 4095).map(|v| v as u32))
         .collect()
+}
+
+impl GlobalDefs {
+    /// keepalived's global_parser.c: `vrrp_delay_after_boot` becomes a startup delay of what
+    /// is left of it after `uptime_us`, when that is longer than `vrrp_startup_delay`.
+    pub fn apply_delay_after_boot(&mut self, uptime_us: u64) {
+        let left = self.vrrp_delay_after_boot.0.saturating_sub(uptime_us);
+        if left > self.vrrp_startup_delay.0 {
+            self.vrrp_startup_delay = Micros(left);
+        }
+    }
+}
+
+#[cfg(test)]
+mod delay_tests {
+    use super::*;
+
+    #[test]
+    fn delay_after_boot_is_what_is_left_of_it_when_longer_than_the_startup_delay() {
+        let mut g = GlobalDefs {
+            vrrp_delay_after_boot: Micros::secs(100),
+            vrrp_startup_delay: Micros::secs(5),
+            ..GlobalDefs::default()
+        };
+        g.apply_delay_after_boot(90_000_000);
+        assert_eq!(g.vrrp_startup_delay, Micros::secs(10));
+        g.apply_delay_after_boot(99_000_000);
+        assert_eq!(
+            g.vrrp_startup_delay,
+            Micros::secs(10),
+            "the longer one wins"
+        );
+        g.apply_delay_after_boot(200_000_000);
+        assert_eq!(
+            g.vrrp_startup_delay,
+            Micros::secs(10),
+            "long booted: no change"
+        );
+    }
 }
