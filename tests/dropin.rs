@@ -492,3 +492,27 @@ fn promote_secondaries_is_set_while_running() {
     d.stop_with(Signal::SIGTERM);
     assert_eq!(value(), "0");
 }
+
+/// `instance NAME` names the default pid file, as keepalived's make_pidfile_name does.
+#[test]
+fn instance_names_the_pid_file() {
+    if !common::require_root("instance_names_the_pid_file") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let name = format!("kactest{}", std::process::id());
+    let path = h.write("kaconsole.conf", &format!("instance {name}\n{NS_CONF}"));
+    let mut d = h.spawn(
+        &common::kaconsole(),
+        &["daemon", "-n", "-l", "-f", path.to_str().unwrap()],
+        "kaconsole.log",
+    );
+    let pid_file = std::path::PathBuf::from(format!("/run/kaconsole_{name}.pid"));
+    let written = wait_for(Duration::from_secs(5), || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|t| t == format!("{}\n", d.pid()))
+    });
+    assert!(written.is_some(), "{}", d.log_text());
+    d.stop_with(Signal::SIGTERM);
+    assert!(!pid_file.exists(), "removed at exit");
+}

@@ -209,18 +209,22 @@ fn unsupported(args: &DaemonArgs) -> Option<&'static str> {
     }
 }
 
-/// The network namespace to run in: `-s`, else the configuration's `net_namespace` (read
-/// here, before the daemon reads it again inside the namespace, as keepalived's parent does).
-fn namespace(args: &DaemonArgs, config_id: &str) -> Option<String> {
-    args.namespace.clone().or_else(|| {
-        let opts = crate::config::LoadOptions {
-            config_id: config_id.to_string(),
-            ..Default::default()
-        };
-        crate::config::load(&args.file, &opts, None)
-            .config
-            .net_namespace
-    })
+/// What the daemon needs before it reads its configuration for real (as keepalived's parent
+/// reads the global settings first): the network namespace (`-s`, else `net_namespace`) and
+/// the pid file (`-p`, else /run/kaconsole.pid, or /run/kaconsole_INSTANCE.pid with
+/// `instance INSTANCE`, as keepalived names its pid files with make_pidfile_name).
+fn preread(args: &DaemonArgs, config_id: &str) -> (Option<String>, PathBuf) {
+    let opts = crate::config::LoadOptions {
+        config_id: config_id.to_string(),
+        ..Default::default()
+    };
+    let config = crate::config::load(&args.file, &opts, None).config;
+    let namespace = args.namespace.clone().or(config.net_namespace);
+    let pid_file = args.pid.clone().unwrap_or_else(|| match &config.instance {
+        Some(i) => PathBuf::from(format!("/run/kaconsole_{i}.pid")),
+        None => PathBuf::from("/run/kaconsole.pid"),
+    });
+    (namespace, pid_file)
 }
 
 /// Runs the daemon in the foreground (it never forks; `-n` is accepted for unit files).
@@ -233,8 +237,9 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         .config_id
         .clone()
         .unwrap_or_else(crate::sys::host::short_hostname);
+    let (namespace, pid_file) = preread(args, &config_id);
     // Before any socket, netlink or thread: everything the daemon opens is in it.
-    if let Some(ns) = namespace(args, &config_id) {
+    if let Some(ns) = namespace {
         if let Err(e) = crate::sys::netns::enter(&ns) {
             eprintln!("kaconsole daemon: Unable to set network namespace {ns}: {e} - exiting");
             return ExitCode::from(EXIT_RUN_FATAL);
@@ -247,10 +252,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         log_detail: args.log_detail,
         dont_release_vrrp: args.dont_release_vrrp,
         dont_release_ipvs: args.dont_release_ipvs,
-        pid_file: args
-            .pid
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("/run/kaconsole.pid")),
+        pid_file,
         socket: args
             .socket
             .clone()

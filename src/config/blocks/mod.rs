@@ -44,6 +44,9 @@ pub struct Config {
     /// `net_namespace NAME`: the daemon runs in this network namespace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub net_namespace: Option<String>,
+    /// `instance NAME`: the name in the daemon's pid file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl Config {
@@ -423,9 +426,10 @@ pub static ROOT: Table<Config> = Table::new(
         TopK::new(
             "instance",
             Arg::Word,
-            P2,
-            "Instance name used in file names.",
-        ),
+            P1,
+            "Instance name: the default pid file is /run/kaconsole_NAME.pid.",
+        )
+        .set(|c, v, _| c.instance = Some(v.word().to_string())),
         TopK::new(
             "child_wait_time",
             Arg::Int {
