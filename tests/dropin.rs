@@ -22,7 +22,7 @@ fn a_missing_misc_check_script_fails_its_real_server_and_the_daemon_runs() {
     let conf = "global_defs {
     router_id dropin
     enable_traps
-    vrrp_no_swap
+    enable_dbus
 }
 vrrp_instance VI_1 {
     state MASTER
@@ -78,7 +78,7 @@ virtual_server 10.77.0.100 80 {
         "{conf_path}:23:13: warning[script-not-found]: script /nonexistent/kac-check.sh does not exist"
     );
     assert_eq!(log.matches(&warning).count(), 1, "{log}");
-    let summary = "accepted but not acted on (2 keyword(s), see `kaconsole check`): enable_traps, vrrp_no_swap";
+    let summary = "accepted but not acted on (2 keyword(s), see `kaconsole check`): enable_traps, enable_dbus";
     assert_eq!(log.matches(summary).count(), 1, "{log}");
     // A reload says it all again.
     d.signal(Signal::SIGHUP);
