@@ -516,3 +516,50 @@ fn instance_names_the_pid_file() {
     d.stop_with(Signal::SIGTERM);
     assert!(!pid_file.exists(), "removed at exit");
 }
+
+/// down_timer_adverts / vrrp_down_timer_adverts set the adverts a BACKUP waits for; strict
+/// mode puts the RFC's 3 back, with a warning.
+#[test]
+fn down_timer_adverts_reaches_the_engine() {
+    use kaconsole::vrrp::instance_config::InstanceConfig;
+    let load = |global: &str| {
+        let conf = format!(
+            "global_defs {{\n{global}}}\n{}{}",
+            NS_CONF,
+            NS_CONF.replace("VI_1", "VI_2").replace(
+                "virtual_router_id 52",
+                "virtual_router_id 54\n    down_timer_adverts 2"
+            )
+        );
+        kaconsole::config::load_text(
+            std::path::Path::new("/k.conf"),
+            conf.as_bytes(),
+            &Default::default(),
+            None,
+        )
+    };
+    let src = "10.77.0.1".parse().unwrap();
+    let l = load("    vrrp_down_timer_adverts 5\n");
+    let counts: Vec<u32> = l
+        .config
+        .vrrp_instances
+        .iter()
+        .map(|i| InstanceConfig::from_model(&l.config, i, src).down_timer_adverts)
+        .collect();
+    assert_eq!(counts, [5, 2]);
+    let l = load("    vrrp_strict\n    vrrp_down_timer_adverts 5\n");
+    let counts: Vec<u32> = l
+        .config
+        .vrrp_instances
+        .iter()
+        .map(|i| InstanceConfig::from_model(&l.config, i, src).down_timer_adverts)
+        .collect();
+    assert_eq!(counts, [3, 3]);
+    assert!(
+        l.diagnostics
+            .iter()
+            .any(|d| d.code == "overridden" && d.message.contains("resets down_timer_adverts to 3")),
+        "{:?}",
+        l.diagnostics
+    );
+}

@@ -223,8 +223,8 @@ impl InstanceConfig {
             priority,
             initial_master,
             adver_int: i.advert_int.map_or(Duration::secs(1), micros),
-            // vrrp_down_timer_adverts is accepted but not implemented: the RFC's 3.
-            down_timer_adverts: 3,
+            // RFC 5798 §6.1 counts 3 adverts; keepalived lets the count be set.
+            down_timer_adverts: i.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts),
             vips: i
                 .virtual_ipaddress
                 .iter()

@@ -117,6 +117,8 @@ pub struct GlobalDefs {
     pub vrrp_startup_delay: Micros,
     /// `vrrp_delay_after_boot` (2.4.0): VRRP starts no earlier than this long after boot.
     pub vrrp_delay_after_boot: Micros,
+    /// Adverts missed before a BACKUP takes over (the default of `down_timer_adverts`).
+    pub vrrp_down_timer_adverts: u32,
     pub v3_checksum_as_v2: bool,
     pub nftables: Option<String>,
     pub vrrp_iptables: Option<Vec<String>>,
@@ -201,6 +203,7 @@ impl Default for GlobalDefs {
             vrrp_strict: false,
             vrrp_startup_delay: Micros(0),
             vrrp_delay_after_boot: Micros(0),
+            vrrp_down_timer_adverts: 3,
             v3_checksum_as_v2: false,
             nftables: None,
             vrrp_iptables: None,
@@ -549,7 +552,9 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .set(|g, v, _| g.shutdown_script_timeout = v.int() as u32),
         K::new("default_interface", Arg::Word, P2, "Interface for static addresses and routes without dev.").default("eth0"),
         K::new("disable_local_igmp", Arg::Flag, P2, "Turn off igmp_link_local_mcast_reports while running."),
-        K::new("vrrp_down_timer_adverts", Arg::Int { min: 1, max: 100 }, P2, "Missed adverts before a backup takes over (default of down_timer_adverts).").default("3"),
+        K::new("vrrp_down_timer_adverts", Arg::Int { min: 1, max: 100 }, P1, "Missed adverts before a backup takes over (default of down_timer_adverts).")
+            .default("3")
+            .set(|g, v, _| g.vrrp_down_timer_adverts = v.int() as u32),
         K::new("vrrp_garp_extra_if", Arg::Custom("[all] SECS"), P2, "Periodic gratuitous ARPs on interfaces other than the instance's.")
             .deprecated(&["vrrp_vmac_garp_intvl"]),
         K::new("vrrp_ipsets", Arg::Custom("[NAME [NAME6 [NAME_IF6 [IGMP [MLD]]]]]"), P2, "ipset names used with vrrp_iptables."),

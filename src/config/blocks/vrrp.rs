@@ -140,6 +140,8 @@ pub struct VrrpInstance {
     pub promote_secondaries: bool,
     /// `no_virtual_ipaddress` (keepalived 2.2.8): an instance without VIPs on purpose.
     pub no_virtual_ipaddress: bool,
+    /// Adverts missed before this BACKUP takes over (RFC: 3).
+    pub down_timer_adverts: Option<u32>,
     pub v3_checksum_as_v2: Option<bool>,
     #[serde(skip)]
     pub seen: Seen,
@@ -194,6 +196,7 @@ impl Default for VrrpInstance {
             garp_lower_prio_repeat: None,
             promote_secondaries: false,
             no_virtual_ipaddress: false,
+            down_timer_adverts: None,
             v3_checksum_as_v2: None,
             seen: Seen::default(),
         }
@@ -541,7 +544,9 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("native_ipv6", Arg::Flag, P2, "Force IPv6 (deprecated)."),
         K::new("track_src_ip", Arg::Flag, P2, "FAULT when the configured source address disappears."),
         K::new("old_unicast_checksum", Arg::Custom("[never]"), P2, "VRRPv3 unicast checksum of keepalived before 1.3.6."),
-        K::new("down_timer_adverts", Arg::Int { min: 1, max: 100 }, P2, "Missed adverts before a backup takes over.").default("3"),
+        K::new("down_timer_adverts", Arg::Int { min: 1, max: 100 }, P1, "Missed adverts before a backup takes over (Master_Down_Interval = N * advert interval + skew).")
+            .default("vrrp_down_timer_adverts")
+            .set(|i, v, _| i.down_timer_adverts = Some(v.int() as u32)),
         K::new("garp_extra_if", Arg::Custom("[all] SECS"), P2, "Periodic gratuitous ARPs on other interfaces.")
             .deprecated(&["vmac_garp_intvl"]),
         K::new("kernel_rx_buf_size", Arg::Int { min: 0, max: UINT }, P2, "Receive buffer of the VRRP socket."),

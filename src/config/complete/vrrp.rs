@@ -83,6 +83,17 @@ fn complete_instance(i: &mut VrrpInstance, g: &GlobalDefs, d: &mut Diagnostics) 
 
     // vrrp.c vrrp_complete_instance: no_virtual_ipaddress (2.2.8) allows an instance
     // without VIPs, except in strict mode.
+    // vrrp.c: down_timer_adverts is incompatible with strict mode (the RFC's 3 adverts).
+    if strict && i.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts) != 3 {
+        overridden(
+            d,
+            at("down_timer_adverts"),
+            &name,
+            "strict mode counts 3 missed adverts (RFC 5798)",
+            "resets down_timer_adverts to 3",
+        );
+        i.down_timer_adverts = Some(3);
+    }
     if i.no_virtual_ipaddress && strict {
         overridden(
             d,
