@@ -520,7 +520,7 @@ fn instance_names_the_pid_file() {
 /// down_timer_adverts / vrrp_down_timer_adverts set the adverts a BACKUP waits for; strict
 /// mode puts the RFC's 3 back, with a warning.
 #[test]
-fn down_timer_adverts_reaches_the_engine() {
+fn down_timer_adverts_and_notify_priority_changes_reach_the_engine() {
     use kaconsole::vrrp::instance_config::InstanceConfig;
     let load = |global: &str| {
         let conf = format!(
@@ -547,6 +547,14 @@ fn down_timer_adverts_reaches_the_engine() {
         .map(|i| InstanceConfig::from_model(&l.config, i, src).down_timer_adverts)
         .collect();
     assert_eq!(counts, [5, 2]);
+    // vrrp_notify_priority_changes is the instances' default.
+    let l = load("    vrrp_notify_priority_changes\n");
+    assert!(
+        l.config
+            .vrrp_instances
+            .iter()
+            .all(|i| InstanceConfig::from_model(&l.config, i, src).notify_priority_changes)
+    );
     let l = load("    vrrp_strict\n    vrrp_down_timer_adverts 5\n");
     let counts: Vec<u32> = l
         .config

@@ -288,7 +288,9 @@ impl InstanceConfig {
             trackers,
             track_primary: !i.dont_track_primary,
             startup_delay: micros(g.vrrp_startup_delay),
-            notify_priority_changes: i.notify_priority_changes.unwrap_or(false),
+            notify_priority_changes: i
+                .notify_priority_changes
+                .unwrap_or(g.vrrp_notify_priority_changes),
         };
         // keepalived vrrp_complete_instance: an owner, or an instance starting as MASTER,
         // cannot be nopreempt; preempt_delay only means something with preemption.

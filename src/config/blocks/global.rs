@@ -119,6 +119,8 @@ pub struct GlobalDefs {
     pub vrrp_delay_after_boot: Micros,
     /// Adverts missed before a BACKUP takes over (the default of `down_timer_adverts`).
     pub vrrp_down_timer_adverts: u32,
+    /// The default of the instances' `notify_priority_changes`.
+    pub vrrp_notify_priority_changes: bool,
     pub v3_checksum_as_v2: bool,
     pub nftables: Option<String>,
     pub vrrp_iptables: Option<Vec<String>>,
@@ -204,6 +206,7 @@ impl Default for GlobalDefs {
             vrrp_startup_delay: Micros(0),
             vrrp_delay_after_boot: Micros(0),
             vrrp_down_timer_adverts: 3,
+            vrrp_notify_priority_changes: false,
             v3_checksum_as_v2: false,
             nftables: None,
             vrrp_iptables: None,
@@ -564,7 +567,8 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("nftables_ipvs", Arg::Custom("[TABLE]"), P2, "Use nftables fwmarks for virtual server groups."),
         K::new("nftables_ipvs_priority", Arg::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, P2, "Priority of the IPVS nftables chains."),
         K::new("nftables_ipvs_start_fwmark", Arg::Int { min: 1, max: UINT }, P2, "First fwmark allocated for virtual server groups.").default("1000"),
-        K::new("vrrp_notify_priority_changes", Arg::Bool, P2, "Also write priority changes to the notify FIFOs."),
+        K::new("vrrp_notify_priority_changes", Arg::Bool, P1, "Also write priority changes to the notify FIFOs (the default of notify_priority_changes).")
+            .set(|g, v, _| g.vrrp_notify_priority_changes = v.bool()),
         K::new("fifo_write_vrrp_states_on_reload", Arg::Flag, P2, "Write every instance's state to the FIFOs after a reload."),
         K::new("rs_init_notifies", Arg::Bool, P2, "Send notifies for the initial state of real servers."),
         K::new("vrrp_netlink_cmd_rcv_bufs", Arg::Int { min: 0, max: UINT }, P2, "Receive buffer of the VRRP netlink command socket."),
