@@ -297,7 +297,6 @@ const WARMUP: K = CO::WARMUP;
 const DELAY_LOOP: K = CO::DELAY_LOOP;
 const ALPHA: K = CO::ALPHA;
 const LOG_ALL_FAILURES: K = K::new("log_all_failures", Arg::Bool, P1, "Log every failed check.")
-    .inert()
     .set(|c, v, _| c.log_all_failures = v.bool());
 
 /// A checker's keyword list: the connection keywords (where it opens connections), the timing
@@ -478,7 +477,7 @@ pub static SMTP_HOST: Table<Checker> = Table::new(
         WARMUP.inert(),
         DELAY_LOOP.inert(),
         ALPHA.inert(),
-        LOG_ALL_FAILURES,
+        LOG_ALL_FAILURES.inert(),
     ],
 );
 

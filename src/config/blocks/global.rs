@@ -291,7 +291,6 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("smtp_alert_checker", Arg::Bool, P1, "Default for alert mails on real server changes.")
             .set(|g, v, _| g.smtp_alert_checker = Some(v.bool())),
         K::new("checker_log_all_failures", Arg::Bool, P1, "Log every failed check, not only changes of state.")
-            .inert()
             .set(|g, v, _| g.checker_log_all_failures = v.bool()),
         K::new("no_email_faults", Arg::Flag, P1, "Do not send alert mails for FAULT transitions.")
             .set(|g, _, _| g.no_email_faults = true),
