@@ -302,13 +302,15 @@ fn dash_i_chooses_the_config_id_lines() {
 /// `vrrp_rt_priority` schedules the VRRP loop SCHED_RR at that priority; `vrrp_no_swap`
 /// locks the daemon in memory.
 #[test]
-fn vrrp_rt_priority_and_no_swap_take_effect() {
-    if !common::require_root("vrrp_rt_priority_and_no_swap_take_effect") {
+fn vrrp_rt_priority_cpu_affinity_and_no_swap_take_effect() {
+    if !common::require_root("vrrp_rt_priority_cpu_affinity_and_no_swap_take_effect") {
         return;
     }
     let seg = Segment::new(1);
     let h = &seg.hosts[0];
-    let conf = format!("global_defs {{\n    vrrp_rt_priority 10\n    vrrp_no_swap\n}}\n{NS_CONF}");
+    let conf = format!(
+        "global_defs {{\n    vrrp_rt_priority 10\n    vrrp_no_swap\n    vrrp_cpu_affinity 0\n}}\n{NS_CONF}"
+    );
     let mut d = common::start_kaconsole(h, &conf, &[], &[]);
     let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.101"));
     assert!(master.is_some(), "{}", d.log_text());
@@ -335,6 +337,11 @@ fn vrrp_rt_priority_and_no_swap_take_effect() {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         .unwrap();
     assert!(locked > 1000, "VmLck {locked} kB\n{}", d.log_text());
+    let cpus = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(str::trim);
+    assert_eq!(cpus, Some("0"), "vrrp_cpu_affinity 0\n{}", d.log_text());
     let log = d.log_text();
     assert!(
         log.contains("VRRP loop scheduled SCHED_RR with priority 10")

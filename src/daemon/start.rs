@@ -135,7 +135,8 @@ impl Daemon {
     }
 }
 
-/// `vrrp_rt_priority`: the VRRP loop (this thread) SCHED_RR; `vrrp_no_swap` or
+/// `vrrp_rt_priority`: the VRRP loop (this thread) SCHED_RR; `vrrp_cpu_affinity`: pinned to
+/// those CPUs; `vrrp_no_swap` or
 /// `checker_no_swap`: the process locked in memory (one process holds both sides). A failure
 /// is logged and the daemon runs on, as keepalived does.
 fn scheduling(g: &crate::config::blocks::global::GlobalDefs, log: &Log) {
@@ -143,6 +144,13 @@ fn scheduling(g: &crate::config::blocks::global::GlobalDefs, log: &Log) {
         match crate::sys::realtime::set_round_robin(p) {
             Ok(()) => log.info(&format!("VRRP loop scheduled SCHED_RR with priority {p}")),
             Err(e) => log.warn(&format!("vrrp_rt_priority {p}: cannot set SCHED_RR: {e}")),
+        }
+    }
+    if !g.vrrp_cpu_affinity.is_empty() {
+        let cpus = &g.vrrp_cpu_affinity;
+        match crate::sys::realtime::set_affinity(cpus) {
+            Ok(()) => log.info(&format!("VRRP loop pinned to CPU(s) {cpus:?}")),
+            Err(e) => log.warn(&format!("vrrp_cpu_affinity {cpus:?}: {e}")),
         }
     }
     if g.vrrp_no_swap || g.checker_no_swap {

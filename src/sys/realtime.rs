@@ -1,4 +1,4 @@
-//! `vrrp_rt_priority` and `vrrp_no_swap` / `checker_no_swap` (keepalived's
+//! `vrrp_rt_priority`, `vrrp_cpu_affinity` and `vrrp_no_swap` / `checker_no_swap` (keepalived's
 //! core/process.c `set_process_priorities`): the VRRP loop scheduled SCHED_RR so that a busy
 //! machine cannot delay its adverts, and the process locked in memory so that paging cannot.
 
@@ -31,4 +31,13 @@ pub fn lock_memory() -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// Pins the calling thread (and the threads it starts afterwards) to `cpus`.
+pub fn set_affinity(cpus: &[u32]) -> io::Result<()> {
+    let mut set = nix::sched::CpuSet::new();
+    for &c in cpus {
+        set.set(c as usize).map_err(io::Error::from)?;
+    }
+    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).map_err(io::Error::from)
 }

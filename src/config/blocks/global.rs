@@ -477,7 +477,6 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .inert()
             .set(|g, _, _| g.bfd_no_swap = true),
         K::new("vrrp_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs VRRP processing may run on.")
-            .inert()
             .set(|g, v, cx| g.vrrp_cpu_affinity = v.node().map(|n| cpus(n, cx)).unwrap_or_default()),
         K::new("checker_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs the checkers may run on.")
             .inert()
