@@ -578,3 +578,39 @@ fn down_timer_adverts_and_notify_priority_changes_reach_the_engine() {
         l.diagnostics
     );
 }
+
+/// fifo_write_vrrp_states_on_reload: after a reload an instance that stays MASTER writes its
+/// state line to the FIFO again.
+#[test]
+fn fifo_write_vrrp_states_on_reload_repeats_unchanged_states() {
+    if !common::require_root("fifo_write_vrrp_states_on_reload_repeats_unchanged_states") {
+        return;
+    }
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    let fifo = h.dir.join("vrrp.fifo");
+    let conf = format!(
+        "global_defs {{\n    vrrp_notify_fifo {}\n    fifo_write_vrrp_states_on_reload\n}}\n{NS_CONF}",
+        fifo.display()
+    );
+    let mut d = common::start_kaconsole(h, &conf, &[], &[]);
+    let master = wait_for(Duration::from_secs(10), || h.has_address("10.77.0.101"));
+    assert!(master.is_some(), "{}", d.log_text());
+    // The daemon holds the FIFO open read-write: what it wrote waits in the pipe.
+    let mut reader = common::open_fifo(&fifo);
+    d.signal(Signal::SIGHUP);
+    let reloaded = wait_for(Duration::from_secs(5), || {
+        d.log_text().contains("Reloading")
+    });
+    assert!(reloaded.is_some(), "{}", d.log_text());
+    std::thread::sleep(Duration::from_millis(500));
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(&mut reader, &mut text);
+    assert_eq!(
+        text.matches("INSTANCE \"VI_1\" MASTER 150\n").count(),
+        2,
+        "{text}\n{}",
+        d.log_text()
+    );
+    d.stop_with(Signal::SIGTERM);
+}

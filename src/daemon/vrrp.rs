@@ -240,6 +240,7 @@ impl Vrrp {
         log: &Log,
     ) -> Result<(), VrrpError> {
         let (instances, groups) = engine_configs(&config)?;
+        let before = self.states();
         let mut out = Vec::new();
         let removed = self.engine.reload(instances, groups, now, &mut out)?;
         let old_config = std::mem::replace(&mut self.config, config);
@@ -247,7 +248,40 @@ impl Vrrp {
         self.promote_secondaries();
         self.open_sockets(log)?;
         self.apply(out, &removed, Some(&old_config), log).await;
+        if self.config.global_defs.fifo_write_vrrp_states_on_reload {
+            self.fifo_unchanged_states(&before);
+        }
         Ok(())
+    }
+
+    fn states(&self) -> Vec<(String, crate::vrrp::event::State)> {
+        self.engine
+            .instances()
+            .iter()
+            .map(|i| (i.config().name.clone(), i.state()))
+            .collect()
+    }
+
+    /// `fifo_write_vrrp_states_on_reload` (vrrp_scheduler.c `vrrp_init_state`): after a
+    /// reload, an instance whose state did not change (and so sent no notify) writes its
+    /// state line to the FIFOs anyway, so that a reader restarted with the reload learns it.
+    fn fifo_unchanged_states(&mut self, before: &[(String, crate::vrrp::event::State)]) {
+        let mut lines = Vec::new();
+        for i in self.engine.instances() {
+            let name = &i.config().name;
+            if before.iter().any(|(n, s)| n == name && *s == i.state()) {
+                let word = i.state().to_string();
+                lines.push(notify::fifo_line(
+                    false,
+                    name,
+                    &word,
+                    i.effective_priority(),
+                ));
+            }
+        }
+        for l in lines {
+            self.notifier.write(&l);
+        }
     }
 
     fn open_sockets(&mut self, log: &Log) -> Result<(), VrrpError> {

@@ -121,6 +121,8 @@ pub struct GlobalDefs {
     pub vrrp_down_timer_adverts: u32,
     /// The default of the instances' `notify_priority_changes`.
     pub vrrp_notify_priority_changes: bool,
+    /// After a reload, instances whose state did not change write it to the FIFOs.
+    pub fifo_write_vrrp_states_on_reload: bool,
     pub v3_checksum_as_v2: bool,
     pub nftables: Option<String>,
     pub vrrp_iptables: Option<Vec<String>>,
@@ -207,6 +209,7 @@ impl Default for GlobalDefs {
             vrrp_delay_after_boot: Micros(0),
             vrrp_down_timer_adverts: 3,
             vrrp_notify_priority_changes: false,
+            fifo_write_vrrp_states_on_reload: false,
             v3_checksum_as_v2: false,
             nftables: None,
             vrrp_iptables: None,
@@ -567,7 +570,8 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("nftables_ipvs_start_fwmark", Arg::Int { min: 1, max: UINT }, P2, "First fwmark allocated for virtual server groups.").default("1000"),
         K::new("vrrp_notify_priority_changes", Arg::Bool, P1, "Also write priority changes to the notify FIFOs (the default of notify_priority_changes).")
             .set(|g, v, _| g.vrrp_notify_priority_changes = v.bool()),
-        K::new("fifo_write_vrrp_states_on_reload", Arg::Flag, P2, "Write every instance's state to the FIFOs after a reload."),
+        K::new("fifo_write_vrrp_states_on_reload", Arg::Flag, P1, "After a reload, instances whose state did not change write it to the FIFOs too.")
+            .set(|g, _, _| g.fifo_write_vrrp_states_on_reload = true),
         K::new("rs_init_notifies", Arg::Bool, P2, "Send notifies for the initial state of real servers."),
         K::new("vrrp_netlink_cmd_rcv_bufs", Arg::Int { min: 0, max: UINT }, P2, "Receive buffer of the VRRP netlink command socket."),
         K::new("vrrp_netlink_cmd_rcv_bufs_force", Arg::Bool, P2, "Force the buffer size beyond rmem_max."),
