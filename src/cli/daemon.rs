@@ -227,6 +227,19 @@ fn preread(args: &DaemonArgs, config_id: &str) -> (Option<String>, PathBuf) {
     (namespace, pid_file)
 }
 
+/// keepalived's `-u` value (strtoul base 0: `0x1f`, `077`, `63`), at most 0777.
+pub fn parse_umask(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let v = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(hex, 16).ok()?
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8).ok()?
+    } else {
+        s.parse().ok()?
+    };
+    (v <= 0o777).then_some(v)
+}
+
 /// Runs the daemon in the foreground (it never forks; `-n` is accepted for unit files).
 fn run_daemon(args: &DaemonArgs) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
@@ -246,6 +259,16 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         }
         crate::daemon::log::Log::default().info(&format!("Running in network namespace {ns}"));
     }
+
+    // `-u`: the umask of everything the daemon creates (pid file, FIFOs, dumps, socket).
+    if let Some(u) = &args.umask {
+        let Some(mask) = parse_umask(u) else {
+            eprintln!("kaconsole daemon: -u {u}: not a umask (0 to 0777)");
+            return ExitCode::from(EXIT_RUN_FATAL);
+        };
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+    }
+    crate::sys::memory::keep_heap_thresholds();
     let opts = crate::daemon::Options {
         config: args.file.clone(),
         config_id,
@@ -296,5 +319,22 @@ fn config_test_code(loaded: &Loaded) -> u8 {
         EXIT_FATAL
     } else {
         EXIT_ERROR
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_umask;
+
+    #[test]
+    fn umask_values_are_read_as_keepalived_reads_them() {
+        assert_eq!(parse_umask("077"), Some(0o77));
+        assert_eq!(parse_umask("0022"), Some(0o22));
+        assert_eq!(parse_umask("0x3f"), Some(0o77));
+        assert_eq!(parse_umask("18"), Some(18), "no leading 0: decimal");
+        assert_eq!(parse_umask("0"), Some(0));
+        assert_eq!(parse_umask("01000"), None, "more than 0777");
+        assert_eq!(parse_umask("rw"), None);
+        assert_eq!(parse_umask("089"), None, "not octal");
     }
 }

@@ -1,14 +1,14 @@
 //! One handler per kind of input. Each is short: it hands the input to the engine it is for
 //! and carries out what comes back.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::inputs::{Input, Signal};
 use super::lvs::ProbeDone;
 use super::requests::{Request, View};
 use super::vrrp::{Packet, packet_input};
 use super::{Daemon, ReloadError, configuration, dumps, sd_notify};
-use crate::sys::links::NetEvent;
+use crate::sys::script::ScriptUsers;
 use crate::time::Instant;
 use crate::vrrp::event::Input as VrrpInput;
 
@@ -21,18 +21,6 @@ const OUTPUTS_KEPT: usize = 64;
 pub enum Flow {
     Continue,
     Stop,
-}
-
-/// The last state netlink reported for each link: netlink repeats a link's state on every
-/// change of any of its attributes, and only a change of state is news.
-#[derive(Debug, Default)]
-pub struct LinkStates(HashMap<String, bool>);
-
-impl LinkStates {
-    /// Records `up` for `name`; whether that differs from what was known.
-    pub fn changed(&mut self, name: &str, up: bool) -> bool {
-        self.0.insert(name.to_string(), up) != Some(up)
-    }
 }
 
 impl Daemon {
@@ -101,33 +89,6 @@ impl Daemon {
         self.step_vrrp(packet_input(p)).await;
     }
 
-    pub(super) async fn on_net(&mut self, event: NetEvent) {
-        match event {
-            NetEvent::AddressAdded(addr) => {
-                self.lvs.address(addr, true, &self.log);
-                self.lvs.sync_if_dirty(&self.log);
-            }
-            NetEvent::AddressRemoved(addr) => {
-                self.lvs.address(addr, false, &self.log);
-                self.lvs.sync_if_dirty(&self.log);
-                self.step_vrrp(VrrpInput::AddressRemoved { addr }).await;
-            }
-            NetEvent::Link((name, up)) => {
-                if !self.links.changed(&name, up) {
-                    return;
-                }
-                let state = if up { "up" } else { "down" };
-                self.log.info(&format!("Netlink reports {name} {state}"));
-                self.vrrp.ifaces.forget(&name);
-                let input = VrrpInput::Link {
-                    interface: name,
-                    up,
-                };
-                self.step_vrrp(input).await;
-            }
-        }
-    }
-
     async fn on_signal(&mut self, s: Signal) -> Flow {
         let written = match s {
             Signal::Stop => return Flow::Stop,
@@ -191,16 +152,12 @@ impl Daemon {
         sd_notify::send("RELOADING=1");
         let result = self.replace_configuration().await;
         match &result {
-            // The trackers of the new configuration report afresh; the engine keeps the
-            // statuses it has until they do.
-            Ok(()) => {
-                self.reloads += 1;
-                self.trackers.restart(self.vrrp.config(), &self.log);
-            }
+            Ok(()) => self.reloads += 1,
             Err(e) => self.log.warn(&format!(
                 "reload refused, the running configuration stays: {e}"
             )),
         }
+        crate::sys::memory::release_what_loading_used();
         sd_notify::send("READY=1");
         result
     }
@@ -209,27 +166,22 @@ impl Daemon {
         let accepted = configuration::load(&self.opts.config, &self.opts.config_id)?;
         accepted.report(&self.log);
         let config = accepted.config;
+        // Everything the new configuration needs, before anything changes: a failure here
+        // leaves the running configuration exactly as it was.
+        let users = Arc::new(ScriptUsers::resolve(&config));
+        if let Some(e) = users.failures().into_iter().next() {
+            return Err(ReloadError::ScriptUser(e));
+        }
+        let prepared = self.vrrp.prepare(config, users.clone(), &self.log).await?;
         let now = self.clock.now();
-        self.vrrp.reload(config, now, &self.log).await?;
-        self.lvs.load(self.vrrp.config(), &self.log);
+        self.vrrp.commit(prepared, now, &self.log).await?;
+        // The trackers of the new configuration report afresh; the engine keeps the
+        // statuses it has until they do.
+        self.trackers
+            .restart(self.vrrp.config(), users.clone(), &self.log);
+        self.lvs.load(self.vrrp.config(), &users, &self.log);
         self.lvs.start(now, &self.log);
         self.lvs.follow_vrrp(&self.vrrp.engine, &self.log);
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_change_of_a_links_state_is_news() {
-        let mut links = LinkStates::default();
-        assert!(links.changed("eth0", true), "the first report is news");
-        assert!(!links.changed("eth0", true), "a repeat is not");
-        assert!(links.changed("eth0", false));
-        assert!(links.changed("eth1", false), "each link on its own");
-        assert!(!links.changed("eth0", false));
-        assert!(links.changed("eth0", true));
     }
 }

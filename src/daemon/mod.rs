@@ -13,6 +13,7 @@ mod handlers;
 pub mod inputs;
 pub mod log;
 pub mod lvs;
+mod net;
 pub mod notify;
 pub mod pidfile;
 pub mod requests;
@@ -97,6 +98,8 @@ pub enum ReloadError {
     Config(#[from] ConfigRefused),
     #[error("{0}")]
     Vrrp(#[from] VrrpError),
+    #[error("{0}")]
+    ScriptUser(crate::sys::script::UserError),
 }
 
 /// The running daemon: the VRRP side, the LVS side, the trackers and the clock. The loop in
@@ -110,8 +113,8 @@ pub struct Daemon {
     trackers: Trackers,
     /// What the VRRP sockets hear: `kaconsole sniff`'s table, for the console.
     segment: Table,
-    /// The last state netlink reported for each link.
-    links: handlers::LinkStates,
+    /// The kernel's links and addresses, as netlink reported them.
+    net: net::NetView,
     /// Successful reloads since the start.
     reloads: u64,
     /// The engine's outputs, reused between steps.
@@ -120,7 +123,7 @@ pub struct Daemon {
     tasks: Tasks,
     restarts: Restarts,
     /// Where the link watcher sends (kept to restart it).
-    net: mpsc::UnboundedSender<NetEvent>,
+    net_tx: mpsc::UnboundedSender<NetEvent>,
     /// Why the daemon stopped, when it was not asked to.
     failure: Option<String>,
     /// Removed at exit if it is still ours.

@@ -12,7 +12,7 @@ use super::log::Log;
 use crate::config::blocks::Config;
 use crate::config::blocks::track::VrrpScript;
 use crate::config::table::Command;
-use crate::sys::script::{RunOutcome, command, credentials, run_once};
+use crate::sys::script::{RunError, RunOutcome, ScriptUsers, command, run_once};
 use crate::vrrp::track::TrackStatus;
 
 /// A tracker's new status, for the engine.
@@ -69,15 +69,18 @@ impl RiseFall {
 }
 
 /// Runs `cmd` with extra arguments and does not wait (notify scripts).
-pub fn spawn_notify(cmd: &Command, extra: &[String], cfg: &Config, log: &Log) {
+/// A script whose user cannot be resolved does not run (never as root instead).
+pub fn spawn_notify(cmd: &Command, extra: &[String], users: &ScriptUsers, log: &Log) {
     let mut argv = cmd.argv.clone();
     argv.extend_from_slice(extra);
-    let creds = credentials(
-        cmd.user.as_deref(),
-        cmd.group.as_deref(),
-        cfg.global_defs.script_user.as_ref(),
-    );
-    let Some(mut c) = command(&argv, creds) else {
+    let run_as = match users.run_as(cmd.user.as_deref(), cmd.group.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            log.warn(&format!("{} not run: {e}", argv.join(" ")));
+            return;
+        }
+    };
+    let Some(mut c) = command(&argv, run_as) else {
         return;
     };
     match c.spawn() {
@@ -104,6 +107,8 @@ pub struct ScriptRecord {
     pub runs: u64,
     /// The last run: how it ended, how long it took, when it ended.
     pub last: Option<(RunOutcome, StdDuration, std::time::Instant)>,
+    /// Why it does not run at all (its user cannot be resolved): the tracker is failed.
+    pub error: Option<String>,
 }
 
 impl ScriptBoard {
@@ -128,6 +133,7 @@ impl ScriptBoard {
 /// Starts a task per vrrp_script that some instance tracks; status changes go to `tx`.
 pub fn start_trackers(
     cfg: &Config,
+    users: &ScriptUsers,
     tx: mpsc::UnboundedSender<TrackerReport>,
     log: &Log,
     board: &ScriptBoard,
@@ -143,11 +149,18 @@ pub fn start_trackers(
         let Some(cmd) = s.script.clone() else {
             continue;
         };
-        let creds = credentials(
-            s.user.as_ref().map(|u| u.user.as_str()),
-            s.user.as_ref().and_then(|u| u.group.as_deref()),
-            cfg.global_defs.script_user.as_ref(),
+        let user = s.user.as_ref();
+        let run_as = users.run_as(
+            user.map(|u| u.user.as_str()),
+            user.and_then(|u| u.group.as_deref()),
         );
+        let run_as = match run_as {
+            Ok(r) => r,
+            Err(e) => {
+                fail_closed(&s.name, &e.to_string(), &tx, log, board);
+                continue;
+            }
+        };
         let interval = StdDuration::from_micros(s.interval.0.max(10_000));
         let timeout = StdDuration::from_micros(s.timeout.map_or(s.interval.0, |t| t.0).max(10_000));
         let mut rf = RiseFall::new(s.rise, s.fall, s.init_fail);
@@ -157,7 +170,7 @@ pub fn start_trackers(
             let mut next = tokio::time::Instant::now();
             loop {
                 let started = std::time::Instant::now();
-                let outcome = run_once(&cmd.argv, creds, timeout).await;
+                let outcome = run_once(&cmd.argv, run_as, timeout).await;
                 let ok = outcome.success();
                 let change = rf.record(ok);
                 board.update(&name, |r| {
@@ -168,6 +181,7 @@ pub fn start_trackers(
                         (0, r.failures + 1)
                     };
                     r.last = Some((outcome, started.elapsed(), std::time::Instant::now()));
+                    r.error = None;
                     if let Some(up) = change {
                         r.up = Some(up);
                     }
@@ -204,6 +218,29 @@ pub fn start_trackers(
         }));
     }
     tasks
+}
+
+/// A vrrp_script that cannot run (its user cannot be resolved): it never runs, it is down
+/// from the start (its weight applies, or its instances are FAULT), and says why in the log
+/// and in the status.
+fn fail_closed(
+    name: &str,
+    why: &str,
+    tx: &mpsc::UnboundedSender<TrackerReport>,
+    log: &Log,
+    board: &ScriptBoard,
+) {
+    log.warn(&format!("VRRP_Script({name}) not run: {why}; it is failed"));
+    board.update(name, |r| {
+        r.up = Some(false);
+        r.error = Some(why.to_string());
+        let outcome = RunOutcome::not_run(RunError::User(why.to_string()));
+        r.last = Some((outcome, StdDuration::ZERO, std::time::Instant::now()));
+    });
+    let _ = tx.send(TrackerReport {
+        id: format!("script:{name}"),
+        status: TrackStatus::Down,
+    });
 }
 
 #[cfg(test)]

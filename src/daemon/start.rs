@@ -1,7 +1,8 @@
 //! Starting and stopping the daemon, in keepalived's order.
 
+use std::sync::Arc;
+
 use super::clock::Clock;
-use super::handlers::LinkStates;
 use super::inputs::Inputs;
 use super::log::Log;
 use super::lvs::Lvs;
@@ -10,6 +11,7 @@ use super::trackers::Trackers;
 use super::vrrp::Vrrp;
 use super::{Daemon, DaemonError, Options, configuration, pidfile, sd_notify};
 use crate::sniff::table::Table;
+use crate::sys::script::ScriptUsers;
 use crate::vrrp::event::Input as VrrpInput;
 
 impl Daemon {
@@ -36,21 +38,21 @@ impl Daemon {
                 source,
             })?;
         scheduling(&config.global_defs, &log);
+        // Who the scripts run as, once: one that cannot be resolved does not run (its
+        // tracker or checker is failed), never as root instead.
+        let users = Arc::new(ScriptUsers::resolve(&config));
+        for e in users.failures() {
+            log.warn(&format!("{e}: the scripts that run as it will not run"));
+        }
         let g = &config.global_defs;
-        hook(
-            "startup",
-            g.startup_script.as_ref(),
-            g.startup_script_timeout,
-            g,
-            &log,
-        )
-        .await;
+        let startup = (g.startup_script.as_ref(), g.startup_script_timeout);
+        hook("startup", startup, &users, &log).await;
         let clock = Clock::start();
         let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
         #[cfg(any(test, feature = "testing"))]
         super::fault::listen().map_err(DaemonError::Signals)?;
         let tasks = senders.tasks;
-        let mut vrrp = Vrrp::new(config, senders.packets, &tasks, &log).await?;
+        let mut vrrp = Vrrp::new(config, users.clone(), senders.packets, &tasks, &log).await?;
         vrrp.dont_release = opts.dont_release_vrrp;
         log.info(&format!(
             "Starting VRRP with {} instance(s) from {}",
@@ -58,8 +60,8 @@ impl Daemon {
             opts.config.display()
         ));
         let mut trackers = Trackers::new(senders.trackers, tasks.clone());
-        trackers.restart(vrrp.config(), &log);
-        let lvs = Lvs::new(vrrp.config(), senders.probes, &log);
+        trackers.restart(vrrp.config(), users.clone(), &log);
+        let lvs = Lvs::new(vrrp.config(), &users, senders.probes, &log);
         if let Some(serve) = attach.serve {
             serve(senders.requests, tasks.clone()).map_err(|source| DaemonError::Control {
                 path: opts.socket.clone(),
@@ -75,17 +77,18 @@ impl Daemon {
             lvs,
             trackers,
             segment: Table::default(),
-            links: LinkStates::default(),
+            net: Default::default(),
             reloads: 0,
             out: Vec::new(),
             tasks,
             restarts: Default::default(),
-            net: senders.net,
+            net_tx: senders.net,
             failure: None,
             _pid_file: pid_file,
         };
         daemon.watch_links().map_err(DaemonError::Netlink)?;
         daemon.take_over().await;
+        crate::sys::memory::release_what_loading_used();
         sd_notify::send("READY=1");
         Ok((daemon, inputs))
     }
@@ -93,18 +96,28 @@ impl Daemon {
     /// The links as they are now, stale addresses removed, the instances and checkers started.
     async fn take_over(&mut self) {
         let now = self.clock.now();
-        for (name, up) in crate::sys::links::current().await.unwrap_or_default() {
-            self.links.changed(&name, up);
+        for l in crate::sys::links::current().await.unwrap_or_default() {
+            self.net.changed(&l.name, l.up);
             let input = VrrpInput::Link {
-                interface: name,
-                up,
+                interface: l.name.clone(),
+                up: l.up,
             };
+            self.net.link(&l);
             self.vrrp.engine.handle(input, now, &mut self.out);
+        }
+        for a in crate::sys::links::current_addresses()
+            .await
+            .unwrap_or_default()
+        {
+            self.net.address(a);
         }
         if !self.opts.dont_release_vrrp {
             self.vrrp.release_stale(&self.log).await;
         }
         self.engine_step(VrrpInput::Start).await;
+        // What changed between opening the sockets and watching the links.
+        let all = self.vrrp.all_interfaces();
+        self.sync_interfaces(all).await;
         self.lvs.start(self.clock.now(), &self.log);
         // lvs_sync_daemon follows its VRRP instance's state: after every VRRP step.
         self.lvs.follow_vrrp(&self.vrrp.engine, &self.log);
@@ -116,6 +129,9 @@ impl Daemon {
         sd_notify::send("STOPPING=1");
         self.log.info("Stopping");
         self.lvs.stop(self.opts.dont_release_ipvs, &self.log);
+        // A tracker's script running now is killed with its process group and reaped.
+        self.trackers.stop();
+        tokio::task::yield_now().await;
         // Not a full VRRP step: the sync daemons are gone with the table.
         self.engine_step(VrrpInput::Stop).await;
         if !self.opts.dont_release_vrrp {
@@ -123,14 +139,9 @@ impl Daemon {
             self.vrrp.remove_vmacs(&self.log).await;
         }
         let g = &self.vrrp.config().global_defs;
-        hook(
-            "shutdown",
-            g.shutdown_script.as_ref(),
-            g.shutdown_script_timeout,
-            g,
-            &self.log,
-        )
-        .await;
+        let shutdown = (g.shutdown_script.as_ref(), g.shutdown_script_timeout);
+        let users = self.vrrp.notifier.users.clone();
+        hook("shutdown", shutdown, &users, &self.log).await;
         self.log.info("Stopped");
     }
 }
@@ -166,20 +177,21 @@ fn scheduling(g: &crate::config::blocks::global::GlobalDefs, log: &Log) {
 /// and after they have ended. A failure is logged; the daemon goes on.
 async fn hook(
     what: &str,
-    cmd: Option<&crate::config::table::Command>,
-    timeout_secs: u32,
-    g: &crate::config::blocks::global::GlobalDefs,
+    (cmd, timeout_secs): (Option<&crate::config::table::Command>, u32),
+    users: &ScriptUsers,
     log: &Log,
 ) {
     let Some(cmd) = cmd else { return };
-    let creds = crate::sys::script::credentials(
-        cmd.user.as_deref(),
-        cmd.group.as_deref(),
-        g.script_user.as_ref(),
-    );
-    let timeout = std::time::Duration::from_secs(u64::from(timeout_secs));
-    let run = crate::sys::script::run_once(&cmd.argv, creds, timeout).await;
     let line = cmd.argv.join(" ");
+    let run_as = match users.run_as(cmd.user.as_deref(), cmd.group.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            log.warn(&format!("{what} script {line} did not run: {e}"));
+            return;
+        }
+    };
+    let timeout = std::time::Duration::from_secs(u64::from(timeout_secs));
+    let run = crate::sys::script::run_once(&cmd.argv, run_as, timeout).await;
     match (run.exit, run.timed_out, &run.error) {
         (Some(0), _, _) => log.info(&format!("{what} script {line} succeeded")),
         (Some(code), _, _) => log.warn(&format!("{what} script {line} exited with {code}")),

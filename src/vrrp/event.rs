@@ -51,6 +51,10 @@ pub enum Input {
     /// An interface went up or down: instances on it fault (unless dont_track_primary), and
     /// it is also the tracker `interface:NAME`.
     Link { interface: String, up: bool },
+    /// The daemon's sockets on `interface` are gone (it was deleted or renamed away;
+    /// `present: false`) or open again on the interface now bearing the name: instances on
+    /// it are FAULT while it is away, whatever `dont_track_primary` says.
+    Interface { interface: String, present: bool },
     /// Someone removed an address from the machine (rtnetlink RTM_DELADDR): a MASTER whose VIP
     /// it was steps down and comes back (keepalived `set_vrrp_backup`).
     AddressRemoved { addr: IpAddr },

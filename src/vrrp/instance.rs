@@ -75,6 +75,9 @@ pub struct Instance {
     effective: u8,
     track: Vec<TrackStatus>,
     link_up: bool,
+    /// The interface exists and the daemon's sockets are open on it (false while it is
+    /// deleted, renamed away or being reopened): FAULT, whatever `dont_track_primary` says.
+    iface_present: bool,
     timers: TimerTable,
     /// RFC 5798 §6.1 Master_Adver_Interval: v3 learns it from the master.
     master_adver_int: Duration,
@@ -116,6 +119,7 @@ impl Instance {
             effective: base,
             track,
             link_up: true,
+            iface_present: true,
             timers: TimerTable::default(),
             master_adver_int: cfg.adver_int,
             preempt_until: None,
@@ -227,6 +231,9 @@ impl Instance {
     }
 
     fn health(&self) -> Health {
+        if !self.iface_present {
+            return Health::Fault(format!("interface {} is gone", self.cfg.interface));
+        }
         if self.cfg.track_primary && !self.link_up {
             return Health::Fault(format!("interface {} down", self.cfg.interface));
         }
@@ -330,6 +337,34 @@ impl Instance {
         let before = self.health();
         self.link_up = up;
         self.after_health_change(now, before, group, out)
+    }
+
+    /// The instance's interface disappeared (deleted, renamed) or came back with its sockets
+    /// open again (keepalived `cleanup_lost_interface` / `update_interface`): FAULT while it
+    /// is away, whatever `dont_track_primary` says.
+    pub fn on_interface(
+        &mut self,
+        now: Instant,
+        present: bool,
+        group: Option<GroupRecovery>,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let before = self.health();
+        self.iface_present = present;
+        self.after_health_change(now, before, group, out)
+    }
+
+    /// Whether the instance's interface is there with the daemon's sockets on it.
+    pub fn interface_present(&self) -> bool {
+        self.iface_present
+    }
+
+    /// The interface came back with another source address (a re-created interface, a new
+    /// link-local address): adverts go out from `src` from now on.
+    pub fn set_source(&mut self, src: IpAddr) {
+        if self.cfg.src != src {
+            Arc::make_mut(&mut self.cfg).src = src;
+        }
     }
 
     /// A VIP or eVIP of this instance was removed by someone else (keepalived

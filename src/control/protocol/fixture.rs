@@ -87,6 +87,7 @@ pub fn status() -> Status {
             last_timed_out: false,
             last_runtime_ms: Some(12.5),
             last_run_ago_s: Some(0.4),
+            error: None,
         }],
         virtual_servers: vec![VirtualServerStatus {
             id: "10.0.0.100:80 TCP".into(),

@@ -84,6 +84,9 @@ pub struct ScriptStatus {
     pub last_timed_out: bool,
     pub last_runtime_ms: Option<f64>,
     pub last_run_ago_s: Option<f64>,
+    /// Why it does not run at all (its user cannot be resolved): it counts as failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// An LVS virtual server and its real servers.

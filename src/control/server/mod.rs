@@ -82,6 +82,8 @@ pub fn bind(cfg: &ServerConfig) -> std::io::Result<std::os::unix::net::UnixListe
         std::fs::create_dir_all(dir)?;
     }
     let _ = std::fs::remove_file(&cfg.socket);
+    // `-u`: the daemon's umask applies to what it creates, the socket's group bits too.
+    let mask = crate::sys::safe_file::umask();
     let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
     let bound = std::os::unix::net::UnixListener::bind(&cfg.socket);
     nix::sys::stat::umask(old);
@@ -93,7 +95,7 @@ pub fn bind(cfg: &ServerConfig) -> std::io::Result<std::os::unix::net::UnixListe
     } else {
         0o600
     };
-    std::fs::set_permissions(&cfg.socket, std::fs::Permissions::from_mode(mode))?;
+    std::fs::set_permissions(&cfg.socket, std::fs::Permissions::from_mode(mode & !mask))?;
     listener.set_nonblocking(true)?;
     Ok(listener)
 }
