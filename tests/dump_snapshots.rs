@@ -19,6 +19,9 @@ fn dump(name: &str) -> String {
     let problems: Vec<String> = loaded
         .diagnostics
         .iter()
+        // Keywords kaconsole reads and does not act on (the SSL block's files) are reported,
+        // and still in the model.
+        .filter(|d| d.code != "not-implemented")
         .map(|d| d.message.clone())
         .collect();
     assert!(problems.is_empty(), "{name} should be clean: {problems:?}");

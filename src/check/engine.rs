@@ -30,6 +30,8 @@ pub struct CheckerConfig {
     /// The first run comes within this after the first second; 0: exactly at 1 s.
     pub warmup: Duration,
     pub alpha: bool,
+    /// `log_all_failures`: every failed check is logged, not only the change of state.
+    pub log_all_failures: bool,
     /// The checker's whole configuration, to tell on a reload whether it is the same checker
     /// (keepalived `compare_*_check`).
     pub fingerprint: String,
@@ -449,8 +451,12 @@ impl Engine {
         else {
             return;
         };
-        let (delay_loop, delay_before_retry, retry) =
-            (cfg.delay_loop, cfg.delay_before_retry, cfg.retry);
+        let (delay_loop, delay_before_retry, retry, log_all) = (
+            cfg.delay_loop,
+            cfg.delay_before_retry,
+            cfg.retry,
+            cfg.log_all_failures,
+        );
         // keepalived's words: "TCP_CHECK on service [10.0.0.11]:tcp:80 failed after 1 retries."
         let name = || {
             format!(
@@ -474,8 +480,14 @@ impl Engine {
         } else if ch.up && ch.retried < retry {
             // keepalived tcp_epilog: retry after delay_before_retry.
             ch.retried += 1;
+            if log_all {
+                out.push(Output::Log(format!("{} failed", name())));
+            }
             delay_before_retry
         } else {
+            if !ch.up && log_all {
+                out.push(Output::Log(format!("{} failed", name())));
+            }
             if ch.up {
                 ch.up = false;
                 let retries = ch.retried;
@@ -562,6 +574,7 @@ mod tests {
             delay_before_retry: Duration::secs(1),
             warmup: Duration::ZERO,
             alpha,
+            log_all_failures: false,
             fingerprint: String::new(),
         }
     }
@@ -591,6 +604,8 @@ mod tests {
         e: Engine,
         now: Instant,
         log: Vec<String>,
+        /// The engine's log lines.
+        lines: Vec<String>,
     }
 
     impl Run {
@@ -599,6 +614,7 @@ mod tests {
                 e: Engine::new(cfg),
                 now: Instant::ZERO,
                 log: Vec::new(),
+                lines: Vec::new(),
             };
             let mut out = Vec::new();
             r.e.handle(Input::Start { seed: 1 }, r.now, &mut out);
@@ -609,8 +625,9 @@ mod tests {
         fn record(&mut self, out: Vec<Output>) {
             let t = self.now.0 as f64 / 1e6;
             for o in out {
-                if !matches!(o, Output::Log(_)) {
-                    self.log.push(format!("{t:>5.1} {o:?}"));
+                match o {
+                    Output::Log(line) => self.lines.push(format!("{t:>5.1} {line}")),
+                    o => self.log.push(format!("{t:>5.1} {o:?}")),
                 }
             }
         }
@@ -667,6 +684,22 @@ mod tests {
             .find(|l| l.contains("alive: true"))
             .unwrap();
         assert!(up.starts_with(" 33.0"), "{up}");
+    }
+
+    #[test]
+    fn log_all_failures_logs_every_failed_check() {
+        let failed = |log_all: bool| {
+            let mut cfg = vs(1, 0, 0, false, false);
+            cfg.real_servers[0].checkers[0].log_all_failures = log_all;
+            let mut r = Run::new(vec![cfg]);
+            r.until(30, |_, t| t < 10.0);
+            r.lines.iter().filter(|l| l.ends_with(" failed")).count()
+        };
+        // Without it only the change of state is logged ("failed after N retries").
+        assert_eq!(failed(false), 0);
+        // With it: the retries at 11 and 12 s, then (after "failed after 2 retries" at 13 s)
+        // every probe while down, at 18, 23 and 28 s.
+        assert_eq!(failed(true), 5);
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn kind_name(k: CheckKind) -> String {
         .unwrap_or_else(|| format!("{k:?}"))
 }
 
-fn checker(c: &Checker, rs: &RealServer, vs: &VirtualServer) -> CheckerConfig {
+fn checker(c: &Checker, rs: &RealServer, vs: &VirtualServer, log_all: bool) -> CheckerConfig {
     // FILE_CHECK has none of the timing options: keepalived follows the file with inotify,
     // kaconsole reads it every second and believes it at once.
     let delay_loop = match c.kind {
@@ -95,6 +95,8 @@ fn checker(c: &Checker, rs: &RealServer, vs: &VirtualServer) -> CheckerConfig {
             .unwrap_or(before_retry)),
         warmup: dur(c.warmup.or(rs.warmup).or(vs.warmup).unwrap_or(delay_loop)),
         alpha: c.alpha.or(rs.alpha).unwrap_or(vs.alpha),
+        // The checker's own, or global_defs' checker_log_all_failures.
+        log_all_failures: c.log_all_failures || log_all,
         fingerprint: serde_json::to_string(c).unwrap_or_default(),
     }
 }
@@ -121,7 +123,11 @@ pub fn from_config(cfg: &Config) -> Vec<VirtualServerConfig> {
                     name: rs_name(rs, vs),
                     weight: rs.weight.unwrap_or(vs.weight),
                     inhibit_on_failure: rs.inhibit_on_failure.unwrap_or(vs.inhibit_on_failure),
-                    checkers: rs.checkers.iter().map(|c| checker(c, rs, vs)).collect(),
+                    checkers: rs
+                        .checkers
+                        .iter()
+                        .map(|c| checker(c, rs, vs, cfg.global_defs.checker_log_all_failures))
+                        .collect(),
                 })
                 .collect(),
         })

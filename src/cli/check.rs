@@ -56,11 +56,27 @@ pub(super) fn load(
         all_config,
         ..Default::default()
     };
+    let mut loaded = config::load(file, &opts, None);
     if env {
-        config::load(file, &opts, Some(&Machine::new()))
-    } else {
-        config::load(file, &opts, None)
+        // With net_namespace, the interfaces are those of that namespace (keepalived -t
+        // enters it too).
+        let mut d = config::diag::Diagnostics::default();
+        if let Some(ns) = &loaded.config.net_namespace
+            && let Err(e) = crate::sys::netns::enter(ns)
+        {
+            d.warning(
+                "net-namespace",
+                None,
+                format!("cannot enter network namespace {ns} ({e}): the interfaces are checked in this one"),
+            );
+        }
+        config::env::check_env(&loaded.config, &Machine::new(), &mut d);
+        loaded.diagnostics.extend(d.into_vec());
+        loaded
+            .diagnostics
+            .sort_by_key(|d| d.span.map(|s| (s.file, s.line, s.col)));
     }
+    loaded
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {

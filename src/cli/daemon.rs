@@ -63,7 +63,7 @@ pub struct DaemonArgs {
     /// umask for created files.
     #[arg(short = 'u', long = "umask", value_name = "MASK")]
     pub umask: Option<String>,
-    /// Drop the VIPs on a transition caused by a signal.
+    /// Not supported (refused): drop the VIPs on a transition caused by a signal.
     #[arg(short = 'X', long = "release-vips")]
     pub release_vips: bool,
     /// Don't remove VIPs and routes when stopping.
@@ -96,13 +96,13 @@ pub struct DaemonArgs {
     /// Report all address changes notified via netlink.
     #[arg(short = 'a', long = "address-monitoring")]
     pub address_monitoring: bool,
-    /// Enable SNMP.
+    /// Not supported (refused): kaconsole has no SNMP agent.
     #[arg(short = 'x', long = "snmp")]
     pub snmp: bool,
-    /// SNMP master agent socket.
+    /// Not supported (refused): SNMP master agent socket.
     #[arg(short = 'A', long = "snmp-agent-socket", value_name = "FILE")]
     pub snmp_agent_socket: Option<String>,
-    /// Run in network namespace NAME.
+    /// Run in network namespace NAME (made with `ip netns add NAME`; overrides net_namespace).
     #[arg(short = 's', long = "namespace", value_name = "NAME")]
     pub namespace: Option<String>,
     /// Produce a core dump on abnormal termination.
@@ -171,6 +171,12 @@ pub fn run(args: &DaemonArgs) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    if let Some(flag) = unsupported(args) {
+        eprintln!(
+            "kaconsole daemon: {flag} is not supported by kaconsole; remove it (README: what kaconsole does not do)"
+        );
+        return ExitCode::from(EXIT_RUN_FATAL);
+    }
     let Some(log) = &args.config_test else {
         return run_daemon(args);
     };
@@ -195,6 +201,37 @@ const EXIT_RUN_FATAL: u8 = 1;
 const EXIT_RUN_CONFIG: u8 = 2;
 const EXIT_RUN_PERMISSION: u8 = 4;
 
+/// keepalived's flags kaconsole refuses rather than accept and ignore.
+fn unsupported(args: &DaemonArgs) -> Option<&'static str> {
+    if args.snmp {
+        Some("-x/--snmp (an SNMP agent)")
+    } else if args.snmp_agent_socket.is_some() {
+        Some("-A/--snmp-agent-socket (an SNMP agent)")
+    } else if args.release_vips {
+        Some("-X/--release-vips")
+    } else {
+        None
+    }
+}
+
+/// What the daemon needs before it reads its configuration for real (as keepalived's parent
+/// reads the global settings first): the network namespace (`-s`, else `net_namespace`) and
+/// the pid file (`-p`, else /run/kaconsole.pid, or /run/kaconsole_INSTANCE.pid with
+/// `instance INSTANCE`, as keepalived names its pid files with make_pidfile_name).
+fn preread(args: &DaemonArgs, config_id: &str) -> (Option<String>, PathBuf) {
+    let opts = crate::config::LoadOptions {
+        config_id: config_id.to_string(),
+        ..Default::default()
+    };
+    let config = crate::config::load(&args.file, &opts, None).config;
+    let namespace = args.namespace.clone().or(config.net_namespace);
+    let pid_file = args.pid.clone().unwrap_or_else(|| match &config.instance {
+        Some(i) => PathBuf::from(format!("/run/kaconsole_{i}.pid")),
+        None => PathBuf::from("/run/kaconsole.pid"),
+    });
+    (namespace, pid_file)
+}
+
 /// keepalived's `-u` value (strtoul base 0: `0x1f`, `077`, `63`), at most 0777.
 pub fn parse_umask(s: &str) -> Option<u32> {
     let s = s.trim();
@@ -214,6 +251,20 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
         eprintln!("kaconsole daemon: needs root (raw sockets, addresses)");
         return ExitCode::from(EXIT_RUN_PERMISSION);
     }
+    let config_id = args
+        .config_id
+        .clone()
+        .unwrap_or_else(crate::sys::host::short_hostname);
+    let (namespace, pid_file) = preread(args, &config_id);
+    // Before any socket, netlink or thread: everything the daemon opens is in it.
+    if let Some(ns) = namespace {
+        if let Err(e) = crate::sys::netns::enter(&ns) {
+            eprintln!("kaconsole daemon: Unable to set network namespace {ns}: {e} - exiting");
+            return ExitCode::from(EXIT_RUN_FATAL);
+        }
+        crate::daemon::log::Log::default().info(&format!("Running in network namespace {ns}"));
+    }
+
     // `-u`: the umask of everything the daemon creates (pid file, FIFOs, dumps, socket).
     if let Some(u) = &args.umask {
         let Some(mask) = parse_umask(u) else {
@@ -233,17 +284,11 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
     let opts = crate::daemon::Options {
         log_targets,
         config: args.file.clone(),
-        config_id: args
-            .config_id
-            .clone()
-            .unwrap_or_else(crate::sys::host::short_hostname),
+        config_id,
         log_detail: args.log_detail,
         dont_release_vrrp: args.dont_release_vrrp,
         dont_release_ipvs: args.dont_release_ipvs,
-        pid_file: args
-            .pid
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("/run/kaconsole.pid")),
+        pid_file,
         socket: args
             .socket
             .clone()

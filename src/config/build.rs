@@ -105,6 +105,14 @@ impl<'a> Cx<'a> {
         self.diags.error(code, span, msg)
     }
 
+    /// Checks a block kaconsole does not implement (its keywords' values only: the block
+    /// itself is reported once, by the caller).
+    pub fn check_unimplemented(&mut self, table: &(dyn TableDoc + Sync), node: &Node) {
+        let outer = std::mem::replace(&mut self.in_unimplemented, true);
+        table.check_block(node, self);
+        self.in_unimplemented = outer;
+    }
+
     pub fn warning(
         &mut self,
         code: &'static str,
@@ -494,7 +502,7 @@ fn apply_one<T: Default>(
         .help(format!("rename it to '{}'", kw.name));
     }
 
-    if !kw.since.is_empty() {
+    if !kw.since.is_empty() && !cx.in_unimplemented {
         cx.warning(
             "newer-keyword",
             line.span_of(0),
@@ -565,19 +573,26 @@ fn apply_one<T: Default>(
     } else {
         line.span_of(0)
     };
+    if !kw.acted_on() && !cx.in_unimplemented {
+        cx.warning(
+            "not-implemented",
+            line.span_of(0),
+            format!(
+                "'{}' is accepted but not implemented by kaconsole; it has no effect",
+                kw.name
+            ),
+        )
+        .keyword(kw.name);
+    }
     match kw.set {
-        Some(set) => set(target, val, cx),
+        // Inside an inert block, the block alone is reported.
+        Some(set) => {
+            let outer = cx.in_unimplemented;
+            cx.in_unimplemented |= kw.inert;
+            set(target, val, cx);
+            cx.in_unimplemented = outer;
+        }
         None => {
-            if !cx.in_unimplemented {
-                cx.warning(
-                    "not-implemented",
-                    line.span_of(0),
-                    format!(
-                        "'{}' is accepted but not implemented by kaconsole; it has no effect",
-                        kw.name
-                    ),
-                );
-            }
             if let Arg::Block(sub) = kw.arg {
                 let outer = std::mem::replace(&mut cx.in_unimplemented, true);
                 sub.check_block(node, cx);

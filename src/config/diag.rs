@@ -36,6 +36,9 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// For `not-implemented`: the keyword accepted and not acted on (the daemon names them
+    /// all in one line at start and reload).
+    pub keyword: Option<&'static str>,
 }
 
 /// The longest message, help or note kept, in characters: a message that quotes the text
@@ -52,6 +55,11 @@ fn bounded(s: String) -> String {
 impl Diagnostic {
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(bounded(help.into()));
+        self
+    }
+
+    pub fn keyword(&mut self, keyword: &'static str) -> &mut Self {
+        self.keyword = Some(keyword);
         self
     }
 
@@ -82,6 +90,7 @@ impl Diagnostics {
             span,
             help: None,
             notes: Vec::new(),
+            keyword: None,
         });
         self.list.last_mut().expect("just pushed")
     }
@@ -361,6 +370,7 @@ mod tests {
             }),
             help: None,
             notes: vec![],
+            keyword: None,
         };
         let json = serde_json::to_string(&to_json(&map, &d)).unwrap();
         assert_eq!(

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::blocks::Config;
 use super::blocks::global::UserGroup;
+use super::blocks::scripts::Role;
 use super::diag::{Diagnostics, Severity};
 use super::source::Span;
 use super::table::Command;
@@ -159,8 +160,27 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
             );
         }
     }
+    // keepalived -t names a static route's missing interface too.
+    for r in &cfg.static_routes {
+        for dev in r
+            .dev
+            .iter()
+            .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
+        {
+            if env.interface(dev).is_none() {
+                c.missing_if(dev, r.span, "static route interface", "");
+            }
+        }
+    }
+    for r in &cfg.static_rules {
+        for dev in r.iif.iter().chain(&r.oif) {
+            if env.interface(dev).is_none() {
+                c.missing_if(dev, r.span, "static rule interface", "");
+            }
+        }
+    }
     for s in cfg.scripts() {
-        c.script(s.command, s.span, s.required);
+        c.script(s.command, s.span, s.role);
     }
     for s in &cfg.vrrp_scripts {
         if let Some(u) = &s.user {
@@ -258,14 +278,24 @@ impl EnvCheck<'_> {
 
     /// The script must exist and be executable; with enable_script_security a script run as
     /// root must not be writable by anyone else.
-    /// A `required` script (tracker, checker) that cannot run is an error; a notify script a
-    /// warning.
-    fn script(&mut self, cmd: &Command, span: Span, required: bool) {
+    /// A script that cannot run never refuses the daemon's start (keepalived starts and
+    /// disables it): the daemon runs it anyway and each run fails, so a tracker or checker
+    /// shows as failed with the reason. `check` grades it as `keepalived -t` does: an error
+    /// for a vrrp_script (vrrp.c `check_track_script_secure` reports a configuration error),
+    /// a warning for a MISC_CHECK (check_misc.c `check_misc_script_security` logs a notice)
+    /// and for a notify script.
+    fn script(&mut self, cmd: &Command, span: Span, role: Role) {
         self.default_user_exists();
-        let sev = if required {
-            Severity::Error
-        } else {
-            Severity::Warning
+        let (sev, effect) = match role {
+            Role::Tracker => (
+                Severity::Error,
+                "; the daemon starts and every run fails: the instances tracking it count it as failed (keepalived disables it)",
+            ),
+            Role::Checker => (
+                Severity::Warning,
+                "; every check fails: its real server stays down (keepalived disables the checker)",
+            ),
+            Role::Notify => (Severity::Warning, "; its events are not delivered"),
         };
         let Some(prog) = cmd.argv.first() else { return };
         let path = if prog.contains('/') {
@@ -283,7 +313,7 @@ impl EnvCheck<'_> {
                     sev,
                     "script-not-found",
                     Some(span),
-                    format!("command '{prog}' is not found in PATH"),
+                    format!("command '{prog}' is not found in PATH{effect}"),
                 )
                 .help("give the full path; keepalived disables scripts it cannot find");
             return;
@@ -295,7 +325,7 @@ impl EnvCheck<'_> {
                         sev,
                         "script-not-found",
                         Some(span),
-                        format!("script {} does not exist", path.display()),
+                        format!("script {} does not exist{effect}", path.display()),
                     )
                     .help("keepalived disables scripts it cannot find");
             }
@@ -305,7 +335,7 @@ impl EnvCheck<'_> {
                         sev,
                         "script-not-executable",
                         Some(span),
-                        format!("{} is not an executable file", path.display()),
+                        format!("{} is not an executable file{effect}", path.display()),
                     )
                     .help(format!("chmod +x {}", path.display()));
             }
@@ -384,6 +414,27 @@ mod tests {
         let mut d = Diagnostics::default();
         check_env(&l.config, env, &mut d);
         d.iter().map(|x| x.code).collect()
+    }
+
+    #[test]
+    fn a_static_route_on_a_missing_interface_is_named() {
+        let text =
+            "static_routes {\n    192.168.212.0/24 dev eth3\n    192.168.213.0/24 dev eth0\n}\n";
+        let l = load_text(
+            Path::new("/k.conf"),
+            text.as_bytes(),
+            &LoadOptions::default(),
+            None,
+        );
+        let mut d = Diagnostics::default();
+        check_env(&l.config, &Fake { users: &[] }, &mut d);
+        let found: Vec<_> = d
+            .iter()
+            .map(|x| (x.code, x.span.map(|s| s.line), x.message.clone()))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0, found[0].1), ("no-interface", Some(2)));
+        assert!(found[0].2.contains("eth3"), "{found:?}");
     }
 
     #[test]

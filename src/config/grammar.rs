@@ -459,9 +459,9 @@ fn close_unclosed(
     }
     match next {
         Some(n) => d.note(format!(
-            "'{}' at line {} starts a new top-level block",
-            n.keyword(),
-            n.line.span.line
+            "'{kw}' at line {line} starts a new top-level block; keepalived notices the open block there, reading '{kw}' inside it (`keepalived -t`: \"Unknown keyword '{kw}'\" or \"Unexpected '{{'\" at line {line})",
+            kw = n.keyword(),
+            line = n.line.span.line
         )),
         None => d.note("the configuration ends inside it"),
     };
@@ -681,6 +681,14 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t[1].line.word(1), Some("B"));
         assert_eq!(t[1].children().len(), 1);
+        // Where keepalived -t notices: the next top-level keyword's line.
+        assert!(
+            diag.notes.iter().any(|n| n.contains(
+                "keepalived notices the open block there, reading 'vrrp_instance' inside it (`keepalived -t`: \"Unknown keyword 'vrrp_instance'\" or \"Unexpected '{'\" at line 8)"
+            )),
+            "{:?}",
+            diag.notes
+        );
     }
 
     #[test]

@@ -204,6 +204,9 @@ pub struct Keyword<T: 'static> {
     pub keep_first: bool,
     /// `None`: accepted and checked, but not implemented by kaconsole.
     pub set: Option<Setter<T>>,
+    /// Read and kept (for the dumps and the cross-checks), but nothing acts on it yet: reported
+    /// as not implemented like a keyword without a setter.
+    pub inert: bool,
     /// The keepalived release that introduced the keyword, when newer than 2.2 (the version
     /// distributions ship): older nodes reading the same file would reject it.
     pub since: &'static str,
@@ -230,8 +233,17 @@ impl<T> Keyword<T> {
             help,
             level,
             set: None,
+            inert: false,
             since: "",
         }
+    }
+    /// Whether kaconsole acts on the keyword (otherwise it is reported as not implemented).
+    pub const fn acted_on(&self) -> bool {
+        self.set.is_some() && !self.inert
+    }
+    pub const fn inert(mut self) -> Self {
+        self.inert = true;
+        self
     }
     pub const fn since(mut self, version: &'static str) -> Self {
         self.since = version;
@@ -342,6 +354,9 @@ pub struct KeywordDoc {
     pub implemented: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block: Option<&'static str>,
+    /// The keepalived release that introduced it, when newer than 2.2.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub since: &'static str,
 }
 
 /// A table seen without its model type: for the editor, suggestions and documentation.
@@ -393,11 +408,12 @@ impl<T: Default> TableDoc for Table<T> {
                 default: k.default,
                 help: k.help,
                 level: k.level,
-                implemented: k.set.is_some(),
+                implemented: k.acted_on(),
                 block: match k.arg {
                     Arg::Block(t) => Some(t.block()),
                     _ => None,
                 },
+                since: k.since,
             })
             .collect()
     }

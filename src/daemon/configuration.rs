@@ -1,4 +1,6 @@
-//! Reading the configuration for the daemon: errors refuse it, with their diagnostics.
+//! Reading the configuration for the daemon: errors refuse it, with their diagnostics; the
+//! warnings `kaconsole check` gives are kept for the log, one line each, with the keywords
+//! accepted and not acted on named together.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -28,8 +30,57 @@ impl fmt::Display for ConfigRefused {
 
 impl std::error::Error for ConfigRefused {}
 
+/// A configuration the daemon can run, and what `kaconsole check` says about it.
+#[derive(Debug)]
+pub struct Accepted {
+    pub config: Config,
+    /// Each warning on one line: `FILE:LINE:COL: warning[CODE]: MESSAGE`.
+    pub warnings: Vec<String>,
+    /// The keywords accepted and not acted on, each once, in the order found.
+    pub ignored: Vec<&'static str>,
+}
+
+impl Accepted {
+    /// Logs each warning, then one line naming the keywords kaconsole does not act on: at
+    /// start and at every reload.
+    pub fn report(&self, log: &crate::daemon::log::Log) {
+        for w in &self.warnings {
+            log.warn(w);
+        }
+        if !self.ignored.is_empty() {
+            log.warn(&format!(
+                "accepted but not acted on ({} keyword(s), see `kaconsole check`): {}",
+                self.ignored.len(),
+                self.ignored.join(", ")
+            ));
+        }
+    }
+}
+
+/// One line for the log: where, what, why (notes and help left to `kaconsole check`).
+fn one_line(sources: &config::SourceMap, d: &config::Diagnostic) -> String {
+    let at = d
+        .span
+        .map(|s| format!("{}: ", sources.location(s)))
+        .unwrap_or_default();
+    format!("{at}{}[{}]: {}", d.severity.as_str(), d.code, d.message)
+}
+
+/// Errors `keepalived -t` reports about the machine with which keepalived still starts,
+/// disabling what they name: the daemon starts too, logs them, and shows the part failed.
+pub const RUNS_ANYWAY: &[&str] = &[
+    "script-not-found",
+    "script-not-executable",
+    "insecure-script",
+    "script-user",
+];
+
+fn refuses(d: &config::Diagnostic) -> bool {
+    d.severity == Severity::Error && !RUNS_ANYWAY.contains(&d.code)
+}
+
 /// Loads and checks `path` against this machine.
-pub fn load(path: &Path, config_id: &str) -> Result<Config, ConfigRefused> {
+pub fn load(path: &Path, config_id: &str) -> Result<Accepted, ConfigRefused> {
     let opts = LoadOptions {
         config_id: config_id.to_string(),
         ..Default::default()
@@ -38,13 +89,28 @@ pub fn load(path: &Path, config_id: &str) -> Result<Config, ConfigRefused> {
     let errors: Vec<String> = loaded
         .diagnostics
         .iter()
-        .filter(|d| d.severity == Severity::Error)
+        .filter(|d| refuses(d))
         .map(|d| diag::render_human(&loaded.sources, d, Color::Never))
         .collect();
     if errors.is_empty() {
+        let warnings = loaded
+            .diagnostics
+            .iter()
+            .map(|d| one_line(&loaded.sources, d))
+            .collect();
+        let mut ignored: Vec<&'static str> = Vec::new();
+        for k in loaded.diagnostics.iter().filter_map(|d| d.keyword) {
+            if !ignored.contains(&k) {
+                ignored.push(k);
+            }
+        }
         let mut config = loaded.config;
         config.compact();
-        Ok(config)
+        Ok(Accepted {
+            config,
+            warnings,
+            ignored,
+        })
     } else {
         Err(ConfigRefused {
             path: path.to_path_buf(),
@@ -76,6 +142,7 @@ mod tests {
         assert_eq!(
             load(&path, "host")
                 .unwrap()
+                .config
                 .global_defs
                 .router_id
                 .as_deref(),

@@ -168,7 +168,9 @@ impl Daemon {
     }
 
     async fn replace_configuration(&mut self) -> Result<(), ReloadError> {
-        let config = configuration::load(&self.opts.config, &self.opts.config_id)?;
+        let accepted = configuration::load(&self.opts.config, &self.opts.config_id)?;
+        accepted.report(&self.log);
+        let config = accepted.config;
         // Everything the new configuration needs, before anything changes: a failure here
         // leaves the running configuration exactly as it was.
         let users = Arc::new(ScriptUsers::resolve(&config));

@@ -8,6 +8,7 @@ pub mod dumps;
 pub mod events;
 #[cfg(any(test, feature = "testing"))]
 pub mod fault;
+mod garp_pacer;
 mod handlers;
 pub mod inputs;
 pub mod log;

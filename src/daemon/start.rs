@@ -22,7 +22,7 @@ impl Daemon {
         // pid file alone). Then, before anything touches the machine, the pid file: a second
         // daemon stops here having touched nothing (no socket, no VIPs released as stale,
         // no pid file removed at its exit).
-        let config = configuration::load(&opts.config, &opts.config_id)?;
+        let accepted = configuration::load(&opts.config, &opts.config_id)?;
         let sinks = super::log_sinks::Sinks::open(&opts.log_targets).map_err(DaemonError::Log)?;
         let sinks = std::sync::Arc::new(sinks);
         let log = Log {
@@ -32,23 +32,32 @@ impl Daemon {
             sinks: Some(sinks),
             ident: Default::default(),
         };
-        starting_line(&log, &opts, &config);
+        starting_line(&log, &opts, &accepted.config, accepted.warnings.len());
+        accepted.report(&log);
+        let mut config = accepted.config;
+        if config.global_defs.vrrp_delay_after_boot.0 > 0 {
+            config.global_defs.apply_delay_after_boot(uptime_us());
+        }
         let pid_file =
             pidfile::PidFile::lock(&opts.pid_file).map_err(|source| DaemonError::PidFile {
                 path: opts.pid_file.clone(),
                 source,
             })?;
-        let clock = Clock::start();
-        let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
-        #[cfg(any(test, feature = "testing"))]
-        super::fault::listen().map_err(DaemonError::Signals)?;
-        let tasks = senders.tasks;
+        scheduling(&config.global_defs, &log);
         // Who the scripts run as, once: one that cannot be resolved does not run (its
         // tracker or checker is failed), never as root instead.
         let users = Arc::new(ScriptUsers::resolve(&config));
         for e in users.failures() {
             log.warn(&format!("{e}: the scripts that run as it will not run"));
         }
+        let g = &config.global_defs;
+        let startup = (g.startup_script.as_ref(), g.startup_script_timeout);
+        hook("startup", startup, &users, &log).await;
+        let clock = Clock::start();
+        let (inputs, senders) = Inputs::new().map_err(DaemonError::Signals)?;
+        #[cfg(any(test, feature = "testing"))]
+        super::fault::listen().map_err(DaemonError::Signals)?;
+        let tasks = senders.tasks;
         let mut vrrp = Vrrp::new(config, users.clone(), senders.packets, &tasks, &log).await?;
         vrrp.dont_release = opts.dont_release_vrrp;
         log.info(&format!(
@@ -143,6 +152,10 @@ impl Daemon {
             self.vrrp.statics(false, &self.log).await;
             self.vrrp.remove_vmacs(&self.log).await;
         }
+        let g = &self.vrrp.config().global_defs;
+        let shutdown = (g.shutdown_script.as_ref(), g.shutdown_script_timeout);
+        let users = self.vrrp.notifier.users.clone();
+        hook("shutdown", shutdown, &users, &self.log).await;
         if self.opts.dont_release_vrrp {
             self.log
                 .info(&format!("Stopped; kept {} address(es) (-V)", held.len()));
@@ -162,14 +175,14 @@ impl Daemon {
 
 /// The first line: the version, the command line, the configuration file and where the log
 /// goes (keepalived: "Starting Keepalived v2.2.7 ..., Command line: ...").
-fn starting_line(log: &Log, opts: &Options, c: &crate::config::blocks::Config) {
+fn starting_line(log: &Log, opts: &Options, c: &crate::config::blocks::Config, warnings: usize) {
     let args: Vec<String> = std::env::args().collect();
     let to = log.sinks.as_ref().map(|s| s.describe()).unwrap_or_default();
     log.as_ident(super::log_sinks::Ident::Parent).info(&format!(
         "Starting kaconsole {} (keepalived 2.2 compatible)\n\
          Command line: '{}'\n\
-         Configuration file {}: no errors; {} VRRP instance(s), {} sync group(s), {} \
-         vrrp_script(s), {} virtual server(s); logging to {to}",
+         Configuration file {}: no errors, {warnings} warning(s); {} VRRP instance(s), {} sync \
+         group(s), {} vrrp_script(s), {} virtual server(s); logging to {to}",
         crate::sys::host::VERSION,
         args.join("' '"),
         opts.config.display(),
@@ -178,4 +191,69 @@ fn starting_line(log: &Log, opts: &Options, c: &crate::config::blocks::Config) {
         c.vrrp_scripts.len(),
         c.virtual_servers.len(),
     ));
+}
+
+/// `vrrp_rt_priority`: the VRRP loop (this thread) SCHED_RR; `vrrp_cpu_affinity`: pinned to
+/// those CPUs; `vrrp_no_swap` or
+/// `checker_no_swap`: the process locked in memory (one process holds both sides). A failure
+/// is logged and the daemon runs on, as keepalived does.
+fn scheduling(g: &crate::config::blocks::global::GlobalDefs, log: &Log) {
+    if let Some(p) = g.vrrp_rt_priority {
+        match crate::sys::realtime::set_round_robin(p) {
+            Ok(()) => log.info(&format!("VRRP loop scheduled SCHED_RR with priority {p}")),
+            Err(e) => log.warn(&format!("vrrp_rt_priority {p}: cannot set SCHED_RR: {e}")),
+        }
+    }
+    if !g.vrrp_cpu_affinity.is_empty() {
+        let cpus = &g.vrrp_cpu_affinity;
+        match crate::sys::realtime::set_affinity(cpus) {
+            Ok(()) => log.info(&format!("VRRP loop pinned to CPU(s) {cpus:?}")),
+            Err(e) => log.warn(&format!("vrrp_cpu_affinity {cpus:?}: {e}")),
+        }
+    }
+    if g.vrrp_no_swap || g.checker_no_swap {
+        match crate::sys::realtime::lock_memory() {
+            Ok(()) => log.info("Memory locked (vrrp_no_swap / checker_no_swap)"),
+            Err(e) => log.warn(&format!("cannot lock memory (mlockall): {e}")),
+        }
+    }
+}
+
+/// `startup_script` / `shutdown_script`: run once, waited for up to its timeout (then its
+/// process group is killed), as keepalived's core/main.c does before starting its children
+/// and after they have ended. A failure is logged; the daemon goes on.
+async fn hook(
+    what: &str,
+    (cmd, timeout_secs): (Option<&crate::config::table::Command>, u32),
+    users: &ScriptUsers,
+    log: &Log,
+) {
+    let Some(cmd) = cmd else { return };
+    let line = cmd.argv.join(" ");
+    let run_as = match users.run_as(cmd.user.as_deref(), cmd.group.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            log.warn(&format!("{what} script {line} did not run: {e}"));
+            return;
+        }
+    };
+    let timeout = std::time::Duration::from_secs(u64::from(timeout_secs));
+    let run = crate::sys::script::run_once(&cmd.argv, run_as, timeout).await;
+    match (run.exit, run.timed_out, &run.error) {
+        (Some(0), _, _) => log.info(&format!("{what} script {line} succeeded")),
+        (Some(code), _, _) => log.warn(&format!("{what} script {line} exited with {code}")),
+        (None, true, _) => log.warn(&format!(
+            "{what} script {line} timed out after {timeout_secs} s"
+        )),
+        (None, _, Some(e)) => log.warn(&format!("{what} script {line} did not run: {e}")),
+        (None, _, None) => log.warn(&format!("{what} script {line} was killed")),
+    }
+}
+
+/// The machine's uptime (/proc/uptime), in microseconds; 0 if unreadable.
+fn uptime_us() -> u64 {
+    std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0, |s| (s * 1e6) as u64)
 }

@@ -223,8 +223,8 @@ impl InstanceConfig {
             priority,
             initial_master,
             adver_int: i.advert_int.map_or(Duration::secs(1), micros),
-            // vrrp_down_timer_adverts is accepted but not implemented: the RFC's 3.
-            down_timer_adverts: 3,
+            // RFC 5798 §6.1 counts 3 adverts; keepalived lets the count be set.
+            down_timer_adverts: i.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts),
             vips: i
                 .virtual_ipaddress
                 .iter()
@@ -288,7 +288,9 @@ impl InstanceConfig {
             trackers,
             track_primary: !i.dont_track_primary,
             startup_delay: micros(g.vrrp_startup_delay),
-            notify_priority_changes: i.notify_priority_changes.unwrap_or(false),
+            notify_priority_changes: i
+                .notify_priority_changes
+                .unwrap_or(g.vrrp_notify_priority_changes),
         };
         // keepalived vrrp_complete_instance: an owner, or an instance starting as MASTER,
         // cannot be nopreempt; preempt_delay only means something with preemption.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod control;
+pub mod ka243;
 pub mod segment;
 pub mod spoof;
 pub mod tmux;

@@ -448,6 +448,13 @@ pub static SSL_GET: Table<Checker> = Table::new(
         HTTP_VIRTUALHOST,
         ENABLE_SNI,
         FAST_RECOVERY,
+        K::new(
+            "tls_compliant",
+            Arg::Flag,
+            P2,
+            "Wait for the TLS close_notify (for every url)."
+        )
+        .since("2.2.8"),
         URL_BLOCK,
     ),
 );
@@ -463,6 +470,14 @@ pub static SMTP_HOST: Table<Checker> = Table::new(
         BIND_IF,
         CONNECT_TIMEOUT,
         FWMARK,
+        // keepalived registers the timing keywords in a host block too; kaconsole's host
+        // checkers take the SMTP_CHECK's (reported as not implemented here).
+        RETRY.inert(),
+        DELAY_BEFORE_RETRY.inert(),
+        WARMUP.inert(),
+        DELAY_LOOP.inert(),
+        ALPHA.inert(),
+        LOG_ALL_FAILURES.inert(),
     ],
 );
 

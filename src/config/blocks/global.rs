@@ -115,6 +115,14 @@ pub struct GlobalDefs {
     pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_strict: bool,
     pub vrrp_startup_delay: Micros,
+    /// `vrrp_delay_after_boot` (2.4.0): VRRP starts no earlier than this long after boot.
+    pub vrrp_delay_after_boot: Micros,
+    /// Adverts missed before a BACKUP takes over (the default of `down_timer_adverts`).
+    pub vrrp_down_timer_adverts: u32,
+    /// The default of the instances' `notify_priority_changes`.
+    pub vrrp_notify_priority_changes: bool,
+    /// After a reload, instances whose state did not change write it to the FIFOs.
+    pub fifo_write_vrrp_states_on_reload: bool,
     pub v3_checksum_as_v2: bool,
     pub nftables: Option<String>,
     pub vrrp_iptables: Option<Vec<String>>,
@@ -124,6 +132,13 @@ pub struct GlobalDefs {
     pub vrrp_notify_fifo_script: Option<Command>,
     pub lvs_notify_fifo: Option<Fifo>,
     pub lvs_notify_fifo_script: Option<Command>,
+    /// Run once before the daemon starts, and after it has stopped (keepalived 2.1).
+    /// `json_version` (2.2.8): 2 wraps the JSON dump's instances in `{"vrrp": [...]}`.
+    pub json_version: u8,
+    pub startup_script: Option<Command>,
+    pub startup_script_timeout: u32,
+    pub shutdown_script: Option<Command>,
+    pub shutdown_script_timeout: u32,
     pub max_auto_priority: Option<i32>,
     pub vrrp_priority: Option<i32>,
     pub checker_priority: Option<i32>,
@@ -191,6 +206,10 @@ impl Default for GlobalDefs {
             vrrp_skip_check_adv_addr: false,
             vrrp_strict: false,
             vrrp_startup_delay: Micros(0),
+            vrrp_delay_after_boot: Micros(0),
+            vrrp_down_timer_adverts: 3,
+            vrrp_notify_priority_changes: false,
+            fifo_write_vrrp_states_on_reload: false,
             v3_checksum_as_v2: false,
             nftables: None,
             vrrp_iptables: None,
@@ -200,6 +219,11 @@ impl Default for GlobalDefs {
             vrrp_notify_fifo_script: None,
             lvs_notify_fifo: None,
             lvs_notify_fifo_script: None,
+            json_version: 1,
+            startup_script: None,
+            startup_script_timeout: 10,
+            shutdown_script: None,
+            shutdown_script_timeout: 10,
             max_auto_priority: None,
             vrrp_priority: None,
             checker_priority: None,
@@ -274,6 +298,7 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("no_email_faults", Arg::Flag, P1, "Do not send alert mails for FAULT transitions.")
             .set(|g, _, _| g.no_email_faults = true),
         K::new("no_checker_emails", Arg::Bool, P1, "Mail only when a real server is added or removed.")
+            .inert()
             .set(|g, v, _| g.no_checker_emails = v.bool()),
         // Scripts.
         K::new("enable_script_security", Arg::Flag, P1, "Refuse to run scripts that a non-root user could modify, when they would run as root.")
@@ -398,6 +423,7 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .since("2.2.8")
             .set(|g, v, _| g.v3_checksum_as_v2 = v.bool()),
         K::new("nftables", Arg::Custom("[TABLE]"), P1, "Use nftables (table TABLE, default 'keepalived') for no_accept and VMAC rules.")
+            .inert()
             .set(|g, v, cx| {
                 if let Some(n) = v.node() {
                     g.nftables = Some(n.line.word(1).unwrap_or("keepalived").to_string());
@@ -405,6 +431,7 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
                 }
             }),
         K::new("vrrp_iptables", Arg::Custom("[IN_CHAIN [OUT_CHAIN]]"), P1, "Use iptables chains for no_accept and VMAC rules (Debian's keepalived uses nftables instead).")
+            .inert()
             .set(|g, v, cx| {
                 if let Some(n) = v.node() {
                     g.vrrp_iptables = Some(n.line.words().skip(1).map(str::to_string).collect());
@@ -426,30 +453,39 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
             .set(|g, v, _| g.lvs_notify_fifo_script = Some(v.command())),
         // Scheduling.
         K::new("max_auto_priority", Arg::OptInt { min: -1, max: 99, bare: 99 }, P1, "Highest realtime priority the daemon may raise itself to when timers run late; -1 disables.")
+            .inert()
             .set(|g, v, _| g.max_auto_priority = Some(v.int() as i32)),
         K::new("vrrp_priority", Arg::Int { min: -20, max: 19 }, P1, "Nice value of VRRP processing.")
+            .inert()
             .set(|g, v, _| g.vrrp_priority = Some(v.int() as i32)),
         K::new("checker_priority", Arg::Int { min: -20, max: 19 }, P1, "Nice value of the checkers.")
+            .inert()
             .set(|g, v, _| g.checker_priority = Some(v.int() as i32)),
         K::new("bfd_priority", Arg::Int { min: -20, max: 19 }, P1, "Nice value of BFD.")
+            .inert()
             .set(|g, v, _| g.bfd_priority = Some(v.int() as i32)),
         K::new("vrrp_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of VRRP processing.")
             .set(|g, v, _| g.vrrp_rt_priority = Some(v.int() as u32)),
         K::new("checker_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of the checkers.")
+            .inert()
             .set(|g, v, _| g.checker_rt_priority = Some(v.int() as u32)),
         K::new("bfd_rt_priority", Arg::Int { min: 1, max: 99 }, P1, "Realtime (SCHED_RR) priority of BFD.")
+            .inert()
             .set(|g, v, _| g.bfd_rt_priority = Some(v.int() as u32)),
         K::new("vrrp_no_swap", Arg::Flag, P1, "Lock VRRP processing in memory.")
             .set(|g, _, _| g.vrrp_no_swap = true),
         K::new("checker_no_swap", Arg::Flag, P1, "Lock the checkers in memory.")
             .set(|g, _, _| g.checker_no_swap = true),
         K::new("bfd_no_swap", Arg::Flag, P1, "Lock BFD in memory.")
+            .inert()
             .set(|g, _, _| g.bfd_no_swap = true),
         K::new("vrrp_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs VRRP processing may run on.")
             .set(|g, v, cx| g.vrrp_cpu_affinity = v.node().map(|n| cpus(n, cx)).unwrap_or_default()),
         K::new("checker_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs the checkers may run on.")
+            .inert()
             .set(|g, v, cx| g.checker_cpu_affinity = v.node().map(|n| cpus(n, cx)).unwrap_or_default()),
         K::new("bfd_cpu_affinity", Arg::Custom("CPU..."), P1, "CPUs BFD may run on.")
+            .inert()
             .set(|g, v, cx| g.bfd_cpu_affinity = v.node().map(|n| cpus(n, cx)).unwrap_or_default()),
         K::new("vrrp_rlimit_rttime", Arg::Int { min: 1, max: UINT }, P2, "CPU microseconds VRRP may use between blocking calls when realtime.")
             .deprecated(&["vrrp_rlimit_rtime"]),
@@ -460,30 +496,40 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("min_auto_priority_delay", Arg::Int { min: 1, max: 10_000_000 }, P2, "Microseconds late a timer must be before the priority is raised."),
         // SNMP and DBus.
         K::new("enable_snmp_vrrp", Arg::Flag, P1, "Serve the KEEPALIVED-MIB VRRP objects over AgentX.")
+            .inert()
             .aliases(&["enable_snmp_keepalived"])
             .set(|g, _, _| g.enable_snmp_vrrp = true),
         K::new("enable_snmp_checker", Arg::Flag, P1, "Serve the KEEPALIVED-MIB checker objects over AgentX.")
+            .inert()
             .set(|g, _, _| g.enable_snmp_checker = true),
         K::new("enable_snmp_rfc", Arg::Flag, P1, "Serve the RFC 2787 and RFC 6527 VRRP MIBs.")
+            .inert()
             .set(|g, _, _| {
                 g.enable_snmp_rfcv2 = true;
                 g.enable_snmp_rfcv3 = true;
             }),
         K::new("enable_snmp_rfcv2", Arg::Flag, P1, "Serve the RFC 2787 VRRP MIB.")
+            .inert()
             .set(|g, _, _| g.enable_snmp_rfcv2 = true),
         K::new("enable_snmp_rfcv3", Arg::Flag, P1, "Serve the RFC 6527 VRRPv3 MIB.")
+            .inert()
             .set(|g, _, _| g.enable_snmp_rfcv3 = true),
         K::new("enable_traps", Arg::Flag, P1, "Send SNMP traps.")
+            .inert()
             .set(|g, _, _| g.enable_traps = true),
         K::new("snmp_socket", Arg::Word, P1, "AgentX master socket.")
+            .inert()
             .default("unix:/var/agentx/master")
             .set(|g, v, _| g.snmp_socket = Some(v.word().to_string())),
         K::new("enable_dbus", Arg::Flag, P1, "Export VRRP state over DBus.")
+            .inert()
             .set(|g, _, _| g.enable_dbus = true),
         K::new("dbus_service_name", Arg::Word, P1, "DBus service name.")
+            .inert()
             .default("org.keepalived.Vrrp1")
             .set(|g, v, _| g.dbus_service_name = Some(v.word().to_string())),
         K::new("reload_check_config", Arg::Custom("[LOGFILE]"), P1, "Check a new configuration before reloading and keep the old one if it fails.")
+            .inert()
             .set(|g, v, cx| {
                 if let Some(n) = v.node() {
                     g.reload_check_config = Some(n.line.word(1).unwrap_or("/dev/null").to_string());
@@ -498,13 +544,21 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("vrrp_process_name", Arg::Word, P2, "Name of the VRRP process."),
         K::new("checker_process_name", Arg::Word, P2, "Name of the checker process.").deprecated(&["lvs_process_name"]),
         K::new("bfd_process_name", Arg::Word, P2, "Name of the BFD process."),
-        K::new("startup_script", Arg::Command, P2, "Script run once before the daemon starts."),
-        K::new("startup_script_timeout", Arg::Int { min: 1, max: 1000 }, P2, "Seconds the startup script may run."),
-        K::new("shutdown_script", Arg::Command, P2, "Script run after the daemon has stopped."),
-        K::new("shutdown_script_timeout", Arg::Int { min: 1, max: 1000 }, P2, "Seconds the shutdown script may run."),
+        K::new("startup_script", Arg::Command, P1, "Script run once before VRRP and the checkers start (the daemon waits for it).")
+            .set(|g, v, _| g.startup_script = Some(v.command())),
+        K::new("startup_script_timeout", Arg::Int { min: 1, max: 1000 }, P1, "Seconds the startup script may run before it is killed.")
+            .default("10")
+            .set(|g, v, _| g.startup_script_timeout = v.int() as u32),
+        K::new("shutdown_script", Arg::Command, P1, "Script run once after the daemon has stopped everything.")
+            .set(|g, v, _| g.shutdown_script = Some(v.command())),
+        K::new("shutdown_script_timeout", Arg::Int { min: 1, max: 1000 }, P1, "Seconds the shutdown script may run before it is killed.")
+            .default("10")
+            .set(|g, v, _| g.shutdown_script_timeout = v.int() as u32),
         K::new("default_interface", Arg::Word, P2, "Interface for static addresses and routes without dev.").default("eth0"),
         K::new("disable_local_igmp", Arg::Flag, P2, "Turn off igmp_link_local_mcast_reports while running."),
-        K::new("vrrp_down_timer_adverts", Arg::Int { min: 1, max: 100 }, P2, "Missed adverts before a backup takes over (default of down_timer_adverts).").default("3"),
+        K::new("vrrp_down_timer_adverts", Arg::Int { min: 1, max: 100 }, P1, "Missed adverts before a backup takes over (default of down_timer_adverts).")
+            .default("3")
+            .set(|g, v, _| g.vrrp_down_timer_adverts = v.int() as u32),
         K::new("vrrp_garp_extra_if", Arg::Custom("[all] SECS"), P2, "Periodic gratuitous ARPs on interfaces other than the instance's.")
             .deprecated(&["vrrp_vmac_garp_intvl"]),
         K::new("vrrp_ipsets", Arg::Custom("[NAME [NAME6 [NAME_IF6 [IGMP [MLD]]]]]"), P2, "ipset names used with vrrp_iptables."),
@@ -514,8 +568,10 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("nftables_ipvs", Arg::Custom("[TABLE]"), P2, "Use nftables fwmarks for virtual server groups."),
         K::new("nftables_ipvs_priority", Arg::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, P2, "Priority of the IPVS nftables chains."),
         K::new("nftables_ipvs_start_fwmark", Arg::Int { min: 1, max: UINT }, P2, "First fwmark allocated for virtual server groups.").default("1000"),
-        K::new("vrrp_notify_priority_changes", Arg::Bool, P2, "Also write priority changes to the notify FIFOs."),
-        K::new("fifo_write_vrrp_states_on_reload", Arg::Flag, P2, "Write every instance's state to the FIFOs after a reload."),
+        K::new("vrrp_notify_priority_changes", Arg::Bool, P1, "Also write priority changes to the notify FIFOs (the default of notify_priority_changes).")
+            .set(|g, v, _| g.vrrp_notify_priority_changes = v.bool()),
+        K::new("fifo_write_vrrp_states_on_reload", Arg::Flag, P1, "After a reload, instances whose state did not change write it to the FIFOs too.")
+            .set(|g, _, _| g.fifo_write_vrrp_states_on_reload = true),
         K::new("rs_init_notifies", Arg::Bool, P2, "Send notifies for the initial state of real servers."),
         K::new("vrrp_netlink_cmd_rcv_bufs", Arg::Int { min: 0, max: UINT }, P2, "Receive buffer of the VRRP netlink command socket."),
         K::new("vrrp_netlink_cmd_rcv_bufs_force", Arg::Bool, P2, "Force the buffer size beyond rmem_max."),
@@ -540,8 +596,23 @@ pub static TABLE: Table<GlobalDefs> = Table::new(
         K::new("config_save_dir", Arg::Word, P2, "Directory where each configuration read is saved."),
         K::new("tmp_config_directory", Arg::Word, P2, "Directory for the consolidated configuration copy."),
         K::new("data_use_instance", Arg::Bool, P2, "Put the instance name in the SIGUSR1 data file names."),
-        K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "Delay VRRP until this long after boot.").since("2.4.0"),
-        K::new("json_version", Arg::Int { min: 1, max: 2 }, P2, "Format of the JSON state file.").since("2.2.8"),
+        K::new("vrrp_delay_after_boot", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P1, "VRRP starts no earlier than this long after boot (the longer of this and vrrp_startup_delay wins).")
+            .since("2.4.0")
+            .set(|g, v, _| g.vrrp_delay_after_boot = Micros(v.micros())),
+        K::new("json_version", Arg::Int { min: 1, max: 2 }, P1, "Layout of the JSON dump: 1 an array of instances, 2 an object {\"vrrp\": [...]}.")
+            .default("1")
+            .since("2.2.8")
+            .set(|g, v, _| g.json_version = v.int() as u8),
+        K::new("use_symlink_paths", Arg::Bool, P2, "Check and run scripts by the path as written, without resolving symbolic links.").since("2.3.0"),
+        K::new("snmp_vs_stats_update_interval", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "How long SNMP virtual server statistics are cached.").since("2.3.0"),
+        K::new("snmp_rs_stats_update_interval", Arg::Secs { min_us: 0, max_us: u32::MAX as u64 }, P2, "How long SNMP real server statistics are cached.").since("2.3.0"),
+        K::new("dbus_no_interface_name", Arg::Flag, P2, "DBus object paths without the interface name.").since("2.3.0"),
+        K::new("vrrp_owner_ignore_adverts", Arg::Bool, P2, "Default of owner_ignore_adverts: an address owner ignores adverts.").since("2.3.3"),
+        K::new("iproute_usr_dir", Arg::Word, P2, "Where iproute2's system tables (rt_tables, ...) are read.").since("2.3.2"),
+        K::new("iproute_etc_dir", Arg::Word, P2, "Where iproute2's local tables are read.").since("2.3.2"),
+        K::new("state_dump_file", Arg::Word, P2, "File of the SIGUSR1 state dump.").since("2.3.3"),
+        K::new("stats_dump_file", Arg::Word, P2, "File of the SIGUSR2 statistics dump.").since("2.3.3"),
+        K::new("json_dump_file", Arg::Word, P2, "File of the JSON state dump.").since("2.3.3"),
     ],
 );
 
@@ -716,4 +787,43 @@ fn cpus(n: &Node, cx: &mut Cx<'_>) -> Vec<u32> {
     (1..=line.argc())
         .filter_map(|i| cx.int(line, i, 0, 4095).map(|v| v as u32))
         .collect()
+}
+
+impl GlobalDefs {
+    /// keepalived's global_parser.c: `vrrp_delay_after_boot` becomes a startup delay of what
+    /// is left of it after `uptime_us`, when that is longer than `vrrp_startup_delay`.
+    pub fn apply_delay_after_boot(&mut self, uptime_us: u64) {
+        let left = self.vrrp_delay_after_boot.0.saturating_sub(uptime_us);
+        if left > self.vrrp_startup_delay.0 {
+            self.vrrp_startup_delay = Micros(left);
+        }
+    }
+}
+
+#[cfg(test)]
+mod delay_tests {
+    use super::*;
+
+    #[test]
+    fn delay_after_boot_is_what_is_left_of_it_when_longer_than_the_startup_delay() {
+        let mut g = GlobalDefs {
+            vrrp_delay_after_boot: Micros::secs(100),
+            vrrp_startup_delay: Micros::secs(5),
+            ..GlobalDefs::default()
+        };
+        g.apply_delay_after_boot(90_000_000);
+        assert_eq!(g.vrrp_startup_delay, Micros::secs(10));
+        g.apply_delay_after_boot(99_000_000);
+        assert_eq!(
+            g.vrrp_startup_delay,
+            Micros::secs(10),
+            "the longer one wins"
+        );
+        g.apply_delay_after_boot(200_000_000);
+        assert_eq!(
+            g.vrrp_startup_delay,
+            Micros::secs(10),
+            "long booted: no change"
+        );
+    }
 }

@@ -222,6 +222,7 @@ pub static GARP_GROUP: Table<GarpGroup> = Table::new(
             P2,
             "Smallest gap between gratuitous ARPs.",
         )
+        .inert()
         .set(|g, v, _| g.garp_interval = Some(Micros(v.micros()))),
         GK::new(
             "gna_interval",
@@ -232,6 +233,7 @@ pub static GARP_GROUP: Table<GarpGroup> = Table::new(
             P2,
             "Smallest gap between unsolicited NAs.",
         )
+        .inert()
         .set(|g, v, _| g.gna_interval = Some(Micros(v.micros()))),
         GK::new(
             "interface",

@@ -317,12 +317,16 @@ pub static SSL: Table<Ssl> = Table::new(
     "TLS client settings of SSL_GET checkers (none given: no client certificate).",
     &[
         SK::new("password", Arg::Word, P1, "Password of the private key.")
+            .inert()
             .set(|s, v, _| s.password = Some(v.word().into())),
         SK::new("ca", Arg::Word, P1, "CA certificate file.")
+            .inert()
             .set(|s, v, _| s.ca = Some(v.word().into())),
         SK::new("certificate", Arg::Word, P1, "Client certificate file.")
+            .inert()
             .set(|s, v, _| s.certificate = Some(v.word().into())),
         SK::new("key", Arg::Word, P1, "Private key file.")
+            .inert()
             .set(|s, v, _| s.key = Some(v.word().into())),
     ],
 );

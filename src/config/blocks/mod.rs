@@ -41,6 +41,12 @@ pub struct Config {
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     pub virtual_servers: Vec<VirtualServer>,
     pub ssl: Option<Ssl>,
+    /// `net_namespace NAME`: the daemon runs in this network namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net_namespace: Option<String>,
+    /// `instance NAME`: the name in the daemon's pid file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl Config {
@@ -150,6 +156,13 @@ pub static BFD_INSTANCE: Table<BfdInstance> = Table::new(
             P2,
             "Priority change for track_bfd.",
         ),
+        BK::new(
+            "multihop",
+            Arg::Flag,
+            P2,
+            "Multihop BFD (RFC 5883, port 4784).",
+        )
+        .since("2.2.8"),
         BK::new("vrrp", Arg::Flag, P2, "Send events to VRRP only."),
         BK::new(
             "checker",
@@ -255,6 +268,7 @@ pub static ROOT: Table<Config> = Table::new(
             P2,
             "Gratuitous ARP rate limits over interfaces.",
         )
+        .inert()
         .set(|c, v, cx| {
             if let Some(n) = v.node() {
                 let (mut g, seen) = groups::GARP_GROUP.read(n, cx);
@@ -387,9 +401,10 @@ pub static ROOT: Table<Config> = Table::new(
         TopK::new(
             "net_namespace",
             Arg::Word,
-            P2,
-            "Run in this network namespace.",
-        ),
+            P1,
+            "Run in this network namespace (made with `ip netns add NAME`), entered before any socket is opened; `daemon -s NAME` overrides it.",
+        )
+        .set(|c, v, _| c.net_namespace = Some(v.word().to_string())),
         TopK::new(
             "net_namespace_ipvs",
             Arg::Custom("[NAME]"),
@@ -411,9 +426,10 @@ pub static ROOT: Table<Config> = Table::new(
         TopK::new(
             "instance",
             Arg::Word,
-            P2,
-            "Instance name used in file names.",
-        ),
+            P1,
+            "Instance name: the default pid file is /run/kaconsole_NAME.pid.",
+        )
+        .set(|c, v, _| c.instance = Some(v.word().to_string())),
         TopK::new(
             "child_wait_time",
             Arg::Int {

@@ -141,6 +141,27 @@ type FK = Keyword<TrackFile>;
 type PK = Keyword<TrackProcess>;
 
 const SECS_4294: i64 = 4294;
+/// vrrp_script's interval and timeout: seconds with millisecond resolution (keepalived 2.3.2;
+/// 2.2.7 takes whole seconds).
+const SCRIPT_SECS: Arg = Arg::Secs {
+    min_us: 1000,
+    max_us: SECS_4294 as u64 * 1_000_000,
+};
+
+/// A duration in milliseconds (keepalived keeps 3 decimals), with a warning when it has a
+/// fraction: keepalived before 2.3.2 refuses it.
+fn millis_since_2_3_2(kw: &str, us: u64, cx: &mut Cx<'_>) -> u64 {
+    let ms = us / 1000 * 1000;
+    if !ms.is_multiple_of(1_000_000) {
+        let here = cx.here;
+        cx.warning(
+            "newer-keyword",
+            here,
+            format!("'{kw}' with a fraction of a second needs keepalived 2.3.2 or later; older ones (Debian 12 ships 2.2.7) reject it"),
+        );
+    }
+    ms
+}
 const DELAY_MAX: u64 = 3600 * 1_000_000;
 
 pub static VRRP_SCRIPT: Table<VrrpScript> = Table::new(
@@ -149,12 +170,12 @@ pub static VRRP_SCRIPT: Table<VrrpScript> = Table::new(
     &[
         SK::new("script", Arg::Command, P0, "The command line (quote it to pass arguments).")
             .set(|s, v, _| s.script = Some(v.command())),
-        SK::new("interval", Arg::Int { min: 1, max: SECS_4294 }, P0, "Seconds between runs.")
+        SK::new("interval", SCRIPT_SECS, P0, "Seconds between runs (milliseconds allowed since keepalived 2.3.2).")
             .default("1")
-            .set(|s, v, _| s.interval = Micros::secs(v.int() as u64)),
-        SK::new("timeout", Arg::Int { min: 1, max: SECS_4294 }, P0, "Seconds after which a run counts as failed (and is killed).")
+            .set(|s, v, cx| s.interval = Micros(millis_since_2_3_2("interval", v.micros(), cx))),
+        SK::new("timeout", SCRIPT_SECS, P0, "Seconds after which a run counts as failed (and is killed); milliseconds allowed since keepalived 2.3.2.")
             .default("interval")
-            .set(|s, v, _| s.timeout = Some(Micros::secs(v.int() as u64))),
+            .set(|s, v, cx| s.timeout = Some(Micros(millis_since_2_3_2("timeout", v.micros(), cx)))),
         SK::new("weight", Arg::Custom("-253..253 [reverse]"), P0, "Priority change while the script fails (negative) or succeeds (positive); 0 means FAULT on failure.")
             .default("0")
             .set(|s, v, cx| {

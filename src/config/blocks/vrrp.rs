@@ -138,6 +138,10 @@ pub struct VrrpInstance {
     pub garp_lower_prio_delay: Option<Micros>,
     pub garp_lower_prio_repeat: Option<u32>,
     pub promote_secondaries: bool,
+    /// `no_virtual_ipaddress` (keepalived 2.2.8): an instance without VIPs on purpose.
+    pub no_virtual_ipaddress: bool,
+    /// Adverts missed before this BACKUP takes over (RFC: 3).
+    pub down_timer_adverts: Option<u32>,
     pub v3_checksum_as_v2: Option<bool>,
     #[serde(skip)]
     pub seen: Seen,
@@ -191,6 +195,8 @@ impl Default for VrrpInstance {
             garp_lower_prio_delay: None,
             garp_lower_prio_repeat: None,
             promote_secondaries: false,
+            no_virtual_ipaddress: false,
+            down_timer_adverts: None,
             v3_checksum_as_v2: None,
             seen: Seen::default(),
         }
@@ -485,6 +491,7 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("vmac_xmit_base", Arg::Flag, P1, "With use_vmac, send and receive adverts on the base interface.")
             .set(|i, _, _| i.vmac_xmit_base = true),
         K::new("use_vmac_addr", Arg::Flag, P2, "Create VMACs for addresses on other interfaces.")
+            .inert()
             .set(|i, _, _| i.use_vmac_addr = true),
         K::new("accept", Arg::Flag, P1, "Accept packets to the VIPs when not the address owner (the default unless strict).")
             .set(|i, _, _| i.accept = Some(true)),
@@ -537,7 +544,9 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("native_ipv6", Arg::Flag, P2, "Force IPv6 (deprecated)."),
         K::new("track_src_ip", Arg::Flag, P2, "FAULT when the configured source address disappears."),
         K::new("old_unicast_checksum", Arg::Custom("[never]"), P2, "VRRPv3 unicast checksum of keepalived before 1.3.6."),
-        K::new("down_timer_adverts", Arg::Int { min: 1, max: 100 }, P2, "Missed adverts before a backup takes over.").default("3"),
+        K::new("down_timer_adverts", Arg::Int { min: 1, max: 100 }, P1, "Missed adverts before a backup takes over (Master_Down_Interval = N * advert interval + skew).")
+            .default("vrrp_down_timer_adverts")
+            .set(|i, v, _| i.down_timer_adverts = Some(v.int() as u32)),
         K::new("garp_extra_if", Arg::Custom("[all] SECS"), P2, "Periodic gratuitous ARPs on other interfaces.")
             .deprecated(&["vmac_garp_intvl"]),
         K::new("kernel_rx_buf_size", Arg::Int { min: 0, max: UINT }, P2, "Receive buffer of the VRRP socket."),
@@ -547,6 +556,70 @@ pub static VRRP_INSTANCE: Table<VrrpInstance> = Table::new(
         K::new("timer_expired_backup", Arg::Custom("[PRIORITY]"), P2, "Drop to BACKUP after the process was descheduled long enough for a takeover.")
             .since("2.2.8"),
         K::new("owner_ignore_adverts", Arg::Bool, P2, "As address owner, ignore adverts (RFC behaviour).").since("2.3.3"),
+        K::new("no_virtual_ipaddress", Arg::Flag, P1, "The instance has no VIPs on purpose: no warning, and VRRPv3 allows it (not in strict mode).")
+            .since("2.2.8")
+            .set(|i, _, _| i.no_virtual_ipaddress = true),
+        K::new("thread_timer_expired", Arg::Flag, P2, "Log when a timer thread runs late.").since("2.3.2"),
+        K::new("auth_hmac", Arg::Block(&AUTH_HMAC), P1, "HMAC-SHA256 authentication of adverts (keepalived 2.4.0): not implemented yet; a configuration with it is refused rather than run unauthenticated.")
+            .since("2.4.0")
+            .inert()
+            .set(|_, v, cx| {
+                if let Some(n) = v.node() {
+                    cx.check_unimplemented(&AUTH_HMAC, n);
+                    cx.error(
+                        "not-implemented",
+                        n.line.span_of(0),
+                        "'auth_hmac' (keepalived 2.4.0) is not implemented by kaconsole yet: its peers would drop every advert it sends, so the configuration is refused",
+                    )
+                    .help("the HMAC trailer comes with kaconsole's issue 16 (\"auth_hmac\"); until then run this instance without it, or keep keepalived 2.4 on this node");
+                }
+            }),
+    ],
+);
+
+type HK = Keyword<()>;
+
+/// `auth_hmac { }` (keepalived 2.4.0, vrrp_auth_hmac.c): read and checked, not implemented.
+pub static AUTH_HMAC: Table<()> = Table::new(
+    "auth_hmac",
+    "HMAC-SHA256 authentication of adverts with a time-based sequence number (keepalived 2.4.0).",
+    &[
+        HK::new(
+            "key",
+            Arg::Custom("ID VALUE (hex:..., file:PATH, or ASCII; 32-64 bytes)"),
+            P2,
+            "A key and its id.",
+        )
+        .since("2.4.0")
+        .repeat(),
+        HK::new(
+            "active_key",
+            Arg::Int { min: 0, max: 255 },
+            P2,
+            "The id of the key used to send.",
+        )
+        .since("2.4.0"),
+        HK::new(
+            "time_window",
+            Arg::Int { min: 0, max: UINT },
+            P2,
+            "Seconds of clock difference accepted.",
+        )
+        .since("2.4.0"),
+        HK::new(
+            "anti_replay",
+            Arg::Choice(&["time", "monotonic"]),
+            P2,
+            "How the sequence number is kept.",
+        )
+        .since("2.4.0"),
+        HK::new(
+            "mode",
+            Arg::Choice(&["enforce", "permissive", "receive-only"]),
+            P2,
+            "What happens to adverts without a valid HMAC.",
+        )
+        .since("2.4.0"),
     ],
 );
 

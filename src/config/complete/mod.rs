@@ -118,6 +118,23 @@ fn duplicate_names(cfg: &Config, d: &mut Diagnostics) {
 }
 
 /// Reports a name that refers to nothing, with the closest defined name.
+/// A setting keepalived reports and then overrides, carrying on: always a warning, in one
+/// wording that says what keepalived does instead (`check` and the daemon's log agree; the
+/// daemon does the same).
+pub(super) fn overridden<'d>(
+    d: &'d mut Diagnostics,
+    span: Span,
+    name: &str,
+    what: &str,
+    instead: &str,
+) -> &'d mut super::Diagnostic {
+    d.warning(
+        "overridden",
+        span,
+        format!("({name}) {what}: keepalived overrides it and {instead}"),
+    )
+}
+
 fn unknown_ref<'a>(
     d: &mut Diagnostics,
     span: Span,

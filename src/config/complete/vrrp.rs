@@ -10,7 +10,7 @@ use crate::config::diag::Diagnostics;
 use crate::config::table::fmt_secs;
 use crate::config::values::{Family, Micros};
 
-use super::unknown_ref;
+use super::{overridden, unknown_ref};
 
 const SEC: u64 = 1_000_000;
 const CENTI: u64 = 10_000;
@@ -81,7 +81,30 @@ fn complete_instance(i: &mut VrrpInstance, g: &GlobalDefs, d: &mut Diagnostics) 
     };
     i.version = Some(version);
 
-    if i.virtual_ipaddress.is_empty() {
+    // vrrp.c vrrp_complete_instance: no_virtual_ipaddress (2.2.8) allows an instance
+    // without VIPs, except in strict mode.
+    // vrrp.c: down_timer_adverts is incompatible with strict mode (the RFC's 3 adverts).
+    if strict && i.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts) != 3 {
+        overridden(
+            d,
+            at("down_timer_adverts"),
+            &name,
+            "strict mode counts 3 missed adverts (RFC 5798)",
+            "resets down_timer_adverts to 3",
+        );
+        i.down_timer_adverts = Some(3);
+    }
+    if i.no_virtual_ipaddress && strict {
+        overridden(
+            d,
+            at("no_virtual_ipaddress"),
+            &name,
+            "no_virtual_ipaddress and strict mode are incompatible",
+            "clears no_virtual_ipaddress",
+        );
+        i.no_virtual_ipaddress = false;
+    }
+    if i.virtual_ipaddress.is_empty() && !i.no_virtual_ipaddress {
         if version == 3 || strict {
             d.error(
                 "no-vip",
@@ -115,14 +138,19 @@ fn complete_instance(i: &mut VrrpInstance, g: &GlobalDefs, d: &mut Diagnostics) 
         State::Backup
     });
     if strict && (state == State::Master) != (priority == 255) {
-        d.error(
-            "strict-mode",
+        let instead = if priority == 255 {
+            "starts it as MASTER"
+        } else {
+            "starts it as BACKUP"
+        };
+        overridden(
+            d,
             at("state"),
-            format!(
-                "({name}) strict mode: state MASTER is only for the address owner (priority 255)"
-            ),
+            &name,
+            "strict mode allows state MASTER only for the address owner (priority 255)",
+            instead,
         )
-        .help("keepalived changes the state to match the priority");
+        .help("set the state to match the priority");
         state = if priority == 255 {
             State::Master
         } else {
@@ -260,7 +288,13 @@ fn complete_instance(i: &mut VrrpInstance, g: &GlobalDefs, d: &mut Diagnostics) 
     }
     if let Some(v) = &mut i.use_vmac {
         if strict && v.mac.is_some() {
-            d.warning("strict-mode", at("use_vmac"), format!("({name}) strict mode does not allow a configured VMAC address; the RFC 5798 one is used"));
+            overridden(
+                d,
+                at("use_vmac"),
+                &name,
+                "strict mode does not allow a configured VMAC address",
+                "uses the RFC 5798 one",
+            );
             v.mac = None;
         }
         if strict && i.vmac_xmit_base {
@@ -302,28 +336,28 @@ fn authentication(
     } else if strict {
         Some((
             at("auth_type"),
-            "strict mode does not support authentication; keepalived ignores it".to_string(),
+            "strict mode does not support authentication".to_string(),
         ))
     } else if version == 3 {
         Some((
             at("auth_type"),
-            "VRRP version 3 has no authentication (RFC 5798 §9); keepalived ignores it".to_string(),
+            "VRRP version 3 has no authentication (RFC 5798 §9)".to_string(),
         ))
     } else if a.auth_pass.as_deref().is_none_or(str::is_empty) {
         Some((
             at("auth_type"),
-            "authentication without auth_pass; keepalived ignores it".to_string(),
+            "authentication without auth_pass".to_string(),
         ))
     } else if family == Family::Inet6 && a.auth_type == Some(AuthType::Ah) {
         Some((
             at("auth_type"),
-            "AH authentication is not possible with IPv6; keepalived ignores it".to_string(),
+            "AH authentication is not possible with IPv6".to_string(),
         ))
     } else {
         None
     };
     if let Some((span, why)) = drop_reason {
-        d.error("authentication", span, format!("({name}) {why}"))
+        overridden(d, span, name, &why, "sends adverts without authentication")
             .help("remove the authentication block, or make it valid");
         i.authentication = None;
         return;
@@ -336,7 +370,13 @@ fn authentication(
             .help("VRRPv2 carries 8 bytes of password (RFC 3768 §5.3.10); every node must use the same first 8");
     }
     if a.auth_type == Some(AuthType::Ah) && *state == State::Master && priority != 255 {
-        d.warning("authentication", i.seen.or_header("state"), format!("({name}) state MASTER does not work with AH authentication; keepalived starts it as BACKUP"));
+        overridden(
+            d,
+            i.seen.or_header("state"),
+            name,
+            "state MASTER does not work with AH authentication",
+            "starts it as BACKUP",
+        );
         *state = State::Backup;
     }
 }
@@ -410,15 +450,17 @@ fn preemption(
 ) {
     let at = |k: &str| i.seen.or_header(k);
     if i.nopreempt && priority == 255 {
-        d.warning(
-            "nopreempt",
+        overridden(
+            d,
             at("nopreempt"),
-            format!("({name}) nopreempt has no effect for the address owner (priority 255)"),
+            name,
+            "nopreempt has no effect for the address owner (priority 255)",
+            "clears it",
         );
         i.nopreempt = false;
     }
     if i.nopreempt && state == State::Master {
-        d.warning("nopreempt", at("nopreempt"), format!("({name}) nopreempt does not work with state MASTER; keepalived clears it"))
+        overridden(d, at("nopreempt"), name, "nopreempt does not work with state MASTER", "clears it")
             .help("use state BACKUP on every node, and nopreempt on the node that should not take the VIPs back");
         i.nopreempt = false;
     }
@@ -433,10 +475,12 @@ fn preemption(
             None
         };
         if let Some(why) = why {
-            d.warning(
-                "preempt_delay",
+            overridden(
+                d,
                 at("preempt_delay"),
-                format!("({name}) preempt_delay {why}; keepalived clears it"),
+                name,
+                &format!("preempt_delay {why}"),
+                "clears it",
             );
             i.preempt_delay = Micros(0);
         }
@@ -454,10 +498,12 @@ fn strict_off<T: PartialEq + Copy>(
     if let Some(v) = slot
         && *v != strict_value
     {
-        d.warning(
-            "strict-mode",
+        overridden(
+            d,
             span,
-            format!("({name}) strict mode does not allow {what}; keepalived resets it"),
+            name,
+            &format!("strict mode does not allow {what}"),
+            "resets it",
         );
     }
     *slot = Some(strict_value);

@@ -8,7 +8,8 @@
 //!   anywhere. A multi-line definition is only used when the reference ends the line.
 //! - Substitution is evaluated at use, and the substituted text is scanned again, so definitions
 //!   may refer to definitions.
-//! - Built-ins: `${_PWD}`, `${_INSTANCE}`, `${_RANDOM [MIN [MAX]]}`, `${_HASH}`, `${_BANG}`.
+//! - Built-ins: `${_PWD}`, `${_INSTANCE}`, `${_RANDOM [MIN [MAX]]}`, `${_HASH}`, `${_BANG}`,
+//!   and since keepalived 2.3 `${_ENV NAME}` (the environment variable, empty when unset).
 
 use std::rc::Rc;
 
@@ -21,6 +22,26 @@ pub enum Builtin {
     Pwd,
     Instance,
     Random,
+    /// `${_ENV NAME}` (keepalived 2.3.0).
+    Env,
+}
+
+impl Builtin {
+    /// Whether `params` (the words between the name and `}`) suit this definition
+    /// (keepalived's `find_definition`: min/max parameters, numbers only).
+    pub fn takes(builtin: Option<Builtin>, params: Option<&str>) -> bool {
+        let Some(p) = params else {
+            return builtin != Some(Builtin::Env);
+        };
+        let words: Vec<&str> = p.split_ascii_whitespace().collect();
+        match builtin {
+            Some(Builtin::Random) => {
+                words.len() <= 2 && words.iter().all(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            }
+            Some(Builtin::Env) => words.len() == 1,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -39,7 +60,7 @@ pub struct Reference<'a> {
     pub name: &'a str,
     /// Bytes taken by the reference, from the `$` on.
     pub len: usize,
-    /// The text between the name and `}` for `${_RANDOM MIN MAX}`.
+    /// The text between the name and `}`: `${_RANDOM MIN MAX}`, `${_ENV NAME}`.
     pub params: Option<&'a str>,
     pub braced: bool,
     /// The reference ends the line, so a multi-line definition may be used.
@@ -69,12 +90,13 @@ pub fn parse_reference(text: &str, at: usize) -> Option<Reference<'_>> {
     }
     let name = &text[name_start..end];
     if braced {
-        // Parameters (only digits and spaces) may follow the name: ${_RANDOM 1 10}.
+        // Parameters (words of letters, digits and `_`) may follow the name: ${_RANDOM 1 10},
+        // ${_ENV NAME}; which ones a definition takes is checked at use.
         let mut p = end;
         let mut first_param = None;
         let mut last_param = None;
-        while p < bytes.len() && (bytes[p] == b' ' || bytes[p].is_ascii_digit()) {
-            if bytes[p] != b' ' {
+        while p < bytes.len() && (matches!(bytes[p], b' ' | b'\t') || is_name_char(bytes[p])) {
+            if !matches!(bytes[p], b' ' | b'\t') {
                 first_param.get_or_insert(p);
                 last_param = Some(p);
             }
@@ -168,6 +190,7 @@ impl Definitions {
             .insert("_INSTANCE".into(), builtin(Some(Builtin::Instance), ""));
         d.map
             .insert("_RANDOM".into(), builtin(Some(Builtin::Random), ""));
+        d.map.insert("_ENV".into(), builtin(Some(Builtin::Env), ""));
         d.map.insert("_HASH".into(), builtin(None, "#"));
         d.map.insert("_BANG".into(), builtin(None, "!"));
         d
@@ -242,7 +265,16 @@ mod tests {
         assert_eq!((r.name, r.params), ("_RANDOM", Some("1 5")));
         assert!(parse_reference("${_RANDOM 1 }", 0).is_none());
         assert!(parse_reference("${A", 0).is_none());
-        assert!(parse_reference("${A x}", 0).is_none());
+        let r = parse_reference("${_ENV KH_VIP}/24", 0).unwrap();
+        assert_eq!((r.name, r.params, r.len), ("_ENV", Some("KH_VIP"), 14));
+        assert!(
+            !Builtin::takes(None, Some("x")),
+            "${{A x}} is left as written"
+        );
+        assert!(!Builtin::takes(Some(Builtin::Random), Some("a")));
+        assert!(Builtin::takes(Some(Builtin::Random), Some("1 5")));
+        assert!(!Builtin::takes(Some(Builtin::Env), None));
+        assert!(!Builtin::takes(Some(Builtin::Env), Some("A B")));
     }
 
     #[test]

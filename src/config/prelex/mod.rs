@@ -319,7 +319,9 @@ impl<'a> Prelexer<'a> {
             }
         };
         let id = self.map.add_file(path.to_path_buf(), text);
-        for line in bad_lines.into_iter().take(10) {
+        // Once per file, at the first such line (a file commented in another encoding has
+        // them on every comment line).
+        if let Some(&line) = bad_lines.first() {
             let span = Span {
                 file: id,
                 line,
@@ -327,10 +329,14 @@ impl<'a> Prelexer<'a> {
                 len: 1,
                 origin: OriginId::DIRECT,
             };
+            let more = match bad_lines.len() {
+                1 => String::new(),
+                n => format!(" (and {} more line(s))", n - 1),
+            };
             self.diags.warning(
                 "invalid-utf8",
                 span,
-                "line contains bytes that are not UTF-8; they are read as U+FFFD",
+                format!("the file has bytes that are not UTF-8, first on this line{more}; they are read as U+FFFD"),
             );
         }
         id
@@ -1028,10 +1034,10 @@ impl<'a> Prelexer<'a> {
                 pos = at + 1;
                 continue;
             };
-            let usable = self.defs.get(r.name).filter(|d| {
-                (r.ends_line || !d.multiline)
-                    && (r.params.is_none() || d.builtin == Some(Builtin::Random))
-            });
+            let usable = self
+                .defs
+                .get(r.name)
+                .filter(|d| (r.ends_line || !d.multiline) && Builtin::takes(d.builtin, r.params));
             let Some(def) = usable else {
                 pos = at + 1;
                 continue;
@@ -1078,6 +1084,19 @@ impl<'a> Prelexer<'a> {
                     )
                 }
                 Some(Builtin::Instance) => Some(self.opts.config_id.clone()),
+                Some(Builtin::Env) => {
+                    let name = params.as_deref().unwrap_or("");
+                    let value = std::env::var(name).ok();
+                    if value.is_none() {
+                        let span = cur.span_at(at, ref_len);
+                        self.diags.warning(
+                            "env-unset",
+                            span,
+                            format!("environment variable {name} is not set: ${{_ENV {name}}} is empty, as in keepalived"),
+                        );
+                    }
+                    Some(value.unwrap_or_default())
+                }
                 Some(Builtin::Random) => {
                     let (min, max) = defs::random_bounds(params.as_deref());
                     // The full u64 range has no span that fits: any value is in it.

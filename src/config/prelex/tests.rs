@@ -293,6 +293,23 @@ fn nul_bytes_and_invalid_utf8_are_reported() {
 }
 
 #[test]
+fn invalid_utf8_is_reported_once_per_file_at_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.conf");
+    // A GBK-commented file: every comment line has bytes that are not UTF-8.
+    fs::write(
+        &path,
+        b"ok\n# \xc5\xe4\xd6\xc3\n# \xb8\xa8\nx\n# \xd6\xf7\n",
+    )
+    .unwrap();
+    let o = run_file(&path, &PrelexOptions::default());
+    assert_eq!(o.codes(), ["invalid-utf8"]);
+    let d = o.diags.iter().next().unwrap();
+    assert_eq!(d.span.map(|s| s.line), Some(2));
+    assert!(d.message.contains("and 2 more line(s)"), "{}", d.message);
+}
+
+#[test]
 fn includes_are_relative_to_the_including_file() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("conf.d")).unwrap();

@@ -53,7 +53,21 @@ pub fn write_stats(engine: &mut Engine, clear: bool) -> std::io::Result<PathBuf>
 /// Writes the JSON dump. `started` is engine time 0 on the wall clock (seconds since the
 /// epoch).
 pub fn write_json(engine: &Engine, config: &Config, started: f64) -> std::io::Result<PathBuf> {
-    write("keepalived.json", &json_text(engine, config, started))
+    let text = layout(
+        json_text(engine, config, started),
+        config.global_defs.json_version,
+    );
+    write("keepalived.json", &text)
+}
+
+/// `json_version 2` (keepalived 2.2.8, vrrp_json.c `vrrp_json_dump`): the instances' array
+/// under `"vrrp"` in an object (its `track_process` array is not written yet); 1: the array.
+pub fn layout(instances: String, json_version: u8) -> String {
+    if json_version == 2 {
+        format!("{{\"vrrp\":{instances}}}")
+    } else {
+        instances
+    }
 }
 
 /// Writes the data dump, the machine's interfaces last.

@@ -122,6 +122,11 @@ fn the_dumps_match_their_golden_files() {
     let (engine, config) = run();
     golden("keepalived.stats", &stats_text(&engine));
     golden("keepalived.json", &json_text(&engine, &config, STARTED));
+    // json_version 2: the same array under "vrrp".
+    let array = json_text(&engine, &config, STARTED);
+    let wrapped = super::layout(array.clone(), 2);
+    assert_eq!(wrapped, format!("{{\"vrrp\":{array}}}"));
+    assert_eq!(super::layout(array.clone(), 1), array);
     // Without the interfaces section, which is the machine's.
     golden("keepalived.data", &data_text(&engine, &config, STARTED));
 }

@@ -101,6 +101,8 @@ pub struct Vrrp {
     /// The VRRP sockets, each on the index its interface had when it was opened.
     sockets: HashMap<SocketKey, Open>,
     packet_sockets: HashMap<u32, PacketSocket>,
+    /// Gratuitous ARPs / NAs paced by vrrp_garp_interval / vrrp_gna_interval.
+    pacer: super::garp_pacer::Pacer,
     netlink: Netlink,
     packets: mpsc::UnboundedSender<Packet>,
     /// Where the socket readers and the netlink connection run, watched.
@@ -139,6 +141,7 @@ impl Vrrp {
             config: Config::default(),
             sockets: HashMap::new(),
             packet_sockets: HashMap::new(),
+            pacer: Default::default(),
             netlink,
             packets,
             tasks: tasks.clone(),
@@ -166,6 +169,7 @@ impl Vrrp {
             v.install_socket(f, log);
         }
         v.config = config;
+        v.promote_secondaries();
         v.track_interfaces();
         Ok(v)
     }
@@ -439,10 +443,19 @@ impl Vrrp {
     }
 
     /// Sends `frames` `rounds` times, each out of its interface (keepalived sends a burst's
-    /// rounds back to back).
+    /// rounds back to back); with vrrp_garp_interval / vrrp_gna_interval they are paced.
     fn send_frames(&mut self, frames: &[(u32, Vec<u8>)], rounds: u32, name: &str, log: &Log) {
+        let g = &self.config.global_defs;
+        let arp_gap = std::time::Duration::from_micros(g.vrrp_garp_interval.0);
+        let na_gap = std::time::Duration::from_micros(g.vrrp_gna_interval.0);
         for _ in 0..rounds {
             for (ifindex, f) in frames {
+                let na = super::garp_pacer::is_na(f);
+                let gap = if na { na_gap } else { arp_gap };
+                if !gap.is_zero() {
+                    self.pacer.send(*ifindex, na, gap, f.clone(), log);
+                    continue;
+                }
                 let s = match self.packet_sockets.entry(*ifindex) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(e) => {

@@ -12,9 +12,11 @@ use super::vmac::{Created, vmac_name};
 use super::{Vrrp, VrrpError, engine_configs};
 use crate::config::blocks::Config;
 use crate::daemon::log::Log;
+use crate::daemon::notify::fifo_line;
 use crate::sys::script::ScriptUsers;
 use crate::time::Instant;
 use crate::vrrp::engine::{Engine, SyncGroupConfig};
+use crate::vrrp::event::State;
 use crate::vrrp::instance_config::InstanceConfig;
 
 /// A configuration ready to run: its engine's instances, its VMACs created, its sockets open.
@@ -73,6 +75,7 @@ impl Vrrp {
     /// sockets are read, then what the old configuration had and the new one does not is
     /// removed.
     pub async fn commit(&mut self, p: Prepared, now: Instant, log: &Log) -> Result<(), VrrpError> {
+        let before = self.states();
         let mut out = Vec::new();
         let removed = match self.engine.reload(p.instances, p.groups, now, &mut out) {
             Ok(removed) => removed,
@@ -90,9 +93,38 @@ impl Vrrp {
         }
         self.vmacs.extend(p.created.vmacs);
         self.saved_sysctls.extend(p.created.sysctls);
+        self.promote_secondaries();
         self.apply(out, &removed, Some(&old_config), log).await;
         self.clean_up(log).await;
+        if self.config.global_defs.fifo_write_vrrp_states_on_reload {
+            self.fifo_unchanged_states(&before);
+        }
         Ok(())
+    }
+
+    fn states(&self) -> Vec<(String, State)> {
+        self.engine
+            .instances()
+            .iter()
+            .map(|i| (i.config().name.clone(), i.state()))
+            .collect()
+    }
+
+    /// `fifo_write_vrrp_states_on_reload` (vrrp_scheduler.c `vrrp_init_state`): after a
+    /// reload, an instance whose state did not change (and so sent no notify) writes its
+    /// state line to the FIFOs anyway, so that a reader restarted with the reload learns it.
+    fn fifo_unchanged_states(&mut self, before: &[(String, State)]) {
+        let mut lines = Vec::new();
+        for i in self.engine.instances() {
+            let name = &i.config().name;
+            if before.iter().any(|(n, s)| n == name && *s == i.state()) {
+                let word = i.state().to_string();
+                lines.push(fifo_line(false, name, &word, i.effective_priority()));
+            }
+        }
+        for l in lines {
+            self.notifier.write(&l);
+        }
     }
 
     /// After a switch: the sockets and VMACs no instance uses any more go.

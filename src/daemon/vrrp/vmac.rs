@@ -215,6 +215,24 @@ fn parse_mac(s: &str) -> Option<[u8; 6]> {
     v.try_into().ok()
 }
 
+impl Vrrp {
+    /// `promote_secondaries`: removing a VIP that is the interface's primary address of its
+    /// subnet keeps the other addresses of that subnet (net.ipv4.conf.IF.promote_secondaries,
+    /// as keepalived's vrrp.c sets it); the first value seen comes back at stop.
+    pub(super) fn promote_secondaries(&mut self) {
+        for m in &self.config.vrrp_instances {
+            let Some(ifname) = m.interface.as_ref().filter(|_| m.promote_secondaries) else {
+                continue;
+            };
+            if let Some((path, old)) = set_sysctl(ifname, "promote_secondaries", "1")
+                && !self.saved_sysctls.iter().any(|(p, _)| *p == path)
+            {
+                self.saved_sysctls.push((path, old));
+            }
+        }
+    }
+}
+
 /// Writes /proc/sys/net/ipv4/conf/IF/KEY; returns its path and the value it had.
 fn set_sysctl(ifname: &str, key: &str, value: &str) -> Option<(String, String)> {
     let path = format!("/proc/sys/net/ipv4/conf/{ifname}/{key}");
