@@ -173,9 +173,12 @@ impl Daemon {
         let config = accepted.config;
         // Everything the new configuration needs, before anything changes: a failure here
         // leaves the running configuration exactly as it was.
+        // A script user that cannot be resolved fails its scripts, as at start (and as
+        // keepalived disables them); it does not refuse the reload.
         let users = Arc::new(ScriptUsers::resolve(&config));
-        if let Some(e) = users.failures().into_iter().next() {
-            return Err(ReloadError::ScriptUser(e));
+        for e in users.failures() {
+            self.log
+                .warn(&format!("{e}: the scripts that run as it will not run"));
         }
         let prepared = self.vrrp.prepare(config, users.clone(), &self.log).await?;
         let now = self.clock.now();

@@ -108,8 +108,6 @@ pub enum ReloadError {
     Config(#[from] ConfigRefused),
     #[error("{0}")]
     Vrrp(#[from] VrrpError),
-    #[error("{0}")]
-    ScriptUser(crate::sys::script::UserError),
 }
 
 /// The running daemon: the VRRP side, the LVS side, the trackers and the clock. The loop in
