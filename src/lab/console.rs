@@ -38,7 +38,11 @@ pub fn run(nodes: &mut dyn Nodes) -> Result<(), String> {
         .ok_or("no kaconsole router to attach to")?;
     let socket = nodes.socket(first).unwrap_or_default();
     let mut ext = LabConsole::new(nodes, first);
-    crate::tui::run_with(&socket.display().to_string(), Some(&mut ext)).map_err(|e| e.to_string())
+    crate::tui::run_with(
+        &[crate::tui::Target::Socket(socket.display().to_string())],
+        Some(&mut ext),
+    )
+    .map_err(|e| e.to_string())
 }
 
 impl<'a> LabConsole<'a> {

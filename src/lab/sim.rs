@@ -300,7 +300,7 @@ fn describe(e: &Event) -> String {
 }
 
 fn send(hub: &EventHub, event: ConsoleEvent) {
-    if let Ok(mut s) = serde_json::to_string(&EventLine { event }) {
+    if let Ok(mut s) = serde_json::to_string(&EventLine::now(event)) {
         s.push('\n');
         hub.publish(s);
     }

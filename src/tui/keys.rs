@@ -44,6 +44,8 @@ pub enum Act {
     /// The segment table's next order.
     SegmentOrder,
     Editor(EditorCmd),
+    /// The previous or next node (several daemons).
+    Node(Dir),
 }
 
 use Act::*;
@@ -66,6 +68,16 @@ const VIEWS: Row<Act> = Row {
     ],
     hint: "overview, instance, trackers, lvs, events, config, segment",
     footer: Some("1-7 Tab views"),
+};
+
+/// On several daemons: the node the views other than the overview show.
+const NODES: Row<Act> = Row {
+    keys: &[
+        (Key::Char('['), Node(Dir::Up)),
+        (Key::Char(']'), Node(Dir::Down)),
+    ],
+    hint: "the previous / next node (with several daemons)",
+    footer: None,
 };
 
 const HELP: Row<Act> = Row {
@@ -146,6 +158,7 @@ pub static OVERVIEW: KeyMap<Act> = KeyMap {
             footer: None,
         },
         VIEWS,
+        NODES,
         HELP,
         QUIT,
     ],
@@ -153,22 +166,22 @@ pub static OVERVIEW: KeyMap<Act> = KeyMap {
 
 pub static INSTANCE: KeyMap<Act> = KeyMap {
     title: "instance",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
 };
 
 pub static TRACKERS: KeyMap<Act> = KeyMap {
     title: "trackers",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
 };
 
 pub static LVS: KeyMap<Act> = KeyMap {
     title: "lvs",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
 };
 
 pub static EVENTS: KeyMap<Act> = KeyMap {
     title: "events",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
 };
 
 pub static SEGMENT: KeyMap<Act> = KeyMap {
@@ -191,6 +204,7 @@ pub static SEGMENT: KeyMap<Act> = KeyMap {
         },
         BACK,
         VIEWS,
+        NODES,
         HELP,
         QUIT,
         FILTER_OTHERS,
@@ -245,6 +259,7 @@ pub static CONFIG: KeyMap<Act> = KeyMap {
             footer: None,
         },
         VIEWS,
+        NODES,
         HELP,
         QUIT,
         FILTER_OTHERS,

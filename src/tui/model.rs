@@ -2,6 +2,7 @@
 //! no socket, so it is tested directly.
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -52,15 +53,66 @@ impl View {
     }
 }
 
-/// Everything the console shows.
-pub struct Model {
-    pub socket: String,
+/// One daemon the console is attached to.
+#[derive(Clone, Debug, Default)]
+pub struct Node {
+    /// How it is reached: a socket's path, `ssh HOST`, a `--via` command.
+    pub label: String,
     pub status: Option<Status>,
+    /// Every VRRP router the daemon hears (its segment table).
+    pub segment: Option<crate::control::protocol::segment::Snapshot>,
     pub connected: bool,
     /// Whether the daemon lets this user apply and reload.
     pub admin: bool,
     /// Why the console is not connected, shown in a banner.
     pub problem: Option<String>,
+    /// When its last status arrived (the console's clock): how old what is shown is.
+    pub seen: Option<Instant>,
+    /// When the connection was last lost.
+    pub lost: Option<Instant>,
+    /// What its configuration says of each instance (authentication, peers, preempt), when
+    /// the daemon gives it (to root and its user).
+    pub instances: std::collections::BTreeMap<String, super::findings::InstanceConf>,
+}
+
+impl Node {
+    pub fn new(label: &str) -> Node {
+        Node {
+            label: label.to_string(),
+            ..Node::default()
+        }
+    }
+
+    /// Its name: the daemon's router_id or host name once known, else how it is reached.
+    pub fn name(&self) -> &str {
+        self.status.as_ref().map_or(&self.label, |s| &s.host)
+    }
+}
+
+/// How fresh a node's data is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Freshness {
+    /// No status yet.
+    Waiting,
+    /// The last status is this many seconds old, within two poll intervals.
+    Live(f64),
+    /// Connected, but the daemon has not answered for two poll intervals (hung, stopped).
+    Stale(f64),
+    /// Not connected: the data is what it said this many seconds ago (None: never).
+    Gone(Option<f64>),
+}
+
+/// Everything the console shows.
+pub struct Model {
+    /// The daemons, at least one; the views other than the overview show `current`'s.
+    pub nodes: Vec<Node>,
+    pub current: usize,
+    /// The console's clock (set by the loop before each update and draw) and the wall clock
+    /// it shows, `HH:MM:SS`.
+    pub now: Instant,
+    pub clock: String,
+    /// How often the connection asks for a status.
+    pub poll: Duration,
     pub view: View,
     /// The overview's selected row.
     pub selected: usize,
@@ -79,8 +131,7 @@ pub struct Model {
     pub extension: Vec<String>,
     /// The extension's keys, for the help.
     pub extension_keys: Vec<Section>,
-    /// Every VRRP router the daemon hears (its segment table), its order and selected row.
-    pub segment: Option<crate::control::protocol::segment::Snapshot>,
+    /// The segment table's order and selected row.
     pub segment_sort: Sort,
     pub segment_selected: usize,
 }
@@ -94,6 +145,7 @@ pub enum Msg {
     },
     Disconnected(String),
     Status(Box<Status>),
+    /// An event line, its time first (`HH:MM:SS`).
     Event(String),
     Config {
         path: String,
@@ -105,6 +157,8 @@ pub enum Msg {
     Quit,
     /// The daemon's segment table.
     Segment(Box<crate::control::protocol::segment::Snapshot>),
+    /// What node `k` (of several) said; the other messages are the current node's.
+    From(usize, Box<Msg>),
 }
 
 /// What the loop must do after an update.
@@ -112,19 +166,39 @@ pub enum Msg {
 pub enum Action {
     None,
     Quit,
+    /// A request for the current node.
     Send(RequestBody),
 }
 
 const MAX_EVENTS: usize = 1000;
 
+/// The wall clock as `HH:MM:SS` (UTC).
+pub fn wall_clock(t: std::time::SystemTime) -> String {
+    let s = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        % 86_400;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
 impl Model {
     pub fn new(socket: &str) -> Model {
+        Model::cluster(&[socket.to_string()])
+    }
+
+    /// A console on several daemons.
+    pub fn cluster(labels: &[String]) -> Model {
+        let mut nodes: Vec<Node> = labels.iter().map(|l| Node::new(l)).collect();
+        if nodes.is_empty() {
+            nodes.push(Node::new("-"));
+        }
         Model {
-            socket: socket.to_string(),
-            status: None,
-            connected: false,
-            admin: false,
-            problem: None,
+            nodes,
+            current: 0,
+            now: Instant::now(),
+            // The loop sets it before each draw (tests see a fixed one).
+            clock: "--:--:--".into(),
+            poll: Duration::from_millis(500),
             view: View::Overview,
             selected: 0,
             detail: None,
@@ -137,9 +211,48 @@ impl Model {
             editor: Editor::new(),
             extension: Vec::new(),
             extension_keys: Vec::new(),
-            segment: None,
             segment_sort: Sort::Vrid,
             segment_selected: 0,
+        }
+    }
+
+    /// The node the views show.
+    pub fn node(&self) -> &Node {
+        &self.nodes[self.current.min(self.nodes.len() - 1)]
+    }
+
+    pub fn status(&self) -> Option<&Status> {
+        self.node().status.as_ref()
+    }
+
+    pub fn segment(&self) -> Option<&crate::control::protocol::segment::Snapshot> {
+        self.node().segment.as_ref()
+    }
+
+    pub fn connected(&self) -> bool {
+        self.node().connected
+    }
+
+    pub fn admin(&self) -> bool {
+        self.node().admin
+    }
+
+    /// Whether it shows several daemons.
+    pub fn is_cluster(&self) -> bool {
+        self.nodes.len() > 1
+    }
+
+    /// How fresh node `k`'s data is now: stale after two poll intervals without a status.
+    pub fn freshness(&self, k: usize) -> Freshness {
+        let n = &self.nodes[k];
+        let age = n
+            .seen
+            .map(|t| self.now.saturating_duration_since(t).as_secs_f64());
+        match (n.connected, age) {
+            (false, age) => Freshness::Gone(age),
+            (true, None) => Freshness::Waiting,
+            (true, Some(a)) if a > 2.0 * self.poll.as_secs_f64() => Freshness::Stale(a),
+            (true, Some(a)) => Freshness::Live(a),
         }
     }
 
@@ -158,6 +271,28 @@ impl Model {
         self.extension_keys = extension_keys;
     }
 
+    /// Shows node `k` in the views: its history starts again, its configuration in the
+    /// editor (asked for again).
+    pub fn switch_node(&mut self, k: usize) -> Action {
+        if k >= self.nodes.len() || k == self.current {
+            return Action::None;
+        }
+        self.current = k;
+        self.history = History::default();
+        self.detail = None;
+        self.selected = 0;
+        self.segment_selected = 0;
+        self.editor = Editor::new();
+        if let Some(s) = &self.nodes[k].status {
+            self.editor.set_config_id(&s.config_id);
+        }
+        if self.nodes[k].admin {
+            Action::Send(RequestBody::GetConfig)
+        } else {
+            Action::None
+        }
+    }
+
     /// Whether keys are the console's alone now: typing a filter, editing, confirming, help.
     pub fn captures_keys(&self) -> bool {
         use super::editor::Phase;
@@ -173,8 +308,8 @@ impl Model {
     /// The instances the overview lists: those whose name, interface or state contains the
     /// filter.
     pub fn visible(&self) -> Vec<&InstanceStatus> {
-        self.status
-            .iter()
+        self.status()
+            .into_iter()
             .flat_map(|s| &s.instances)
             .filter(|i| {
                 self.matches(&i.name) || self.matches(&i.interface) || self.matches(&i.state)
@@ -189,7 +324,7 @@ impl Model {
 
     /// The instance of the detail view: the one chosen, else the overview's selection.
     pub fn detail_instance(&self) -> Option<&InstanceStatus> {
-        let status = self.status.as_ref()?;
+        let status = self.status()?;
         match &self.detail {
             Some(name) => status.instances.iter().find(|i| &i.name == name),
             None => self.visible().get(self.selected).copied(),
@@ -198,35 +333,64 @@ impl Model {
 
     pub fn update(&mut self, msg: Msg) -> Action {
         match msg {
+            Msg::From(k, m) if k < self.nodes.len() => self.node_said(k, *m),
+            Msg::From(..) => Action::None,
+            Msg::Key(k) => self.key(k),
+            Msg::Quit => Action::Quit,
+            m => self.node_said(self.current, m),
+        }
+    }
+
+    /// What node `k` said.
+    fn node_said(&mut self, k: usize, msg: Msg) -> Action {
+        let current = k == self.current;
+        let now = self.now;
+        let node = &mut self.nodes[k];
+        match msg {
             Msg::Connected { admin } => {
-                self.connected = true;
-                self.admin = admin;
-                self.problem = None;
+                node.connected = true;
+                node.admin = admin;
+                node.problem = None;
             }
             Msg::Disconnected(why) => {
-                self.connected = false;
-                self.problem = Some(why);
+                if node.connected {
+                    node.lost = Some(now);
+                }
+                node.connected = false;
+                node.problem = Some(why);
             }
             Msg::Status(s) => {
-                self.history.record(&s);
-                self.editor.set_config_id(&s.config_id);
-                self.status = Some(*s);
+                node.seen = Some(now);
+                if current {
+                    self.history.record(&s);
+                    self.editor.set_config_id(&s.config_id);
+                }
+                self.nodes[k].status = Some(*s);
                 let n = self.visible().len();
                 if self.selected >= n {
                     self.selected = n.saturating_sub(1);
                 }
             }
             Msg::Event(e) => {
+                let e = if self.is_cluster() {
+                    format!("{} {e}", self.nodes[k].name())
+                } else {
+                    e
+                };
                 self.events.push_back(e);
                 while self.events.len() > MAX_EVENTS {
                     self.events.pop_front();
                 }
             }
-            Msg::Config { path, text } => self.editor.load(path, text),
-            Msg::Applied(r) => self.editor.applied(r),
-            Msg::Quit => return Action::Quit,
-            Msg::Segment(s) => self.segment = Some(*s),
-            Msg::Key(k) => return self.key(k),
+            Msg::Config { path, text } => {
+                node.instances = super::findings::read_config(&path, &text);
+                if current {
+                    self.editor.load(path, text);
+                }
+            }
+            Msg::Applied(r) if current => self.editor.applied(r),
+            Msg::Segment(s) => node.segment = Some(*s),
+            Msg::Applied(_) | Msg::Key(_) | Msg::Quit | Msg::From(..) => {}
         }
         Action::None
     }
@@ -335,12 +499,19 @@ impl Model {
             Act::Scroll(Dir::Up) => self.scroll = self.scroll.saturating_sub(1),
             Act::SegmentSelect(dir) => {
                 let n = self
-                    .segment
-                    .as_ref()
+                    .segment()
                     .map_or(0, |s| segment_table::rows(s, self.segment_sort).len());
                 segment_table::select(&mut self.segment_selected, dir == Dir::Down, n);
             }
             Act::SegmentOrder => self.segment_sort = self.segment_sort.next(),
+            Act::Node(dir) => {
+                let n = self.nodes.len();
+                let k = match dir {
+                    Dir::Down => (self.current + 1) % n,
+                    Dir::Up => (self.current + n - 1) % n,
+                };
+                return self.switch_node(k);
+            }
             Act::Editor(cmd) => match self.editor.run(cmd, k) {
                 EditorAction::None => {}
                 EditorAction::Apply(text) => return Action::Send(RequestBody::Apply { text }),
@@ -439,9 +610,9 @@ mod tests {
     fn disconnection_shows_and_reconnection_clears() {
         let mut m = Model::new("s");
         m.update(Msg::Disconnected("connection refused".into()));
-        assert!(!m.connected && m.problem.is_some());
+        assert!(!m.connected() && m.node().problem.is_some());
         m.update(Msg::Connected { admin: false });
-        assert!(m.connected && m.problem.is_none() && !m.admin);
+        assert!(m.connected() && m.node().problem.is_none() && !m.admin());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         Constraint::Min(0),
     ])
     .areas(area);
-    let title = format!(" {} ", i.name);
+    let title = format!(" {}{}", i.name, super::age_note(m));
     f.render_widget(Paragraph::new(info).block(titled(title)), info_area);
     draw_gaps(f, chart_area, i, h);
     let prio = h.priority.last(prio_area.width as usize);

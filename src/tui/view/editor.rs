@@ -32,10 +32,10 @@ fn kind_style(k: Kind) -> Option<Style> {
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     let e = &m.editor;
     if !e.loaded() {
-        let why = if m.connected && !m.admin {
+        let why = if m.connected() && !m.admin() {
             "the configuration holds its passwords: only root and the daemon's user may read \
              and edit it"
-        } else if m.connected {
+        } else if m.connected() {
             "loading the daemon's configuration..."
         } else {
             "not connected: the configuration comes from the daemon"

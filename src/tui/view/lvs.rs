@@ -21,8 +21,8 @@ fn cell(text: &str, w: usize) -> String {
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     let vss: Vec<_> = m
-        .status
-        .iter()
+        .status()
+        .into_iter()
         .flat_map(|s| &s.virtual_servers)
         .filter(|vs| {
             m.filter.is_empty()
@@ -31,12 +31,12 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         })
         .collect();
     let check_only = m
-        .status
-        .as_ref()
+        .status()
         .is_some_and(|s| s.lvs_mode.as_deref() == Some("check-only"));
     let block = titled(format!(
-        " LVS: {} virtual server(s){} ",
+        " LVS: {} virtual server(s){}{}",
         vss.len(),
+        super::age_note(m),
         if check_only {
             " - check-only: the kernel has no IPVS, the table is not programmed"
         } else {

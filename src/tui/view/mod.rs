@@ -12,12 +12,12 @@ pub mod segment_table;
 mod trackers;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::model::{Model, View};
+use super::model::{Freshness, Model, View};
 
 pub(super) fn state_style(state: &str) -> Style {
     match state {
@@ -67,14 +67,146 @@ pub(super) fn spark(values: &[u64]) -> String {
         .collect()
 }
 
+/// `text` in lines of at most `width` characters, broken between words where it can be:
+/// nothing is cut.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let (n, w) = (line.chars().count(), word.chars().count());
+        if n > 0 && n + 1 + w > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        // A word longer than the line is broken where the line ends.
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            lines.push(head);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `text` in `width` characters at most: cut with an ellipsis, never silently.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut t: String = text.chars().take(width - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The VIPs in `width` characters: as many as fit, then `+N` for the others.
+pub fn vips_text(vips: &[String], width: usize) -> String {
+    if vips.is_empty() {
+        return "-".into();
+    }
+    let mut shown = String::new();
+    for (k, v) in vips.iter().enumerate() {
+        let rest = vips.len() - k - 1;
+        let more = if rest > 0 {
+            format!(" +{rest}")
+        } else {
+            String::new()
+        };
+        let next = if shown.is_empty() {
+            v.clone()
+        } else {
+            format!("{shown} {v}")
+        };
+        if next.chars().count() + more.len() > width {
+            let left = vips.len() - k;
+            return if shown.is_empty() {
+                fit(&format!("{v} +{}", left - 1), width)
+            } else {
+                format!("{shown} +{left}")
+            };
+        }
+        shown = next;
+    }
+    shown
+}
+
+/// A node's freshness in a few words: `0.4s old`, `STALE: no answer for 3.1s`, `last seen
+/// 12s ago`.
+pub fn freshness_text(f: Freshness) -> String {
+    match f {
+        Freshness::Waiting => "waiting for data".into(),
+        Freshness::Live(a) => format!("{a:.1}s old"),
+        Freshness::Stale(a) => format!("STALE: no answer for {}", ago_short(a)),
+        Freshness::Gone(Some(a)) => format!("DOWN, last seen {} ago", ago_short(a)),
+        Freshness::Gone(None) => "DOWN, never seen".into(),
+    }
+}
+
+/// Seconds with a decimal under a minute (`3.1s`), else as [`ago`].
+fn ago_short(a: f64) -> String {
+    if a < 60.0 { format!("{a:.1}s") } else { ago(a) }
+}
+
+pub fn freshness_style(f: Freshness) -> Style {
+    match f {
+        Freshness::Live(_) => Style::default().fg(Color::Green),
+        Freshness::Waiting => Style::default(),
+        Freshness::Stale(_) => Style::default()
+            .fg(Color::Black)
+            .bg(Color::Yellow)
+            .add_modifier(Modifier::BOLD),
+        Freshness::Gone(_) => Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD),
+    }
+}
+
+/// The data's age for a panel's title: ` · 0.4s old `.
+pub(super) fn age_note(m: &Model) -> String {
+    format!(" · {} ", freshness_text(m.freshness(m.current)))
+}
+
+/// Whether what the current node shows is live: stale or lost data is greyed, never green.
+pub(super) fn live(m: &Model) -> bool {
+    matches!(
+        m.freshness(m.current),
+        Freshness::Live(_) | Freshness::Waiting
+    )
+}
+
+/// A state's style, greyed when the data is not live.
+pub(super) fn state_style_if(state: &str, live: bool) -> Style {
+    if live { state_style(state) } else { greyed() }
+}
+
+/// Data that is no longer current.
+pub(super) fn greyed() -> Style {
+    Style::default()
+        .fg(Color::Gray)
+        .add_modifier(Modifier::DIM | Modifier::ITALIC)
+}
+
 pub fn draw(f: &mut Frame, m: &Model) {
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2 + m.extension.len() as u16),
+    let width = f.area().width as usize;
+    let head = header_lines(m, width);
+    let [header, body, status_bar, footer] = Layout::vertical([
+        Constraint::Length(head.len() as u16),
         Constraint::Min(3),
+        Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(f.area());
-    draw_header(f, header, m);
+    f.render_widget(Paragraph::new(head), header);
     match m.view {
         View::Overview => overview::draw(f, body, m),
         View::Detail => detail::draw(f, body, m),
@@ -84,10 +216,35 @@ pub fn draw(f: &mut Frame, m: &Model) {
         View::Editor => editor::draw(f, body, m),
         View::Segment => segment::draw(f, body, m),
     }
+    f.render_widget(Paragraph::new(status_line(m, width)), status_bar);
     f.render_widget(Paragraph::new(keys(m)).style(dim()), footer);
     if m.help {
         help::draw(f, body.y + 1, &m.help_sections());
     }
+}
+
+/// The status bar: each node and how fresh its data is, the clock on the right.
+fn status_line(m: &Model, width: usize) -> Line<'static> {
+    let clock = format!(" {} UTC", m.clock);
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for k in 0..m.nodes.len() {
+        let f = m.freshness(k);
+        let name = if m.is_cluster() && k == m.current {
+            format!("[{}]", m.nodes[k].name())
+        } else {
+            m.nodes[k].name().to_string()
+        };
+        let text = format!("{name} {}", freshness_text(f));
+        let sep = if k == 0 { "" } else { " · " };
+        used += sep.len() + text.chars().count();
+        spans.push(Span::raw(sep));
+        spans.push(Span::styled(text, freshness_style(f)));
+    }
+    let pad = width.saturating_sub(used + clock.len());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(clock, bold()));
+    Line::from(spans)
 }
 
 /// The footer: the keys that work now, from the map of what is on screen.
@@ -104,7 +261,9 @@ fn keys(m: &Model) -> String {
     }
 }
 
-fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
+/// The tabs, the node's line (or why it is not connected, whole), the extension's lines
+/// (wrapped: nothing it says is cut).
+fn header_lines(m: &Model, width: usize) -> Vec<Line<'static>> {
     let mut tabs = vec![Span::styled("kaconsole ", bold())];
     for (k, v) in View::ALL.iter().enumerate() {
         let style = if *v == m.view {
@@ -115,8 +274,10 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
         tabs.push(Span::raw(" "));
         tabs.push(Span::styled(format!("{} {}", k + 1, v.title()), style));
     }
-    let second = if m.connected {
-        let about = match &m.status {
+    let mut lines = vec![Line::from(tabs)];
+    let node = m.node();
+    if node.connected {
+        let about = match m.status() {
             Some(s) => format!(
                 "{}  up {}  pid {}  {}",
                 s.host,
@@ -126,37 +287,38 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
             ),
             None => "waiting for the first status".into(),
         };
-        Line::from(vec![
-            Span::raw(about),
-            Span::styled(
-                if m.admin {
-                    "  (admin)"
-                } else {
-                    "  (read-only)"
-                },
-                dim(),
-            ),
-        ])
+        let (tag, style) = if node.admin {
+            ("  (admin)", Style::default().fg(Color::Cyan))
+        } else {
+            ("  (read-only)", Style::default().fg(Color::Yellow))
+        };
+        let about = fit(&about, width.saturating_sub(tag.len()));
+        lines.push(Line::from(vec![Span::raw(about), Span::styled(tag, style)]));
     } else {
-        Line::from(Span::styled(
-            format!(
-                "NOT CONNECTED to {}: {} - retrying",
-                m.socket,
-                m.problem.as_deref().unwrap_or("connecting")
-            ),
-            Style::default()
-                .fg(Color::White)
-                .bg(Color::Red)
-                .add_modifier(Modifier::BOLD),
-        ))
-    };
-    let mut lines = vec![Line::from(tabs), second];
-    lines.extend(
-        m.extension
-            .iter()
-            .map(|l| Line::from(Span::styled(l.clone(), Style::default().fg(Color::Yellow)))),
-    );
-    f.render_widget(Paragraph::new(lines), area);
+        let text = format!(
+            "NOT CONNECTED to {}: {} - retrying every second",
+            node.label,
+            node.problem.as_deref().unwrap_or("connecting")
+        );
+        let banner = Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        lines.extend(
+            wrap(&text, width)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, banner))),
+        );
+    }
+    let lab = Style::default().fg(Color::Yellow);
+    for l in &m.extension {
+        lines.extend(
+            wrap(l, width)
+                .into_iter()
+                .map(|w| Line::from(Span::styled(w, lab))),
+        );
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -198,6 +360,7 @@ pub(crate) mod tests {
     /// The fixture's load balancer, with some history and events.
     pub(crate) fn model() -> Model {
         let mut m = Model::new("/run/kaconsole/kaconsole.sock");
+        m.clock = "12:00:00".into();
         m.update(Msg::Connected { admin: true });
         let mut s = status();
         for k in 0..60u64 {
@@ -257,7 +420,8 @@ pub(crate) mod tests {
                     "10.77.0.11",
                     "10.77.0.12",
                     "no conflict",
-                    "free VRIDs: 1-50",
+                    "this node",
+                    "free VRIDs: 1-9, 11-19, 21-29, 31-50, 52-255",
                 ],
             ),
         ];
@@ -486,6 +650,141 @@ pub(crate) mod tests {
         assert_eq!(
             render(&m, 80, 24).lines().last(),
             Some("filter: d_  (Enter keep, Esc clear)")
+        );
+    }
+
+    /// Two nodes of a pair: lb2 is the BACKUP of VI_WEB and the MASTER of VI_DB, whose VIPs
+    /// differ between the nodes; lb1's data is 0.3 s old, lb2's as `lb2_age` says.
+    pub(crate) fn cluster(lb2: Option<f64>) -> Model {
+        let mut m = Model::cluster(&["/run/a.sock".into(), "ssh lb2".into()]);
+        m.clock = "12:00:00".into();
+        let t0 = m.now;
+        m.update(Msg::From(0, Box::new(Msg::Connected { admin: true })));
+        m.update(Msg::From(0, Box::new(Msg::Status(Box::new(status())))));
+        let mut s2 = status();
+        s2.host = "lb2".into();
+        s2.instances[0].state = "BACKUP".into();
+        s2.instances[0].base_priority = 100;
+        s2.instances[0].effective_priority = 100;
+        s2.instances[0].master = Some("10.0.0.1".into());
+        s2.instances[1].state = "MASTER".into();
+        s2.instances[1].base_priority = 150;
+        s2.instances[1].effective_priority = 150;
+        s2.instances[1].vips = vec!["10.0.1.100/24".into(), "10.0.1.102/24".into()];
+        m.update(Msg::From(1, Box::new(Msg::Connected { admin: true })));
+        m.update(Msg::From(1, Box::new(Msg::Status(Box::new(s2)))));
+        match lb2 {
+            Some(age) => {
+                m.now = t0 + std::time::Duration::from_secs_f64(age);
+                m.nodes[0].seen = Some(m.now - std::time::Duration::from_millis(300));
+            }
+            None => {
+                m.now = t0 + std::time::Duration::from_secs(12);
+                m.nodes[0].seen = Some(m.now - std::time::Duration::from_millis(300));
+                m.update(Msg::From(
+                    1,
+                    Box::new(Msg::Disconnected("the daemon closed the connection".into())),
+                ));
+            }
+        }
+        m
+    }
+
+    /// One console on two daemons: each virtual router once, both nodes side by side, the
+    /// drift flagged with the field and the nodes' values, at every size.
+    #[test]
+    fn the_cluster_overview_shows_both_nodes_and_the_drift() {
+        let m = cluster(Some(0.4));
+        for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+            let s = render(&m, w, h);
+            for want in [
+                "lb1",
+                "lb2",
+                "MASTER 150→140",
+                "BACKUP 100",
+                "drift in VRID 20: VIPs differ",
+                "[lb1] 0.3s old",
+                "12:00:00 UTC",
+            ] {
+                assert!(s.contains(want), "{w}x{h}: {want} missing\n{s}");
+            }
+            let row = s.lines().find(|l| l.contains("VI_DB")).unwrap_or("");
+            assert!(row.starts_with('!'), "the drifting router is marked:\n{s}");
+            insta::assert_snapshot!(format!("cluster_{w}x{h}"), s);
+        }
+    }
+
+    /// A node that stops answering is STALE within two polls; one that is gone is greyed
+    /// with its last-seen age, never left green.
+    #[test]
+    fn stale_and_lost_nodes_are_marked() {
+        let m = cluster(Some(1.4));
+        assert_eq!(m.freshness(1), crate::tui::model::Freshness::Stale(1.4));
+        let s = render(&m, 120, 40);
+        assert!(s.contains("lb2 STALE: no answer for 1.4s"), "{s}");
+        assert!(
+            s.contains("BACKUP 100?"),
+            "lb2's cells say they are not current:\n{s}"
+        );
+        let m = cluster(None);
+        let s = render(&m, 120, 40);
+        assert!(s.contains("lb2 DOWN, last seen 12.0s ago"), "{s}");
+        insta::assert_snapshot!("cluster_lost_120x40", s);
+        // lb2's MASTER cell is not green.
+        let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| draw(f, &m)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let (x, y) = (0..40u16)
+            .flat_map(|y| (0..110u16).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                (0..10)
+                    .map(|d| buf[(x + d, y)].symbol())
+                    .collect::<String>()
+                    == "MASTER 150"
+                    && y > 3
+                    && x >= 30
+            })
+            .expect("lb2's MASTER cell");
+        assert_ne!(
+            buf[(x, y)].fg,
+            Color::Green,
+            "a lost node's MASTER is greyed"
+        );
+        // The single-node view of a lost daemon: greyed rows, and the banner says why.
+        let mut one = model();
+        one.update(Msg::Disconnected("nothing listens".into()));
+        let s = render(&one, 80, 24);
+        assert!(s.contains("VRRP instances (3) · DOWN, last seen"), "{s}");
+    }
+
+    #[test]
+    fn nothing_is_cut_silently() {
+        assert_eq!(fit("enable_script_security", 10), "enable_sc…");
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(
+            wrap("r1 killed (SIGKILL): the others take over", 20),
+            ["r1 killed (SIGKILL):", "the others take over"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        // Three VIPs in the 80-column overview: the first and "+2", never a cut address.
+        let mut m = model();
+        let mut s = status();
+        s.instances[0].vips = ["10.99.0.100/24", "10.99.0.101/24", "10.99.0.102/24"]
+            .map(String::from)
+            .to_vec();
+        m.update(Msg::Status(Box::new(s)));
+        let screen = render(&m, 80, 24);
+        let row = screen.lines().find(|l| l.contains("VI_WEB")).unwrap();
+        assert!(row.contains("10.99.0.100/24 +2"), "{row}");
+        let screen = render(&m, 200, 50);
+        let row = screen.lines().find(|l| l.contains("VI_WEB")).unwrap();
+        assert!(
+            row.contains("10.99.0.100/24 10.99.0.101/24 10.99.0.102/24"),
+            "all of them at 200 columns: {row}"
+        );
+        assert!(
+            screen.contains("RX/TX") && screen.contains("TRACK"),
+            "wide terminals get more columns:\n{screen}"
         );
     }
 

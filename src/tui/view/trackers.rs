@@ -19,7 +19,7 @@ fn status_style(s: &str) -> Style {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
-    let Some(s) = &m.status else {
+    let Some(s) = m.status() else {
         f.render_widget(
             Paragraph::new("no data yet").block(titled(" trackers ".into())),
             area,
@@ -86,7 +86,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     if n_scripts == 0 {
         f.render_widget(
             Paragraph::new(Span::styled("no vrrp_script is tracked", dim()))
-                .block(titled(" vrrp_scripts ".into())),
+                .block(titled(format!(" vrrp_scripts{}", super::age_note(m)))),
             top,
         );
     } else {
@@ -115,7 +115,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
                 ])
                 .style(bold()),
             )
-            .block(titled(" vrrp_scripts ".into())),
+            .block(titled(format!(" vrrp_scripts{}", super::age_note(m)))),
             top,
         );
     }

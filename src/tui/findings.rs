@@ -1,0 +1,431 @@
+//! What is wrong between nodes, found from what the daemons report: for one virtual router
+//! (VRID and family), different VIPs, authentication, interval, version or unicast peers
+//! ("drift"); equal base priorities; a tracker whose weight cannot take its node below a peer,
+//! so that its failure never moves the VIP; a mix of preempt and nopreempt that keeps a
+//! recovered node from taking the VIP back; and the conflicts a node is part of on its
+//! segment (adverts it rejects, a second MASTER). With one node, its routers are compared with
+//! the routers its segment hears.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::model::Node;
+use crate::config::{self, LoadOptions};
+use crate::control::protocol::InstanceStatus;
+
+/// A virtual router: its VRID and whether it is IPv6.
+pub type RouterKey = (u8, bool);
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// `drift`, `tie`, `tracker`, `preempt`, `segment`.
+    pub kind: &'static str,
+    pub router: RouterKey,
+    pub message: String,
+}
+
+/// What a node's configuration says of an instance, beyond its status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstanceConf {
+    /// `none`, `PASS <password>`, `AH <password>`.
+    pub auth: String,
+    pub peers: Vec<String>,
+    pub nopreempt: bool,
+}
+
+/// The instances of a configuration text, by name.
+pub fn read_config(path: &str, text: &str) -> BTreeMap<String, InstanceConf> {
+    let opts = LoadOptions {
+        random_seed: Some(0),
+        ..Default::default()
+    };
+    let loaded = config::load_text(Path::new(path), text.as_bytes(), &opts, None);
+    loaded
+        .config
+        .vrrp_instances
+        .iter()
+        .map(|i| {
+            let auth = match &i.authentication {
+                Some(a) => format!(
+                    "{} {}",
+                    match a.auth_type {
+                        Some(config::blocks::vrrp::AuthType::Ah) => "AH",
+                        _ => "PASS",
+                    },
+                    a.auth_pass.as_deref().unwrap_or("")
+                ),
+                None => "none".into(),
+            };
+            let mut peers: Vec<String> =
+                i.unicast_peer.iter().map(|p| p.addr.to_string()).collect();
+            peers.sort();
+            (
+                i.name.clone(),
+                InstanceConf {
+                    auth,
+                    peers,
+                    nopreempt: i.nopreempt,
+                },
+            )
+        })
+        .collect()
+}
+
+/// An instance's virtual router.
+pub fn router_of(i: &InstanceStatus) -> RouterKey {
+    (i.vrid, i.vips.first().is_some_and(|v| v.contains(':')))
+}
+
+/// `VRID 51` or `VRID 51 (IPv6)`.
+pub fn router_name((vrid, v6): RouterKey) -> String {
+    if v6 {
+        format!("VRID {vrid} (IPv6)")
+    } else {
+        format!("VRID {vrid}")
+    }
+}
+
+/// Each virtual router, and each node's instance of it.
+pub fn by_router(nodes: &[Node]) -> BTreeMap<RouterKey, Vec<(usize, &InstanceStatus)>> {
+    let mut routers: BTreeMap<RouterKey, Vec<(usize, &InstanceStatus)>> = BTreeMap::new();
+    for (k, n) in nodes.iter().enumerate() {
+        for i in n.status.iter().flat_map(|s| &s.instances) {
+            routers.entry(router_of(i)).or_default().push((k, i));
+        }
+    }
+    routers
+}
+
+/// Every finding over the nodes.
+pub fn findings(nodes: &[Node]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (key, members) in by_router(nodes) {
+        if members.len() > 1 {
+            drift(nodes, key, &members, &mut out);
+            ties(nodes, key, &members, &mut out);
+            preempt(nodes, key, &members, &mut out);
+        }
+        trackers(nodes, key, &members, &mut out);
+    }
+    for n in nodes {
+        segment(n, &mut out);
+    }
+    out
+}
+
+/// `lb1=a, lb2=b`.
+fn values(nodes: &[Node], members: &[(usize, String)]) -> String {
+    members
+        .iter()
+        .map(|(k, v)| format!("{}={v}", nodes[*k].name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn conf<'a>(nodes: &'a [Node], k: usize, i: &InstanceStatus) -> Option<&'a InstanceConf> {
+    nodes[k].instances.get(&i.name)
+}
+
+fn drift(
+    nodes: &[Node],
+    key: RouterKey,
+    members: &[(usize, &InstanceStatus)],
+    out: &mut Vec<Finding>,
+) {
+    type Field = fn(&[Node], usize, &InstanceStatus) -> Option<String>;
+    let fields: [(&str, Field); 5] = [
+        ("VIPs", |_, _, i| {
+            let set: BTreeSet<&String> = i.vips.iter().collect();
+            Some(set.into_iter().cloned().collect::<Vec<_>>().join(" "))
+        }),
+        ("advert interval", |_, _, i| {
+            Some(format!("{}s", i.adver_int_s))
+        }),
+        ("version", |_, _, i| Some(format!("v{}", i.version))),
+        ("authentication", |n, k, i| {
+            conf(n, k, i).map(|c| c.auth.clone())
+        }),
+        ("unicast peers", |n, k, i| {
+            conf(n, k, i).map(|c| match c.peers.len() {
+                0 => "multicast".to_string(),
+                _ => c.peers.len().to_string() + " peer(s)",
+            })
+        }),
+    ];
+    for (field, value) in fields {
+        let vals: Vec<(usize, String)> = members
+            .iter()
+            .filter_map(|(k, i)| value(nodes, *k, i).map(|v| (*k, v)))
+            .collect();
+        let distinct: BTreeSet<&String> = vals.iter().map(|(_, v)| v).collect();
+        if distinct.len() > 1 {
+            // A password is not shown: that they differ is enough.
+            let shown = if field == "authentication" {
+                vals.iter()
+                    .map(|(k, v)| (*k, v.split(' ').next().unwrap_or("").to_string()))
+                    .collect()
+            } else {
+                vals
+            };
+            out.push(Finding {
+                kind: "drift",
+                router: key,
+                message: format!(
+                    "drift in {}: {field} differ: {}",
+                    router_name(key),
+                    values(nodes, &shown)
+                ),
+            });
+        }
+    }
+}
+
+fn ties(
+    nodes: &[Node],
+    key: RouterKey,
+    members: &[(usize, &InstanceStatus)],
+    out: &mut Vec<Finding>,
+) {
+    let mut seen: BTreeMap<u8, Vec<(usize, String)>> = BTreeMap::new();
+    for (k, i) in members {
+        if i.base_priority < 255 {
+            seen.entry(i.base_priority)
+                .or_default()
+                .push((*k, i.base_priority.to_string()));
+        }
+    }
+    for (prio, tied) in seen {
+        if tied.len() > 1 {
+            out.push(Finding {
+                kind: "tie",
+                router: key,
+                message: format!(
+                    "{}: equal base priority {prio} on {}: the higher address wins",
+                    router_name(key),
+                    tied.iter()
+                        .map(|(k, _)| nodes[*k].name())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            });
+        }
+    }
+}
+
+/// A node with nopreempt next to one that preempts: when the preferred node comes back it
+/// does not take the VIP back (or takes it from a node that never gives way), which is
+/// rarely what was meant.
+fn preempt(
+    nodes: &[Node],
+    key: RouterKey,
+    members: &[(usize, &InstanceStatus)],
+    out: &mut Vec<Finding>,
+) {
+    let vals: Vec<(usize, String)> = members
+        .iter()
+        .filter_map(|(k, i)| {
+            conf(nodes, *k, i)
+                .map(|c| (*k, if c.nopreempt { "nopreempt" } else { "preempt" }.into()))
+        })
+        .collect();
+    let distinct: BTreeSet<&String> = vals.iter().map(|(_, v)| v).collect();
+    if distinct.len() > 1 {
+        out.push(Finding {
+            kind: "preempt",
+            router: key,
+            message: format!(
+                "{}: preempt mix ({}): the VIP is not handed back when the preferred node returns",
+                router_name(key),
+                values(nodes, &vals)
+            ),
+        });
+    }
+}
+
+/// A tracker whose failure leaves its node above every peer: the VIP never moves for it.
+/// The peers are the other nodes' instances, or with one node the routers its segment hears.
+fn trackers(
+    nodes: &[Node],
+    key: RouterKey,
+    members: &[(usize, &InstanceStatus)],
+    out: &mut Vec<Finding>,
+) {
+    for (k, i) in members {
+        let mut peers: Vec<(String, u8)> = members
+            .iter()
+            .filter(|(j, _)| j != k)
+            .map(|(j, p)| (nodes[*j].name().to_string(), p.effective_priority))
+            .collect();
+        if peers.is_empty() {
+            peers = heard(&nodes[*k], key);
+        }
+        let Some((peer, best)) = peers.iter().max_by_key(|(_, p)| *p) else {
+            continue;
+        };
+        for t in i.trackers.iter().filter(|t| t.weight < 0) {
+            let after = (i.base_priority as i32 + t.weight).max(1);
+            if i.base_priority < 255 && i.base_priority > *best && after > *best as i32 {
+                out.push(Finding {
+                    kind: "tracker",
+                    router: key,
+                    message: format!(
+                        "{}: {} on {} has weight {}: failed, {} stays at {after}, above {peer}'s {best}; the VIP does not move",
+                        router_name(key),
+                        t.id,
+                        nodes[*k].name(),
+                        t.weight,
+                        i.name
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// The routers node `n` hears for `key` on its segment, with their priorities.
+fn heard(n: &Node, key: RouterKey) -> Vec<(String, u8)> {
+    n.segment
+        .iter()
+        .flat_map(|s| &s.groups)
+        .filter(|g| g.key.vrid == key.0 && g.key.ipv6 == key.1)
+        .flat_map(|g| &g.routers)
+        .map(|(addr, r)| (addr.to_string(), r.priority))
+        .collect()
+}
+
+/// The conflicts on node `n`'s segment that its own routers are part of, and the adverts its
+/// instances reject (an authentication mismatch is a split brain waiting to happen).
+fn segment(n: &Node, out: &mut Vec<Finding>) {
+    let Some(status) = &n.status else {
+        return;
+    };
+    for i in &status.instances {
+        let key = router_of(i);
+        let rejected = [
+            (i.stats.auth_failure, "authentication failures"),
+            (i.stats.authtype_mismatch, "authentication type mismatches"),
+            (i.stats.addr_list_err, "VIP list mismatches"),
+            (i.stats.advert_interval_err, "advert interval mismatches"),
+        ];
+        for (count, what) in rejected.into_iter().filter(|(c, _)| *c > 0) {
+            out.push(Finding {
+                kind: "segment",
+                router: key,
+                message: format!(
+                    "{} on {}: {} rejected {count} advert(s): {what}",
+                    router_name(key),
+                    n.name(),
+                    i.name
+                ),
+            });
+        }
+        for f in n.segment.iter().flat_map(|s| &s.findings) {
+            if f.vrid == Some(i.vrid) {
+                out.push(Finding {
+                    kind: "segment",
+                    router: key,
+                    message: format!("{} on {}: {}", router_name(key), n.name(), f.message),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::protocol::TrackerStatus;
+    use crate::control::protocol::fixture::instance;
+
+    fn node(name: &str, instances: Vec<InstanceStatus>) -> Node {
+        let mut s = crate::control::protocol::fixture::status();
+        s.host = name.into();
+        s.instances = instances;
+        Node {
+            status: Some(s),
+            connected: true,
+            ..Node::new(name)
+        }
+    }
+
+    fn tracked(base: u8, weight: i32) -> InstanceStatus {
+        let mut i = instance("VI_1", "MASTER", base);
+        i.trackers = vec![TrackerStatus {
+            id: "script:chk".into(),
+            weight,
+            status: "up".into(),
+            effect: "+0".into(),
+        }];
+        i
+    }
+
+    #[test]
+    fn a_tracker_that_cannot_move_the_vip_is_found_and_one_that_can_is_not() {
+        let peer = instance("VI_1", "BACKUP", 100);
+        // 150 - 20 = 130 stays above 100: the failure changes nothing.
+        let f = findings(&[
+            node("lb1", vec![tracked(150, -20)]),
+            node("lb2", vec![peer.clone()]),
+        ]);
+        let t: Vec<&Finding> = f.iter().filter(|f| f.kind == "tracker").collect();
+        assert_eq!(t.len(), 1, "{f:?}");
+        assert!(
+            t[0].message.contains("weight -20") && t[0].message.contains("above lb2's 100"),
+            "{}",
+            t[0].message
+        );
+        // 150 - 60 = 90 goes below 100: the VIP moves.
+        let f = findings(&[
+            node("lb1", vec![tracked(150, -60)]),
+            node("lb2", vec![peer]),
+        ]);
+        assert!(f.iter().all(|f| f.kind != "tracker"), "{f:?}");
+    }
+
+    #[test]
+    fn drift_names_the_field_and_each_nodes_value() {
+        let a = instance("VI_1", "MASTER", 150);
+        let mut b = instance("VI_1", "BACKUP", 100);
+        b.vips.push("10.0.0.101/24".into());
+        b.adver_int_s = 2.0;
+        let mut n1 = node("lb1", vec![a]);
+        let mut n2 = node("lb2", vec![b]);
+        let conf = |auth: &str, nopreempt| InstanceConf {
+            auth: auth.into(),
+            peers: Vec::new(),
+            nopreempt,
+        };
+        n1.instances
+            .insert("VI_1".into(), conf("PASS secret1", false));
+        n2.instances
+            .insert("VI_1".into(), conf("PASS secret2", true));
+        let f: Vec<String> = findings(&[n1, n2]).into_iter().map(|f| f.message).collect();
+        let has = |s: &str| f.iter().any(|m| m.contains(s));
+        assert!(
+            has("VIPs differ: lb1=10.0.0.100/24, lb2=10.0.0.100/24 10.0.0.101/24"),
+            "{f:?}"
+        );
+        assert!(has("advert interval differ: lb1=1s, lb2=2s"), "{f:?}");
+        assert!(has("authentication differ"), "{f:?}");
+        assert!(
+            !f.iter().any(|m| m.contains("secret")),
+            "no password shown: {f:?}"
+        );
+        assert!(has("preempt mix (lb1=preempt, lb2=nopreempt)"), "{f:?}");
+    }
+
+    #[test]
+    fn a_configuration_says_auth_peers_and_preempt() {
+        let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n nopreempt\n state BACKUP\n authentication {\n  auth_type PASS\n  auth_pass abc\n }\n unicast_peer {\n  10.0.0.2\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n";
+        let c = read_config("/nonexistent/keepalived.conf", text);
+        assert_eq!(
+            c["VI_1"],
+            InstanceConf {
+                auth: "PASS abc".into(),
+                peers: vec!["10.0.0.2".into()],
+                nopreempt: true
+            }
+        );
+    }
+}
