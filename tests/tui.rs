@@ -327,3 +327,108 @@ fn one_console_on_a_pair_shows_drift_stale_and_lost_nodes() {
 fn one_console_on_a_pair_through_via_and_attach() {
     cluster_console("one_console_on_a_pair_through_via_and_attach", true);
 }
+
+/// `--node` through a real sshd in a namespace, with key authentication: a console in one
+/// namespace shows its local daemon (--socket) and the remote one (ssh + `kaconsole attach`)
+/// side by side; a node whose key is refused shows ssh's own reason in its banner.
+#[test]
+fn a_remote_node_through_a_real_sshd() {
+    let test = "a_remote_node_through_a_real_sshd";
+    if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
+        return;
+    }
+    let (Some(sshd), Some(_), Some(keygen)) = (
+        common::require_program(test, "sshd").or_else(|| {
+            let p = std::path::PathBuf::from("/usr/sbin/sshd");
+            p.is_file().then_some(p)
+        }),
+        common::require_program(test, "ssh"),
+        common::require_program(test, "ssh-keygen"),
+    ) else {
+        return;
+    };
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    for (key, comment) in [("host", "host"), ("id", "good"), ("other", "refused")] {
+        let ok = std::process::Command::new(&keygen)
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                comment,
+                "-f",
+                &p(key),
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ssh-keygen");
+    }
+    std::fs::copy(p("id.pub"), p("authorized_keys")).unwrap();
+    std::fs::write(
+        p("sshd_config"),
+        format!(
+            "Port 2222\nListenAddress {}\nHostKey {}\nAuthorizedKeysFile {}\nStrictModes no\n\
+             UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\nPidFile {}\n",
+            h1.addr,
+            p("host"),
+            p("authorized_keys"),
+            p("sshd.pid")
+        ),
+    )
+    .unwrap();
+    let common_opts = "HostName ADDR\n  Port 2222\n  User root\n  UserKnownHostsFile /dev/null\n  \
+                       StrictHostKeyChecking no\n  BatchMode yes\n  LogLevel ERROR\n"
+        .replace("ADDR", &h1.addr);
+    std::fs::write(
+        p("ssh_config"),
+        format!(
+            "Host lb1\n  {common_opts}  IdentityFile {}\nHost refused\n  {common_opts}  IdentityFile {}\n",
+            p("id"),
+            p("other")
+        ),
+    )
+    .unwrap();
+    // sshd's privilege separation directory, as its package's service makes it.
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let _sshd = h1.spawn(&sshd, &["-D", "-e", "-f", &p("sshd_config")], "sshd.log");
+    let (s1, s2) = (h1.socket(), h2.socket());
+    let d1 = common::start_kaconsole(h1, &pair_conf("lb1", "150", "10.77.0.100/24"), &[], &[]);
+    let _d2 = common::start_kaconsole(h2, &pair_conf("lb2", "100", "10.77.0.100/24"), &[], &[]);
+    let master = wait_for(Duration::from_secs(8), || h1.has_address("10.77.0.100"));
+    assert!(master.is_some(), "{}", d1.log_text());
+    let bin = common::kaconsole().display().to_string();
+    let cmd = format!(
+        "ip netns exec {} {bin} tui --socket {} --via 'ssh -F {} {{}} {bin} attach --socket {}' \
+         --node lb1 --node refused",
+        h2.ns,
+        s2.display(),
+        p("ssh_config"),
+        s1.display()
+    );
+    let c = Tmux::start("ssh", 120, 40, &cmd);
+    c.wait_until(10, |s| {
+        let r = row_with(s, "VI_1");
+        r.contains("BACKUP 100") && r.contains("MASTER 150")
+    })
+    .unwrap_or_else(|s| {
+        panic!(
+            "the remote node beside the local one:\n{s}\n{}",
+            std::fs::read_to_string(h1.dir.join("sshd.log")).unwrap_or_default()
+        )
+    });
+    assert!(c.capture().contains("lb1"), "{}", c.capture());
+    // The refused node: its banner, when it is the node shown, has ssh's reason.
+    c.keys(&["["]);
+    c.wait_for(10, &["NOT CONNECTED to refused", "Permission denied"])
+        .unwrap_or_else(|s| panic!("ssh's reason:\n{s}"));
+    c.keys(&["q"]);
+    let gone = wait_for(Duration::from_secs(3), || !c.alive());
+    assert!(gone.is_some(), "q ends the console");
+}
