@@ -432,3 +432,52 @@ fn a_remote_node_through_a_real_sshd() {
     let gone = wait_for(Duration::from_secs(3), || !c.alive());
     assert!(gone.is_some(), "q ends the console");
 }
+
+/// An authentication-mismatch split brain with keepalived: kaconsole and keepalived both
+/// MASTER of VRID 51 with other passwords. The console of the kaconsole node says so on the
+/// overview (the row marked, a finding with the count of rejected adverts) and on the segment
+/// view (this node listed, the conflict named).
+#[test]
+fn an_auth_mismatch_split_brain_with_keepalived_is_a_finding() {
+    let test = "an_auth_mismatch_split_brain_with_keepalived_is_a_finding";
+    if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
+        return;
+    }
+    let Some(keepalived) = common::require_program(test, "keepalived") else {
+        return;
+    };
+    let seg = Segment::new(2);
+    let (h1, h2) = (&seg.hosts[0], &seg.hosts[1]);
+    let conf = |prio: &str, pass: &str| {
+        pair_conf("lb", prio, "10.77.0.100/24").replace(
+            "    advert_int 1\n",
+            &format!("    advert_int 1\n    authentication {{\n        auth_type PASS\n        auth_pass {pass}\n    }}\n"),
+        )
+    };
+    let kc = common::start_kaconsole(h1, &conf("150", "secret1"), &[], &[]);
+    let _ka = common::start_keepalived(h2, &keepalived, &conf("100", "other22"), &[]);
+    let both = wait_for(Duration::from_secs(10), || {
+        h1.has_address("10.77.0.100") && h2.has_address("10.77.0.100")
+    });
+    assert!(both.is_some(), "no split brain: {}", kc.log_text());
+    let c = console("split", &h1.socket());
+    c.wait_until(8, |s| {
+        row(s).starts_with('!')
+            && s.contains("auth-mismatch on lb: VRID 51: this node (VI_1) rejected")
+            && s.contains("authentication failed")
+    })
+    .unwrap_or_else(|s| panic!("the overview does not flag it:\n{s}"));
+    c.keys(&["7"]);
+    c.wait_for(8, &["this node", "auth-mismatch", "conflict(s)"])
+        .unwrap_or_else(|s| panic!("the segment view does not flag it:\n{s}"));
+    assert!(
+        !c.capture().contains("free VRIDs: 1-255"),
+        "{}",
+        c.capture()
+    );
+    assert!(
+        c.capture().contains("free VRIDs: 1-50, 52-255"),
+        "{}",
+        c.capture()
+    );
+}

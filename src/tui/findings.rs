@@ -7,11 +7,15 @@
 //! the routers its segment hears.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use super::model::Node;
 use crate::config::{self, LoadOptions};
-use crate::control::protocol::InstanceStatus;
+use crate::control::protocol::segment::{
+    Finding as SegmentFinding, GroupSnapshot, Key, Router, Snapshot,
+};
+use crate::control::protocol::{InstanceStatus, Status};
 
 /// A virtual router: its VRID and whether it is IPv6.
 pub type RouterKey = (u8, bool);
@@ -111,6 +115,9 @@ pub fn findings(nodes: &[Node]) -> Vec<Finding> {
     for n in nodes {
         segment(n, &mut out);
     }
+    // Two instances of one VRID (IPv4 and IPv6) see the same segment conflict once.
+    let mut seen = BTreeSet::new();
+    out.retain(|f| seen.insert(f.message.clone()));
     out
 }
 
@@ -294,42 +301,145 @@ fn heard(n: &Node, key: RouterKey) -> Vec<(String, u8)> {
         .collect()
 }
 
-/// The conflicts on node `n`'s segment that its own routers are part of, and the adverts its
-/// instances reject (an authentication mismatch is a split brain waiting to happen).
+/// The conflicts on node `n`'s segment that its own routers are part of: adverts they reject
+/// (an authentication mismatch is a split brain), another router advertising while they are
+/// MASTER, and what the segment table found on their VRIDs.
 fn segment(n: &Node, out: &mut Vec<Finding>) {
     let Some(status) = &n.status else {
         return;
     };
+    let table = n.segment.clone().unwrap_or_default();
+    let merged = with_this_node(&table, status, &n.instances);
     for i in &status.instances {
-        let key = router_of(i);
-        let rejected = [
-            (i.stats.auth_failure, "authentication failures"),
-            (i.stats.authtype_mismatch, "authentication type mismatches"),
-            (i.stats.addr_list_err, "VIP list mismatches"),
-            (i.stats.advert_interval_err, "advert interval mismatches"),
-        ];
-        for (count, what) in rejected.into_iter().filter(|(c, _)| *c > 0) {
+        for f in merged.findings.iter().filter(|f| f.vrid == Some(i.vrid)) {
             out.push(Finding {
                 kind: "segment",
-                router: key,
-                message: format!(
-                    "{} on {}: {} rejected {count} advert(s): {what}",
-                    router_name(key),
-                    n.name(),
-                    i.name
-                ),
+                router: router_of(i),
+                message: format!("{} on {}: {}", f.kind, n.name(), f.message),
             });
         }
-        for f in n.segment.iter().flat_map(|s| &s.findings) {
-            if f.vrid == Some(i.vrid) {
-                out.push(Finding {
-                    kind: "segment",
-                    router: key,
-                    message: format!("{} on {}: {}", router_name(key), n.name(), f.message),
+    }
+}
+
+/// The address standing for this node in the table (it is never an advert's source).
+pub fn this_node(ipv6: bool) -> IpAddr {
+    if ipv6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
+}
+
+/// The daemon's table with this node's instances added as routers (at [`this_node`]), their
+/// VRIDs taken out of the free ones, and the conflicts they are part of: adverts they reject
+/// (authentication, VIPs, interval) and another router advertising while they are MASTER.
+pub fn with_this_node(
+    snap: &Snapshot,
+    status: &Status,
+    conf: &std::collections::BTreeMap<String, InstanceConf>,
+) -> Snapshot {
+    let mut s = snap.clone();
+    for i in &status.instances {
+        let ipv6 = i.vips.first().is_some_and(|v| v.contains(':'));
+        let key = Key {
+            vrid: i.vrid,
+            ipv6,
+            version: i.version,
+            unicast: conf.get(&i.name).is_some_and(|c| !c.peers.is_empty()),
+        };
+        let me = this_node(ipv6);
+        let router = Router {
+            priority: i.effective_priority,
+            interval_cs: (i.adver_int_s * 100.0).round() as u32,
+            addrs: i
+                .vips
+                .iter()
+                .filter_map(|v| v.split('/').next()?.parse().ok())
+                .collect(),
+            auth: conf
+                .get(&i.name)
+                .map_or("?", |c| c.auth.split(' ').next().unwrap_or("?"))
+                .to_string(),
+            adverts: i.stats.advert_sent,
+            last_us: snap.last_us,
+            first_us: snap.last_us,
+            ..Router::default()
+        };
+        let g = match s
+            .groups
+            .iter()
+            .position(|g| g.key.vrid == i.vrid && g.key.ipv6 == ipv6)
+        {
+            Some(g) => g,
+            None => {
+                s.groups.push(GroupSnapshot {
+                    key,
+                    master: None,
+                    routers: Vec::new(),
+                });
+                s.groups.len() - 1
+            }
+        };
+        let master = i.state == "MASTER";
+        let others: Vec<String> = s.groups[g]
+            .routers
+            .iter()
+            .filter(|(_, r)| {
+                !r.left
+                    && snap.last_us.saturating_sub(r.last_us)
+                        < 3 * u64::from(r.interval_cs.max(1)) * 10_000
+            })
+            .map(|(ip, r)| format!("{ip} advertises with priority {}", r.priority))
+            .collect();
+        if master && !others.is_empty() {
+            s.findings.push(SegmentFinding {
+                kind: "split-brain".into(),
+                vrid: Some(i.vrid),
+                message: format!(
+                    "VRID {}: this node ({}) is MASTER and another router advertises too",
+                    i.vrid, i.name
+                ),
+                evidence: others,
+            });
+        }
+        for (count, kind, what) in [
+            (
+                i.stats.auth_failure,
+                "auth-mismatch",
+                "authentication failed",
+            ),
+            (
+                i.stats.authtype_mismatch,
+                "auth-mismatch",
+                "another authentication type",
+            ),
+            (i.stats.addr_list_err, "vip-mismatch", "other VIPs"),
+            (
+                i.stats.advert_interval_err,
+                "interval-mismatch",
+                "another interval",
+            ),
+        ] {
+            if count > 0 {
+                s.findings.push(SegmentFinding {
+                    kind: kind.into(),
+                    vrid: Some(i.vrid),
+                    message: format!(
+                        "VRID {}: this node ({}) rejected {count} advert(s): {what}",
+                        i.vrid, i.name
+                    ),
+                    evidence: Vec::new(),
                 });
             }
         }
+        if master {
+            s.groups[g].master = Some(me);
+        }
+        s.groups[g].routers.insert(0, (me, router));
+        s.free_vrids.retain(|v| *v != i.vrid);
     }
+    s.groups.sort_by_key(|g| (g.key.vrid, g.key.ipv6));
+    s
 }
 
 #[cfg(test)]
