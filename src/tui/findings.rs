@@ -17,8 +17,9 @@ use crate::control::protocol::segment::{
 };
 use crate::control::protocol::{InstanceStatus, Status};
 
-/// A virtual router: its VRID and whether it is IPv6.
-pub type RouterKey = (u8, bool);
+/// A virtual router: its VRID, whether it is IPv6, and its segment - the interface, taken
+/// to be the same segment on every node when its name is.
+pub type RouterKey = (u8, bool, String);
 
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,12 +79,16 @@ pub fn read_config(path: &str, text: &str) -> BTreeMap<String, InstanceConf> {
 
 /// An instance's virtual router.
 pub fn router_of(i: &InstanceStatus) -> RouterKey {
-    (i.vrid, i.vips.first().is_some_and(|v| v.contains(':')))
+    (
+        i.vrid,
+        i.vips.first().is_some_and(|v| v.contains(':')),
+        i.interface.clone(),
+    )
 }
 
 /// `VRID 51` or `VRID 51 (IPv6)`.
-pub fn router_name((vrid, v6): RouterKey) -> String {
-    if v6 {
+pub fn router_name((vrid, v6, _): &RouterKey) -> String {
+    if *v6 {
         format!("VRID {vrid} (IPv6)")
     } else {
         format!("VRID {vrid}")
@@ -106,11 +111,11 @@ pub fn findings(nodes: &[Node]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (key, members) in by_router(nodes) {
         if members.len() > 1 {
-            drift(nodes, key, &members, &mut out);
-            ties(nodes, key, &members, &mut out);
-            preempt(nodes, key, &members, &mut out);
+            drift(nodes, &key, &members, &mut out);
+            ties(nodes, &key, &members, &mut out);
+            preempt(nodes, &key, &members, &mut out);
         }
-        trackers(nodes, key, &members, &mut out);
+        trackers(nodes, &key, &members, &mut out);
     }
     for n in nodes {
         segment(n, &mut out);
@@ -136,7 +141,7 @@ fn conf<'a>(nodes: &'a [Node], k: usize, i: &InstanceStatus) -> Option<&'a Insta
 
 fn drift(
     nodes: &[Node],
-    key: RouterKey,
+    key: &RouterKey,
     members: &[(usize, &InstanceStatus)],
     out: &mut Vec<Finding>,
 ) {
@@ -177,7 +182,7 @@ fn drift(
             };
             out.push(Finding {
                 kind: "drift",
-                router: key,
+                router: key.clone(),
                 message: format!(
                     "drift in {}: {field} differ: {}",
                     router_name(key),
@@ -190,7 +195,7 @@ fn drift(
 
 fn ties(
     nodes: &[Node],
-    key: RouterKey,
+    key: &RouterKey,
     members: &[(usize, &InstanceStatus)],
     out: &mut Vec<Finding>,
 ) {
@@ -206,7 +211,7 @@ fn ties(
         if tied.len() > 1 {
             out.push(Finding {
                 kind: "tie",
-                router: key,
+                router: key.clone(),
                 message: format!(
                     "{}: equal base priority {prio} on {}: the higher address wins",
                     router_name(key),
@@ -225,7 +230,7 @@ fn ties(
 /// rarely what was meant.
 fn preempt(
     nodes: &[Node],
-    key: RouterKey,
+    key: &RouterKey,
     members: &[(usize, &InstanceStatus)],
     out: &mut Vec<Finding>,
 ) {
@@ -240,7 +245,7 @@ fn preempt(
     if distinct.len() > 1 {
         out.push(Finding {
             kind: "preempt",
-            router: key,
+            router: key.clone(),
             message: format!(
                 "{}: preempt mix ({}): the VIP is not handed back when the preferred node returns",
                 router_name(key),
@@ -254,7 +259,7 @@ fn preempt(
 /// The peers are the other nodes' instances, or with one node the routers its segment hears.
 fn trackers(
     nodes: &[Node],
-    key: RouterKey,
+    key: &RouterKey,
     members: &[(usize, &InstanceStatus)],
     out: &mut Vec<Finding>,
 ) {
@@ -275,7 +280,7 @@ fn trackers(
             if i.base_priority < 255 && i.base_priority > *best && after > *best as i32 {
                 out.push(Finding {
                     kind: "tracker",
-                    router: key,
+                    router: key.clone(),
                     message: format!(
                         "{}: {} on {} has weight {}: failed, {} stays at {after}, above {peer}'s {best}; the VIP does not move",
                         router_name(key),
@@ -291,7 +296,7 @@ fn trackers(
 }
 
 /// The routers node `n` hears for `key` on its segment, with their priorities.
-fn heard(n: &Node, key: RouterKey) -> Vec<(String, u8)> {
+fn heard(n: &Node, key: &RouterKey) -> Vec<(String, u8)> {
     n.segment
         .iter()
         .flat_map(|s| &s.groups)
@@ -339,6 +344,12 @@ pub fn with_this_node(
     conf: &std::collections::BTreeMap<String, InstanceConf>,
 ) -> Snapshot {
     let mut s = snap.clone();
+    let mut index: std::collections::HashMap<(u8, bool), usize> = s
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(k, g)| ((g.key.vrid, g.key.ipv6), k))
+        .collect();
     for i in &status.instances {
         let ipv6 = i.vips.first().is_some_and(|v| v.contains(':'));
         let key = Key {
@@ -365,27 +376,22 @@ pub fn with_this_node(
             first_us: snap.last_us,
             ..Router::default()
         };
-        let g = match s
-            .groups
-            .iter()
-            .position(|g| g.key.vrid == i.vrid && g.key.ipv6 == ipv6)
-        {
-            Some(g) => g,
-            None => {
-                s.groups.push(GroupSnapshot {
-                    key,
-                    master: None,
-                    routers: Vec::new(),
-                });
-                s.groups.len() - 1
-            }
-        };
+        let g = *index.entry((i.vrid, ipv6)).or_insert_with(|| {
+            s.groups.push(GroupSnapshot {
+                key,
+                master: None,
+                routers: Vec::new(),
+            });
+            s.groups.len() - 1
+        });
         let master = i.state == "MASTER";
         let others: Vec<String> = s.groups[g]
             .routers
             .iter()
-            .filter(|(_, r)| {
-                !r.left
+            .filter(|(ip, r)| {
+                // This node's other instances of the VRID (on other interfaces) are not others.
+                !ip.is_unspecified()
+                    && !r.left
                     && snap.last_us.saturating_sub(r.last_us)
                         < 3 * u64::from(r.interval_cs.max(1)) * 10_000
             })

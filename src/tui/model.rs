@@ -134,6 +134,8 @@ pub struct Model {
     /// The segment table's order and selected row.
     pub segment_sort: Sort,
     pub segment_selected: usize,
+    /// Drift between the nodes and conflicts on their segments, as of their last messages.
+    pub findings: Vec<super::findings::Finding>,
 }
 
 /// What happened.
@@ -213,6 +215,7 @@ impl Model {
             extension_keys: Vec::new(),
             segment_sort: Sort::Vrid,
             segment_selected: 0,
+            findings: Vec::new(),
         }
     }
 
@@ -317,6 +320,40 @@ impl Model {
             .collect()
     }
 
+    /// The cluster overview's rows: each virtual router with each node's instance of it, those
+    /// with an instance whose name, interface or state contains the filter.
+    pub fn cluster_rows(&self) -> Vec<(super::findings::RouterKey, Vec<(usize, &InstanceStatus)>)> {
+        super::findings::by_router(&self.nodes)
+            .into_iter()
+            .filter(|(_, members)| {
+                members.iter().any(|(_, i)| {
+                    self.matches(&i.name) || self.matches(&i.interface) || self.matches(&i.state)
+                })
+            })
+            .collect()
+    }
+
+    /// Enter on a row of the cluster overview: the instance in detail, on the node shown if
+    /// it has one, else on the first node that has.
+    fn open_router(&mut self) -> Action {
+        let rows = self.cluster_rows();
+        let Some((_, members)) = rows.get(self.selected) else {
+            return Action::None;
+        };
+        let Some(&(k, i)) = members
+            .iter()
+            .find(|(k, _)| *k == self.current)
+            .or(members.first())
+        else {
+            return Action::None;
+        };
+        let name = i.name.clone();
+        let action = self.switch_node(k);
+        self.detail = Some(name);
+        self.show(View::Detail);
+        action
+    }
+
     /// The events the events view lists, oldest first.
     pub fn visible_events(&self) -> Vec<&String> {
         self.events.iter().filter(|e| self.matches(e)).collect()
@@ -332,13 +369,16 @@ impl Model {
     }
 
     pub fn update(&mut self, msg: Msg) -> Action {
-        match msg {
+        let action = match msg {
             Msg::From(k, m) if k < self.nodes.len() => self.node_said(k, *m),
             Msg::From(..) => Action::None,
-            Msg::Key(k) => self.key(k),
-            Msg::Quit => Action::Quit,
+            Msg::Key(k) => return self.key(k),
+            Msg::Quit => return Action::Quit,
             m => self.node_said(self.current, m),
-        }
+        };
+        // What the daemons say changes the findings; the drawing only reads them.
+        self.findings = super::findings::findings(&self.nodes);
+        action
     }
 
     /// What node `k` said.
@@ -483,6 +523,7 @@ impl Model {
                 }
                 self.rewind();
             }
+            Act::Open if self.is_cluster() => return self.open_router(),
             Act::Open => {
                 self.detail = self.visible().get(self.selected).map(|i| i.name.clone());
                 if self.detail.is_some() {
@@ -490,7 +531,12 @@ impl Model {
                 }
             }
             Act::Select(Dir::Down) => {
-                if self.selected + 1 < self.visible().len() {
+                let n = if self.is_cluster() {
+                    self.cluster_rows().len()
+                } else {
+                    self.visible().len()
+                };
+                if self.selected + 1 < n {
                     self.selected += 1;
                 }
             }

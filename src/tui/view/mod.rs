@@ -757,6 +757,35 @@ pub(crate) mod tests {
         assert!(s.contains("VRRP instances (3) · DOWN, last seen"), "{s}");
     }
 
+    /// The cluster overview's selection moves over virtual routers; Enter shows the instance
+    /// of the node shown; ] shows the next node (and asks for its configuration).
+    #[test]
+    fn cluster_rows_open_and_nodes_switch() {
+        let mut m = cluster(Some(0.4));
+        key(&mut m, KeyCode::Char('j'));
+        key(&mut m, KeyCode::Char('j'));
+        key(&mut m, KeyCode::Char('j'));
+        assert_eq!(m.selected, 2, "three virtual routers");
+        key(&mut m, KeyCode::Char('k'));
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(m.view, View::Detail);
+        assert_eq!(m.detail_instance().unwrap().name, "VI_DB");
+        assert_eq!(m.detail_instance().unwrap().state, "BACKUP", "lb1's");
+        let a = m.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(']'),
+            KeyModifiers::NONE,
+        )));
+        assert_eq!(m.current, 1);
+        assert_eq!(
+            a,
+            Action::Send(crate::control::protocol::RequestBody::GetConfig)
+        );
+        key(&mut m, KeyCode::Char('1'));
+        let s = render(&m, 80, 24);
+        assert!(s.contains("[lb2] 0.4s old"), "{s}");
+        assert!(s.contains("lb2  up"), "the header is lb2's:\n{s}");
+    }
+
     #[test]
     fn nothing_is_cut_silently() {
         assert_eq!(fit("enable_script_security", 10), "enable_sc…");

@@ -32,8 +32,8 @@ fn marker(marked: bool) -> Span<'static> {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
-    let found = findings::findings(&m.nodes);
-    let marked: BTreeSet<RouterKey> = found.iter().map(|f| f.router).collect();
+    let found = &m.findings;
+    let marked: BTreeSet<RouterKey> = found.iter().map(|f| f.router.clone()).collect();
     let groups: Vec<Span> = m
         .status()
         .into_iter()
@@ -51,8 +51,13 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         .flat_map(|f| wrap(&format!("! {}", f.message), width))
         .collect();
     let groups_h = usize::from(!groups.is_empty() && !m.is_cluster());
+    let routers = if m.is_cluster() {
+        m.cluster_rows()
+    } else {
+        Vec::new()
+    };
     let table_rows = if m.is_cluster() {
-        findings::by_router(&m.nodes).len()
+        routers.len()
     } else {
         m.visible().len()
     };
@@ -76,12 +81,12 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     ])
     .areas(area);
     if m.is_cluster() {
-        cluster_table(f, table_area, m, &marked);
+        cluster_table(f, table_area, m, &routers, &marked);
     } else {
         node_table(f, table_area, m, &marked);
     }
     if pane > 0 {
-        draw_findings(f, findings_area, &found, finding_lines);
+        draw_findings(f, findings_area, found, finding_lines);
     }
     if !groups.is_empty() && !m.is_cluster() {
         let mut line = vec![Span::raw("sync groups:")];
@@ -256,15 +261,22 @@ fn node_table(f: &mut Frame, area: Rect, m: &Model, marked: &BTreeSet<RouterKey>
 }
 
 /// One row per virtual router, each node's state and effective priority side by side.
-fn cluster_table(f: &mut Frame, area: Rect, m: &Model, marked: &BTreeSet<RouterKey>) {
-    let routers = findings::by_router(&m.nodes);
+type Routers<'a> = [(RouterKey, Vec<(usize, &'a InstanceStatus)>)];
+
+fn cluster_table(
+    f: &mut Frame,
+    area: Rect,
+    m: &Model,
+    routers: &Routers<'_>,
+    marked: &BTreeSet<RouterKey>,
+) {
     let width = area.width as usize;
     let n = m.nodes.len();
     // Each node's cell: "MASTER 150→140"; the names and VIPs share what is left.
     let cell = 14usize;
     let name_w = routers
-        .values()
-        .flat_map(|v| v.iter().map(|(_, i)| i.name.chars().count()))
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|(_, i)| i.name.chars().count()))
         .max()
         .unwrap_or(4)
         .clamp(4, 20);
@@ -274,11 +286,6 @@ fn cluster_table(f: &mut Frame, area: Rect, m: &Model, marked: &BTreeSet<RouterK
     let first = m.selected.saturating_sub(rows_shown.saturating_sub(1));
     let rows: Vec<Row> = routers
         .iter()
-        .filter(|(_, members)| {
-            members.iter().any(|(_, i)| {
-                m.filter.is_empty() || i.name.to_lowercase().contains(&m.filter.to_lowercase())
-            })
-        })
         .enumerate()
         .skip(first)
         .take(rows_shown.max(1))
@@ -287,7 +294,7 @@ fn cluster_table(f: &mut Frame, area: Rect, m: &Model, marked: &BTreeSet<RouterK
             names.dedup();
             let mut cells = vec![
                 marker(marked.contains(key)),
-                Span::raw(findings::router_name(*key).replace("VRID ", "")),
+                Span::raw(findings::router_name(key).replace("VRID ", "")),
                 Span::raw(fit(&names.join("/"), name_w)),
             ];
             for k in 0..n {
