@@ -46,6 +46,8 @@ pub enum Act {
     Editor(EditorCmd),
     /// The previous or next node (several daemons).
     Node(Dir),
+    /// The overview's or the LVS view's next order.
+    Order,
 }
 
 use Act::*;
@@ -153,6 +155,11 @@ pub static OVERVIEW: KeyMap<Act> = KeyMap {
             footer: Some("/ filter"),
         },
         Row {
+            keys: &[(Key::Char('s'), Order)],
+            hint: "order by name, VRID, state, priority, since (cycles)",
+            footer: Some("s order"),
+        },
+        Row {
             keys: &[(code(KeyCode::Esc), Back)],
             hint: "clear the filter",
             footer: None,
@@ -176,7 +183,20 @@ pub static TRACKERS: KeyMap<Act> = KeyMap {
 
 pub static LVS: KeyMap<Act> = KeyMap {
     title: "lvs",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
+    rows: &[
+        SCROLL,
+        Row {
+            keys: &[(Key::Char('s'), Order)],
+            hint: "real servers: as configured, down first, latency, weight",
+            footer: Some("s order"),
+        },
+        FILTER,
+        BACK,
+        VIEWS,
+        NODES,
+        HELP,
+        QUIT,
+    ],
 };
 
 pub static EVENTS: KeyMap<Act> = KeyMap {

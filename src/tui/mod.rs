@@ -104,7 +104,10 @@ pub fn run_with<A: Copy + 'static>(
         .build()?;
     rt.block_on(async {
         let mut terminal = ratatui::try_init()?;
+        // Clicks select, the wheel scrolls.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
         let result = main_loop(&mut terminal, targets, ext).await;
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
         ratatui::restore();
         result
     })
@@ -185,6 +188,14 @@ async fn main_loop<A: Copy + 'static>(
                     queued = then;
                     Msg::Key(first)
                 }
+                TermEvent::Mouse(me) => {
+                    let size = terminal.size()?;
+                    let size = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+                    match mouse(&model, size, me) {
+                        Some(m) => m,
+                        None => continue,
+                    }
+                }
                 _ => continue,
             },
             _ = tick.tick() => continue,
@@ -232,6 +243,25 @@ async fn main_loop<A: Copy + 'static>(
                 Action::None => {}
             }
         }
+    }
+}
+
+/// What a mouse event means: a left click on a row of the overview selects it, the wheel
+/// scrolls like the arrow keys (in every view).
+fn mouse(
+    model: &Model,
+    size: ratatui::layout::Rect,
+    me: crossterm::event::MouseEvent,
+) -> Option<Msg> {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEventKind};
+    let key = |c| Some(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    match me.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            view::clicked_row(model, size, me.row).map(Msg::Click)
+        }
+        MouseEventKind::ScrollDown => key(KeyCode::Down),
+        MouseEventKind::ScrollUp => key(KeyCode::Up),
+        _ => None,
     }
 }
 

@@ -53,6 +53,70 @@ impl View {
     }
 }
 
+/// The overview's orders, which `s` cycles through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Config,
+    Name,
+    Vrid,
+    State,
+    Priority,
+    Since,
+}
+
+impl Order {
+    pub fn next(self) -> Order {
+        match self {
+            Order::Config => Order::Name,
+            Order::Name => Order::Vrid,
+            Order::Vrid => Order::State,
+            Order::State => Order::Priority,
+            Order::Priority => Order::Since,
+            Order::Since => Order::Config,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::Config => "configuration",
+            Order::Name => "name",
+            Order::Vrid => "VRID",
+            Order::State => "state",
+            Order::Priority => "priority",
+            Order::Since => "since",
+        }
+    }
+}
+
+/// The LVS view's orders of real servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LvsOrder {
+    Config,
+    DownFirst,
+    Latency,
+    Weight,
+}
+
+impl LvsOrder {
+    pub fn next(self) -> LvsOrder {
+        match self {
+            LvsOrder::Config => LvsOrder::DownFirst,
+            LvsOrder::DownFirst => LvsOrder::Latency,
+            LvsOrder::Latency => LvsOrder::Weight,
+            LvsOrder::Weight => LvsOrder::Config,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LvsOrder::Config => "configuration",
+            LvsOrder::DownFirst => "down first",
+            LvsOrder::Latency => "latency",
+            LvsOrder::Weight => "weight",
+        }
+    }
+}
+
 /// One daemon the console is attached to.
 #[derive(Clone, Debug, Default)]
 pub struct Node {
@@ -136,6 +200,8 @@ pub struct Model {
     pub segment_selected: usize,
     /// Drift between the nodes and conflicts on their segments, as of their last messages.
     pub findings: Vec<super::findings::Finding>,
+    pub order: Order,
+    pub lvs_order: LvsOrder,
 }
 
 /// What happened.
@@ -161,6 +227,8 @@ pub enum Msg {
     Segment(Box<crate::control::protocol::segment::Snapshot>),
     /// What node `k` (of several) said; the other messages are the current node's.
     From(usize, Box<Msg>),
+    /// A click on row `n` of the overview.
+    Click(usize),
 }
 
 /// What the loop must do after an update.
@@ -216,6 +284,8 @@ impl Model {
             segment_sort: Sort::Vrid,
             segment_selected: 0,
             findings: Vec::new(),
+            order: Order::Config,
+            lvs_order: LvsOrder::Config,
         }
     }
 
@@ -311,13 +381,29 @@ impl Model {
     /// The instances the overview lists: those whose name, interface or state contains the
     /// filter.
     pub fn visible(&self) -> Vec<&InstanceStatus> {
-        self.status()
+        let mut v: Vec<&InstanceStatus> = self
+            .status()
             .into_iter()
             .flat_map(|s| &s.instances)
             .filter(|i| {
                 self.matches(&i.name) || self.matches(&i.interface) || self.matches(&i.state)
             })
-            .collect()
+            .collect();
+        match self.order {
+            Order::Config => {}
+            Order::Name => v.sort_by(|a, b| a.name.cmp(&b.name)),
+            Order::Vrid => v.sort_by_key(|i| (i.vrid, i.interface.clone())),
+            // The states that need a look first.
+            Order::State => v.sort_by_key(|i| match i.state.as_str() {
+                "FAULT" => 0,
+                "MASTER" => 2,
+                "BACKUP" => 3,
+                _ => 1,
+            }),
+            Order::Priority => v.sort_by_key(|i| std::cmp::Reverse(i.effective_priority)),
+            Order::Since => v.sort_by(|a, b| a.since_transition_s.total_cmp(&b.since_transition_s)),
+        }
+        v
     }
 
     /// The cluster overview's rows: each virtual router with each node's instance of it, those
@@ -374,6 +460,10 @@ impl Model {
             Msg::From(..) => Action::None,
             Msg::Key(k) => return self.key(k),
             Msg::Quit => return Action::Quit,
+            Msg::Click(row) => {
+                self.selected = row;
+                return Action::None;
+            }
             m => self.node_said(self.current, m),
         };
         // What the daemons say changes the findings; the drawing only reads them.
@@ -430,7 +520,7 @@ impl Model {
             }
             Msg::Applied(r) if current => self.editor.applied(r),
             Msg::Segment(s) => node.segment = Some(*s),
-            Msg::Applied(_) | Msg::Key(_) | Msg::Quit | Msg::From(..) => {}
+            Msg::Applied(_) | Msg::Key(_) | Msg::Quit | Msg::From(..) | Msg::Click(_) => {}
         }
         Action::None
     }
@@ -550,6 +640,11 @@ impl Model {
                 segment_table::select(&mut self.segment_selected, dir == Dir::Down, n);
             }
             Act::SegmentOrder => self.segment_sort = self.segment_sort.next(),
+            Act::Order if self.view == View::Lvs => self.lvs_order = self.lvs_order.next(),
+            Act::Order => {
+                self.order = self.order.next();
+                self.selected = 0;
+            }
             Act::Node(dir) => {
                 let n = self.nodes.len();
                 let k = match dir {

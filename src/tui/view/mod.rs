@@ -12,7 +12,7 @@ pub mod segment_table;
 mod trackers;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -196,16 +196,33 @@ pub(super) fn greyed() -> Style {
         .add_modifier(Modifier::DIM | Modifier::ITALIC)
 }
 
-pub fn draw(f: &mut Frame, m: &Model) {
-    let width = f.area().width as usize;
-    let head = header_lines(m, width);
-    let [header, body, status_bar, footer] = Layout::vertical([
-        Constraint::Length(head.len() as u16),
+/// The screen's parts: header, body, status bar, footer.
+fn screen_areas(m: &Model, area: Rect, head: usize) -> [Rect; 4] {
+    let _ = m;
+    Layout::vertical([
+        Constraint::Length(head as u16),
         Constraint::Min(3),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
-    .areas(f.area());
+    .areas(area)
+}
+
+/// The overview row under a click at line `y` of a `size` screen, if the overview shows and
+/// there is a row there.
+pub fn clicked_row(m: &Model, size: Rect, y: u16) -> Option<usize> {
+    if m.view != View::Overview || m.help {
+        return None;
+    }
+    let head = header_lines(m, size.width as usize).len();
+    let [_, body, _, _] = screen_areas(m, size, head);
+    overview::row_at(m, body, y)
+}
+
+pub fn draw(f: &mut Frame, m: &Model) {
+    let width = f.area().width as usize;
+    let head = header_lines(m, width);
+    let [header, body, status_bar, footer] = screen_areas(m, f.area(), head.len());
     f.render_widget(Paragraph::new(head), header);
     match m.view {
         View::Overview => overview::draw(f, body, m),
@@ -784,6 +801,41 @@ pub(crate) mod tests {
         let s = render(&m, 80, 24);
         assert!(s.contains("[lb2] 0.4s old"), "{s}");
         assert!(s.contains("lb2  up"), "the header is lb2's:\n{s}");
+    }
+
+    /// `s` orders the overview by the next column, and the LVS view's real servers; a click
+    /// selects the row under it.
+    #[test]
+    fn sort_and_click() {
+        let mut m = model();
+        let names = |m: &Model| {
+            m.visible()
+                .iter()
+                .map(|i| i.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&m), ["VI_WEB", "VI_DB", "VI_MAIL"]);
+        key(&mut m, KeyCode::Char('s'));
+        assert_eq!(names(&m), ["VI_DB", "VI_MAIL", "VI_WEB"], "by name");
+        assert!(render(&m, 80, 24).contains("VRRP instances (3), by name"));
+        key(&mut m, KeyCode::Char('s'));
+        key(&mut m, KeyCode::Char('s'));
+        assert_eq!(names(&m)[0], "VI_MAIL", "by state: FAULT first");
+        // A click on the third row of the table (the title and the header above it).
+        let screen = Rect::new(0, 0, 80, 24);
+        assert_eq!(clicked_row(&m, screen, 4), Some(0));
+        assert_eq!(clicked_row(&m, screen, 6), Some(2));
+        assert_eq!(clicked_row(&m, screen, 7), None, "no row there");
+        assert_eq!(clicked_row(&m, screen, 1), None, "the header");
+        m.update(Msg::Click(2));
+        assert_eq!(m.selected, 2);
+        key(&mut m, KeyCode::Char('4'));
+        key(&mut m, KeyCode::Char('s'));
+        let s = render(&m, 120, 40);
+        assert!(s.contains("real servers by down first"), "{s}");
+        let down = s.find("DOWN").unwrap_or(usize::MAX);
+        let up = s.find(" UP ").unwrap_or(0);
+        assert!(down < up, "the real server down comes first:\n{s}");
     }
 
     #[test]

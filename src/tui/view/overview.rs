@@ -31,6 +31,63 @@ fn marker(marked: bool) -> Span<'static> {
     }
 }
 
+/// The overview's parts in `area`: the table, the findings pane and the sync groups' line;
+/// and the findings' lines.
+fn layout(m: &Model, area: Rect) -> ([Rect; 3], Vec<String>) {
+    let width = area.width as usize;
+    let finding_lines: Vec<String> = m
+        .findings
+        .iter()
+        .flat_map(|f| wrap(&format!("! {}", f.message), width))
+        .collect();
+    let has_groups = m.status().is_some_and(|s| !s.groups.is_empty());
+    let groups_h = usize::from(has_groups && !m.is_cluster());
+    let table_rows = if m.is_cluster() {
+        m.cluster_rows().len()
+    } else {
+        m.visible().len()
+    };
+    let avail = (area.height as usize).saturating_sub(groups_h);
+    let pane = if finding_lines.is_empty() {
+        0
+    } else {
+        // What the table does not need, and at least a third of the view; the pane's title
+        // says how many lines did not fit.
+        let spare = avail.saturating_sub(table_rows + 2).max(avail / 3).max(2);
+        (finding_lines.len() + 1).min(spare) as u16
+    };
+    let areas = Layout::vertical([
+        Constraint::Min(2),
+        Constraint::Length(pane),
+        Constraint::Length(groups_h as u16),
+    ])
+    .areas(area);
+    (areas, finding_lines)
+}
+
+/// The first row shown of a table `area` high, keeping the selection on screen.
+fn first_row(m: &Model, area: Rect) -> usize {
+    let rows_shown = area.height.saturating_sub(2) as usize;
+    m.selected.saturating_sub(rows_shown.saturating_sub(1))
+}
+
+/// The row of the overview's table at screen line `y` (a click), if there is one.
+pub fn row_at(m: &Model, area: Rect, y: u16) -> Option<usize> {
+    let ([table, _, _], _) = layout(m, area);
+    // The table's title and column header come first.
+    let top = table.y + 2;
+    if y < top || y >= table.y + table.height {
+        return None;
+    }
+    let row = first_row(m, table) + usize::from(y - top);
+    let n = if m.is_cluster() {
+        m.cluster_rows().len()
+    } else {
+        m.visible().len()
+    };
+    (row < n).then_some(row)
+}
+
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     let found = &m.findings;
     let marked: BTreeSet<RouterKey> = found.iter().map(|f| f.router.clone()).collect();
@@ -45,41 +102,13 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
             ]
         })
         .collect();
-    let width = area.width as usize;
-    let finding_lines: Vec<String> = found
-        .iter()
-        .flat_map(|f| wrap(&format!("! {}", f.message), width))
-        .collect();
-    let groups_h = usize::from(!groups.is_empty() && !m.is_cluster());
     let routers = if m.is_cluster() {
         m.cluster_rows()
     } else {
         Vec::new()
     };
-    let table_rows = if m.is_cluster() {
-        routers.len()
-    } else {
-        m.visible().len()
-    };
-    let avail = (area.height as usize).saturating_sub(groups_h);
-    let pane = if finding_lines.is_empty() {
-        0
-    } else {
-        // What the table does not need, and at least a third of the view; the pane's title
-        // says how many lines did not fit.
-        let spare = avail.saturating_sub(table_rows + 2).max(avail / 3).max(2);
-        (finding_lines.len() + 1).min(spare) as u16
-    };
-    let [table_area, findings_area, groups_area] = Layout::vertical([
-        Constraint::Min(2),
-        Constraint::Length(pane),
-        Constraint::Length(if groups.is_empty() || m.is_cluster() {
-            0
-        } else {
-            1
-        }),
-    ])
-    .areas(area);
+    let ([table_area, findings_area, groups_area], finding_lines) = layout(m, area);
+    let pane = findings_area.height;
     if m.is_cluster() {
         cluster_table(f, table_area, m, &routers, &marked);
     } else {
@@ -162,7 +191,7 @@ fn node_table(f: &mut Frame, area: Rect, m: &Model, marked: &BTreeSet<RouterKey>
     let c = columns(area.width as usize, &visible);
     // Keep the selection on screen: the table shows rows from `first`.
     let rows_shown = area.height.saturating_sub(2) as usize;
-    let first = m.selected.saturating_sub(rows_shown.saturating_sub(1));
+    let first = first_row(m, area);
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
@@ -234,11 +263,16 @@ fn node_table(f: &mut Frame, area: Rect, m: &Model, marked: &BTreeSet<RouterKey>
     widths.push(Constraint::Length(c.vips as u16));
     widths.push(Constraint::Length(6));
     header.extend(["VIPS", "SINCE"]);
+    let order = if m.order == crate::tui::model::Order::Config {
+        String::new()
+    } else {
+        format!(", by {}", m.order.name())
+    };
     let title = if m.filter.is_empty() {
-        format!(" VRRP instances ({}){}", visible.len(), age_note(m))
+        format!(" VRRP instances ({}){order}{}", visible.len(), age_note(m))
     } else {
         format!(
-            " VRRP instances matching '{}' ({}){}",
+            " VRRP instances matching '{}' ({}){order}{}",
             m.filter,
             visible.len(),
             age_note(m)
@@ -283,7 +317,7 @@ fn cluster_table(
     let fixed = 1 + 5 + name_w + (cell + 1) * n + 4;
     let vips_w = width.saturating_sub(fixed).max(6);
     let rows_shown = area.height.saturating_sub(2) as usize;
-    let first = m.selected.saturating_sub(rows_shown.saturating_sub(1));
+    let first = first_row(m, area);
     let rows: Vec<Row> = routers
         .iter()
         .enumerate()
