@@ -48,6 +48,8 @@ pub enum Act {
     Node(Dir),
     /// The overview's or the LVS view's next order.
     Order,
+    /// Scroll the help.
+    HelpScroll(Dir),
 }
 
 use Act::*;
@@ -84,7 +86,7 @@ const NODES: Row<Act> = Row {
 
 const HELP: Row<Act> = Row {
     keys: &[(Key::Char('?'), Help)],
-    hint: "this help (any key closes it)",
+    hint: "this help (j/k scroll it, any other key closes it)",
     footer: Some("? help"),
 };
 
@@ -340,6 +342,27 @@ pub static CONFIG_CONFIRM: KeyMap<Act> = KeyMap {
     ],
 };
 
+/// The config view asking before `r` throws the edits away.
+pub static CONFIG_REVERT: KeyMap<Act> = KeyMap {
+    title: "asked to revert",
+    rows: &[
+        Row {
+            keys: &[
+                (Key::Char('y'), Editor(EditorCmd::ConfirmRevert)),
+                (Key::Char('Y'), Editor(EditorCmd::ConfirmRevert)),
+            ],
+            hint: "throw the edits away: the daemon's text again",
+            footer: Some("y discard the edits"),
+        },
+        CTRL_C,
+        Row {
+            keys: &[(Key::Any, Editor(EditorCmd::Cancel))],
+            hint: "keep the edits",
+            footer: Some("any other key keeps them"),
+        },
+    ],
+};
+
 /// The config view waiting for the daemon's answer to an apply.
 pub static CONFIG_APPLYING: KeyMap<Act> = KeyMap {
     title: "while applying",
@@ -380,6 +403,16 @@ pub static HELP_OPEN: KeyMap<Act> = KeyMap {
     rows: &[
         CTRL_C,
         Row {
+            keys: &[
+                (Key::Char('j'), HelpScroll(Dir::Down)),
+                (Key::Char('k'), HelpScroll(Dir::Up)),
+                (code(KeyCode::Down), HelpScroll(Dir::Down)),
+                (code(KeyCode::Up), HelpScroll(Dir::Up)),
+            ],
+            hint: "scroll the help when it is longer than the screen",
+            footer: Some("j/k scroll"),
+        },
+        Row {
             keys: &[(Key::Any, CloseHelp)],
             hint: "close the help",
             footer: Some("any other key closes the help"),
@@ -407,13 +440,20 @@ pub fn config_map(phase: &Phase) -> &'static KeyMap<Act> {
         Phase::Editing => &CONFIG_EDITING,
         Phase::Confirm(_) => &CONFIG_CONFIRM,
         Phase::Applying => &CONFIG_APPLYING,
+        Phase::ConfirmRevert => &CONFIG_REVERT,
     }
 }
 
 /// The maps a view's help shows: its own, then (the config view) those of the editor's phases.
 pub fn help_maps(v: View) -> Vec<&'static KeyMap<Act>> {
     match v {
-        View::Editor => vec![&CONFIG, &CONFIG_EDITING, &CONFIG_CONFIRM, &CONFIG_APPLYING],
+        View::Editor => vec![
+            &CONFIG,
+            &CONFIG_EDITING,
+            &CONFIG_CONFIRM,
+            &CONFIG_REVERT,
+            &CONFIG_APPLYING,
+        ],
         v => vec![view_map(v)],
     }
 }

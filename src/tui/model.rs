@@ -202,6 +202,8 @@ pub struct Model {
     pub findings: Vec<super::findings::Finding>,
     pub order: Order,
     pub lvs_order: LvsOrder,
+    /// Lines scrolled in the help.
+    pub help_scroll: usize,
 }
 
 /// What happened.
@@ -286,6 +288,7 @@ impl Model {
             findings: Vec::new(),
             order: Order::Config,
             lvs_order: LvsOrder::Config,
+            help_scroll: 0,
         }
     }
 
@@ -576,8 +579,13 @@ impl Model {
     fn act(&mut self, act: Act, k: KeyEvent) -> Action {
         match act {
             Act::Quit => return Action::Quit,
-            Act::Help => self.help = true,
+            Act::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Act::CloseHelp => self.help = false,
+            Act::HelpScroll(Dir::Down) => self.help_scroll += 1,
+            Act::HelpScroll(Dir::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
             Act::Back => {
                 if !self.filter.is_empty() {
                     self.filter.clear();
@@ -777,12 +785,23 @@ mod tests {
         m.update(key(KeyCode::Esc));
         m.update(key(KeyCode::Char('1')));
         assert_eq!(m.view, View::Overview);
-        // 'r' brings the daemon's text back (and asks for it again).
+        // 'r' asks first (there are edits); 'y' brings the daemon's text back (and asks the
+        // daemon for it again), and the problems go with the edit.
         m.update(key(KeyCode::Char('6')));
+        m.editor.outcome = Some((false, "1 error(s): fix them first".into()));
+        assert_eq!(m.update(key(KeyCode::Char('r'))), Action::None);
+        assert_eq!(m.editor.phase, Phase::ConfirmRevert);
+        assert_eq!(
+            m.update(key(KeyCode::Char('y'))),
+            Action::Send(RequestBody::GetConfig)
+        );
+        assert_eq!(m.editor.errors(), 0);
+        assert_eq!(m.editor.outcome, None, "the problems pane matches the text");
+        assert_eq!(m.editor.phase, Phase::Viewing);
+        // Without edits, 'r' does not ask.
         assert_eq!(
             m.update(key(KeyCode::Char('r'))),
             Action::Send(RequestBody::GetConfig)
         );
-        assert_eq!(m.editor.errors(), 0);
     }
 }

@@ -236,7 +236,7 @@ pub fn draw(f: &mut Frame, m: &Model) {
     f.render_widget(Paragraph::new(status_line(m, width)), status_bar);
     f.render_widget(Paragraph::new(keys(m)).style(dim()), footer);
     if m.help {
-        help::draw(f, body.y + 1, &m.help_sections());
+        help::draw(f, body.y + 1, &m.help_sections(), m.help_scroll);
     }
 }
 
@@ -495,6 +495,12 @@ pub(crate) mod tests {
             s.contains("-    priority 150") && s.contains("+    priority 151"),
             "{s}"
         );
+        // With the line numbers and the block the change is in.
+        assert!(s.contains("@@ line 7, in vrrp_instance VI_WEB {"), "{s}");
+        assert!(
+            s.contains("   8 -    priority 150") && s.contains("   8 +    priority 151"),
+            "{s}"
+        );
         insta::assert_snapshot!("editor_confirm_80x24", s);
     }
 
@@ -534,7 +540,14 @@ pub(crate) mod tests {
             key(&mut m, KeyCode::Char('?'));
             assert!(m.help, "{}: ? opens the help", v.title());
             for (w, h) in [(80, 24), (120, 40)] {
-                let s = render(&m, w, h);
+                // The help scrolled to each line: every row shows on one of the screens.
+                m.help_scroll = 0;
+                let mut s = String::new();
+                for _ in 0..40 {
+                    s.push_str(&render(&m, w, h));
+                    m.help_scroll += 1;
+                }
+                m.help_scroll = 0;
                 for map in crate::tui::keys::help_maps(v) {
                     for row in map.rows {
                         let (label, hint) = (row.label(), row.hint);
@@ -654,6 +667,7 @@ pub(crate) mod tests {
             &CONFIG_EDITING,
             &CONFIG_CONFIRM,
             &CONFIG_APPLYING,
+            &CONFIG_REVERT,
             &SEGMENT,
             &FILTERING,
             &HELP_OPEN,
