@@ -375,6 +375,10 @@ impl super::console::Nodes for SimLab {
     fn backends(&self) -> Vec<(String, bool)> {
         Vec::new()
     }
+    fn can(&self, key: char) -> bool {
+        // Crash, restart, cable and health check: what the simulator's events can do.
+        "KRLH".contains(key)
+    }
     fn act(&mut self, k: usize, key: char) -> Result<String, String> {
         let router = self.routers[k].name.clone();
         let (event, message) = match key {

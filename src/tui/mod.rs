@@ -36,10 +36,29 @@ use crate::control::protocol::{
 pub trait Extension<A: Copy + 'static> {
     /// The extension's keys.
     fn keymap(&self) -> &'static KeyMap<A>;
+    /// Whether a key of the map does something here (the simulated lab cannot pause a
+    /// router): keys that do not are left to the console, and out of the help.
+    fn handles(&self, _action: A) -> bool {
+        true
+    }
     /// Does what a key of the map says.
     fn act(&mut self, action: A) -> ExtensionAction;
     /// Lines shown under the console's header.
     fn lines(&mut self) -> Vec<String>;
+    /// The node the console shows now (an index in the targets it was started with).
+    fn shown(&mut self, _node: usize) {}
+    /// The keys for the help: the map's rows that do something here.
+    fn section(&self) -> keymap::Section {
+        let mut s = self.keymap().section();
+        let map = self.keymap();
+        s.rows = map
+            .rows
+            .iter()
+            .filter(|r| r.keys.iter().any(|(_, a)| self.handles(*a)))
+            .map(|r| (r.label(), r.hint.to_string()))
+            .collect();
+        s
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +66,8 @@ pub enum ExtensionAction {
     None,
     /// Attach to another daemon.
     Connect(String),
+    /// Show the next (true) or previous node.
+    Switch(bool),
     /// End the console.
     Quit,
 }
@@ -154,7 +175,7 @@ async fn main_loop<A: Copy + 'static>(
     let labels: Vec<String> = targets.iter().map(Target::label).collect();
     let mut model = Model::cluster(&labels);
     if let Some(e) = ext.as_deref() {
-        model.extension_keys = vec![e.keymap().section()];
+        model.extension_keys = vec![e.section()];
     }
     let mut links = Links::start(targets);
     let mut keys = EventStream::new();
@@ -172,6 +193,7 @@ async fn main_loop<A: Copy + 'static>(
     let mut queued: Option<crossterm::event::KeyEvent> = None;
     loop {
         if let Some(e) = ext.as_deref_mut() {
+            e.shown(model.current);
             model.extension = e.lines();
         }
         model.now = std::time::Instant::now();
@@ -209,9 +231,24 @@ async fn main_loop<A: Copy + 'static>(
         };
         if let (Msg::Key(k), Some(e)) = (&msg, ext.as_deref_mut())
             && !model.captures_keys()
-            && let Some(action) = e.keymap().lookup(k)
+            && let Some(action) = e.keymap().lookup(k).filter(|a| e.handles(*a))
         {
+            e.shown(model.current);
             match e.act(action) {
+                ExtensionAction::Switch(forward) => {
+                    let n = model.nodes.len();
+                    let k = if forward {
+                        (model.current + 1) % n
+                    } else {
+                        (model.current + n - 1) % n
+                    };
+                    if let Action::Send(r) = model.switch_node(k)
+                        && let Some(requests) = links.requests.get(k)
+                    {
+                        let _ = requests.send(r);
+                    }
+                    e.shown(model.current);
+                }
                 ExtensionAction::Connect(socket) => {
                     // A new connection, with new channels: nothing of the old one arrives late.
                     links.stop();

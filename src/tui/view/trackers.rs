@@ -84,8 +84,23 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     ])
     .areas(area);
     if n_scripts == 0 {
+        // Scripts tracked without runs reported (the simulated lab sets their state itself).
+        let tracked: Vec<&str> = s
+            .instances
+            .iter()
+            .flat_map(|i| &i.trackers)
+            .filter_map(|t| t.id.strip_prefix("script:"))
+            .collect();
+        let text = if tracked.is_empty() {
+            "no vrrp_script is tracked".to_string()
+        } else {
+            format!(
+                "no runs reported for {}: its state is in the table below",
+                tracked.join(", ")
+            )
+        };
         f.render_widget(
-            Paragraph::new(Span::styled("no vrrp_script is tracked", dim()))
+            Paragraph::new(Span::styled(text, dim()))
                 .block(titled(format!(" vrrp_scripts{}", super::age_note(m)))),
             top,
         );
