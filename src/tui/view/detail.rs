@@ -68,7 +68,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         .rev()
         .filter(|e| e.contains(&i.name))
         .take(events_area.height.saturating_sub(1) as usize)
-        .map(|e| ListItem::new(e.clone()))
+        .map(|e| super::events::wrapped(e, events_area.width as usize))
         .collect();
     f.render_widget(
         List::new(events).block(titled(" recent events ".into())),

@@ -207,7 +207,9 @@ fn draw_problems(f: &mut Frame, area: Rect, m: &Model) {
         )));
     }
     f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(" problems ")),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::TOP).title(" problems ")),
         area,
     );
 }

@@ -30,8 +30,9 @@ pub(super) fn state_style(state: &str) -> Style {
     }
 }
 
+/// Secondary text: grey, legible on dark and light terminals (dark grey is not).
 pub(super) fn dim() -> Style {
-    Style::default().fg(Color::DarkGray)
+    Style::default().fg(Color::Gray)
 }
 
 pub(super) fn bold() -> Style {
@@ -394,9 +395,11 @@ pub(crate) mod tests {
         }
         m.update(Msg::Status(Box::new(status())));
         for e in [
-            "VI_DB: Entering BACKUP STATE",
-            "VI_WEB: Changing effective priority from 150 to 140",
-            "VI_MAIL: Entering FAULT STATE (file:/run/mail.ok down)",
+            "12:00:01 VI_DB: Entering BACKUP STATE",
+            "12:00:02 VI_WEB: Changing effective priority from 150 to 140",
+            "12:00:03 VI_MAIL: Entering FAULT STATE (file:/run/mail.ok down)",
+            "12:00:04 WARNING - default user 'keepalived_script' for script execution does not \
+             exist - please create; set enable_script_security to avoid running scripts as root",
         ] {
             m.update(Msg::Event(e.into()));
         }
@@ -429,7 +432,14 @@ pub(crate) mod tests {
                     "connection refused",
                 ],
             ),
-            ("5", &["Entering FAULT STATE"]),
+            (
+                "5",
+                &[
+                    "12:00:03 VI_MAIL: Entering FAULT STATE",
+                    // The long line wraps: its end is on screen.
+                    "scripts as root",
+                ],
+            ),
             ("6", &["router_id", "no problems"]),
             (
                 "7",
@@ -446,7 +456,7 @@ pub(crate) mod tests {
         key(&mut m, KeyCode::Char('j'));
         for (k, must) in musts {
             key(&mut m, KeyCode::Char(k.chars().next().unwrap()));
-            for (w, h) in [(80, 24), (120, 40)] {
+            for (w, h) in [(80, 24), (120, 40), (200, 50)] {
                 let s = render(&m, w, h);
                 for want in must {
                     assert!(s.contains(want), "view {k} at {w}x{h}: {want} missing\n{s}");
@@ -878,7 +888,7 @@ pub(crate) mod tests {
             "all of them at 200 columns: {row}"
         );
         assert!(
-            screen.contains("RX/TX") && screen.contains("TRACK"),
+            screen.contains("RX/TX") && screen.contains("TRACK") && screen.contains("AUTHERR"),
             "wide terminals get more columns:\n{screen}"
         );
     }

@@ -154,7 +154,18 @@ struct Columns {
     vips: usize,
 }
 
-const EXTRA: [(&str, usize); 4] = [("VER", 3), ("INT", 5), ("TRACK", 5), ("RX/TX", 13)];
+/// The columns a wider terminal adds, in this order: version, advert interval, trackers up,
+/// adverts received/sent, the gap between the last two adverts heard, the master's priority
+/// (a BACKUP's view), the adverts rejected for authentication.
+const EXTRA: [(&str, usize); 7] = [
+    ("VER", 3),
+    ("INT", 5),
+    ("TRACK", 5),
+    ("RX/TX", 13),
+    ("GAP", 6),
+    ("MPRI", 4),
+    ("AUTHERR", 7),
+];
 
 fn columns(width: usize, rows: &[&InstanceStatus]) -> Columns {
     let longest =
@@ -181,7 +192,8 @@ fn columns(width: usize, rows: &[&InstanceStatus]) -> Columns {
         iface,
         master,
         extra,
-        vips: width.saturating_sub(used).max(4),
+        // The VIPs get what they need, not every spare column.
+        vips: width.saturating_sub(used).max(4).min(vips_wanted.max(18)),
     }
 }
 
@@ -227,6 +239,10 @@ fn node_table(f: &mut Frame, area: Rect, m: &Model, marked: &BTreeSet<RouterKey>
                     format!("{up}/{}", i.trackers.len())
                 },
                 format!("{}/{}", i.stats.advert_rcvd, i.stats.advert_sent),
+                i.last_advert_gap_s
+                    .map_or("-".into(), |g| format!("{g:.2}s")),
+                i.master_priority.map_or("-".into(), |p| p.to_string()),
+                (i.stats.auth_failure + i.stats.authtype_mismatch).to_string(),
             ];
             cells.extend(
                 extra
