@@ -481,3 +481,55 @@ fn an_auth_mismatch_split_brain_with_keepalived_is_a_finding() {
         c.capture()
     );
 }
+
+/// `--cluster NAME` reads the nodes from $XDG_CONFIG_HOME/kaconsole/clusters/NAME; a missing
+/// cluster or a line it does not know is a one-line error and exit 2.
+#[test]
+fn a_named_cluster_is_read_from_the_config_directory() {
+    let test = "a_named_cluster_is_read_from_the_config_directory";
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("kaconsole/clusters");
+    std::fs::create_dir_all(&dir).unwrap();
+    let socks = tempfile::tempdir().unwrap();
+    let (a, b) = (socks.path().join("a.sock"), socks.path().join("b.sock"));
+    std::fs::write(
+        dir.join("edge"),
+        format!(
+            "# the edge pair\nsocket {}\nsocket {}   # the second\n",
+            a.display(),
+            b.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("typo"), "nodes lb1\n").unwrap();
+    let run = |name: &str| {
+        std::process::Command::new(common::kaconsole())
+            .args(["tui", "--cluster", name])
+            .env("XDG_CONFIG_HOME", home.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run("typo");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("typo:1: unknown 'nodes' (node, socket or via)"),
+        "{err}"
+    );
+    let out = run("nope");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope") && err.contains("one a line"), "{err}");
+    if common::require_program(test, "tmux").is_none() {
+        return;
+    }
+    let cmd = format!(
+        "XDG_CONFIG_HOME={} {} tui --cluster edge",
+        home.path().display(),
+        common::kaconsole().display()
+    );
+    let t = Tmux::start("cluster-file", 160, 30, &cmd);
+    t.wait_for(5, &["on 2 nodes", "a.sock", "b.sock", "DOWN, never seen"])
+        .unwrap_or_else(|s| panic!("the cluster's nodes:\n{s}"));
+}

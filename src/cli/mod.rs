@@ -247,6 +247,54 @@ pub struct TuiArgs {
     /// 'kubectl exec {} -- kaconsole attach'. Split on blanks, not by a shell.
     #[arg(long, value_name = "'CMD {}'")]
     pub via: Option<String>,
+    /// A named cluster: the nodes listed in $XDG_CONFIG_HOME/kaconsole/clusters/NAME (one
+    /// `socket PATH`, `node HOST` or `via CMD {}` a line; # starts a comment), with the
+    /// --socket and --node given here.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+}
+
+/// Where named clusters are: `$XDG_CONFIG_HOME/kaconsole/clusters/` (~/.config/...).
+pub fn clusters_dir() -> Option<PathBuf> {
+    Some(
+        directories::BaseDirs::new()?
+            .config_dir()
+            .join("kaconsole")
+            .join("clusters"),
+    )
+}
+
+/// Adds cluster file `path`'s nodes to `args`.
+fn read_cluster(path: &std::path::Path, args: &mut TuiArgs) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {e} (a cluster file lists its nodes, one a line: `node HOST`, \
+             `socket PATH` or `via CMD {{}}`)",
+            path.display()
+        )
+    })?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim().trim_matches('\'').to_string();
+        let at = || format!("{}:{}", path.display(), n + 1);
+        if rest.is_empty() {
+            return Err(format!("{}: '{word}' needs a value", at()));
+        }
+        match word {
+            "node" => args.node.push(rest),
+            "socket" => args.socket.push(PathBuf::from(rest)),
+            "via" if args.via.is_none() => args.via = Some(rest),
+            "via" => {}
+            other => {
+                return Err(format!("{}: unknown '{other}' (node, socket or via)", at()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `ssh HOST kaconsole attach`, without a password prompt (the console owns the terminal).
@@ -256,6 +304,20 @@ impl TuiArgs {
     /// The daemons to attach to, in the order given: the sockets, then the nodes.
     pub fn targets(&self) -> Result<Vec<crate::tui::Target>, String> {
         use crate::tui::Target;
+        if let Some(name) = &self.cluster {
+            if name.is_empty() || name.contains('/') || name.starts_with('.') {
+                return Err(format!("--cluster '{name}': not a cluster name"));
+            }
+            let dir = clusters_dir().ok_or("no home directory for the clusters")?;
+            let mut args = TuiArgs {
+                socket: self.socket.clone(),
+                node: self.node.clone(),
+                via: self.via.clone(),
+                cluster: None,
+            };
+            read_cluster(&dir.join(name), &mut args)?;
+            return args.targets();
+        }
         let via = self.via.as_deref().unwrap_or(SSH_VIA);
         if !via.contains("{}") {
             return Err(format!("--via '{via}': no {{}} where the node's name goes"));
