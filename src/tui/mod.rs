@@ -536,8 +536,9 @@ fn event_text(event: Event) -> Option<String> {
         Event::Vrrp { source, output } => Some(format!("{source}: {}", describe(&output))),
         Event::Log { line } => {
             let line = strip_timestamp(&line);
+            // "(VI_1) Entering MASTER STATE", "(VI_1) Entering BACKUP STATE (init)".
             let transition =
-                line.starts_with('(') && line.contains(") Entering ") && line.ends_with(" STATE");
+                line.starts_with('(') && line.contains(") Entering ") && line.contains(" STATE");
             (!transition).then(|| line.to_string())
         }
     }
@@ -625,6 +626,8 @@ mod tests {
         // With the daemon's time; the transition's copies (notify, log line) are not shown.
         let at = r#"{"event":{"kind":"log","line":"2026-12-07 10:11:12.345: (VI_1) Entering MASTER STATE"},"at_ms":1796638272345}"#;
         assert!(matches!(message(at), Ok(None)), "{:?}", message(at));
+        let init = r#"{"event":{"kind":"log","line":"(VI_1) Entering BACKUP STATE (init)"}}"#;
+        assert!(matches!(message(init), Ok(None)), "{:?}", message(init));
         let at = r#"{"event":{"kind":"log","line":"2026-12-07 10:11:12.345: Reloading"},"at_ms":1796638272345}"#;
         let Ok(Some(Msg::Event(text))) = message(at) else {
             panic!("not an event")

@@ -187,7 +187,8 @@ pub struct Model {
     pub filter: String,
     /// Typing a filter after `/`.
     pub filtering: bool,
-    pub events: VecDeque<String>,
+    /// Each event's node and text (its time first).
+    pub events: VecDeque<(usize, String)>,
     pub help: bool,
     pub history: History,
     pub editor: Editor,
@@ -443,9 +444,28 @@ impl Model {
         action
     }
 
+    /// An event as shown: on several daemons, the node's name after the time (its name now:
+    /// the events that came before its first status are named too).
+    pub fn event_text(&self, node: usize, text: &str) -> String {
+        if !self.is_cluster() {
+            return text.to_string();
+        }
+        let name = self.nodes.get(node).map_or("?", Node::name);
+        match text.split_once(' ') {
+            Some((time, rest)) if time.len() == 8 && time.as_bytes()[2] == b':' => {
+                format!("{time} {name} {rest}")
+            }
+            _ => format!("{name} {text}"),
+        }
+    }
+
     /// The events the events view lists, oldest first.
-    pub fn visible_events(&self) -> Vec<&String> {
-        self.events.iter().filter(|e| self.matches(e)).collect()
+    pub fn visible_events(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .map(|(k, e)| self.event_text(*k, e))
+            .filter(|e| self.matches(e))
+            .collect()
     }
 
     /// The instance of the detail view: the one chosen, else the overview's selection.
@@ -505,12 +525,7 @@ impl Model {
                 }
             }
             Msg::Event(e) => {
-                let e = if self.is_cluster() {
-                    format!("{} {e}", self.nodes[k].name())
-                } else {
-                    e
-                };
-                self.events.push_back(e);
+                self.events.push_back((k, e));
                 while self.events.len() > MAX_EVENTS {
                     self.events.pop_front();
                 }

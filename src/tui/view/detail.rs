@@ -66,9 +66,9 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         .events
         .iter()
         .rev()
-        .filter(|e| e.contains(&i.name))
+        .filter(|(k, e)| *k == m.current && e.contains(&i.name))
         .take(events_area.height.saturating_sub(1) as usize)
-        .map(|e| super::events::wrapped(e, events_area.width as usize))
+        .map(|(_, e)| super::events::wrapped(e, events_area.width as usize))
         .collect();
     f.render_widget(
         List::new(events).block(titled(" recent events ".into())),

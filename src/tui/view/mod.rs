@@ -824,6 +824,15 @@ pub(crate) mod tests {
         key(&mut m, KeyCode::Char('1'));
         let s = render(&m, 80, 24);
         assert!(s.contains("[lb2] 0.4s old"), "{s}");
+        // Events name their node, after the time.
+        m.update(Msg::From(
+            1,
+            Box::new(Msg::Event("12:00:05 VI_DB: BACKUP -> MASTER".into())),
+        ));
+        assert_eq!(
+            m.visible_events().last().map(String::as_str),
+            Some("12:00:05 lb2 VI_DB: BACKUP -> MASTER")
+        );
         assert!(s.contains("lb2  up"), "the header is lb2's:\n{s}");
     }
 
