@@ -179,11 +179,12 @@ fn columns(width: usize, rows: &[&InstanceStatus]) -> Columns {
     let mut used = fixed + name + iface + master.min(15);
     let mut extra = 0;
     for (_, w) in EXTRA {
-        // An extra column when the VIPs still get what they need.
-        if used + w + 1 + vips_wanted.min(18) <= width {
-            used += w + 1;
-            extra += 1;
+        // An extra column, in order, while the VIPs still get what they need.
+        if used + w + 1 + vips_wanted.min(40) > width {
+            break;
         }
+        used += w + 1;
+        extra += 1;
     }
     let master = (master.min(15) + width.saturating_sub(used + vips_wanted)).min(master);
     used += master - master.min(15);
