@@ -117,8 +117,10 @@ pub fn findings(nodes: &[Node]) -> Vec<Finding> {
         }
         trackers(nodes, &key, &members, &mut out);
     }
+    // Alone, a node is compared with the routers its segment hears instead of its peers.
+    let alone = nodes.len() == 1;
     for n in nodes {
-        segment(n, &mut out);
+        segment(n, alone, &mut out);
     }
     // Two instances of one VRID (IPv4 and IPv6) see the same segment conflict once.
     let mut seen = BTreeSet::new();
@@ -309,7 +311,7 @@ fn heard(n: &Node, key: &RouterKey) -> Vec<(String, u8)> {
 /// The conflicts on node `n`'s segment that its own routers are part of: adverts they reject
 /// (an authentication mismatch is a split brain), another router advertising while they are
 /// MASTER, and what the segment table found on their VRIDs.
-fn segment(n: &Node, out: &mut Vec<Finding>) {
+fn segment(n: &Node, alone: bool, out: &mut Vec<Finding>) {
     let Some(status) = &n.status else {
         return;
     };
@@ -321,6 +323,55 @@ fn segment(n: &Node, out: &mut Vec<Finding>) {
                 kind: "segment",
                 router: router_of(i),
                 message: format!("{} on {}: {}", f.kind, n.name(), f.message),
+            });
+        }
+        if alone {
+            against_heard(n, i, &table, out);
+        }
+    }
+}
+
+/// Node `n`'s instance `i` against the routers its segment hears for the same VRID: other
+/// VIPs or another interval there is drift too, found without the peer's console.
+fn against_heard(n: &Node, i: &InstanceStatus, table: &Snapshot, out: &mut Vec<Finding>) {
+    let key = router_of(i);
+    let mut ours: Vec<String> = i
+        .vips
+        .iter()
+        .map(|v| v.split('/').next().unwrap_or(v).to_string())
+        .collect();
+    ours.sort();
+    let our_cs = (i.adver_int_s * 100.0).round() as u32;
+    let groups = table
+        .groups
+        .iter()
+        .filter(|g| g.key.vrid == key.0 && g.key.ipv6 == key.1);
+    for (ip, r) in groups.flat_map(|g| &g.routers) {
+        let mut theirs: Vec<String> = r.addrs.iter().map(ToString::to_string).collect();
+        theirs.sort();
+        let here = n.name();
+        if r.addrs_more == 0 && theirs != ours {
+            out.push(Finding {
+                kind: "drift",
+                router: key.clone(),
+                message: format!(
+                    "drift in {} with {ip} (heard): VIPs differ: {here}={}, {ip}={}",
+                    router_name(&key),
+                    ours.join(" "),
+                    theirs.join(" ")
+                ),
+            });
+        }
+        if r.interval_cs != our_cs {
+            out.push(Finding {
+                kind: "drift",
+                router: key.clone(),
+                message: format!(
+                    "drift in {} with {ip} (heard): advert interval differ: {here}={}s, {ip}={}s",
+                    router_name(&key),
+                    f64::from(our_cs) / 100.0,
+                    f64::from(r.interval_cs) / 100.0
+                ),
             });
         }
     }
@@ -529,6 +580,50 @@ mod tests {
             "no password shown: {f:?}"
         );
         assert!(has("preempt mix (lb1=preempt, lb2=nopreempt)"), "{f:?}");
+    }
+
+    /// With one node, its instances are compared with the routers its segment hears.
+    #[test]
+    fn one_node_is_compared_with_the_routers_it_hears() {
+        use crate::control::protocol::segment::{GroupSnapshot, Key, Router};
+        let mut n = node("lb1", vec![instance("VI_1", "MASTER", 150)]);
+        let heard = |addr: &str, cs| Router {
+            priority: 100,
+            interval_cs: cs,
+            addrs: vec![addr.parse().unwrap()],
+            ..Router::default()
+        };
+        n.segment = Some(Snapshot {
+            groups: vec![GroupSnapshot {
+                key: Key {
+                    vrid: 51,
+                    ipv6: false,
+                    version: 2,
+                    unicast: false,
+                },
+                master: None,
+                routers: vec![
+                    ("10.0.0.2".parse().unwrap(), heard("10.0.0.100", 100)),
+                    ("10.0.0.3".parse().unwrap(), heard("10.0.0.109", 200)),
+                ],
+            }],
+            ..Snapshot::default()
+        });
+        let f: Vec<String> = findings(&[n]).into_iter().map(|f| f.message).collect();
+        assert!(
+            f.iter().any(|m| m
+                == "drift in VRID 51 with 10.0.0.3 (heard): VIPs differ: lb1=10.0.0.100, 10.0.0.3=10.0.0.109"),
+            "{f:?}"
+        );
+        assert!(
+            f.iter().any(|m| m
+                .contains("with 10.0.0.3 (heard): advert interval differ: lb1=1s, 10.0.0.3=2s")),
+            "{f:?}"
+        );
+        assert!(
+            !f.iter().any(|m| m.contains("10.0.0.2 (heard)")),
+            "the same: {f:?}"
+        );
     }
 
     #[test]
