@@ -116,6 +116,8 @@ fn measure(daemon: &std::path::Path, n: u64, secs: u64) -> Option<Measured> {
         &[
             "daemon",
             "-n",
+            "-l",
+            "-G",
             "-f",
             conf_path.to_str().unwrap(),
             "-p",
@@ -162,7 +164,55 @@ fn measure(daemon: &std::path::Path, n: u64, secs: u64) -> Option<Measured> {
     })
 }
 
+/// The kernel's floor for the same load: a minimal client (this bench re-executed with
+/// `--floor-client N` in the namespace) that opens N connections a second to the same
+/// listener, each a blocking connect (on loopback the handshake completes inside it) closed
+/// at once with a reset - no event loop, no timers, no bookkeeping. What the daemon costs
+/// beyond it is its own.
+fn floor_client(n: u64) -> ! {
+    use socket2::{Domain, Socket, Type};
+    let per_tick = (n / 100).max(1);
+    let mut i = 0u64;
+    loop {
+        let tick = Instant::now();
+        for _ in 0..per_tick {
+            let addr: std::net::SocketAddr =
+                format!("127.1.{}.{}:9000", (i % n) / 250, (i % n) % 250 + 1)
+                    .parse()
+                    .unwrap();
+            i += 1;
+            let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            let _ = s.set_linger(Some(Duration::ZERO));
+            let _ = s.connect(&addr.into());
+        }
+        std::thread::sleep(Duration::from_millis(10).saturating_sub(tick.elapsed()));
+    }
+}
+
+/// The floor client's CPU over `secs`, with the same listener in a fresh namespace.
+fn measure_floor(n: u64, secs: u64) -> (f64, f64) {
+    let seg = Segment::new(1);
+    let h = &seg.hosts[0];
+    silent_listener(&h.ns);
+    let exe = std::env::current_exe().unwrap();
+    let c = h.spawn(&exe, &["--floor-client", &n.to_string()], "floor.log");
+    std::thread::sleep(Duration::from_secs(3));
+    let (c0, _) = usage(c.pid() as u32);
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(secs));
+    let (c1, _) = usage(c.pid() as u32);
+    let window = t0.elapsed().as_secs_f64();
+    (
+        (c1.0 - c0.0) / window * 100.0,
+        (c1.1 - c0.1) / window * 100.0,
+    )
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--floor-client") {
+        floor_client(args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(5000));
+    }
     if !nix::unistd::geteuid().is_root() {
         eprintln!("the checkers bench needs root (a network namespace)");
         return;
@@ -196,6 +246,12 @@ fn main() {
             m.warm.as_secs_f64()
         );
     }
+    eprint!("  the floor: a minimal client, {n} connections a second ...\r");
+    let (user, system) = measure_floor(n, secs);
+    println!(
+        "  floor       CPU {:>5.2} % of one core (user {user:.2} %, system {system:.2} %)  a blocking connect and a reset per check, nothing else",
+        user + system
+    );
     println!(
         "              (system time includes both ends of every TCP handshake: the listener is on this machine)"
     );

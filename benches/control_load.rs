@@ -67,6 +67,8 @@ fn start(h: &Host, priority: u8, n: usize) -> segment::Daemon {
         &[
             "daemon",
             "-n",
+            "-l",
+            "-G",
             "-f",
             conf.to_str().unwrap(),
             "-p",

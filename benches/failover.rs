@@ -55,6 +55,8 @@ fn start(imp: Impl, h: &Host, conf: &str) -> Daemon {
             &[
                 "daemon",
                 "-n",
+                "-l",
+                "-G",
                 "-f",
                 path.to_str().unwrap(),
                 "-p",

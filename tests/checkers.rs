@@ -465,7 +465,7 @@ async fn dns_check_wants_our_id_and_rcode_0() {
 fn misc(script: &str, timeout_ms: u64, dynamic: bool) -> Probe {
     Probe::Misc(MiscCheck {
         argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
-        creds: None,
+        run_as: Ok(kaconsole::sys::script::RunAs::Daemon),
         timeout: Duration::from_millis(timeout_ms),
         dynamic,
     })
@@ -487,6 +487,22 @@ async fn misc_check_reads_exit_statuses_and_kills_a_script_that_overruns() {
     assert!(slow.latency < Duration::from_millis(1500), "{slow:?}");
     tokio::time::sleep(Duration::from_millis(2200)).await;
     assert!(!marker.exists(), "the whole process group was killed");
+}
+
+#[tokio::test]
+async fn a_misc_check_whose_user_cannot_be_resolved_fails_without_running() {
+    use kaconsole::sys::script::UserError;
+    let any = target("127.0.0.1:1".parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let Probe::Misc(mut m) = misc(&format!("touch {}", marker.display()), 2000, false) else {
+        unreachable!()
+    };
+    m.run_as = Err(UserError::NoUser("gone".into()));
+    let o = run(&Probe::Misc(m), &any).await;
+    assert!(!o.ok, "{o:?}");
+    assert!(o.detail.contains("not run: script user gone"), "{o:?}");
+    assert!(!marker.exists(), "never run, not as root instead");
 }
 
 fn udp(payload: &[u8], reply: Option<&str>) -> Probe {

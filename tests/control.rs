@@ -639,6 +639,7 @@ fn out_of_descriptors_the_server_waits_instead_of_spinning() {
             "daemon",
             "-n",
             "-l",
+            "-G",
             "-f",
             conf.to_str().unwrap(),
             "-p",

@@ -818,7 +818,7 @@ fn log_detail_explains_transitions() {
     master_within(h1, 8).unwrap_or_else(|| panic!("{}", logs(&[&d1])));
     let detailed = wait_for(Duration::from_secs(2), || {
         d1.log_text()
-            .contains("(VI_1) BACKUP -> MASTER: MasterDown")
+            .contains("(VI_1) BACKUP -> MASTER (no advert within Master_Down_Interval)")
     });
     assert!(
         detailed.is_some(),

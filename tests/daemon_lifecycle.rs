@@ -80,7 +80,7 @@ fn a_second_daemon_with_the_same_pid_file_touches_nothing() {
     let pid = pid_file.display().to_string();
     let mut d2 = h.spawn(
         &common::kaconsole(),
-        &["daemon", "-n", "-l", "-f", &conf, "-p", &pid],
+        &["daemon", "-n", "-l", "-G", "-f", &conf, "-p", &pid],
         "second.log",
     );
     let code = d2.wait_exit(Duration::from_secs(5));
@@ -348,6 +348,7 @@ fn the_default_socket_is_the_namespaces_and_goes_at_a_clean_stop() {
         "daemon",
         "-n",
         "-l",
+        "-G",
         "-f",
         conf.to_str().unwrap(),
         "-p",

@@ -455,3 +455,79 @@ fn the_simulated_lab_console_kills_a_router() {
     t.wait_for(5, &["lab: stopped 3 simulated router(s) and removed"])
         .unwrap_or_else(|s| panic!("no last line:\n{s}"));
 }
+
+/// A local user who makes /tmp/kalab-N (with an r1/keepalived.conf of theirs) for the pids the
+/// next lab may get cannot feed the lab's root daemons a configuration: the lab makes its own
+/// directory (mkdtemp, 0700), writes nothing into theirs, and leaves nothing behind.
+#[test]
+fn the_lab_makes_its_own_directory_and_ignores_planted_ones() {
+    let test = "the_lab_makes_its_own_directory_and_ignores_planted_ones";
+    if !common::require_root(test) {
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    /// Removed at the end, also when the test fails.
+    struct Planted(Vec<PathBuf>);
+    impl Drop for Planted {
+        fn drop(&mut self) {
+            for d in &self.0 {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+    let tmp = std::env::temp_dir();
+    let mut planted = Planted(Vec::new());
+    for n in last + 1..last + 400 {
+        let d = tmp.join(format!("kalab-{n}"));
+        if std::fs::create_dir(&d).is_err() {
+            continue;
+        }
+        std::fs::create_dir(d.join("r1")).unwrap();
+        std::fs::write(d.join("r1/keepalived.conf"), "planted\n").unwrap();
+        for p in [d.join("r1/keepalived.conf"), d.join("r1"), d.clone()] {
+            nix::unistd::chown(&p, Some(65534.into()), Some(65534.into())).unwrap();
+        }
+        planted.0.push(d);
+    }
+    let mut lab = Lab::start(&[]);
+    let dir = lab_dir(&lab);
+    let m = std::fs::metadata(&dir).unwrap();
+    let pid = lab.child.id();
+    assert!(
+        !planted.0.contains(&dir),
+        "{} is a planted directory",
+        dir.display()
+    );
+    assert!(
+        dir.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(&format!("kalab-{pid}-")),
+        "{}",
+        dir.display()
+    );
+    assert_eq!(
+        (m.mode() & 0o7777, m.uid()),
+        (0o700, 0),
+        "{}",
+        dir.display()
+    );
+    kill(Pid::from_raw(pid as i32), Signal::SIGTERM).unwrap();
+    assert!(lab.child.wait().unwrap().success());
+    assert_gone(&lab);
+    for d in &planted.0 {
+        let text = std::fs::read_to_string(d.join("r1/keepalived.conf")).unwrap_or_default();
+        let entries = std::fs::read_dir(d.join("r1")).map_or(0, |e| e.count());
+        assert_eq!(
+            (text.as_str(), entries),
+            ("planted\n", 1),
+            "{} was used",
+            d.display()
+        );
+    }
+}

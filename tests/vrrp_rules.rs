@@ -1411,3 +1411,53 @@ fn a_unicast_instance_announces_its_own_address_when_it_recovers() {
         "keepalived try_up_instance: one gratuitous ARP for our own address in unicast mode"
     );
 }
+
+#[test]
+fn an_interface_that_is_gone_is_a_fault_even_with_dont_track_primary() {
+    let mut c = cfg(150);
+    c.track_primary = false;
+    let mut r = master(c);
+    assert_eq!(r.state(), State::Master);
+    let gone = |present| Input::Interface {
+        interface: "eth0".into(),
+        present,
+    };
+    r.input(Input::Link {
+        interface: "eth0".into(),
+        up: false,
+    });
+    assert_eq!(
+        r.state(),
+        State::Master,
+        "dont_track_primary: a link down is ignored"
+    );
+    r.clear();
+    r.input(gone(false));
+    assert_eq!(
+        r.state(),
+        State::Fault,
+        "keepalived cleanup_lost_interface: no interface, no instance"
+    );
+    assert!(
+        r.has(|o| matches!(o, Output::Send { advert, .. } if advert.priority == 0)),
+        "a MASTER says goodbye first"
+    );
+    assert!(r.has(|o| *o == Output::Uninstall));
+    let t = r.now.0 as f64 / 1e6;
+    r.at(t + 1.0);
+    r.input(gone(true));
+    assert_eq!(
+        r.state(),
+        State::Backup,
+        "back, as BACKUP, with its sockets open"
+    );
+    r.at(t + 1.0 + 3.7);
+    assert_eq!(r.state(), State::Master);
+}
+
+#[test]
+fn a_new_source_address_is_used_from_the_next_advert() {
+    let mut r = master(cfg(150));
+    r.engine.instances_mut()[0].set_source(ip("10.0.0.9"));
+    assert_eq!(r.engine.instances()[0].config().src, ip("10.0.0.9"));
+}

@@ -122,6 +122,11 @@ pub struct DaemonArgs {
     /// /run/kaconsole/kaconsole.sock as root, else $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock].
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (not a keepalived flag; a
+    /// keyword would make keepalived refuse the file). keepalived-exporter's names, plus
+    /// effective priorities, advert gaps, real servers and the daemon's own figures.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// The signal keepalived uses for each function (lib/signals.c `get_signum`); the daemon
@@ -162,7 +167,7 @@ pub fn run(args: &DaemonArgs) -> ExitCode {
     if args.version {
         println!(
             "kaconsole {} (keepalived 2.2 compatible)",
-            env!("CARGO_PKG_VERSION")
+            crate::sys::host::VERSION
         );
         return ExitCode::SUCCESS;
     }
@@ -190,13 +195,43 @@ const EXIT_RUN_FATAL: u8 = 1;
 const EXIT_RUN_CONFIG: u8 = 2;
 const EXIT_RUN_PERMISSION: u8 = 4;
 
+/// keepalived's `-u` value (strtoul base 0: `0x1f`, `077`, `63`), at most 0777.
+pub fn parse_umask(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let v = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(hex, 16).ok()?
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8).ok()?
+    } else {
+        s.parse().ok()?
+    };
+    (v <= 0o777).then_some(v)
+}
+
 /// Runs the daemon in the foreground (it never forks; `-n` is accepted for unit files).
 fn run_daemon(args: &DaemonArgs) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
         eprintln!("kaconsole daemon: needs root (raw sockets, addresses)");
         return ExitCode::from(EXIT_RUN_PERMISSION);
     }
+    // `-u`: the umask of everything the daemon creates (pid file, FIFOs, dumps, socket).
+    if let Some(u) = &args.umask {
+        let Some(mask) = parse_umask(u) else {
+            eprintln!("kaconsole daemon: -u {u}: not a umask (0 to 0777)");
+            return ExitCode::from(EXIT_RUN_FATAL);
+        };
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+    }
+    crate::sys::memory::keep_heap_thresholds();
+    let log_targets = match log_targets(args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("kaconsole daemon: {e}");
+            return ExitCode::from(EXIT_RUN_CONFIG);
+        }
+    };
     let opts = crate::daemon::Options {
+        log_targets,
         config: args.file.clone(),
         config_id: args
             .config_id
@@ -214,7 +249,7 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(super::default_daemon_socket),
     };
-    match crate::control::daemon_link::run_daemon(opts) {
+    match crate::control::daemon_link::run_daemon(opts, args.metrics) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ crate::daemon::DaemonError::Config(_)) => {
             eprintln!("kaconsole daemon: {e}");
@@ -225,6 +260,26 @@ fn run_daemon(args: &DaemonArgs) -> ExitCode {
             ExitCode::from(EXIT_RUN_FATAL)
         }
     }
+}
+
+/// `-l`, `-S`, `-G`, `-g[FILE]`, `--flush-log-file`, `-D`: keepalived's logging flags.
+fn log_targets(args: &DaemonArgs) -> Result<crate::daemon::log_sinks::Targets, String> {
+    use crate::daemon::log_sinks::{Facility, Targets};
+    let facility = match &args.log_facility {
+        Some(f) => Facility::parse(f)?,
+        None => Facility::default(),
+    };
+    Ok(Targets {
+        console: args.log_console,
+        syslog: !args.no_syslog,
+        facility,
+        file: args
+            .log_file
+            .clone()
+            .map(|f| f.unwrap_or_else(|| PathBuf::from("/tmp/keepalived.log"))),
+        flush: args.flush_log_file,
+        detail: args.log_detail,
+    })
 }
 
 /// keepalived's `-t` exit status. An include that is an error stops keepalived before any
@@ -252,5 +307,22 @@ fn config_test_code(loaded: &Loaded) -> u8 {
         EXIT_FATAL
     } else {
         EXIT_ERROR
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_umask;
+
+    #[test]
+    fn umask_values_are_read_as_keepalived_reads_them() {
+        assert_eq!(parse_umask("077"), Some(0o77));
+        assert_eq!(parse_umask("0022"), Some(0o22));
+        assert_eq!(parse_umask("0x3f"), Some(0o77));
+        assert_eq!(parse_umask("18"), Some(18), "no leading 0: decimal");
+        assert_eq!(parse_umask("0"), Some(0));
+        assert_eq!(parse_umask("01000"), None, "more than 0777");
+        assert_eq!(parse_umask("rw"), None);
+        assert_eq!(parse_umask("089"), None, "not octal");
     }
 }

@@ -3,7 +3,9 @@
 mod attach;
 mod check;
 mod daemon;
+mod docs;
 mod genhash;
+pub mod ops;
 mod sim;
 mod sniff;
 
@@ -69,7 +71,7 @@ pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 #[derive(Parser, Debug)]
 #[command(
     name = "kaconsole",
-    version,
+    version = crate::sys::host::VERSION,
     about = "keepalived rebuilt in Rust, with a live operations console",
     long_about = "keepalived rebuilt in Rust as one binary: it reads keepalived.conf unchanged, \
                   speaks VRRP with keepalived nodes, and shows what keepalived never could.",
@@ -89,21 +91,26 @@ pub enum Command {
         users it names on this machine.\n\n\
         Each problem is printed as FILE:LINE:COL: error|warning[code]: message, with the line and \
         a caret, and a help line when there is a fix.\n\n\
-        Exit status: 0 no problem, 1 warnings only, 2 errors."
+        Exit status: 0 no problem, 1 warnings only, 2 errors.",
+        after_help = "Examples:\n  kaconsole check\n  kaconsole check -f keepalived.conf -i lb1\n  kaconsole check --json | jq '.diagnostics[] | .message'"
     )]
     Check(CheckArgs),
-    /// The keepalived daemon (keepalived's flags): VRRP, and -t (config test).
+    /// The keepalived daemon (keepalived's flags): VRRP, LVS and the checkers; -t tests.
     #[command(
-        long_about = "The VRRP daemon, accepting keepalived's command line flags. It runs in the \
-        foreground (one process; -n is accepted), needs root, and reads -f FILE (default \
-        /etc/keepalived/keepalived.conf). A configuration with errors is refused (exit 2); \
-        SIGTERM/SIGINT stop it (masters send priority 0 and release their addresses, unless \
-        -V), SIGHUP reloads the configuration, keeping the state of the instances keepalived \
-        would keep; a configuration with errors is refused and the running one stays.\n\n\
+        long_about = "The VRRP, LVS and health-checker daemon, accepting keepalived's command line \
+        flags. It runs in the foreground (one process; -n is accepted), needs root, and reads -f \
+        FILE (default /etc/keepalived/keepalived.conf). A configuration with errors is refused \
+        (exit 2); SIGTERM/SIGINT stop it (masters send priority 0 and release their addresses, \
+        unless -V), SIGHUP reloads the configuration, keeping the state of the instances \
+        keepalived would keep; a configuration with errors is refused and the running one stays.\n\n\
+        It logs as keepalived: to syslog (facility daemon, -S 0-7 for local0-7, -G none), -l to \
+        the console, -g[FILE] to a file; under systemd to the journal with fields (INSTANCE, \
+        STATE, VRID). --metrics ADDR:PORT serves Prometheus metrics.\n\n\
         `kaconsole daemon -t [-f FILE]` checks the configuration and exits like \
-        `keepalived -t` (0 valid, 4 file or interface missing, 5 other errors, 6 script \
-        security). Warnings do not fail the test; `kaconsole check` shows them.\n\n\
-        This version runs VRRP; LVS and the health checkers are not built yet."
+        `keepalived -t`: 0 valid, 4 only configuration files missing, 5 other errors (a missing \
+        interface included, as keepalived), 6 script security or a broken include. Warnings \
+        do not fail the test; `kaconsole check` shows them.",
+        after_help = "Examples:\n  kaconsole daemon -n -l -D\n  kaconsole daemon -t -f /etc/keepalived/keepalived.conf && systemctl reload kaconsole\n  kaconsole daemon -n -S 3 --metrics 127.0.0.1:9650\n  kill -s $(kaconsole daemon --signum=DATA) $(cat /run/kaconsole/kaconsole.pid)"
     )]
     Daemon(Box<DaemonArgs>),
     /// Many VRRP routers in virtual time: generated scenarios, invariants checked.
@@ -119,7 +126,8 @@ pub enum Command {
         The same --seed runs the same scenarios. A failure names its scenario; --only N \
         --trace FILE writes its trace as JSON lines, and --replay FILE runs a trace again and \
         compares it line by line.\n\n\
-        Exit status: 0 no violation, 1 violations (or a replay that differs), 2 bad usage."
+        Exit status: 0 no violation, 1 violations (or a replay that differs), 2 bad usage.",
+        after_help = "Examples:\n  kaconsole sim --scenarios 10000 --seed 7\n  kaconsole sim --seed 7 --only 42 --trace /tmp/t.jsonl\n  kaconsole sim --replay /tmp/t.jsonl"
     )]
     Sim(SimArgs),
     /// A throwaway network with live routers and the console: see it all work, then break it.
@@ -133,7 +141,8 @@ pub enum Command {
         a hung router), L cut or restore its cable, H fail or restore its health check, B and N \
         stop or start a backend. Watch the failover in the overview and the events view.\n\n\
         Everything is removed on exit, on Ctrl-C and on a crash of the lab; --clean removes what \
-        a killed lab left. --keepalived adds a router running the real keepalived."
+        a killed lab left. --keepalived adds a router running the real keepalived.",
+        after_help = "Examples:\n  sudo kaconsole lab\n  sudo kaconsole lab --routers 4 --keepalived\n  kaconsole lab --sim      (no root: the routers in the simulator)\n  sudo kaconsole lab --clean"
     )]
     Lab(crate::lab::LabArgs),
     /// Who speaks VRRP on a segment, and which VRIDs clash.
@@ -148,7 +157,8 @@ pub enum Command {
         intervals for one VRID, VRRPv2 and v3 mixed, two routers advertising at once (split \
         brain), two address owners, TTL not 255, bad checksums, malformed packets - and the \
         free VRIDs.\n\n\
-        Exit status: 0 no conflict, 1 conflicts, 2 error."
+        Exit status: 0 no conflict, 1 conflicts, 2 error.",
+        after_help = "Examples:\n  sudo kaconsole sniff eth0 --duration 10\n  kaconsole sniff any -r capture.pcap --json\n  sudo kaconsole sniff eth0 -w vrrp.pcap"
     )]
     Sniff(SniffArgs),
     /// The MD5 digest of a page, for HTTP_GET's `digest` (keepalived's genhash).
@@ -157,9 +167,61 @@ pub enum Command {
         keepalived) and print the MD5 digest of the body: the value for a url block's `digest`. \
         The options are keepalived's genhash's (-s -p -u -V -P -t -v).\n\n\
         Unlike keepalived's genhash, which prints \"Connection failed\" and exits 0, a failure \
-        (no connection, a timeout, a truncated or non-HTTP answer) exits 1 with the reason."
+        (no connection, a timeout, a truncated or non-HTTP answer) exits 1 with the reason.",
+        after_help = "Examples:\n  kaconsole genhash -s 10.0.0.11 -p 80 -u /health\n  kaconsole genhash -S -s 10.0.0.11 -p 443 -u /"
     )]
     Genhash(GenhashArgs),
+    /// Which node is master: the daemon's instances, groups and real servers, for scripts.
+    #[command(
+        long_about = "Ask the running daemon for its state: each VRRP instance with its \
+        interface, VRID, state, effective/base priority, the master it hears and its VIPs; the \
+        sync groups; the virtual servers and their real servers. --json prints the control \
+        protocol's status object.\n\n\
+        Exit status: 0 every instance and group is MASTER or BACKUP, 1 one is in FAULT (or still \
+        in INIT), 2 no daemon answers.",
+        after_help = "Examples:\n  kaconsole status\n  kaconsole status --json | jq -r '.instances[] | select(.state == \"MASTER\") | .name'\n  kaconsole status --socket /run/kaconsole/blue/kaconsole.sock || alert"
+    )]
+    Status(ops::StatusArgs),
+    /// Reload the daemon's configuration and wait for its verdict.
+    #[command(
+        long_about = "Ask the running daemon to reload its configuration file (as SIGHUP does) \
+        and wait for the verdict. A configuration with errors is refused and the running one \
+        stays: the reasons are printed. Needs the rights of an admin of the control socket \
+        (root or the daemon's user).\n\n\
+        Exit status: 0 reloaded, 1 refused (the reasons on standard error), 2 no daemon answers.",
+        after_help = "Examples:\n  kaconsole check && kaconsole reload\n  ExecReload=/usr/sbin/kaconsole reload   (in the systemd unit)"
+    )]
+    Reload(ops::ReloadArgs),
+    /// The daemon's events: state changes, priorities, log lines.
+    #[command(
+        long_about = "Print the daemon's recent events (it keeps the last 200): state changes \
+        with their reasons, effective priority changes, rejected adverts, notifies and log lines. \
+        --follow keeps printing new ones as they happen; --json prints the control protocol's \
+        event lines, one JSON object per line.\n\n\
+        Exit status: 0, 2 no daemon answers.",
+        after_help = "Examples:\n  kaconsole events\n  kaconsole events --follow --json | jq -c 'select(.event.output.state_change)'"
+    )]
+    Events(ops::EventsArgs),
+    /// Write the manual pages: kaconsole(1) and one per command.
+    #[command(
+        long_about = "Write the manual pages - kaconsole.1 and kaconsole-COMMAND.1 for each \
+        command - into DIR (default: the current directory), from the same text as --help.",
+        after_help = "Examples:\n  kaconsole man --dir /usr/local/share/man/man1 && mandb\n  kaconsole man --dir /tmp/m && man /tmp/m/kaconsole-daemon.1"
+    )]
+    Man {
+        /// Where to write the pages.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "Examples:\n  kaconsole completions bash > /etc/bash_completion.d/kaconsole\n  kaconsole completions zsh > \"${fpath[1]}/_kaconsole\"\n  kaconsole completions fish > ~/.config/fish/completions/kaconsole.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// (internal) Checks a configuration text from standard input for the control socket.
     #[command(name = "__check-text", hide = true)]
     CheckText {
@@ -186,7 +248,8 @@ pub enum Command {
         the node the other views show.\n\n\
         Without a terminal it exits 2 with one line.\n\n\
         Keys: 1-7 or Tab views, j/k or arrows move, Enter detail, / filter, Esc back, ? help, \
-        q quit."
+        q quit.",
+        after_help = "Examples:\n  kaconsole tui\n  kaconsole tui --socket /run/kaconsole/blue/kaconsole.sock\n  sudo -g kaconsole kaconsole tui      (a reader: state only, no apply or reload)\n  kaconsole tui --node lb1 --node lb2  (ssh lbN kaconsole attach)\n  kaconsole tui --via 'ip netns exec {} kaconsole attach' --node blue --node green\n  kaconsole tui --cluster edge         (~/.config/kaconsole/clusters/edge)"
     )]
     Tui(TuiArgs),
     /// Joins stdin and stdout to the local control socket (for `kaconsole tui --node`).
@@ -210,6 +273,11 @@ pub fn main() -> ExitCode {
         Command::Lab(args) => crate::lab::run(&args),
         Command::Sniff(args) => sniff::run(&args),
         Command::Genhash(args) => genhash::run(&args),
+        Command::Status(args) => ops::status(&args),
+        Command::Man { dir } => docs::man(&dir),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Reload(args) => ops::reload(&args),
+        Command::Events(args) => ops::events(&args),
         Command::CheckText { config, config_id } => {
             crate::control::check_text::child_main(&config, &config_id)
         }

@@ -18,7 +18,7 @@ pub struct SimArgs {
     /// The seed of the run: the same seed runs the same scenarios.
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
-    /// Routers per scenario, as MIN..MAX.
+    /// Routers per scenario, as MIN..MAX (1 <= MIN <= MAX <= 64).
     #[arg(long, default_value = "2..8", value_name = "MIN..MAX", value_parser = parse_range)]
     pub routers: (usize, usize),
     /// Most packet loss in a scenario's chaotic phase, in percent.
@@ -31,7 +31,7 @@ pub struct SimArgs {
     /// Run the scenario of a trace again and compare it line by line.
     #[arg(long, value_name = "FILE", conflicts_with = "trace")]
     pub replay: Option<PathBuf>,
-    /// Run only scenario N of the run (to trace a failure the summary named).
+    /// Run only scenario N of the run (to trace a failure the summary named); N < --scenarios.
     #[arg(long, value_name = "N")]
     pub only: Option<u64>,
     /// Worker threads (default: the machine's cores).
@@ -98,6 +98,14 @@ pub fn run(args: &SimArgs) -> ExitCode {
         }
     };
     let (first, count) = match args.only {
+        Some(i) if i >= args.scenarios => {
+            eprintln!(
+                "kaconsole sim: --only {i}: the run has scenarios 0 to {} (--scenarios {})",
+                args.scenarios.saturating_sub(1),
+                args.scenarios
+            );
+            return ExitCode::from(2);
+        }
         Some(i) => (i, 1),
         None => (0, args.scenarios),
     };
@@ -121,9 +129,9 @@ pub fn run(args: &SimArgs) -> ExitCode {
     }
     print_report(&report, wall, args.json);
     if let (Some(i), Some(path), false) = (failed, &trace_path, args.json) {
-        let (seed, path) = (args.seed, path.display());
+        let (seed, n, path) = (args.seed, args.scenarios, path.display());
         println!(
-            "trace of the first failure (--seed {seed} --only {i}): {path}\nreplay it: kaconsole sim --replay {path}"
+            "trace of the first failure (--seed {seed} --scenarios {n} --only {i}): {path}\nreplay it: kaconsole sim --replay {path}"
         );
     }
     if report.failures.is_empty() {

@@ -2,6 +2,7 @@
 //! gives the daemon an event sink (the consoles' event lines) and, once the daemon is set up,
 //! serves the socket on a thread of its own; the server's calls become the daemon's requests.
 
+use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +24,14 @@ const SUBSCRIBER_LAG: usize = 4096;
 const CALL_QUEUE: usize = 64;
 
 /// Runs the daemon with its control socket until it stops; the socket file goes with it.
-pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
+/// With `metrics`, /metrics is served there too (from the same thread and snapshots).
+pub fn run_daemon(opts: Options, metrics: Option<SocketAddr>) -> Result<(), DaemonError> {
+    let metrics = match metrics {
+        Some(addr) => Some(
+            server::bind_metrics(addr).map_err(|source| DaemonError::Metrics { addr, source })?,
+        ),
+        None => None,
+    };
     let hub = EventHub::new(SUBSCRIBER_LAG);
     let server = ServerConfig {
         socket: opts.socket.clone(),
@@ -38,7 +46,7 @@ pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
         serve: Some({
             let bound = bound.clone();
             Box::new(move |requests, tasks| {
-                let inode = control_thread(server, hub, requests, tasks)?;
+                let inode = control_thread(server, hub, metrics, requests, tasks)?;
                 bound.store(inode, Ordering::Relaxed);
                 Ok(())
             })
@@ -58,6 +66,7 @@ pub fn run_daemon(opts: Options) -> Result<(), DaemonError> {
 fn control_thread(
     server: ServerConfig,
     hub: EventHub,
+    metrics: Option<std::net::TcpListener>,
     requests: mpsc::Sender<Request>,
     tasks: Tasks,
 ) -> std::io::Result<u64> {
@@ -79,7 +88,7 @@ fn control_thread(
             };
             runtime.block_on(async move {
                 let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
-                let accept = match server::serve(listener, server, calls_tx, hub) {
+                let accept = match server::serve(listener, server, calls_tx, hub, metrics) {
                     Ok(a) => a,
                     Err(e) => return drop(ready_tx.send(Err(e))),
                 };

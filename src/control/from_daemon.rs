@@ -53,10 +53,11 @@ fn scripts(board: &ScriptBoard) -> Vec<ScriptStatus> {
             successes: r.successes,
             failures: r.failures,
             runs: r.runs,
-            last_exit: r.last.and_then(|(o, _, _)| o.exit),
-            last_timed_out: r.last.is_some_and(|(o, _, _)| o.timed_out),
-            last_runtime_ms: r.last.map(|(_, d, _)| d.as_secs_f64() * 1e3),
-            last_run_ago_s: r.last.map(|(_, _, at)| at.elapsed().as_secs_f64()),
+            last_exit: r.last.as_ref().and_then(|(o, _, _)| o.exit),
+            last_timed_out: r.last.as_ref().is_some_and(|(o, _, _)| o.timed_out),
+            last_runtime_ms: r.last.as_ref().map(|(_, d, _)| d.as_secs_f64() * 1e3),
+            last_run_ago_s: r.last.as_ref().map(|(_, _, at)| at.elapsed().as_secs_f64()),
+            error: r.error,
         })
         .collect()
 }

@@ -7,6 +7,7 @@ pub mod daemon_link;
 pub mod events;
 pub mod from_daemon;
 pub mod from_engine;
+pub mod metrics;
 pub mod protocol;
 pub mod server;
 pub mod status;

@@ -1,6 +1,6 @@
 //! The status snapshot: what the engine knows, in the protocol's terms.
 
-use super::protocol::{GroupStatus, InstanceStatus, Status, TrackerStatus};
+use super::protocol::{GapHistogram, GroupStatus, InstanceStatus, Status, TrackerStatus};
 use crate::time::Instant;
 use crate::vrrp::engine::Engine;
 use crate::vrrp::timers::Timer;
@@ -68,6 +68,7 @@ pub fn snapshot(
                 next_advert_s: until(Timer::Adver),
                 master_down_in_s: until(Timer::MasterDown),
                 last_advert_gap_s: i.last_advert_gap().map(|d| secs(d.as_micros())),
+                advert_gaps: gap_histogram(i.advert_gaps()),
                 trackers,
                 stats: i.stats().into(),
             }
@@ -99,4 +100,16 @@ pub fn snapshot(
         virtual_servers: Vec::new(),
         lvs_mode: None,
     }
+}
+
+/// The engine's buckets as the wire carries them; `None` before the first gap.
+fn gap_histogram(g: &crate::vrrp::gaps::Gaps) -> Option<GapHistogram> {
+    (g.count() > 0).then(|| GapHistogram {
+        le_s: crate::vrrp::gaps::BOUNDS_US
+            .iter()
+            .map(|&b| b as f64 / 1e6)
+            .collect(),
+        counts: g.counts.to_vec(),
+        sum_s: g.sum_us as f64 / 1e6,
+    })
 }

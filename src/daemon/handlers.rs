@@ -1,14 +1,14 @@
 //! One handler per kind of input. Each is short: it hands the input to the engine it is for
 //! and carries out what comes back.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::inputs::{Input, Signal};
 use super::lvs::ProbeDone;
 use super::requests::{Request, View};
 use super::vrrp::{Packet, packet_input};
 use super::{Daemon, ReloadError, configuration, dumps, sd_notify};
-use crate::sys::links::NetEvent;
+use crate::sys::script::ScriptUsers;
 use crate::time::Instant;
 use crate::vrrp::event::Input as VrrpInput;
 
@@ -21,18 +21,6 @@ const OUTPUTS_KEPT: usize = 64;
 pub enum Flow {
     Continue,
     Stop,
-}
-
-/// The last state netlink reported for each link: netlink repeats a link's state on every
-/// change of any of its attributes, and only a change of state is news.
-#[derive(Debug, Default)]
-pub struct LinkStates(HashMap<String, bool>);
-
-impl LinkStates {
-    /// Records `up` for `name`; whether that differs from what was known.
-    pub fn changed(&mut self, name: &str, up: bool) -> bool {
-        self.0.insert(name.to_string(), up) != Some(up)
-    }
 }
 
 impl Daemon {
@@ -101,33 +89,6 @@ impl Daemon {
         self.step_vrrp(packet_input(p)).await;
     }
 
-    pub(super) async fn on_net(&mut self, event: NetEvent) {
-        match event {
-            NetEvent::AddressAdded(addr) => {
-                self.lvs.address(addr, true, &self.log);
-                self.lvs.sync_if_dirty(&self.log);
-            }
-            NetEvent::AddressRemoved(addr) => {
-                self.lvs.address(addr, false, &self.log);
-                self.lvs.sync_if_dirty(&self.log);
-                self.step_vrrp(VrrpInput::AddressRemoved { addr }).await;
-            }
-            NetEvent::Link((name, up)) => {
-                if !self.links.changed(&name, up) {
-                    return;
-                }
-                let state = if up { "up" } else { "down" };
-                self.log.info(&format!("Netlink reports {name} {state}"));
-                self.vrrp.ifaces.forget(&name);
-                let input = VrrpInput::Link {
-                    interface: name,
-                    up,
-                };
-                self.step_vrrp(input).await;
-            }
-        }
-    }
-
     async fn on_signal(&mut self, s: Signal) -> Flow {
         let written = match s {
             Signal::Stop => return Flow::Stop,
@@ -189,31 +150,93 @@ impl Daemon {
     async fn reload(&mut self) -> Result<(), ReloadError> {
         self.log.info("Reloading");
         sd_notify::send("RELOADING=1");
+        let before = instance_vips(&self.vrrp.engine);
         let result = self.replace_configuration().await;
         match &result {
-            // The trackers of the new configuration report afresh; the engine keeps the
-            // statuses it has until they do.
             Ok(()) => {
                 self.reloads += 1;
-                self.trackers.restart(self.vrrp.config(), &self.log);
+                let after = instance_vips(&self.vrrp.engine);
+                self.log.info(&reload_summary(&before, &after));
             }
             Err(e) => self.log.warn(&format!(
                 "reload refused, the running configuration stays: {e}"
             )),
         }
+        crate::sys::memory::release_what_loading_used();
         sd_notify::send("READY=1");
         result
     }
 
     async fn replace_configuration(&mut self) -> Result<(), ReloadError> {
         let config = configuration::load(&self.opts.config, &self.opts.config_id)?;
+        // Everything the new configuration needs, before anything changes: a failure here
+        // leaves the running configuration exactly as it was.
+        let users = Arc::new(ScriptUsers::resolve(&config));
+        if let Some(e) = users.failures().into_iter().next() {
+            return Err(ReloadError::ScriptUser(e));
+        }
+        let prepared = self.vrrp.prepare(config, users.clone(), &self.log).await?;
         let now = self.clock.now();
-        self.vrrp.reload(config, now, &self.log).await?;
-        self.lvs.load(self.vrrp.config(), &self.log);
+        self.vrrp.commit(prepared, now, &self.log).await?;
+        // The trackers of the new configuration report afresh; the engine keeps the
+        // statuses it has until they do.
+        self.trackers
+            .restart(self.vrrp.config(), users.clone(), &self.log);
+        self.lvs.load(self.vrrp.config(), &users, &self.log);
         self.lvs.start(now, &self.log);
         self.lvs.follow_vrrp(&self.vrrp.engine, &self.log);
         Ok(())
     }
+}
+
+/// Each instance's name and VIPs.
+pub(super) fn instance_vips(
+    engine: &crate::vrrp::engine::Engine,
+) -> std::collections::BTreeMap<String, Vec<std::net::IpAddr>> {
+    engine
+        .instances()
+        .iter()
+        .map(|i| (i.config().name.clone(), i.config().vips.clone()))
+        .collect()
+}
+
+/// "Reload done: ..." - the instances kept, added and removed, and the addresses.
+fn reload_summary(
+    before: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
+    after: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
+) -> String {
+    use std::collections::BTreeSet;
+    let names = |m: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>| {
+        m.keys().cloned().collect::<BTreeSet<_>>()
+    };
+    let addrs = |m: &std::collections::BTreeMap<String, Vec<std::net::IpAddr>>| {
+        m.values().flatten().copied().collect::<BTreeSet<_>>()
+    };
+    let (nb, na) = (names(before), names(after));
+    let (ab, aa) = (addrs(before), addrs(after));
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", v.join(", "))
+        }
+    };
+    let kept = nb.intersection(&na).count();
+    let added: Vec<String> = na.difference(&nb).cloned().collect();
+    let removed: Vec<String> = nb.difference(&na).cloned().collect();
+    let a_added: Vec<String> = aa.difference(&ab).map(|a| a.to_string()).collect();
+    let a_removed: Vec<String> = ab.difference(&aa).map(|a| a.to_string()).collect();
+    format!(
+        "Reload done: {kept} instance(s) kept, {} added{}, {} removed{}; {} address(es) added{}, {} removed{}",
+        added.len(),
+        list(added.clone()),
+        removed.len(),
+        list(removed.clone()),
+        a_added.len(),
+        list(a_added.clone()),
+        a_removed.len(),
+        list(a_removed.clone()),
+    )
 }
 
 #[cfg(test)]
@@ -221,13 +244,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_change_of_a_links_state_is_news() {
-        let mut links = LinkStates::default();
-        assert!(links.changed("eth0", true), "the first report is news");
-        assert!(!links.changed("eth0", true), "a repeat is not");
-        assert!(links.changed("eth0", false));
-        assert!(links.changed("eth1", false), "each link on its own");
-        assert!(!links.changed("eth0", false));
-        assert!(links.changed("eth0", true));
+    fn a_reload_says_what_changed() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let before = [
+            ("VI_1".to_string(), vec![ip("10.0.0.1")]),
+            ("VI_2".to_string(), vec![ip("10.0.0.2")]),
+        ]
+        .into_iter()
+        .collect();
+        let after = [
+            ("VI_1".to_string(), vec![ip("10.0.0.1"), ip("10.0.0.3")]),
+            ("VI_3".to_string(), vec![ip("10.0.0.4")]),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            reload_summary(&before, &after),
+            "Reload done: 1 instance(s) kept, 1 added (VI_3), 1 removed (VI_2); \
+             2 address(es) added (10.0.0.3, 10.0.0.4), 1 removed (10.0.0.2)"
+        );
     }
 }

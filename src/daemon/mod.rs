@@ -11,7 +11,9 @@ pub mod fault;
 mod handlers;
 pub mod inputs;
 pub mod log;
+pub mod log_sinks;
 pub mod lvs;
+mod net;
 pub mod notify;
 pub mod pidfile;
 pub mod requests;
@@ -59,6 +61,8 @@ pub struct Options {
     pub pid_file: PathBuf,
     /// The control socket (`--socket`).
     pub socket: PathBuf,
+    /// Where the log goes (`-l`, `-S`, `-G`, `-g`).
+    pub log_targets: log_sinks::Targets,
 }
 
 /// Why the daemon could not start.
@@ -84,6 +88,13 @@ pub enum DaemonError {
     },
     #[error("netlink: {0}")]
     Netlink(std::io::Error),
+    #[error("{0}")]
+    Log(String),
+    #[error("--metrics {addr}: {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     /// It ran, and stopped because a task it needs died (supervisor.rs): exit non-zero.
     #[error("{0}; stopped")]
     Failed(String),
@@ -96,6 +107,8 @@ pub enum ReloadError {
     Config(#[from] ConfigRefused),
     #[error("{0}")]
     Vrrp(#[from] VrrpError),
+    #[error("{0}")]
+    ScriptUser(crate::sys::script::UserError),
 }
 
 /// The running daemon: the VRRP side, the LVS side, the trackers and the clock. The loop in
@@ -109,8 +122,8 @@ pub struct Daemon {
     trackers: Trackers,
     /// What the VRRP sockets hear: `kaconsole sniff`'s table, for the console.
     segment: Table,
-    /// The last state netlink reported for each link.
-    links: handlers::LinkStates,
+    /// The kernel's links and addresses, as netlink reported them.
+    net: net::NetView,
     /// Successful reloads since the start.
     reloads: u64,
     /// The engine's outputs, reused between steps.
@@ -119,7 +132,7 @@ pub struct Daemon {
     tasks: Tasks,
     restarts: Restarts,
     /// Where the link watcher sends (kept to restart it).
-    net: mpsc::UnboundedSender<NetEvent>,
+    net_tx: mpsc::UnboundedSender<NetEvent>,
     /// Why the daemon stopped, when it was not asked to.
     failure: Option<String>,
     /// Removed at exit if it is still ours.

@@ -4,17 +4,21 @@
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::sync::Arc;
 
 use super::log::Log;
 use super::scripts::spawn_notify;
 use crate::config::blocks::Config;
 use crate::config::blocks::global::Fifo;
+use crate::sys::script::ScriptUsers;
 use crate::vrrp::event::{Notify, State};
 
 /// What notifying keeps: the open notify FIFOs (`notify_fifo` and `vrrp_notify_fifo` get the
 /// same lines) and the state last mailed for each instance and group.
 #[derive(Default)]
 pub struct Notifier {
+    /// Who the scripts run as, resolved when the configuration was loaded.
+    pub users: Arc<ScriptUsers>,
     files: Vec<File>,
     /// The state last mailed per (group?, name): keepalived mails a state once.
     mailed: std::collections::HashMap<(bool, String), State>,
@@ -23,10 +27,10 @@ pub struct Notifier {
 impl Notifier {
     /// Creates (mkfifo) and opens VRRP's FIFOs (notify_fifo and vrrp_notify_fifo), and starts
     /// their scripts.
-    pub fn open(cfg: &Config, log: &Log) -> Notifier {
+    pub fn open(cfg: &Config, users: Arc<ScriptUsers>, log: &Log) -> Notifier {
         let g = &cfg.global_defs;
         Notifier::open_fifos(
-            cfg,
+            users,
             [
                 (&g.notify_fifo, &g.notify_fifo_script),
                 (&g.vrrp_notify_fifo, &g.vrrp_notify_fifo_script),
@@ -38,10 +42,10 @@ impl Notifier {
     /// The checkers' FIFOs: notify_fifo and lvs_notify_fifo. keepalived runs notify_fifo's
     /// script once per process that writes to it; kaconsole is one process and leaves that
     /// to [`open`](Self::open).
-    pub fn open_lvs(cfg: &Config, log: &Log) -> Notifier {
+    pub fn open_lvs(cfg: &Config, users: Arc<ScriptUsers>, log: &Log) -> Notifier {
         let g = &cfg.global_defs;
         Notifier::open_fifos(
-            cfg,
+            users,
             [
                 (&g.notify_fifo, &None),
                 (&g.lvs_notify_fifo, &g.lvs_notify_fifo_script),
@@ -51,7 +55,7 @@ impl Notifier {
     }
 
     fn open_fifos(
-        cfg: &Config,
+        users: Arc<ScriptUsers>,
         fifos: [(&Option<Fifo>, &Option<crate::config::table::Command>); 2],
         log: &Log,
     ) -> Notifier {
@@ -61,7 +65,7 @@ impl Notifier {
             match open_fifo(fifo) {
                 Ok(f) => {
                     if let Some(script) = script {
-                        spawn_notify(script, std::slice::from_ref(&fifo.path), cfg, log);
+                        spawn_notify(script, std::slice::from_ref(&fifo.path), &users, log);
                     }
                     files.push(f);
                 }
@@ -69,6 +73,7 @@ impl Notifier {
             }
         }
         Notifier {
+            users,
             files,
             mailed: Default::default(),
         }
@@ -116,6 +121,7 @@ pub fn dispatch(
     n: &Notify,
     log: &Log,
 ) {
+    let users = notifier.users.clone();
     let (instance, sync) = if group {
         (None, cfg.vrrp_sync_groups.iter().find(|g| g.name == name))
     } else {
@@ -148,20 +154,20 @@ pub fn dispatch(
                 (None, None) => (None, None),
             };
             if let Some(c) = specific {
-                spawn_notify(c, &[], cfg, log);
+                spawn_notify(c, &[], &users, log);
             }
             if let Some(c) = any {
                 // `notify`: TYPE NAME STATE PRIORITY appended.
                 let kind = if group { "GROUP" } else { "INSTANCE" };
                 let extra = [kind, name, word, &priority.to_string()].map(str::to_string);
-                spawn_notify(c, &extra, cfg, log);
+                spawn_notify(c, &extra, &users, log);
             }
             notifier.write(&fifo_line(group, name, word, *priority));
             mail(cfg, notifier, group, name, *state, log);
         }
         Notify::MasterRxLowerPri { priority } => {
             if let Some(c) = instance.and_then(|i| i.notify.master_rx_lower_pri.as_deref()) {
-                spawn_notify(c, &[], cfg, log);
+                spawn_notify(c, &[], &users, log);
             }
             notifier.write(&fifo_line(false, name, "MASTER_RX_LOWER_PRI", *priority));
         }
@@ -175,12 +181,12 @@ pub fn dispatch(
             match i.and_then(|n| n.deleted.as_ref()) {
                 Some(script) => {
                     if let Some(c) = script.as_deref() {
-                        spawn_notify(c, &[], cfg, log);
+                        spawn_notify(c, &[], &users, log);
                     }
                     if let Some(c) = i.and_then(|n| n.any.as_deref()) {
                         let extra = ["INSTANCE", name, "DELETED", &priority.to_string()]
                             .map(str::to_string);
-                        spawn_notify(c, &extra, cfg, log);
+                        spawn_notify(c, &extra, &users, log);
                     }
                     notifier.write(&fifo_line(false, name, "DELETED", *priority));
                 }

@@ -3,7 +3,7 @@
 use super::Daemon;
 use super::handlers::Flow;
 use super::supervisor::{Ended, Task};
-use crate::sys::links::{self, NetEvent};
+use crate::sys::links;
 
 impl Daemon {
     /// Restarts the task while its budget lasts; otherwise, or when it cannot be
@@ -40,12 +40,13 @@ impl Daemon {
             Task::LinkWatcher => {
                 self.watch_links()?;
                 // What changed while nobody listened.
-                for link in links::current().await? {
-                    self.on_net(NetEvent::Link(link)).await;
-                }
+                self.resync().await?;
             }
             Task::Netlink => self.vrrp.reopen_netlink()?,
-            Task::Tracker => self.trackers.restart(self.vrrp.config(), &self.log),
+            Task::Tracker => {
+                let users = self.trackers.users();
+                self.trackers.restart(self.vrrp.config(), users, &self.log)
+            }
             Task::Essential(_) => {}
         }
         Ok(())
@@ -53,7 +54,7 @@ impl Daemon {
 
     /// Starts the netlink watcher of links and addresses, watched.
     pub(super) fn watch_links(&self) -> std::io::Result<()> {
-        let watcher = links::watch(self.net.clone())?;
+        let watcher = links::watch(self.net_tx.clone())?;
         self.tasks.spawn(Task::LinkWatcher, watcher);
         Ok(())
     }

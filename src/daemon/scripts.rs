@@ -12,7 +12,7 @@ use super::log::Log;
 use crate::config::blocks::Config;
 use crate::config::blocks::track::VrrpScript;
 use crate::config::table::Command;
-use crate::sys::script::{RunOutcome, command, credentials, run_once};
+use crate::sys::script::{RunError, RunOutcome, ScriptUsers, command, run_once};
 use crate::vrrp::track::TrackStatus;
 
 /// A tracker's new status, for the engine.
@@ -69,15 +69,18 @@ impl RiseFall {
 }
 
 /// Runs `cmd` with extra arguments and does not wait (notify scripts).
-pub fn spawn_notify(cmd: &Command, extra: &[String], cfg: &Config, log: &Log) {
+/// A script whose user cannot be resolved does not run (never as root instead).
+pub fn spawn_notify(cmd: &Command, extra: &[String], users: &ScriptUsers, log: &Log) {
     let mut argv = cmd.argv.clone();
     argv.extend_from_slice(extra);
-    let creds = credentials(
-        cmd.user.as_deref(),
-        cmd.group.as_deref(),
-        cfg.global_defs.script_user.as_ref(),
-    );
-    let Some(mut c) = command(&argv, creds) else {
+    let run_as = match users.run_as(cmd.user.as_deref(), cmd.group.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            log.warn(&format!("{} not run: {e}", argv.join(" ")));
+            return;
+        }
+    };
+    let Some(mut c) = command(&argv, run_as) else {
         return;
     };
     match c.spawn() {
@@ -104,6 +107,8 @@ pub struct ScriptRecord {
     pub runs: u64,
     /// The last run: how it ended, how long it took, when it ended.
     pub last: Option<(RunOutcome, StdDuration, std::time::Instant)>,
+    /// Why it does not run at all (its user cannot be resolved): the tracker is failed.
+    pub error: Option<String>,
 }
 
 impl ScriptBoard {
@@ -128,6 +133,7 @@ impl ScriptBoard {
 /// Starts a task per vrrp_script that some instance tracks; status changes go to `tx`.
 pub fn start_trackers(
     cfg: &Config,
+    users: &ScriptUsers,
     tx: mpsc::UnboundedSender<TrackerReport>,
     log: &Log,
     board: &ScriptBoard,
@@ -143,11 +149,18 @@ pub fn start_trackers(
         let Some(cmd) = s.script.clone() else {
             continue;
         };
-        let creds = credentials(
-            s.user.as_ref().map(|u| u.user.as_str()),
-            s.user.as_ref().and_then(|u| u.group.as_deref()),
-            cfg.global_defs.script_user.as_ref(),
+        let user = s.user.as_ref();
+        let run_as = users.run_as(
+            user.map(|u| u.user.as_str()),
+            user.and_then(|u| u.group.as_deref()),
         );
+        let run_as = match run_as {
+            Ok(r) => r,
+            Err(e) => {
+                fail_closed(&s.name, &e.to_string(), &tx, log, board);
+                continue;
+            }
+        };
         let interval = StdDuration::from_micros(s.interval.0.max(10_000));
         let timeout = StdDuration::from_micros(s.timeout.map_or(s.interval.0, |t| t.0).max(10_000));
         let mut rf = RiseFall::new(s.rise, s.fall, s.init_fail);
@@ -157,9 +170,10 @@ pub fn start_trackers(
             let mut next = tokio::time::Instant::now();
             loop {
                 let started = std::time::Instant::now();
-                let outcome = run_once(&cmd.argv, creds, timeout).await;
+                let outcome = run_once(&cmd.argv, run_as, timeout).await;
                 let ok = outcome.success();
                 let change = rf.record(ok);
+                let line = change.map(|up| script_line(&name, up, &outcome));
                 board.update(&name, |r| {
                     r.runs += 1;
                     (r.successes, r.failures) = if ok {
@@ -168,15 +182,13 @@ pub fn start_trackers(
                         (0, r.failures + 1)
                     };
                     r.last = Some((outcome, started.elapsed(), std::time::Instant::now()));
+                    r.error = None;
                     if let Some(up) = change {
                         r.up = Some(up);
                     }
                 });
-                if let Some(up) = change {
-                    log.info(&format!(
-                        "VRRP_Script({name}) {}",
-                        if up { "succeeded" } else { "failed" }
-                    ));
+                if let (Some(up), Some(line)) = (change, line) {
+                    log.info(&line);
                     let status = if up {
                         TrackStatus::Up
                     } else {
@@ -206,9 +218,69 @@ pub fn start_trackers(
     tasks
 }
 
+/// A vrrp_script that cannot run (its user cannot be resolved): it never runs, it is down
+/// from the start (its weight applies, or its instances are FAULT), and says why in the log
+/// and in the status.
+fn fail_closed(
+    name: &str,
+    why: &str,
+    tx: &mpsc::UnboundedSender<TrackerReport>,
+    log: &Log,
+    board: &ScriptBoard,
+) {
+    log.warn(&format!("VRRP_Script({name}) not run: {why}; it is failed"));
+    board.update(name, |r| {
+        r.up = Some(false);
+        r.error = Some(why.to_string());
+        let outcome = RunOutcome::not_run(RunError::User(why.to_string()));
+        r.last = Some((outcome, StdDuration::ZERO, std::time::Instant::now()));
+    });
+    let _ = tx.send(TrackerReport {
+        id: format!("script:{name}"),
+        status: TrackStatus::Down,
+    });
+}
+
+/// keepalived's line, and why a failure failed: `VRRP_Script(chk) failed (exited with
+/// status 1)`.
+fn script_line(name: &str, up: bool, o: &crate::sys::script::RunOutcome) -> String {
+    if up {
+        return format!("VRRP_Script({name}) succeeded");
+    }
+    let why = match (o.timed_out, o.exit, &o.error) {
+        (true, _, _) => "timed out".to_string(),
+        (false, Some(code), _) => format!("exited with status {code}"),
+        (false, None, Some(e)) => e.to_string(),
+        (false, None, None) => "killed by a signal".to_string(),
+    };
+    format!("VRRP_Script({name}) failed ({why})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_says_why() {
+        use crate::sys::script::RunOutcome;
+        let o = |exit, timed_out| RunOutcome {
+            exit,
+            timed_out,
+            error: None,
+        };
+        assert_eq!(
+            script_line("chk", false, &o(Some(1), false)),
+            "VRRP_Script(chk) failed (exited with status 1)"
+        );
+        assert_eq!(
+            script_line("chk", false, &o(None, true)),
+            "VRRP_Script(chk) failed (timed out)"
+        );
+        assert_eq!(
+            script_line("chk", true, &o(Some(0), false)),
+            "VRRP_Script(chk) succeeded"
+        );
+    }
 
     #[test]
     fn rise_and_fall_as_keepalived() {

@@ -1,6 +1,8 @@
 //! The tracker tasks (vrrp_script, track_file, vrrp_track_process), where they report, and
 //! the scripts' last runs for the console.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
@@ -9,6 +11,7 @@ use super::scripts::{self, ScriptBoard, TrackerReport};
 use super::supervisor::{Task, Tasks};
 use super::{track_files, track_processes};
 use crate::config::blocks::Config;
+use crate::sys::script::ScriptUsers;
 
 pub struct Trackers {
     /// The running tasks, watched by `supervisor`, aborted at a restart.
@@ -16,6 +19,8 @@ pub struct Trackers {
     supervisor: Tasks,
     tx: mpsc::UnboundedSender<TrackerReport>,
     pub board: ScriptBoard,
+    /// Who the scripts run as, resolved with the configuration.
+    users: Arc<ScriptUsers>,
 }
 
 impl Trackers {
@@ -26,20 +31,34 @@ impl Trackers {
             supervisor,
             tx,
             board: ScriptBoard::default(),
+            users: Arc::default(),
         }
     }
 
-    /// Stops the running tasks and starts those of `config`.
-    pub fn restart(&mut self, config: &Config, log: &Log) {
-        for t in self.running.drain(..) {
-            t.abort();
-        }
-        let mut tasks = scripts::start_trackers(config, self.tx.clone(), log, &self.board);
+    /// Stops the running tasks (a script running is killed with its process group) and
+    /// starts those of `config`, whose scripts run as `users` say.
+    pub fn restart(&mut self, config: &Config, users: Arc<ScriptUsers>, log: &Log) {
+        self.stop();
+        self.users = users;
+        let (tx, board) = (self.tx.clone(), &self.board);
+        let mut tasks = scripts::start_trackers(config, &self.users, tx, log, board);
         tasks.extend(track_files::start(config, self.tx.clone(), log));
         tasks.extend(track_processes::start(config, self.tx.clone()));
         for t in tasks {
             self.running.push(t.abort_handle());
             self.supervisor.watch(Task::Tracker, t);
+        }
+    }
+
+    /// The users of the configuration running.
+    pub fn users(&self) -> Arc<ScriptUsers> {
+        self.users.clone()
+    }
+
+    /// Stops every tracker; a script running is killed with its process group.
+    pub fn stop(&mut self) {
+        for t in self.running.drain(..) {
+            t.abort();
         }
     }
 }

@@ -21,11 +21,12 @@ use clap::Args;
 
 use self::net::Net;
 use self::nodes::{Backend, Program, Router};
+use crate::sys::safe_file;
 
 #[derive(Args, Debug)]
 pub struct LabArgs {
-    /// kaconsole routers on the segment.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
+    /// kaconsole routers on the segment, 1-8.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
     pub routers: u8,
     /// Add a router running the real keepalived (if installed): kaconsole and keepalived elect
     /// each other.
@@ -83,6 +84,21 @@ fn progress(what: &str) {
     eprintln!("lab: {what}");
 }
 
+/// A directory in the lab's own, 0700.
+fn private_subdir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// A new file in the lab's directory: never one that was there, never through a link.
+fn write_new(path: &Path, text: &str) -> Result<(), String> {
+    safe_file::write_new(path, 0o600, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
@@ -101,8 +117,10 @@ impl Lab {
         };
         progress("building the network (namespaces on a bridge, 10.88.0.0/24)");
         let net = Net::new()?;
-        let dir = std::env::temp_dir().join(net.prefix.trim_end_matches('-'));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // Root daemons read their configuration here: a directory of ours, made now (mkdtemp,
+        // 0700), never one that a local user could have made in /tmp beforehand.
+        let dir = safe_file::private_dir(&std::env::temp_dir(), &net.prefix)
+            .map_err(|e| format!("{}: {e}", std::env::temp_dir().display()))?;
         let mut lab = Lab {
             routers: Vec::new(),
             backends: Vec::new(),
@@ -123,13 +141,10 @@ impl Lab {
             let addr = topology::router_addr(i);
             let ns = lab.net.host(&name, &format!("{addr}/24"))?;
             let dir = lab.dir.join(&name);
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            std::fs::write(
-                dir.join("keepalived.conf"),
-                topology::router_config(&name, i, total, &dir),
-            )
-            .map_err(|e| e.to_string())?;
-            std::fs::write(dir.join("healthy"), "").map_err(|e| e.to_string())?;
+            private_subdir(&dir)?;
+            let conf = topology::router_config(&name, i, total, &dir);
+            write_new(&dir.join("keepalived.conf"), &conf)?;
+            write_new(&dir.join("healthy"), "")?;
             let mut r = Router::new(&name, &ns, &addr, dir, program);
             r.start()?;
             progress(&format!("router {name} at {addr}: {}", describe(&r)));
@@ -223,7 +238,7 @@ impl console::Nodes for Lab {
                         "{name}'s health check fails now (priority -50 on VI_1)"
                     ))
                 } else {
-                    std::fs::write(&f, "").map_err(|e| e.to_string())?;
+                    write_new(&f, "")?;
                     Ok(format!("{name}'s health check passes again"))
                 }
             }
@@ -344,14 +359,16 @@ fn run_sim(args: &LabArgs) -> ExitCode {
         }
     };
     let result = if args.headless {
-        for r in &lab.routers {
-            println!(
-                "{}",
-                serde_json::json!({"router": r.name, "socket": r.socket, "config": r.config})
-            );
-        }
-        println!("{}", serde_json::json!({"sim": true, "ready": true}));
-        wait_for_signal()
+        StopSignals::install().and_then(|signals| {
+            for r in &lab.routers {
+                println!(
+                    "{}",
+                    serde_json::json!({"router": r.name, "socket": r.socket, "config": r.config})
+                );
+            }
+            println!("{}", serde_json::json!({"sim": true, "ready": true}));
+            signals.wait()
+        })
     } else {
         console::run(&mut lab)
     };
@@ -367,6 +384,7 @@ fn run_sim(args: &LabArgs) -> ExitCode {
 
 /// Prints the lab as JSON lines, then waits for SIGINT / SIGTERM.
 fn headless(lab: &Lab) -> Result<(), String> {
+    let signals = StopSignals::install()?;
     for r in &lab.routers {
         let line = serde_json::json!({
             "router": r.name, "ns": r.ns, "addr": r.addr, "pid": r.pid(),
@@ -388,24 +406,40 @@ fn headless(lab: &Lab) -> Result<(), String> {
     if std::env::var_os("KACONSOLE_LAB_PANIC").is_some() {
         panic!("KACONSOLE_LAB_PANIC is set: panicking with the lab up");
     }
-    wait_for_signal()
+    signals.wait()
 }
 
-/// Blocks until SIGINT or SIGTERM.
-fn wait_for_signal() -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    rt.block_on(async {
+/// SIGINT and SIGTERM caught: installed before the lab says it is ready, so that a signal
+/// sent as soon as it is ready stops it the clean way (not the default action, which would
+/// leave everything behind).
+struct StopSignals {
+    rt: tokio::runtime::Runtime,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals, String> {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        Ok::<(), String>(())
-    })?;
-    eprintln!("lab: stopping and removing everything");
-    Ok(())
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let _entered = rt.enter();
+        let term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        drop(_entered);
+        Ok(StopSignals { rt, term, int })
+    }
+
+    fn wait(mut self) -> Result<(), String> {
+        self.rt.block_on(async {
+            tokio::select! {
+                _ = self.int.recv() => {}
+                _ = self.term.recv() => {}
+            }
+        });
+        eprintln!("lab: stopping and removing everything");
+        Ok(())
+    }
 }

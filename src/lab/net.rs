@@ -154,7 +154,13 @@ pub fn clean() -> (Vec<String>, Vec<String>) {
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(PREFIX) && !lab_runs(&name) && entry.path().is_dir() {
+        // Only a real directory of ours (a lab makes them 0700): not a symlink, not what a
+        // local user made under a lab's name.
+        let ours = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.is_dir() && m.uid() == nix::unistd::geteuid().as_raw()
+        });
+        if name.starts_with(PREFIX) && !lab_runs(&name) && ours {
             let _ = std::fs::remove_dir_all(entry.path());
             removed.push(entry.path().display().to_string());
         }

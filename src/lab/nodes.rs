@@ -1,7 +1,7 @@
 //! The lab's processes: a daemon per router (kaconsole, or keepalived with `--keepalived`) and
 //! an HTTP server per backend, each in its namespace, each stopped by PID.
 
-use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -30,7 +30,15 @@ pub struct Router {
 
 /// Starts `program args` in namespace `ns`, output to `log`.
 fn spawn_in(ns: &str, program: &Path, args: &[&str], log: &Path) -> Result<Child, String> {
-    let out = File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    // In the lab's own directory; still never through a link.
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+        .open(log)
+        .map_err(|e| format!("{}: {e}", log.display()))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
     // `ip netns exec` enters the namespace and execs the program: the child's pid is its pid.
     // Its own process group: the terminal's signals (a closed window's SIGHUP) are the lab's
@@ -100,6 +108,8 @@ impl Router {
                     "daemon".into(),
                     "-n".into(),
                     "-l".into(),
+                    // The lab's routers log to their own files, never to the machine's syslog.
+                    "-G".into(),
                     "-f".into(),
                     conf,
                     "-p".into(),
@@ -115,6 +125,8 @@ impl Router {
                 vec![
                     "-n".into(),
                     "-l".into(),
+                    // The lab's routers log to their own files, never to the machine's syslog.
+                    "-G".into(),
                     "-D".into(),
                     "-P".into(),
                     "-f".into(),

@@ -105,15 +105,18 @@ pub fn scenario(n: usize, dir: &Path) -> Result<(Scenario, Vec<Config>), String>
 
 impl SimLab {
     pub fn start(n: usize) -> Result<SimLab, String> {
-        let dir = std::env::temp_dir().join(format!("kalab-sim-{}", std::process::id()));
+        let prefix = format!("kalab-sim-{}-", std::process::id());
+        let dir = crate::sys::safe_file::private_dir(&std::env::temp_dir(), &prefix)
+            .map_err(|e| format!("{}: {e}", std::env::temp_dir().display()))?;
         let (scenario, models) = scenario(n, &dir)?;
         let mut routers = Vec::new();
         for (k, spec) in scenario.routers.iter().enumerate() {
             let rdir = dir.join(&spec.name);
-            std::fs::create_dir_all(&rdir).map_err(|e| format!("{}: {e}", rdir.display()))?;
+            std::fs::create_dir(&rdir).map_err(|e| format!("{}: {e}", rdir.display()))?;
             let config = rdir.join("keepalived.conf");
             let text = topology::router_config(&spec.name, k + 1, n, &rdir);
-            std::fs::write(&config, text).map_err(|e| e.to_string())?;
+            crate::sys::safe_file::write_new(&config, 0o600, text.as_bytes())
+                .map_err(|e| format!("{}: {e}", config.display()))?;
             routers.push(SimRouter {
                 name: spec.name.clone(),
                 socket: rdir.join("kaconsole.sock"),

@@ -1,5 +1,13 @@
 //! This machine and this process: the host name as keepalived uses it, our memory.
 
+/// The version and the commit it was built from: `0.1.0 (commit 1234abcd5678)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("KACONSOLE_COMMIT"),
+    ")"
+);
+
 /// The host name up to the first dot: keepalived's default config id (`-i`) and `router_id`.
 pub fn short_hostname() -> String {
     nix::unistd::gethostname()

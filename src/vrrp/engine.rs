@@ -304,6 +304,15 @@ impl Engine {
                     }
                 }
             }
+            Input::Interface { interface, present } => {
+                for i in 0..self.instances.len() {
+                    if self.instances[i].config().interface == interface {
+                        self.health_input(i, now, out, |inst, recovery, scratch| {
+                            inst.on_interface(now, present, recovery, scratch)
+                        });
+                    }
+                }
+            }
             Input::Link { interface, up } => {
                 let tracker = format!("interface:{interface}");
                 for i in 0..self.instances.len() {

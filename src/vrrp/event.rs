@@ -51,6 +51,10 @@ pub enum Input {
     /// An interface went up or down: instances on it fault (unless dont_track_primary), and
     /// it is also the tracker `interface:NAME`.
     Link { interface: String, up: bool },
+    /// The daemon's sockets on `interface` are gone (it was deleted or renamed away;
+    /// `present: false`) or open again on the interface now bearing the name: instances on
+    /// it are FAULT while it is away, whatever `dont_track_primary` says.
+    Interface { interface: String, present: bool },
     /// Someone removed an address from the machine (rtnetlink RTM_DELADDR): a MASTER whose VIP
     /// it was steps down and comes back (keepalived `set_vrrp_backup`).
     AddressRemoved { addr: IpAddr },
@@ -80,6 +84,25 @@ pub enum Reason {
     AddressRemoved { addr: IpAddr },
     /// Shut down.
     Stop,
+}
+
+/// In words, as the console says it (and the daemon's log with `-D`).
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Startup => f.write_str("startup"),
+            Reason::Owner => f.write_str("address owner"),
+            Reason::MasterDown => f.write_str("no advert within Master_Down_Interval"),
+            Reason::Preempted { from, priority } => {
+                write!(f, "preempted by {from} with priority {priority}")
+            }
+            Reason::Fault { cause } => write!(f, "fault: {cause}"),
+            Reason::Recovered => f.write_str("faults cleared"),
+            Reason::SyncGroup { group } => write!(f, "sync group {group}"),
+            Reason::AddressRemoved { addr } => write!(f, "{addr} was removed"),
+            Reason::Stop => f.write_str("stopping"),
+        }
+    }
 }
 
 /// A receive check that failed, in keepalived 2.2.7's order (`vrrp_check_packet`); each has a

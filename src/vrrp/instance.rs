@@ -75,6 +75,9 @@ pub struct Instance {
     effective: u8,
     track: Vec<TrackStatus>,
     link_up: bool,
+    /// The interface exists and the daemon's sockets are open on it (false while it is
+    /// deleted, renamed away or being reopened): FAULT, whatever `dont_track_primary` says.
+    iface_present: bool,
     timers: TimerTable,
     /// RFC 5798 §6.1 Master_Adver_Interval: v3 learns it from the master.
     master_adver_int: Duration,
@@ -93,6 +96,8 @@ pub struct Instance {
     /// charts it against the advert interval (jitter shows before a false failover does).
     last_advert_at: Option<Instant>,
     last_advert_gap: Option<Duration>,
+    /// Every gap so far, in buckets.
+    gaps: super::gaps::Gaps,
     stats: Stats,
     #[doc(hidden)]
     pub sabotage: Option<Sabotage>,
@@ -116,6 +121,7 @@ impl Instance {
             effective: base,
             track,
             link_up: true,
+            iface_present: true,
             timers: TimerTable::default(),
             master_adver_int: cfg.adver_int,
             preempt_until: None,
@@ -127,6 +133,7 @@ impl Instance {
             last_transition: Instant::ZERO,
             last_advert_at: None,
             last_advert_gap: None,
+            gaps: super::gaps::Gaps::default(),
             stats: Stats::default(),
             sabotage: None,
             cfg: Arc::new(cfg),
@@ -188,6 +195,10 @@ impl Instance {
     pub fn last_advert_gap(&self) -> Option<Duration> {
         self.last_advert_gap
     }
+    /// The gaps between the valid adverts received, in buckets.
+    pub fn advert_gaps(&self) -> &super::gaps::Gaps {
+        &self.gaps
+    }
     pub fn timer(&self, t: Timer) -> Option<Instant> {
         self.timers.get(t)
     }
@@ -227,6 +238,9 @@ impl Instance {
     }
 
     fn health(&self) -> Health {
+        if !self.iface_present {
+            return Health::Fault(format!("interface {} is gone", self.cfg.interface));
+        }
         if self.cfg.track_primary && !self.link_up {
             return Health::Fault(format!("interface {} down", self.cfg.interface));
         }
@@ -330,6 +344,34 @@ impl Instance {
         let before = self.health();
         self.link_up = up;
         self.after_health_change(now, before, group, out)
+    }
+
+    /// The instance's interface disappeared (deleted, renamed) or came back with its sockets
+    /// open again (keepalived `cleanup_lost_interface` / `update_interface`): FAULT while it
+    /// is away, whatever `dont_track_primary` says.
+    pub fn on_interface(
+        &mut self,
+        now: Instant,
+        present: bool,
+        group: Option<GroupRecovery>,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let before = self.health();
+        self.iface_present = present;
+        self.after_health_change(now, before, group, out)
+    }
+
+    /// Whether the instance's interface is there with the daemon's sockets on it.
+    pub fn interface_present(&self) -> bool {
+        self.iface_present
+    }
+
+    /// The interface came back with another source address (a re-created interface, a new
+    /// link-local address): adverts go out from `src` from now on.
+    pub fn set_source(&mut self, src: IpAddr) {
+        if self.cfg.src != src {
+            Arc::make_mut(&mut self.cfg).src = src;
+        }
     }
 
     /// A VIP or eVIP of this instance was removed by someone else (keepalived
@@ -884,7 +926,9 @@ impl Instance {
             Ok(advert) => {
                 self.stats.advert_rcvd += 1;
                 if let Some(prev) = self.last_advert_at.replace(now) {
-                    self.last_advert_gap = Some(Duration::micros(now.0.saturating_sub(prev.0)));
+                    let gap = Duration::micros(now.0.saturating_sub(prev.0));
+                    self.last_advert_gap = Some(gap);
+                    self.gaps.record(gap);
                 }
                 if advert.priority == 0 {
                     self.stats.pri_zero_rcvd += 1;

@@ -7,6 +7,7 @@ pub mod checksum;
 pub mod engine;
 pub mod event;
 pub mod frame;
+pub mod gaps;
 pub mod instance;
 pub mod instance_config;
 pub mod ip;

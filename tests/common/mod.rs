@@ -169,7 +169,7 @@ pub fn start_kaconsole(
     let path = h.write("kaconsole.conf", conf);
     let pid = h.dir.join("kaconsole.pid");
     let (path, pid) = (path.display().to_string(), pid.display().to_string());
-    let mut args = vec!["daemon", "-n", "-l", "-f", &path, "-p", &pid];
+    let mut args = vec!["daemon", "-n", "-l", "-G", "-f", &path, "-p", &pid];
     args.extend_from_slice(extra);
     h.spawn_env(&kaconsole(), &args, "kaconsole.log", env)
 }
@@ -186,7 +186,7 @@ pub fn start_keepalived(
     let d = h.dir.display();
     let (pid, vrrp_pid) = (format!("{d}/keepalived.pid"), format!("{d}/vrrp.pid"));
     let args = [
-        "-n", "-l", "-D", "-P", "-f", &path, "-p", &pid, "-r", &vrrp_pid, "-i", "interop",
+        "-n", "-l", "-G", "-D", "-P", "-f", &path, "-p", &pid, "-r", &vrrp_pid, "-i", "interop",
     ];
     h.spawn_env(keepalived, &args, "keepalived.log", env)
 }

@@ -80,6 +80,15 @@ impl Host {
         if args.first() == Some(&"daemon") && !args.contains(&"--socket") {
             args.splice(1..1, ["--socket", socket.to_str().unwrap()]);
         }
+        // A test's daemon logs to its log file (-l, stderr), never to the machine's syslog
+        // (-G), which is where a daemon logs by default, as keepalived.
+        if args.first() == Some(&"daemon") {
+            for flag in ["-l", "-G"] {
+                if !args.contains(&flag) {
+                    args.insert(1, flag);
+                }
+            }
+        }
         let path = self.dir.join(log);
         let file = std::fs::File::create(&path).unwrap();
         let child = Command::new("ip")
@@ -253,6 +262,47 @@ impl Segment {
             &port,
             if up { "up" } else { "down" },
         ]);
+    }
+}
+
+impl Segment {
+    /// Deletes host `i`'s eth0 (its bridge port goes with it) and creates it again with the
+    /// same name and address, as an orchestrator rebuilding a veth, VLAN or bond does: the
+    /// new interface has a new index (and a new MAC).
+    pub fn recreate_eth0(&self, i: usize, gap: Duration) {
+        let h = &self.hosts[i];
+        ip_ok(&["-n", &h.ns, "link", "del", "eth0"]);
+        std::thread::sleep(gap);
+        self.plug(i, "eth0");
+    }
+
+    /// A new veth pair for host `i`: `ifname` in the host (up, with its address), its peer
+    /// on the bridge.
+    pub fn plug(&self, i: usize, ifname: &str) {
+        let h = &self.hosts[i];
+        let port = format!("p{}", i + 1);
+        let b = &self.bridge_ns;
+        ip_ok(&[
+            "-n", b, "link", "add", &port, "type", "veth", "peer", "name", ifname, "netns", &h.ns,
+        ]);
+        ip_ok(&["-n", b, "link", "set", &port, "master", "br0", "up"]);
+        ip_ok(&["-n", &h.ns, "link", "set", ifname, "up"]);
+        ip_ok(&[
+            "-n",
+            &h.ns,
+            "addr",
+            "add",
+            &format!("{}/24", h.addr),
+            "dev",
+            ifname,
+        ]);
+    }
+
+    /// The index of `ifname` in host `i`.
+    pub fn ifindex(&self, i: usize, ifname: &str) -> Option<u32> {
+        let o = ip(&["-n", &self.hosts[i].ns, "-o", "link", "show", "dev", ifname]);
+        let t = String::from_utf8_lossy(&o.stdout).into_owned();
+        t.split(':').next()?.trim().parse().ok()
     }
 }
 

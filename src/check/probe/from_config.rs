@@ -16,6 +16,7 @@ use crate::config::blocks::Config;
 use crate::config::blocks::checkers::{CheckKind, Checker};
 use crate::config::blocks::lvs::{RealServer, VirtualServer};
 use crate::config::values::Micros;
+use crate::sys::script::ScriptUsers;
 
 fn dur(m: Micros) -> Duration {
     Duration::from_micros(m.0)
@@ -83,7 +84,13 @@ fn web(c: &Checker, rs: &RealServer, vs: &VirtualServer) -> Result<WebCheck, Str
     })
 }
 
-fn probe(cfg: &Config, c: &Checker, rs: &RealServer, vs: &VirtualServer) -> Result<Probe, String> {
+fn probe(
+    cfg: &Config,
+    users: &ScriptUsers,
+    c: &Checker,
+    rs: &RealServer,
+    vs: &VirtualServer,
+) -> Result<Probe, String> {
     Ok(match c.kind {
         CheckKind::Tcp => Probe::Tcp,
         CheckKind::HttpGet | CheckKind::SslGet => Probe::Web(web(c, rs, vs)?),
@@ -101,12 +108,13 @@ fn probe(cfg: &Config, c: &Checker, rs: &RealServer, vs: &VirtualServer) -> Resu
             let m = c.misc.clone().unwrap_or_default();
             let cmd = m.misc_path.ok_or("no misc_path")?;
             let delay_loop = c.delay_loop.or(rs.delay_loop).unwrap_or(vs.delay_loop);
+            // The checker's `user`, else the command's, else script_user.
+            let (user, group) = match &m.user {
+                Some(u) => (Some(u.user.as_str()), u.group.as_deref()),
+                None => (cmd.user.as_deref(), cmd.group.as_deref()),
+            };
             Probe::Misc(MiscCheck {
-                creds: crate::sys::script::credentials(
-                    cmd.user.as_deref(),
-                    cmd.group.as_deref(),
-                    cfg.global_defs.script_user.as_ref(),
-                ),
+                run_as: users.run_as(user, group),
                 argv: cmd.argv,
                 timeout: dur(m.misc_timeout.unwrap_or(delay_loop)),
                 dynamic: m.misc_dynamic,
@@ -155,7 +163,8 @@ pub struct Planned {
 
 /// Every checker, indexed as the engine's [`CheckerId`](crate::check::engine::CheckerId)s are
 /// (virtual server, real server, checker).
-pub fn plan(cfg: &Config) -> Vec<Vec<Vec<Planned>>> {
+/// `users`: who MISC_CHECK scripts run as, resolved with `cfg`.
+pub fn plan(cfg: &Config, users: &ScriptUsers) -> Vec<Vec<Vec<Planned>>> {
     cfg.virtual_servers
         .iter()
         .map(|vs| {
@@ -165,7 +174,7 @@ pub fn plan(cfg: &Config) -> Vec<Vec<Vec<Planned>>> {
                     rs.checkers
                         .iter()
                         .map(|c| Planned {
-                            probe: probe(cfg, c, rs, vs),
+                            probe: probe(cfg, users, c, rs, vs),
                             target: target(c, rs, vs),
                         })
                         .collect()

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use super::Outcome;
 use crate::check::engine::Dynamic;
-use crate::sys::script;
+use crate::sys::script::{self, RunAs, UserError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MiscCheck {
     pub argv: Vec<String>,
-    /// uid, gid to run as.
-    pub creds: Option<(u32, u32)>,
+    /// Who it runs as, resolved with the configuration; a user that cannot be resolved
+    /// fails the check without running it.
+    pub run_as: Result<RunAs, UserError>,
     /// misc_timeout, else delay_loop.
     pub timeout: Duration,
     pub dynamic: bool,
@@ -36,7 +37,11 @@ pub fn verdict(dynamic: bool, status: i32) -> Outcome {
 }
 
 pub async fn check(m: &MiscCheck) -> Outcome {
-    let run = script::run_once(&m.argv, m.creds, m.timeout).await;
+    let run_as = match &m.run_as {
+        Ok(r) => *r,
+        Err(e) => return Outcome::fail(format!("{} not run: {e}", m.argv.join(" "))),
+    };
+    let run = script::run_once(&m.argv, run_as, m.timeout).await;
     match run.exit {
         Some(status) => verdict(m.dynamic, status),
         None if run.timed_out => Outcome::fail(format!("timed out after {:?}", m.timeout)),

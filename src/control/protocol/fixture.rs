@@ -29,6 +29,7 @@ pub fn instance(name: &str, state: &str, prio: u8) -> InstanceStatus {
         next_advert_s: (state == "MASTER").then_some(0.5),
         master_down_in_s: backup.then_some(2.5),
         last_advert_gap_s: backup.then_some(1.0),
+        advert_gaps: None,
         trackers: Vec::new(),
         stats: Stats {
             advert_rcvd: if backup { 3600 } else { 12 },
@@ -87,6 +88,7 @@ pub fn status() -> Status {
             last_timed_out: false,
             last_runtime_ms: Some(12.5),
             last_run_ago_s: Some(0.4),
+            error: None,
         }],
         virtual_servers: vec![VirtualServerStatus {
             id: "10.0.0.100:80 TCP".into(),

@@ -36,8 +36,8 @@ pub use event::{Event, EventLine};
 pub use reply::{Answer, DaemonStats, ErrorReply, Reply, ReplyResult};
 pub use request::{Request, RequestBody};
 pub use status::{
-    GroupStatus, InstanceStatus, RealServerStatus, ScriptStatus, Status, TrackerStatus,
-    VirtualServerStatus,
+    GapHistogram, GroupStatus, InstanceStatus, RealServerStatus, ScriptStatus, Status,
+    TrackerStatus, VirtualServerStatus,
 };
 
 /// The protocol version this build speaks.

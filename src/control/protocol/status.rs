@@ -52,8 +52,23 @@ pub struct InstanceStatus {
     /// The time between the last two valid adverts received.
     #[serde(default)]
     pub last_advert_gap_s: Option<f64>,
+    /// Every gap between valid adverts received so far, in buckets (absent before the
+    /// second advert, and from older daemons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advert_gaps: Option<GapHistogram>,
     pub trackers: Vec<TrackerStatus>,
     pub stats: Stats,
+}
+
+/// A histogram of the gaps between adverts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GapHistogram {
+    /// The buckets' upper bounds in seconds.
+    pub le_s: Vec<f64>,
+    /// Gaps per bucket (not cumulative); one more than `le_s`: the last counts the gaps
+    /// above every bound.
+    pub counts: Vec<u64>,
+    pub sum_s: f64,
 }
 
 /// What one tracker contributes.
@@ -84,6 +99,9 @@ pub struct ScriptStatus {
     pub last_timed_out: bool,
     pub last_runtime_ms: Option<f64>,
     pub last_run_ago_s: Option<f64>,
+    /// Why it does not run at all (its user cannot be resolved): it counts as failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// An LVS virtual server and its real servers.

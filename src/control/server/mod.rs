@@ -11,6 +11,7 @@
 
 mod admission;
 mod client;
+mod metrics;
 mod requests;
 mod snapshot_cache;
 
@@ -82,6 +83,8 @@ pub fn bind(cfg: &ServerConfig) -> std::io::Result<std::os::unix::net::UnixListe
         std::fs::create_dir_all(dir)?;
     }
     let _ = std::fs::remove_file(&cfg.socket);
+    // `-u`: the daemon's umask applies to what it creates, the socket's group bits too.
+    let mask = crate::sys::safe_file::umask();
     let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
     let bound = std::os::unix::net::UnixListener::bind(&cfg.socket);
     nix::sys::stat::umask(old);
@@ -93,7 +96,7 @@ pub fn bind(cfg: &ServerConfig) -> std::io::Result<std::os::unix::net::UnixListe
     } else {
         0o600
     };
-    std::fs::set_permissions(&cfg.socket, std::fs::Permissions::from_mode(mode))?;
+    std::fs::set_permissions(&cfg.socket, std::fs::Permissions::from_mode(mode & !mask))?;
     listener.set_nonblocking(true)?;
     Ok(listener)
 }
@@ -105,6 +108,7 @@ pub fn serve(
     cfg: ServerConfig,
     calls: mpsc::Sender<Call>,
     events: EventHub,
+    metrics: Option<std::net::TcpListener>,
 ) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     let listener = UnixListener::from_std(listener)?;
     let shared = Arc::new(Shared {
@@ -117,7 +121,16 @@ pub fn serve(
         dropped: AtomicU64::new(0),
         checks: Semaphore::new(CHECKS_AT_ONCE),
     });
+    if let Some(m) = metrics {
+        m.set_nonblocking(true)?;
+        tokio::spawn(metrics::serve(m, shared.clone()));
+    }
     Ok(accept_loop(listener, shared))
+}
+
+/// Binds `--metrics ADDR:PORT` (before the daemon starts: a port taken is an error at once).
+pub fn bind_metrics(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(addr)
 }
 
 /// Binds and serves (inside a runtime).
@@ -127,7 +140,7 @@ pub fn start(
     events: EventHub,
 ) -> std::io::Result<()> {
     let listener = bind(&cfg)?;
-    tokio::spawn(serve(listener, cfg, calls, events)?);
+    tokio::spawn(serve(listener, cfg, calls, events, None)?);
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, oneshot};
@@ -16,6 +16,7 @@ use crate::control::check_text::{self, TextCheck};
 use crate::control::protocol::{
     Answer, DaemonStats, ErrorReply, Reply, ReplyResult, Request, RequestBody, VERSION,
 };
+use crate::sys::safe_file;
 
 /// The largest configuration file `get_config` sends (a request line is at most 1 MiB, so an
 /// edited text larger than that could not come back anyway).
@@ -93,17 +94,22 @@ fn hello(id: u64, version: u32, conn: &mut Conn) -> Reply {
 /// The status, shared with the other clients asking within the same moment; the line is
 /// written around the cached JSON, byte for byte what serialising the reply would give.
 async fn status(id: u64, shared: &Arc<Shared>) -> String {
-    let json = shared
+    match status_json(shared).await {
+        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"status\":{json}}}}}\n"),
+        None => line(&stopping(id)),
+    }
+}
+
+/// The status as JSON, shared by the clients asking within 100 ms; `None` when the daemon
+/// is stopping.
+pub(super) async fn status_json(shared: &Shared) -> Option<Arc<str>> {
+    shared
         .status
         .get(|| async {
             let s = ask(shared, Call::Status).await?;
             serde_json::to_string(&s).ok().map(Arc::from)
         })
-        .await;
-    match json {
-        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"status\":{json}}}}}\n"),
-        None => line(&stopping(id)),
-    }
+        .await
 }
 
 /// Events from now on (the recent ones first). A second subscribe on the same connection
@@ -219,49 +225,65 @@ async fn apply(id: u64, shared: &Shared, text: String) -> Reply {
             }),
         };
     }
-    let backup = match write_with_backup(&shared.cfg.config, &text) {
-        Ok(b) => b,
+    // Written safely (sys/safe_file.rs): the file keeps its mode and owner, a symlinked -f
+    // is written through, the old file stays as FILE.bak.
+    let written = match safe_file::replace_keeping(&shared.cfg.config, 0o600, text.as_bytes()) {
+        Ok(w) => w,
         Err(e) => return Reply::error(id, "io", e.to_string()),
     };
+    let backup = written
+        .backup
+        .as_ref()
+        .map_or_else(String::new, |b| b.display().to_string());
     match ask_reload(shared).await {
-        Ok(()) => Reply::ok(
-            id,
-            Answer::Applied {
-                backup: backup.display().to_string(),
-            },
-        ),
-        Err(e) => Reply::error(id, "reload", e),
+        Ok(()) => Reply::ok(id, Answer::Applied { backup }),
+        // The daemon runs the previous configuration still: the file says so again.
+        Err(e) => {
+            let file = written.file.display();
+            let what = match safe_file::restore(&written) {
+                Ok(()) => format!("{e}; {file} was put back as it was"),
+                Err(r) => format!("{e}; {file} could NOT be put back ({r}): it is not what runs"),
+            };
+            Reply::error(id, "reload", what)
+        }
     }
 }
 
 async fn stats(id: u64, shared: &Shared) -> Reply {
-    match ask(shared, Call::Stats).await {
-        Some(s) => Reply::ok(
-            id,
-            Answer::Stats(DaemonStats {
-                clients: shared.admission.clients(),
-                clients_dropped: shared.dropped(),
-                ..s
-            }),
-        ),
+    match daemon_stats(shared).await {
+        Some(s) => Reply::ok(id, Answer::Stats(s)),
         None => stopping(id),
     }
 }
 
+/// The daemon's figures and the server's own.
+pub(super) async fn daemon_stats(shared: &Shared) -> Option<DaemonStats> {
+    let s = ask(shared, Call::Stats).await?;
+    Some(DaemonStats {
+        clients: shared.admission.clients(),
+        clients_dropped: shared.dropped(),
+        ..s
+    })
+}
+
 /// The segment table, shared as the status is.
 async fn segment(id: u64, shared: &Arc<Shared>) -> String {
-    let json = shared
+    match segment_json(shared).await {
+        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"segment\":{json}}}}}\n"),
+        None => line(&stopping(id)),
+    }
+}
+
+/// The segment table as JSON, shared as the status is.
+pub(super) async fn segment_json(shared: &Shared) -> Option<Arc<str>> {
+    shared
         .segment
         .get(|| async {
             let s = ask(shared, Call::Segment).await?;
             let s: crate::control::protocol::segment::Snapshot = s.into();
             serde_json::to_string(&s).ok().map(Arc::from)
         })
-        .await;
-    match json {
-        Some(json) => format!("{{\"id\":{id},\"ok\":{{\"segment\":{json}}}}}\n"),
-        None => line(&stopping(id)),
-    }
+        .await
 }
 
 async fn reload(id: u64, shared: &Shared) -> Reply {
@@ -291,22 +313,6 @@ async fn ask_reload(shared: &Shared) -> Result<(), String> {
     shared.status.clear().await;
     shared.segment.clear().await;
     r
-}
-
-/// Writes `text` to `path` atomically, keeping the old file as `path.bak`.
-fn write_with_backup(path: &Path, text: &str) -> std::io::Result<PathBuf> {
-    let mut backup = path.as_os_str().to_owned();
-    backup.push(".bak");
-    let backup = PathBuf::from(backup);
-    if path.exists() {
-        std::fs::copy(path, &backup)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".kaconsole-new");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(backup)
 }
 
 #[cfg(test)]

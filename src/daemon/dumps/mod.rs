@@ -30,10 +30,18 @@ pub fn tmp_file(name: &str) -> PathBuf {
     PathBuf::from(dir).join(name)
 }
 
+/// Writes a dump as keepalived names it, safely: a fresh 0600 file renamed over the name, so
+/// that whatever a local user planted there (a symlink to /etc/shadow, a file of theirs) is
+/// replaced, never followed or written into (sys/safe_file.rs).
+fn write(name: &str, text: &str) -> std::io::Result<PathBuf> {
+    let path = tmp_file(name);
+    crate::sys::safe_file::replace_private(&path, 0o600, text.as_bytes())?;
+    Ok(path)
+}
+
 /// Writes the stats file; with `clear`, zeroes the counters after.
 pub fn write_stats(engine: &mut Engine, clear: bool) -> std::io::Result<PathBuf> {
-    let path = tmp_file("keepalived.stats");
-    std::fs::write(&path, stats_text(engine))?;
+    let path = write("keepalived.stats", &stats_text(engine))?;
     if clear {
         for i in engine.instances_mut() {
             i.clear_stats();
@@ -45,15 +53,11 @@ pub fn write_stats(engine: &mut Engine, clear: bool) -> std::io::Result<PathBuf>
 /// Writes the JSON dump. `started` is engine time 0 on the wall clock (seconds since the
 /// epoch).
 pub fn write_json(engine: &Engine, config: &Config, started: f64) -> std::io::Result<PathBuf> {
-    let path = tmp_file("keepalived.json");
-    std::fs::write(&path, json_text(engine, config, started))?;
-    Ok(path)
+    write("keepalived.json", &json_text(engine, config, started))
 }
 
 /// Writes the data dump, the machine's interfaces last.
 pub fn write_data(engine: &Engine, config: &Config, started: f64) -> std::io::Result<PathBuf> {
-    let path = tmp_file("keepalived.data");
     let text = data_text(engine, config, started) + &interfaces::interfaces_text();
-    std::fs::write(&path, text)?;
-    Ok(path)
+    write("keepalived.data", &text)
 }

@@ -17,6 +17,7 @@ impl Lvs {
     /// waiting, so that a hundred servers failing together cost one pass over the table,
     /// not a hundred.
     pub fn sync_if_dirty(&mut self, log: &Log) {
+        let log = &log.as_ident(crate::daemon::log_sinks::Ident::Checkers);
         if let Some(w) = &self.ipvs
             && w.take_resync()
         {
@@ -87,6 +88,7 @@ impl Lvs {
     /// master daemon while it is MASTER, the backup one otherwise), replacing those running.
     /// The daemon calls this after each VRRP step; it acts only on a change.
     pub fn follow_vrrp(&mut self, vrrp: &crate::vrrp::engine::Engine, log: &Log) {
+        let log = &log.as_ident(crate::daemon::log_sinks::Ident::Checkers);
         let instance = self
             .cfg
             .global_defs

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use tokio::sync::mpsc;
@@ -15,6 +16,7 @@ mod ipvs_worker;
 use ipvs_worker::{IpvsWorker, Job};
 
 use super::log::Log;
+use super::log_sinks::Ident;
 use super::notify::Notifier;
 use super::scripts::spawn_notify;
 use crate::check::engine::{CheckerId, Engine, Input, Output};
@@ -24,6 +26,7 @@ use crate::check::{probe::Probe, resolve};
 use crate::config::blocks::Config;
 use crate::config::blocks::lvs::VsKey;
 use crate::sys::ipvs_socket::IpvsSocket;
+use crate::sys::script::ScriptUsers;
 use crate::time::Instant;
 
 /// A probe's result on its way back to the engine.
@@ -101,7 +104,14 @@ fn local_addresses() -> HashMap<IpAddr, u32> {
 }
 
 impl Lvs {
-    pub fn new(cfg: &Config, tx: mpsc::UnboundedSender<ProbeDone>, log: &Log) -> Lvs {
+    pub fn new(
+        cfg: &Config,
+        users: &Arc<ScriptUsers>,
+        tx: mpsc::UnboundedSender<ProbeDone>,
+        log: &Log,
+    ) -> Lvs {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         let worker = IpvsSocket::open()
             .map_err(|e| e.to_string())
             .and_then(|sock| IpvsWorker::spawn(sock, log.clone()).map_err(|e| e.to_string()));
@@ -128,7 +138,7 @@ impl Lvs {
             last: Vec::new(),
             generation: 0,
             tx,
-            notifier: Notifier::open_lvs(cfg, log),
+            notifier: Notifier::open_lvs(cfg, users.clone(), log),
             check_only,
             ipvs,
             syncd_master: None,
@@ -136,13 +146,17 @@ impl Lvs {
             resync: true,
             local: HashMap::new(),
         };
-        lvs.load(cfg, log);
+        lvs.load(cfg, users, log);
         lvs
     }
 
     /// Takes `cfg`'s virtual servers. Checkers whose configuration did not change keep their
     /// state, as keepalived's do on a reload; the others start afresh.
-    pub fn load(&mut self, cfg: &Config, log: &Log) {
+    /// `users`: who its scripts run as, resolved with `cfg`.
+    pub fn load(&mut self, cfg: &Config, users: &Arc<ScriptUsers>, log: &Log) {
+        self.notifier.users = users.clone();
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.generation += 1;
         self.cfg = lvs_part(cfg);
         // Indices change with the configuration: the next sync looks at everything, and the
@@ -155,7 +169,7 @@ impl Lvs {
         self.engine = engine;
         self.local = local_addresses();
         self.apply_suspension(log);
-        self.plan = plan(cfg);
+        self.plan = plan(cfg, users);
         for (vs, v) in self.plan.iter().zip(&cfg.virtual_servers) {
             for (rs, r) in vs.iter().zip(&v.real_servers) {
                 for p in rs {
@@ -190,10 +204,13 @@ impl Lvs {
         }
     }
 
-    /// An address appeared on or left an interface (rtnetlink).
-    pub fn address(&mut self, addr: IpAddr, added: bool, log: &Log) {
-        let n = self.local.entry(addr).or_insert(0);
-        *n = if added { *n + 1 } else { n.saturating_sub(1) };
+    /// Whether `addr` is on some interface now (rtnetlink; the daemon keeps the view, so a
+    /// repeated RTM_NEWADDR - IPv6 repeats it when duplicate address detection ends - does
+    /// not count twice).
+    pub fn address(&mut self, addr: IpAddr, here: bool, log: &Log) {
+        self.local.insert(addr, u32::from(here));
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.apply_suspension(log);
     }
 
@@ -202,6 +219,8 @@ impl Lvs {
     }
 
     pub fn start(&mut self, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         // The warmup spread needs a seed nobody shares: the process id and the clock.
         let seed = u64::from(std::process::id())
             ^ std::time::SystemTime::now()
@@ -212,10 +231,14 @@ impl Lvs {
     }
 
     pub fn timeout(&mut self, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         self.handle(Input::Timeout, now, log);
     }
 
     pub fn probe_done(&mut self, done: ProbeDone, now: Instant, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         if done.generation != self.generation {
             return;
         }
@@ -313,14 +336,14 @@ impl Lvs {
                 ));
                 let script = if alive { &r.notify_up } else { &r.notify_down };
                 if let Some(cmd) = script {
-                    spawn_notify(cmd, &[], &self.cfg, log);
+                    spawn_notify(cmd, &[], &self.notifier.users, log);
                 }
             }
             Output::Quorum { vs, up } => {
                 let v = &self.cfg.virtual_servers[vs];
                 let script = if up { &v.quorum_up } else { &v.quorum_down };
                 if let Some(cmd) = script {
-                    spawn_notify(cmd, &[], &self.cfg, log);
+                    spawn_notify(cmd, &[], &self.notifier.users, log);
                 }
             }
             Output::Weight { vs, rs, weight } => log.info(&format!(
@@ -335,6 +358,8 @@ impl Lvs {
     /// of a virtual server in quorum run, and their FIFO lines are written (keepalived
     /// `clear_service_vs` with omega; without omega it is silent).
     pub fn stop(&mut self, keep_ipvs: bool, log: &Log) {
+        // keepalived's checkers log as Keepalived_healthcheckers.
+        let log = &log.as_ident(Ident::Checkers);
         let mut outs = Vec::new();
         for (v, vs) in self.cfg.virtual_servers.iter().enumerate() {
             if !vs.omega {

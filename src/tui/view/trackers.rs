@@ -38,6 +38,8 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
                 format!("rise {}/{}", sc.successes.min(sc.rise), sc.rise)
             };
             let last = match (sc.last_timed_out, sc.last_exit) {
+                // Its user cannot be resolved: it never runs (the reason is in the status).
+                _ if sc.error.is_some() => "not run".to_string(),
                 (true, _) => "timeout".to_string(),
                 (false, Some(c)) => format!("exit {c}"),
                 (false, None) => if sc.runs == 0 { "-" } else { "killed" }.to_string(),

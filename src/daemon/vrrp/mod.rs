@@ -1,7 +1,14 @@
 //! The VRRP side of the daemon: the engine driven by real time and real packets. Outputs
 //! become raw-socket sends, rtnetlink address changes and gratuitous ARP / NA frames.
+//! Its sockets (sockets.rs) follow the interfaces' indexes (interfaces.rs); VMACs are in
+//! vmac.rs; a reload is prepared, then committed (reload.rs).
 
-use std::collections::HashMap;
+mod interfaces;
+mod reload;
+mod sockets;
+mod vmac;
+
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -17,14 +24,17 @@ use crate::config::values::Family;
 use crate::sys::iface::Iface;
 use crate::sys::netlink::{Netlink, NetlinkError};
 use crate::sys::packet_socket::PacketSocket;
-use crate::sys::vrrp_socket::{self, VrrpSocket};
-use crate::time::Instant;
+use crate::sys::script::ScriptUsers;
 use crate::vrrp::announce;
 use crate::vrrp::engine::{Emitted, Engine, GroupError, Source, SyncGroupConfig, instance_configs};
 use crate::vrrp::event::{Input, Output};
 use crate::vrrp::frame::{self, Received};
 use crate::vrrp::instance::Instance;
-use crate::vrrp::instance_config::{Auth, InstanceConfig};
+use crate::vrrp::instance_config::InstanceConfig;
+
+pub use reload::Prepared;
+use sockets::{Fresh, Open, SocketKey};
+use vmac::{Vmac, vmac_name};
 
 /// Why the VRRP side cannot start, or cannot take a new configuration.
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +43,12 @@ pub enum VrrpError {
     Netlink(std::io::Error),
     #[error("({instance}) no interface {interface}")]
     NoVmacBase { instance: String, interface: String },
-    #[error("{0}")]
-    Vmac(NetlinkError),
+    #[error("({instance}) cannot create the VMAC {name}: {source}")]
+    Vmac {
+        instance: String,
+        name: String,
+        source: NetlinkError,
+    },
     #[error("no interface {0}")]
     NoInterface(String),
     #[error("{interface}: VRRP socket: {source}")]
@@ -53,7 +67,7 @@ pub enum VrrpError {
 }
 
 /// Interfaces looked up once: `getifaddrs` walks every address of the machine, and a router
-/// with a thousand VIPs would pay for it on every GARP.
+/// with a thousand VIPs would pay for it on every GARP. Forgotten on every link event.
 #[derive(Default)]
 pub struct IfaceCache(std::cell::RefCell<HashMap<String, Iface>>);
 
@@ -79,15 +93,13 @@ pub struct Packet {
     pub rx: Received,
 }
 
-/// Sockets are keyed by interface, family and IP protocol.
-type SocketKey = (String, bool, u8);
-
 /// The running VRRP side.
 pub struct Vrrp {
     pub engine: Engine,
     /// The checked configuration the engine was built from (VIP details, notify scripts).
     config: Config,
-    sockets: HashMap<SocketKey, Arc<VrrpSocket>>,
+    /// The VRRP sockets, each on the index its interface had when it was opened.
+    sockets: HashMap<SocketKey, Open>,
     packet_sockets: HashMap<u32, PacketSocket>,
     netlink: Netlink,
     packets: mpsc::UnboundedSender<Packet>,
@@ -97,9 +109,14 @@ pub struct Vrrp {
     pub dont_release: bool,
     pub notifier: Notifier,
     pub ifaces: IfaceCache,
+    /// The interfaces the configuration depends on, and the index each had when last seen.
+    used: BTreeSet<String>,
+    indexes: HashMap<String, u32>,
+    /// The names that have had an index: one that comes back is an interface created again.
+    known: std::collections::HashSet<String>,
     /// VMAC interfaces we created (removed at stop) and the base sysctls we changed
     /// (restored at stop).
-    vmacs: Vec<(String, u32)>,
+    vmacs: Vec<Vmac>,
     saved_sysctls: Vec<(String, String)>,
 }
 
@@ -108,16 +125,18 @@ impl Vrrp {
     /// tasks run on `tasks`.
     pub async fn new(
         config: Config,
+        users: Arc<ScriptUsers>,
         packets: mpsc::UnboundedSender<Packet>,
         tasks: &Tasks,
         log: &Log,
     ) -> Result<Vrrp, VrrpError> {
-        let engine = build_engine(&config)?;
+        let (instances, groups) = engine_configs(&config)?;
+        let engine = Engine::new(instances.clone(), groups)?;
         let (netlink, connection) = Netlink::open().map_err(VrrpError::Netlink)?;
         tasks.spawn(Task::Netlink, connection);
         let mut v = Vrrp {
             engine,
-            config,
+            config: Config::default(),
             sockets: HashMap::new(),
             packet_sockets: HashMap::new(),
             netlink,
@@ -126,82 +145,29 @@ impl Vrrp {
             dont_release: false,
             notifier: Notifier::default(),
             ifaces: IfaceCache::default(),
+            used: BTreeSet::new(),
+            indexes: HashMap::new(),
+            known: Default::default(),
             vmacs: Vec::new(),
             saved_sysctls: Vec::new(),
         };
-        v.notifier = Notifier::open(&v.config, log);
-        v.create_vmacs(log).await?;
-        v.open_sockets(log)?;
+        v.notifier = Notifier::open(&config, users, log);
+        let created = v.create_vmacs(&config.vrrp_instances, log).await?;
+        let fresh = match v.open_sockets(&instances) {
+            Ok(f) => f,
+            Err(e) => {
+                v.undo_vmacs(created, log).await;
+                return Err(e);
+            }
+        };
+        v.vmacs.extend(created.vmacs);
+        v.saved_sysctls.extend(created.sysctls);
+        for f in fresh {
+            v.install_socket(f, log);
+        }
+        v.config = config;
+        v.track_interfaces();
         Ok(v)
-    }
-
-    /// `use_vmac`: a macvlan with the virtual router's MAC 00:00:5e:00:01:VRID (RFC 5798
-    /// §7.3) on the instance's interface; adverts, VIPs and GARPs use it. keepalived's sysctls:
-    /// on the VMAC accept_local=1, arp_ignore=1, rp_filter=0; on the base interface
-    /// arp_ignore=1 and arp_filter=1 (so it does not answer ARP for the VIPs), and ours,
-    /// arp_announce=2.
-    async fn create_vmacs(&mut self, log: &Log) -> Result<(), VrrpError> {
-        for m in self.config.vrrp_instances.clone() {
-            let Some(vmac) = &m.use_vmac else { continue };
-            let base_name = m.interface.clone().unwrap_or_default();
-            let vrid = m.virtual_router_id.unwrap_or(0);
-            let name = vmac_name(&m);
-            if self.vmacs.iter().any(|(n, _)| *n == name) {
-                continue;
-            }
-            let v6 = m.family == Some(Family::Inet6);
-            let mac = vmac.mac.as_deref().and_then(parse_mac).unwrap_or([
-                0,
-                0,
-                0x5e,
-                0,
-                if v6 { 2 } else { 1 },
-                vrid,
-            ]);
-            let base = self
-                .ifaces
-                .get(&base_name)
-                .ok_or_else(|| VrrpError::NoVmacBase {
-                    instance: m.name.clone(),
-                    interface: base_name.clone(),
-                })?;
-            let added = self.netlink.add_vmac(&name, base.index, mac).await;
-            let index = added.map_err(VrrpError::Vmac)?;
-            self.ifaces.forget(&name);
-            log.info(&format!("({}) VMAC {name} created on {base_name}", m.name));
-            for (key, value) in [
-                ("accept_local", "1"),
-                ("arp_ignore", "1"),
-                ("rp_filter", "0"),
-            ] {
-                set_sysctl(&name, key, value, None);
-            }
-            // arp_announce=2 is ours, not keepalived's: without it the base interface asks
-            // for neighbours with the VIP as sender address and its own MAC, and every
-            // neighbour that answers a client of the VIP learns the base MAC for the VIP -
-            // what the VMAC is there to prevent.
-            for (key, value) in [
-                ("arp_ignore", "1"),
-                ("arp_filter", "1"),
-                ("arp_announce", "2"),
-            ] {
-                set_sysctl(&base_name, key, value, Some(&mut self.saved_sysctls));
-            }
-            self.vmacs.push((name, index));
-        }
-        Ok(())
-    }
-
-    /// At stop: the VMACs go, the base interfaces' sysctls come back.
-    pub async fn remove_vmacs(&mut self, log: &Log) {
-        for (name, index) in std::mem::take(&mut self.vmacs) {
-            if let Err(e) = self.netlink.del_link(index).await {
-                log.warn(&format!("cannot remove VMAC {name}: {e}"));
-            }
-        }
-        for (path, old) in std::mem::take(&mut self.saved_sysctls) {
-            let _ = std::fs::write(path, old);
-        }
     }
 
     /// The configuration running.
@@ -209,107 +175,47 @@ impl Vrrp {
         &self.config
     }
 
-    /// Replaces the configuration (SIGHUP): the engine keeps the instances keepalived would
-    /// keep. A configuration that cannot be built changes nothing.
-    pub async fn reload(
-        &mut self,
-        config: Config,
-        now: Instant,
-        log: &Log,
-    ) -> Result<(), VrrpError> {
-        let (instances, groups) = engine_configs(&config)?;
-        let mut out = Vec::new();
-        let removed = self.engine.reload(instances, groups, now, &mut out)?;
-        let old_config = std::mem::replace(&mut self.config, config);
-        self.create_vmacs(log).await?;
-        self.open_sockets(log)?;
-        self.apply(out, &removed, Some(&old_config), log).await;
-        Ok(())
-    }
-
-    fn open_sockets(&mut self, log: &Log) -> Result<(), VrrpError> {
-        let mut wanted: Vec<SocketKey> = Vec::new();
-        for i in self.engine.instances() {
-            let c = i.config();
-            wanted.push((
-                c.interface.clone(),
-                c.v6(),
-                crate::vrrp::checksum::IPPROTO_VRRP,
-            ));
-            if matches!(c.auth, Auth::Ah(_)) {
-                wanted.push((c.interface.clone(), false, vrrp_socket::AH));
-            }
-        }
-        wanted.sort();
-        wanted.dedup();
-        for key in wanted {
-            if self.sockets.contains_key(&key) {
+    /// The interfaces the configuration uses, and their indexes now.
+    fn track_interfaces(&mut self) {
+        self.used = interfaces::used_interfaces(&self.config, &self.engine);
+        self.indexes.retain(|n, _| self.used.contains(n));
+        for name in &self.used {
+            if self.indexes.contains_key(name) {
                 continue;
             }
-            let (ifname, v6, proto) = &key;
+            if let Ok(i) = nix::net::if_::if_nametoindex(name.as_str()) {
+                self.indexes.insert(name.clone(), i);
+                self.known.insert(name.clone());
+            }
+        }
+    }
+
+    /// Opens the sockets `instances` need that are not open already (on the interface's
+    /// index now, joined to the same groups). Nothing is installed: the caller does, or
+    /// drops them.
+    fn open_sockets(&self, instances: &[InstanceConfig]) -> Result<Vec<Fresh>, VrrpError> {
+        let mut fresh = Vec::new();
+        for (key, groups) in sockets::wanted(instances) {
+            let ifname = &key.0;
             let iface =
                 Iface::lookup(ifname).ok_or_else(|| VrrpError::NoInterface(ifname.clone()))?;
-            let groups: Vec<IpAddr> = self
-                .engine
-                .instances()
-                .iter()
-                .map(Instance::config)
-                .filter(|c| &c.interface == ifname && c.v6() == *v6 && !c.unicast())
-                .map(|c| c.mcast_dst)
-                .collect();
-            let socket = if *v6 {
-                let g: Vec<_> = groups
-                    .iter()
-                    .filter_map(|a| match a {
-                        IpAddr::V6(a) => Some(*a),
-                        _ => None,
-                    })
-                    .collect();
-                VrrpSocket::ipv6(ifname, iface.index, &dedup(g))
-            } else {
-                let g: Vec<_> = groups
-                    .iter()
-                    .filter_map(|a| match a {
-                        IpAddr::V4(a) => Some(*a),
-                        _ => None,
-                    })
-                    .collect();
-                VrrpSocket::ipv4(ifname, iface.index, *proto, &dedup(g))
+            let open = self.sockets.get(&key);
+            if open.is_some_and(|o| o.ifindex == iface.index && o.groups == groups) {
+                continue;
             }
-            .map_err(|source| VrrpError::Socket {
-                interface: ifname.clone(),
-                source,
-            })?;
-            let socket = Arc::new(socket);
-            self.sockets.insert(key.clone(), socket);
-            self.spawn_reader(&key, log);
+            let socket =
+                sockets::open(&key, iface.index, &groups).map_err(|source| VrrpError::Socket {
+                    interface: ifname.clone(),
+                    source,
+                })?;
+            fresh.push(Fresh {
+                key,
+                socket,
+                ifindex: iface.index,
+                groups,
+            });
         }
-        Ok(())
-    }
-
-    /// The reader of the socket `key`, watched as [`Task::Reader`].
-    fn spawn_reader(&self, key: &SocketKey, log: &Log) {
-        let (interface, v6, protocol) = key.clone();
-        let Some(socket) = self.sockets.get(key) else {
-            return;
-        };
-        let reader = read(
-            interface.clone(),
-            socket.clone(),
-            self.packets.clone(),
-            log.clone(),
-        );
-        let task = Task::Reader {
-            interface,
-            v6,
-            protocol,
-        };
-        self.tasks.spawn(task, reader);
-    }
-
-    /// A socket's reader died: another on the same socket (the kernel kept its packets).
-    pub fn restart_reader(&self, interface: &str, v6: bool, protocol: u8, log: &Log) {
-        self.spawn_reader(&(interface.to_string(), v6, protocol), log);
+        Ok(fresh)
     }
 
     /// The netlink connection died: a new one, watched.
@@ -360,6 +266,8 @@ impl Vrrp {
             };
             let cfg = inst.config_shared();
             match e.output {
+                // Its interface is gone: no socket, nobody to say goodbye to there.
+                Output::Send { .. } if !inst.interface_present() => {}
                 Output::Send { advert, ah_seq } => {
                     let dsts: Vec<IpAddr> = if cfg.unicast() {
                         cfg.unicast_peers.iter().map(|p| p.addr).collect()
@@ -383,7 +291,7 @@ impl Vrrp {
                     let frames = announcements(&self.ifaces, &cfg, configured, &addrs);
                     self.send_frames(&frames, rounds, &cfg.name, log);
                 }
-                Output::Log { message } => log.info(&message),
+                Output::Log { message } => instance_line(log, &cfg, &message),
                 Output::Notify(n) => {
                     let m = match (e.source, old_config) {
                         (Source::Removed(_), Some(old)) => old,
@@ -399,7 +307,7 @@ impl Vrrp {
                     ));
                 }
                 Output::StateChange { from, to, reason } if log.detail => {
-                    log.info(&format!("({}) {from} -> {to}: {reason:?}", cfg.name));
+                    log.info(&format!("({}) {from} -> {to} ({reason})", cfg.name));
                 }
                 Output::Rejected { from, error } => {
                     log.info(&format!("({}) {error} (from {from})", cfg.name));
@@ -462,7 +370,10 @@ impl Vrrp {
         }
         for (a, dev) in addrs {
             let Some(ifindex) = index(dev.as_deref()) else {
-                log.warn(&format!("({who}) no interface for {}", a.addr.addr));
+                // An address to remove from an interface that is gone went with it.
+                if add {
+                    log.warn(&format!("({who}) no interface for {}", a.addr.addr));
+                }
                 continue;
             };
             let r = if add {
@@ -515,7 +426,7 @@ impl Vrrp {
             cfg.v6(),
             crate::vrrp::checksum::IPPROTO_VRRP,
         );
-        let Some(socket) = self.sockets.get(&key) else {
+        let Some(socket) = self.sockets.get(&key).map(|o| &o.socket) else {
             return Err(std::io::Error::other("no socket"));
         };
         if cfg.v6() {
@@ -592,19 +503,7 @@ fn forwarding_v6(dev: &str) -> bool {
         .is_ok_and(|s| s.trim() == "1")
 }
 
-fn dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// The engine for a checked configuration: source addresses from the interfaces.
-pub fn build_engine(config: &Config) -> Result<Engine, VrrpError> {
-    let (instances, groups) = engine_configs(config)?;
-    Ok(Engine::new(instances, groups)?)
-}
-
-fn engine_configs(
+pub(super) fn engine_configs(
     config: &Config,
 ) -> Result<(Vec<InstanceConfig>, Vec<SyncGroupConfig>), VrrpError> {
     let mut missing = None;
@@ -656,65 +555,27 @@ fn vip_dev(a: &IpAddress, configured: Option<&VrrpInstance>, cfg: &InstanceConfi
     }
 }
 
-/// keepalived's VMAC name: the one given, else `vrrp.VRID`.
-fn vmac_name(m: &VrrpInstance) -> String {
-    m.use_vmac
-        .as_ref()
-        .and_then(|v| v.name.clone())
-        .unwrap_or_else(|| format!("vrrp.{}", m.virtual_router_id.unwrap_or(0)))
-}
-
-fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let v: Vec<u8> = s
-        .split(':')
-        .map(|h| u8::from_str_radix(h, 16).ok())
-        .collect::<Option<_>>()?;
-    v.try_into().ok()
-}
-
-/// Writes /proc/sys/net/ipv4/conf/IF/KEY; with `save`, remembers the old value once.
-fn set_sysctl(ifname: &str, key: &str, value: &str, save: Option<&mut Vec<(String, String)>>) {
-    let path = format!("/proc/sys/net/ipv4/conf/{ifname}/{key}");
-    if let Some(saved) = save
-        && !saved.iter().any(|(p, _)| *p == path)
-        && let Ok(old) = std::fs::read_to_string(&path)
-    {
-        saved.push((path.clone(), old.trim().to_string()));
-    }
-    let _ = std::fs::write(&path, value);
-}
-
-/// A socket's reader: read, hand over; it ends when the daemon is gone.
-async fn read(
-    interface: String,
-    socket: Arc<VrrpSocket>,
-    tx: mpsc::UnboundedSender<Packet>,
-    log: Log,
-) {
-    loop {
-        match socket.recv().await {
-            Ok(Ok(rx)) => {
-                let p = Packet {
-                    interface: interface.clone(),
-                    rx,
-                };
-                if tx.send(p).is_err() {
-                    return;
-                }
-            }
-            Ok(Err(_not_vrrp)) => {}
-            Err(e) => {
-                log.warn(&format!("{interface}: receive: {e}"));
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
-
 /// The engine input for a packet.
 pub fn packet_input(p: Packet) -> Input {
     Input::Packet {
         interface: p.interface,
         rx: p.rx,
     }
+}
+
+/// An instance's log line, with the journal's fields: INSTANCE, VRID, and STATE for the
+/// "Entering ... STATE" lines.
+fn instance_line(log: &Log, cfg: &InstanceConfig, message: &str) {
+    let mut fields = vec![
+        ("INSTANCE", cfg.name.clone()),
+        ("VRID", cfg.vrid.to_string()),
+    ];
+    if let Some(state) = message
+        .split_once("Entering ")
+        .and_then(|(_, rest)| rest.split_once(" STATE"))
+        .map(|(state, _)| state)
+    {
+        fields.push(("STATE", state.to_string()));
+    }
+    log.record(super::log_sinks::Level::Info, message, &fields);
 }
