@@ -413,9 +413,9 @@ pub(crate) mod tests {
         m
     }
 
-    /// Every view at both sizes, each also checked for what it must show.
+    /// Every view at three sizes, each also checked for what it must show.
     #[test]
-    fn every_view_at_80x24_and_120x40() {
+    fn every_view_at_80x24_120x40_and_200x50() {
         let musts: [(&str, &[&str]); 7] = [
             (
                 "1",
