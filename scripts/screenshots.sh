@@ -1,8 +1,8 @@
 #!/bin/sh
 # Regenerates screenshots/*.png: two kaconsole daemons on a throwaway network (network
 # namespaces joined by a bridge), a tracked script and file flipped to cause a failover and a
-# FAULT, and the real `kaconsole tui` in tmux (120x40), captured view by view; then
-# `kaconsole lab` with its first router killed.
+# FAULT, and the real `kaconsole tui` in tmux (120x40), captured view by view; the console
+# on both daemons (the cluster view); then `kaconsole lab` with its first router killed.
 #
 #   sudo scripts/screenshots.sh          (needs root, tmux, python3 with Pillow, DejaVu fonts)
 #   KEEP_ANSI=DIR also keeps the raw captures (text with colour sequences) in DIR.
@@ -59,7 +59,8 @@ config() {
     chmod 755 "$dir/chk_web.sh"
     touch "$dir/web.ok"
     echo 0 >"$dir/mail.state"
-    if [ "$n" = 1 ]; then web=150 db=100 mail=120; else web=100 db=150 mail=110; fi
+    # Host 2 has a VIP more on VI_DB: the drift the cluster view finds.
+    if [ "$n" = 1 ]; then web=150 db=100 mail=120 extra=""; else web=100 db=150 mail=110 extra="10.78.0.202/24"; fi
     cat >"$dir/keepalived.conf" <<EOF
 global_defs {
     router_id lb$n
@@ -102,6 +103,7 @@ vrrp_instance VI_DB {
     virtual_ipaddress {
         10.78.0.200/24
         10.78.0.201/24
+        $extra
     }
 }
 
@@ -202,6 +204,15 @@ for _ in $(seq 22); do tmux send-keys -t "$SESSION" Down; done
 keys End 0
 shot editor
 keys Escape r q
+
+# One console on both daemons: the virtual routers with both nodes side by side, the findings.
+echo "cluster: kaconsole tui --socket (host 1) --socket (host 2)"
+tmux kill-session -t "$SESSION" 2>/dev/null || true
+TERM=xterm-256color tmux new-session -d -s "$SESSION" -x 120 -y 40 \
+    "$BIN tui --socket $WORK/1/kaconsole.sock --socket $WORK/2/kaconsole.sock"
+wait_s 4 "both nodes"
+shot cluster
+keys q
 
 # The lab: three routers, r1 killed with K, the console moved to r2 with >.
 echo "lab: kaconsole lab --routers 3"

@@ -248,9 +248,28 @@ fn clean_removes_what_a_killed_lab_left() {
     assert!(!lab_dir(&lab).exists(), "{} left", lab_dir(&lab).display());
 }
 
-/// The VI_1 row of the overview.
+/// The VI_1 row of the overview (the console shows every router: one row per virtual
+/// router, a column per router).
 fn vi_1(screen: &str) -> String {
-    common::tmux::line_starting(screen, "VI_1")
+    screen
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("VI_1") || l.contains(" VI_1 "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Router `node`'s cell of the VI_1 row: what is under its name in the table's header.
+fn cell(screen: &str, node: &str) -> String {
+    let Some(header) = screen
+        .lines()
+        .find(|l| l.contains("VRID") && l.contains("NAME") && l.contains(node))
+    else {
+        return String::new();
+    };
+    let Some(at) = header.find(&format!(" {node} ")).map(|a| a + 1) else {
+        return String::new();
+    };
+    vi_1(screen).chars().skip(at).take(14).collect::<String>()
 }
 
 /// The lab line names its namespaces: "lab kalab-<pid>-*: [r1 up] r2 up ..."; their prefix.
@@ -271,20 +290,33 @@ fn the_lab_console_kills_a_router_and_shows_the_new_master() {
     if !common::require_root(test) || common::require_program(test, "tmux").is_none() {
         return;
     }
-    let cmd = format!("{} lab --routers 3", common::kaconsole().display());
+    // The pane stays a while after the lab, to show its last line.
+    let cmd = format!(
+        "{} lab --routers 3; sleep 20",
+        common::kaconsole().display()
+    );
     let t = Tmux::start("lab", 120, 40, &cmd);
-    // The console on r1: VI_1 MASTER.
-    t.wait_until(15, |s| s.contains("[r1 up]") && vi_1(s).contains("MASTER"))
-        .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
+    // The console on every router, r1 shown: VI_1 MASTER on r1, BACKUP on the others.
+    t.wait_until(15, |s| {
+        s.contains("[r1 up]")
+            && cell(s, "r1").starts_with("MASTER")
+            && cell(s, "r2").starts_with("BACKUP")
+    })
+    .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
     let prefix = lab_prefix(&t.capture());
     assert_eq!(namespaces(&prefix).len(), 7, "{prefix}");
     // K kills r1; > shows r2, which takes VI_1 over.
     t.keys(&["K"]);
     t.wait_until(3, |s| s.contains("[r1 DEAD]"))
         .unwrap_or_else(|s| panic!("no DEAD:\n{s}"));
+    t.wait_until(8, |s| {
+        cell(s, "r2").starts_with("MASTER") && s.contains("r1: DOWN, last seen")
+    })
+    .unwrap_or_else(|s| panic!("r2 is not VI_1's master, r1 not down:\n{s}"));
+    // > shows r2 in the other views (and the lab's keys act on it).
     t.keys(&[">"]);
-    t.wait_until(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
-        .unwrap_or_else(|s| panic!("r2 is not VI_1's master:\n{s}"));
+    t.wait_until(3, |s| s.contains("[r2 up]"))
+        .unwrap_or_else(|s| panic!("r2 is not shown:\n{s}"));
     // The segment view: r2 hears r3, the master of VI_2 (VRID 52).
     t.keys(&["7"]);
     t.wait_until(5, |s| {
@@ -317,6 +349,12 @@ fn the_lab_console_kills_a_router_and_shows_the_new_master() {
     t.keys(&["q"]);
     let gone = wait_for(Duration::from_secs(10), || namespaces(&prefix).is_empty());
     assert!(gone.is_some(), "the lab's namespaces are removed on q");
+    // And it says so.
+    t.wait_for(
+        5,
+        &["lab: removed 3 router(s), 2 backend(s), the network namespaces"],
+    )
+    .unwrap_or_else(|s| panic!("no last line:\n{s}"));
 }
 
 #[test]
@@ -388,21 +426,34 @@ fn the_simulated_lab_console_kills_a_router() {
     if common::require_program(test, "tmux").is_none() {
         return;
     }
-    let cmd = format!("{} lab --sim --routers 3", common::kaconsole().display());
+    let cmd = format!(
+        "{} lab --sim --routers 3; sleep 20",
+        common::kaconsole().display()
+    );
     let t = Tmux::start("simlab", 120, 40, &cmd);
     t.wait_until(10, |s| {
-        s.contains("lab simulated: [r1 up]") && vi_1(s).contains("MASTER")
+        s.contains("lab simulated: [r1 up]") && cell(s, "r1").starts_with("MASTER")
     })
     .unwrap_or_else(|s| panic!("r1 is not shown as VI_1's master:\n{s}"));
+    // Only what the simulator can do is offered.
+    let s = t.capture();
+    assert!(
+        s.contains("K kill") && !s.contains("P pause") && !s.contains("B/N"),
+        "{s}"
+    );
     t.keys(&["K"]);
-    t.keys(&[">"]);
-    t.wait_until(8, |s| s.contains("[r2 up]") && vi_1(s).contains("MASTER"))
+    t.wait_until(8, |s| cell(s, "r2").starts_with("MASTER"))
         .unwrap_or_else(|s| panic!("r2 is not VI_1's master:\n{s}"));
+    t.keys(&[">"]);
+    t.wait_until(3, |s| s.contains("[r2 up]"))
+        .unwrap_or_else(|s| panic!("r2 is not shown:\n{s}"));
     // The events view tells what happened.
     t.keys(&["5"]);
     t.wait_until(3, |s| s.contains("lab: r1 crashed"))
         .unwrap_or_else(|s| panic!("no crash event:\n{s}"));
     t.keys(&["q"]);
+    t.wait_for(5, &["lab: stopped 3 simulated router(s) and removed"])
+        .unwrap_or_else(|s| panic!("no last line:\n{s}"));
 }
 
 /// A local user who makes /tmp/kalab-N (with an r1/keepalived.conf of theirs) for the pids the

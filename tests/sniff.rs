@@ -119,6 +119,12 @@ fn sniff_lists_the_routers_of_a_clean_segment() {
     assert!(elected.is_some(), "{}", daemons[0].log_text());
     let (code, lines, end) = sniff(&h[6], 4, &[]);
     assert!(lines.len() >= 8, "{} adverts in 4 s", lines.len());
+    // Flat objects, the interval in centiseconds like the table's.
+    for l in &lines {
+        assert!(l.get("advert").is_none(), "not flat: {l}");
+        assert_eq!(l["interval_cs"], 100, "{l}");
+        assert!(l["vrid"].is_u64() && l["src"].is_string(), "{l}");
+    }
     let m = masters(&end);
     assert_eq!(m[&51], ("10.77.0.1".to_string(), 100), "{end}");
     assert_eq!(m[&53], ("10.77.0.3".to_string(), 100), "{end}");

@@ -1,5 +1,6 @@
 //! The command line: `kaconsole <command>`.
 
+mod attach;
 mod check;
 mod daemon;
 mod docs;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use attach::AttachArgs;
 pub use check::CheckArgs;
 pub use daemon::DaemonArgs;
 pub use genhash::GenhashArgs;
@@ -231,22 +233,35 @@ pub enum Command {
     /// The live console: connects to a running daemon's control socket.
     #[command(
         long_about = "The live operations console. It connects to a daemon's control socket \
-        and shows, in six views: every VRRP instance (state, base and effective priority, master, \
+        and shows, in seven views: every VRRP instance (state, base and effective priority, master, \
         VIPs, time since its last transition) and the sync groups; one instance in detail (why \
         this priority, timers, counters, charts of advert gaps and priority); the trackers; LVS; \
         the daemon's events; and the configuration in an editor that checks as you type and \
-        applies through the daemon (diff and confirmation first). It reconnects by itself when \
-        the daemon restarts.\n\n\
-        Keys: 1-6 or Tab views, j/k or arrows move, Enter detail, / filter, Esc back, ? help, \
+        applies through the daemon (diff and confirmation first); and the segment (every VRRP \
+        router heard, this node included, and the conflicts). It reconnects by itself when \
+        the daemon restarts, and marks data that is not current: STALE when the daemon has \
+        not answered for two polls (1 s), greyed with \"last seen\" when it is gone.\n\n\
+        On several daemons (--socket repeated, --node), the overview shows each virtual \
+        router once, every node's state and priority side by side, and the findings: drift \
+        between the nodes (VIPs, authentication, interval, version, unicast peers), equal \
+        priorities, trackers whose weight cannot move the VIP, preempt mixes. [ and ] choose \
+        the node the other views show.\n\n\
+        Without a terminal it exits 2 with one line.\n\n\
+        Keys: 1-7 or Tab views, j/k or arrows move, Enter detail, / filter, Esc back, ? help, \
         q quit.",
-        after_help = "Examples:\n  kaconsole tui\n  kaconsole tui --socket /run/kaconsole/blue/kaconsole.sock\n  sudo -g kaconsole kaconsole tui      (a reader: state only, no apply or reload)"
+        after_help = "Examples:\n  kaconsole tui\n  kaconsole tui --socket /run/kaconsole/blue/kaconsole.sock\n  sudo -g kaconsole kaconsole tui      (a reader: state only, no apply or reload)\n  kaconsole tui --node lb1 --node lb2  (ssh lbN kaconsole attach)\n  kaconsole tui --via 'ip netns exec {} kaconsole attach' --node blue --node green\n  kaconsole tui --cluster edge         (~/.config/kaconsole/clusters/edge)"
     )]
-    Tui {
-        /// The daemon's control socket [default: $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock if
-        /// a daemon of yours listens there, else /run/kaconsole/kaconsole.sock].
-        #[arg(long, value_name = "PATH")]
-        socket: Option<PathBuf>,
-    },
+    Tui(TuiArgs),
+    /// Joins stdin and stdout to the local control socket (for `kaconsole tui --node`).
+    #[command(
+        long_about = "Joins stdin and stdout to this machine's control socket, for a console \
+        elsewhere: `kaconsole tui --node HOST` runs `ssh HOST kaconsole attach`, so that SSH \
+        authenticates and the daemon needs no network listener. The daemon grants what it \
+        grants the user attach runs as.\n\n\
+        Exit status: 0 when either side closes, 1 when the socket cannot be reached (the \
+        message says why and what to do)."
+    )]
+    Attach(AttachArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -266,17 +281,148 @@ pub fn main() -> ExitCode {
         Command::CheckText { config, config_id } => {
             crate::control::check_text::child_main(&config, &config_id)
         }
-        Command::Tui { socket } => match crate::tui::run(
-            &socket
-                .unwrap_or_else(default_tui_socket)
-                .display()
-                .to_string(),
-        ) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("kaconsole tui: {e}");
-                ExitCode::from(1)
+        Command::Attach(args) => attach::run(&args),
+        Command::Tui(args) => {
+            let targets = match args.targets() {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("kaconsole tui: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = crate::tui::require_terminal() {
+                eprintln!("{e}");
+                return ExitCode::from(2);
             }
-        },
+            tui(&targets)
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TuiArgs {
+    /// A daemon's control socket; repeat it for several daemons on this machine [default:
+    /// $XDG_RUNTIME_DIR/kaconsole/kaconsole.sock if a daemon of yours listens there, else
+    /// /run/kaconsole/kaconsole.sock].
+    #[arg(long, value_name = "PATH")]
+    pub socket: Vec<PathBuf>,
+    /// A remote node, reached with `ssh -o BatchMode=yes HOST kaconsole attach` (or --via);
+    /// repeat it for each node.
+    #[arg(long, value_name = "HOST")]
+    pub node: Vec<String>,
+    /// How to reach each --node: a command whose stdin and stdout reach its daemon, `{}`
+    /// standing for the node, e.g. 'ip netns exec {} kaconsole attach' or
+    /// 'kubectl exec {} -- kaconsole attach'. Split on blanks, not by a shell.
+    #[arg(long, value_name = "'CMD {}'")]
+    pub via: Option<String>,
+    /// A named cluster: the nodes listed in $XDG_CONFIG_HOME/kaconsole/clusters/NAME (one
+    /// `socket PATH`, `node HOST` or `via CMD {}` a line; # starts a comment), with the
+    /// --socket and --node given here.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+}
+
+/// Where named clusters are: `$XDG_CONFIG_HOME/kaconsole/clusters/` (~/.config/...).
+pub fn clusters_dir() -> Option<PathBuf> {
+    Some(
+        directories::BaseDirs::new()?
+            .config_dir()
+            .join("kaconsole")
+            .join("clusters"),
+    )
+}
+
+/// Adds cluster file `path`'s nodes to `args`.
+fn read_cluster(path: &std::path::Path, args: &mut TuiArgs) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {e} (a cluster file lists its nodes, one a line: `node HOST`, \
+             `socket PATH` or `via CMD {{}}`)",
+            path.display()
+        )
+    })?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim().trim_matches('\'').to_string();
+        let at = || format!("{}:{}", path.display(), n + 1);
+        if rest.is_empty() {
+            return Err(format!("{}: '{word}' needs a value", at()));
+        }
+        match word {
+            "node" => args.node.push(rest),
+            "socket" => args.socket.push(PathBuf::from(rest)),
+            "via" if args.via.is_none() => args.via = Some(rest),
+            "via" => {}
+            other => {
+                return Err(format!("{}: unknown '{other}' (node, socket or via)", at()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ssh HOST kaconsole attach`, without a password prompt (the console owns the terminal).
+pub const SSH_VIA: &str = "ssh -o BatchMode=yes -o ConnectTimeout=5 {} kaconsole attach";
+
+impl TuiArgs {
+    /// The daemons to attach to, in the order given: the sockets, then the nodes.
+    pub fn targets(&self) -> Result<Vec<crate::tui::Target>, String> {
+        use crate::tui::Target;
+        if let Some(name) = &self.cluster {
+            if name.is_empty() || name.contains('/') || name.starts_with('.') {
+                return Err(format!("--cluster '{name}': not a cluster name"));
+            }
+            let dir = clusters_dir().ok_or("no home directory for the clusters")?;
+            let mut args = TuiArgs {
+                socket: self.socket.clone(),
+                node: self.node.clone(),
+                via: self.via.clone(),
+                cluster: None,
+            };
+            read_cluster(&dir.join(name), &mut args)?;
+            return args.targets();
+        }
+        let via = self.via.as_deref().unwrap_or(SSH_VIA);
+        if !via.contains("{}") {
+            return Err(format!("--via '{via}': no {{}} where the node's name goes"));
+        }
+        if self.via.is_some() && self.node.is_empty() {
+            return Err("--via without --node: name the nodes it reaches".into());
+        }
+        let mut targets: Vec<Target> = self
+            .socket
+            .iter()
+            .map(|p| Target::Socket(p.display().to_string()))
+            .collect();
+        for node in &self.node {
+            if node.is_empty() || node.starts_with('-') {
+                return Err(format!("--node '{node}': not a node name"));
+            }
+            targets.push(Target::Command {
+                label: node.clone(),
+                argv: via
+                    .split_whitespace()
+                    .map(|w| w.replace("{}", node))
+                    .collect(),
+            });
+        }
+        if targets.is_empty() {
+            targets.push(Target::Socket(default_tui_socket().display().to_string()));
+        }
+        Ok(targets)
+    }
+}
+
+fn tui(targets: &[crate::tui::Target]) -> ExitCode {
+    match crate::tui::run_cluster(targets) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kaconsole tui: {e}");
+            ExitCode::from(1)
+        }
     }
 }

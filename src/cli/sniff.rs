@@ -30,7 +30,8 @@ pub struct SniffArgs {
     /// summary follows at the end.
     #[arg(long)]
     pub lines: bool,
-    /// JSON: one object per advert, then one with the table and the findings.
+    /// JSON: one flat object per advert, then one with the table and the findings.
+    /// Intervals are in centiseconds (`interval_cs`), times in microseconds since the epoch.
     #[arg(long)]
     pub json: bool,
     /// Stop after this many seconds.
@@ -65,7 +66,7 @@ impl Sink {
         }
         self.line.clear();
         if self.json {
-            self.line = serde_json::to_string(s).unwrap_or_default();
+            self.line = report::json_line(s);
         } else {
             report::write_line(&mut self.line, s);
         }

@@ -124,7 +124,7 @@ impl events::EventSink for Subscribers {
                 line: line.to_string(),
             },
         };
-        if let Ok(mut line) = serde_json::to_string(&EventLine { event }) {
+        if let Ok(mut line) = serde_json::to_string(&EventLine::now(event)) {
             line.push('\n');
             self.0.publish(line);
         }

@@ -21,58 +21,71 @@ pub trait Nodes {
     fn backends(&self) -> Vec<(String, bool)>;
     /// Does what lab key `key` says to router `k` (or a backend); says what happened.
     fn act(&mut self, k: usize, key: char) -> Result<String, String>;
+    /// Whether lab key `key` can do anything in this lab (the simulated one cannot pause a
+    /// router or stop a backend): the console offers only the keys that can.
+    fn can(&self, _key: char) -> bool {
+        true
+    }
 }
 
 pub struct LabConsole<'a> {
     nodes: &'a mut dyn Nodes,
     /// The router the console shows.
     current: usize,
+    /// The router of each of the console's nodes (those with a control socket).
+    consoles: Vec<usize>,
     /// What the last key did.
     message: String,
 }
 
-/// Runs the console on the first router with a socket until the user quits.
+/// Runs the console on every router with a socket (the cluster view) until the user quits.
 pub fn run(nodes: &mut dyn Nodes) -> Result<(), String> {
-    let first = (0..nodes.routers())
-        .find(|k| nodes.socket(*k).is_some())
-        .ok_or("no kaconsole router to attach to")?;
-    let socket = nodes.socket(first).unwrap_or_default();
+    let consoles: Vec<usize> = (0..nodes.routers())
+        .filter(|k| nodes.socket(*k).is_some())
+        .collect();
+    let first = *consoles.first().ok_or("no kaconsole router to attach to")?;
+    let targets: Vec<crate::tui::Target> = consoles
+        .iter()
+        .map(|k| {
+            let socket = nodes.socket(*k).unwrap_or_default();
+            crate::tui::Target::Socket(socket.display().to_string())
+        })
+        .collect();
     let mut ext = LabConsole::new(nodes, first);
-    crate::tui::run_with(&socket.display().to_string(), Some(&mut ext)).map_err(|e| e.to_string())
+    crate::tui::run_with(&targets, Some(&mut ext)).map_err(|e| e.to_string())
 }
 
 impl<'a> LabConsole<'a> {
     pub fn new(nodes: &'a mut dyn Nodes, current: usize) -> LabConsole<'a> {
+        let consoles = (0..nodes.routers())
+            .filter(|k| nodes.socket(*k).is_some())
+            .collect();
         LabConsole {
             nodes,
             current,
+            consoles,
             message: "Shift+K kills the router shown, < > switch routers".into(),
         }
     }
 
+    /// The console shows the next or the previous router with a socket.
     fn switch(&mut self, forward: bool) -> ExtensionAction {
-        let consoles: Vec<usize> = (0..self.nodes.routers())
-            .filter(|k| self.nodes.socket(*k).is_some())
-            .collect();
-        let at = consoles
+        let at = self
+            .consoles
             .iter()
             .position(|k| *k == self.current)
             .unwrap_or(0);
-        let n = consoles.len();
-        let next = consoles[if forward {
+        let n = self.consoles.len().max(1);
+        let next = if forward {
             (at + 1) % n
         } else {
             (at + n - 1) % n
-        }];
-        self.current = next;
-        self.message = format!("now showing {}", self.nodes.name(next));
-        ExtensionAction::Connect(
-            self.nodes
-                .socket(next)
-                .unwrap_or_default()
-                .display()
-                .to_string(),
-        )
+        };
+        if let Some(k) = self.consoles.get(next) {
+            self.current = *k;
+            self.message = format!("now showing {}", self.nodes.name(*k));
+        }
+        ExtensionAction::Switch(forward)
     }
 }
 
@@ -146,6 +159,19 @@ impl Extension<LabKey> for LabConsole<'_> {
         &KEYS
     }
 
+    fn handles(&self, action: LabKey) -> bool {
+        match action {
+            LabKey::Break(c) => self.nodes.can(c),
+            _ => true,
+        }
+    }
+
+    fn shown(&mut self, node: usize) {
+        if let Some(k) = self.consoles.get(node) {
+            self.current = *k;
+        }
+    }
+
     fn act(&mut self, action: LabKey) -> ExtensionAction {
         match action {
             LabKey::Previous => self.switch(false),
@@ -187,13 +213,19 @@ impl Extension<LabKey> for LabConsole<'_> {
         } else {
             format!("   backends: {}", backends.join(" "))
         };
+        let keys: Vec<String> = KEYS
+            .rows
+            .iter()
+            .filter(|r| r.keys.iter().any(|(_, a)| self.handles(*a)))
+            .filter_map(|r| r.footer.map(str::to_string))
+            .collect();
         vec![
             format!(
                 "lab {}: {}{backends}",
                 self.nodes.label(),
                 routers.join("  ")
             ),
-            format!("{} · {}", KEYS.footer(), self.message),
+            format!("{} · {}", keys.join("  "), self.message),
         ]
     }
 }
@@ -258,15 +290,14 @@ mod tests {
         {
             let mut c = LabConsole::new(&mut fake, 0);
             assert_eq!(c.key(key('K')), Some(ExtensionAction::None));
-            assert_eq!(
-                c.key(key('>')),
-                Some(ExtensionAction::Connect("/s1".into()))
-            );
-            assert_eq!(
-                c.key(key('>')),
-                Some(ExtensionAction::Connect("/s0".into())),
-                "r3 has no socket: back to r1"
-            );
+            assert_eq!(c.key(key('>')), Some(ExtensionAction::Switch(true)));
+            assert_eq!(c.current, 1);
+            assert_eq!(c.key(key('>')), Some(ExtensionAction::Switch(true)));
+            assert_eq!(c.current, 0, "r3 has no socket: back to r1");
+            // The console says which node it shows ([ ] or a click): the keys follow it.
+            c.shown(1);
+            assert_eq!(c.key(key('R')), Some(ExtensionAction::None));
+            c.shown(0);
             assert_eq!(c.key(key('x')), None, "not a lab key");
             let lines = c.lines();
             assert_eq!(
@@ -274,7 +305,58 @@ mod tests {
                 "lab fake: [r1 DEAD]  r2 up  r3(keepalived) up   backends: b1 up"
             );
         }
-        assert_eq!(fake.asked, [(0, 'K')]);
+        assert_eq!(fake.asked, [(0, 'K'), (1, 'R')]);
+    }
+
+    /// A lab that cannot pause routers or stop backends (the simulated one) does not offer
+    /// those keys: not on the lab line, not in the help, and they do nothing.
+    #[test]
+    fn only_the_keys_that_work_are_offered() {
+        struct Sim(Fake);
+        impl Nodes for Sim {
+            fn label(&self) -> String {
+                self.0.label()
+            }
+            fn routers(&self) -> usize {
+                self.0.routers()
+            }
+            fn name(&self, k: usize) -> String {
+                self.0.name(k)
+            }
+            fn socket(&self, k: usize) -> Option<PathBuf> {
+                self.0.socket(k)
+            }
+            fn state(&mut self, k: usize) -> &'static str {
+                self.0.state(k)
+            }
+            fn backends(&self) -> Vec<(String, bool)> {
+                Vec::new()
+            }
+            fn act(&mut self, k: usize, key: char) -> Result<String, String> {
+                self.0.act(k, key)
+            }
+            fn can(&self, key: char) -> bool {
+                "KRLH".contains(key)
+            }
+        }
+        let mut sim = Sim(fake());
+        let mut c = LabConsole::new(&mut sim, 0);
+        let line = &c.lines()[1];
+        assert!(
+            line.contains("K kill") && line.contains("H health"),
+            "{line}"
+        );
+        assert!(!line.contains("P pause") && !line.contains("B/N"), "{line}");
+        let help = c.section();
+        assert!(
+            help.rows.iter().all(|(k, _)| k != "P" && k != "B N"),
+            "{help:?}"
+        );
+        assert!(!c.handles(LabKey::Break('P')));
+        assert!(c.handles(LabKey::Break('K')));
+        let _ = c.key(key('K'));
+        drop(c);
+        assert_eq!(sim.0.asked, [(0, 'K')]);
     }
 
     fn fake() -> Fake {

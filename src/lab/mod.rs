@@ -310,6 +310,13 @@ pub fn run(args: &LabArgs) -> ExitCode {
     } else {
         console::run(&mut lab)
     };
+    let removed = format!(
+        "lab: removed {} router(s), {} backend(s), the network namespaces {}* and {}",
+        lab.routers.len(),
+        lab.backends.len(),
+        lab.net.prefix,
+        lab.dir.display()
+    );
     if args.keep {
         eprintln!(
             "lab: left running as asked (namespaces {}*); `kaconsole lab --clean` removes it",
@@ -317,6 +324,9 @@ pub fn run(args: &LabArgs) -> ExitCode {
         );
     }
     drop(lab);
+    if !args.keep {
+        eprintln!("{removed}");
+    }
     exit(result)
 }
 
@@ -362,7 +372,13 @@ fn run_sim(args: &LabArgs) -> ExitCode {
     } else {
         console::run(&mut lab)
     };
+    let gone = format!(
+        "lab: stopped {} simulated router(s) and removed {}",
+        lab.routers.len(),
+        lab.dir.display()
+    );
     drop(lab);
+    eprintln!("{gone}");
     exit(result)
 }
 

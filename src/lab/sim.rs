@@ -303,7 +303,7 @@ fn describe(e: &Event) -> String {
 }
 
 fn send(hub: &EventHub, event: ConsoleEvent) {
-    if let Ok(mut s) = serde_json::to_string(&EventLine { event }) {
+    if let Ok(mut s) = serde_json::to_string(&EventLine::now(event)) {
         s.push('\n');
         hub.publish(s);
     }
@@ -377,6 +377,10 @@ impl super::console::Nodes for SimLab {
     }
     fn backends(&self) -> Vec<(String, bool)> {
         Vec::new()
+    }
+    fn can(&self, key: char) -> bool {
+        // Crash, restart, cable and health check: what the simulator's events can do.
+        "KRLH".contains(key)
     }
     fn act(&mut self, k: usize, key: char) -> Result<String, String> {
         let router = self.routers[k].name.clone();

@@ -65,7 +65,7 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-fn auth_name(a: &Advert) -> &'static str {
+pub(crate) fn auth_name(a: &Advert) -> &'static str {
     match a.auth.map(|x| x.kind) {
         None if a.version == Version::V3 => "none (v3)",
         None | Some(AuthType::None) => "none",

@@ -60,6 +60,8 @@ pub enum Phase {
     Confirm(Vec<DiffLine>),
     /// Sent; waiting for the daemon.
     Applying,
+    /// `r` with edits: `y` throws them away.
+    ConfirmRevert,
 }
 
 pub struct Editor {
@@ -98,8 +100,10 @@ pub enum EditorCmd {
     Type,
     /// Apply the diff shown.
     Confirm,
-    /// Do not apply it.
+    /// Do not apply it (or do not revert).
     Cancel,
+    /// Throw the edits away.
+    ConfirmRevert,
 }
 
 /// What the editor asks of the console after a key.
@@ -249,10 +253,15 @@ impl Editor {
             EditorCmd::Stop | EditorCmd::Cancel => self.phase = Phase::Viewing,
             EditorCmd::NextProblem => self.next_diagnostic(),
             EditorCmd::Apply => self.ask_to_apply(),
-            EditorCmd::Revert => {
-                // Forget the edit; the daemon's text comes back.
+            // Edits are not thrown away without asking.
+            EditorCmd::Revert if self.modified() => self.phase = Phase::ConfirmRevert,
+            EditorCmd::Revert | EditorCmd::ConfirmRevert => {
+                // Forget the edit; the daemon's text comes back, and what was said of the
+                // edited text goes with it.
                 self.text = TextArea::new(self.original.lines().map(str::to_string).collect());
                 self.refused.clear();
+                self.outcome = None;
+                self.phase = Phase::Viewing;
                 self.check();
                 return EditorAction::Reload;
             }
@@ -270,6 +279,9 @@ impl Editor {
             }
             EditorCmd::Type => {
                 if self.text.input(k) {
+                    // The problems pane is about this text now: an older outcome ("applied",
+                    // "fix them first") no longer is.
+                    self.outcome = None;
                     self.check();
                 }
             }

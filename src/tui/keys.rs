@@ -44,6 +44,12 @@ pub enum Act {
     /// The segment table's next order.
     SegmentOrder,
     Editor(EditorCmd),
+    /// The previous or next node (several daemons).
+    Node(Dir),
+    /// The overview's or the LVS view's next order.
+    Order,
+    /// Scroll the help.
+    HelpScroll(Dir),
 }
 
 use Act::*;
@@ -68,9 +74,19 @@ const VIEWS: Row<Act> = Row {
     footer: Some("1-7 Tab views"),
 };
 
+/// On several daemons: the node the views other than the overview show.
+const NODES: Row<Act> = Row {
+    keys: &[
+        (Key::Char('['), Node(Dir::Up)),
+        (Key::Char(']'), Node(Dir::Down)),
+    ],
+    hint: "the previous / next node (with several daemons)",
+    footer: None,
+};
+
 const HELP: Row<Act> = Row {
     keys: &[(Key::Char('?'), Help)],
-    hint: "this help (any key closes it)",
+    hint: "this help (j/k scroll it, any other key closes it)",
     footer: Some("? help"),
 };
 
@@ -141,11 +157,17 @@ pub static OVERVIEW: KeyMap<Act> = KeyMap {
             footer: Some("/ filter"),
         },
         Row {
+            keys: &[(Key::Char('s'), Order)],
+            hint: "order by name, VRID, state, priority, since (cycles)",
+            footer: Some("s order"),
+        },
+        Row {
             keys: &[(code(KeyCode::Esc), Back)],
             hint: "clear the filter",
             footer: None,
         },
         VIEWS,
+        NODES,
         HELP,
         QUIT,
     ],
@@ -153,22 +175,35 @@ pub static OVERVIEW: KeyMap<Act> = KeyMap {
 
 pub static INSTANCE: KeyMap<Act> = KeyMap {
     title: "instance",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
 };
 
 pub static TRACKERS: KeyMap<Act> = KeyMap {
     title: "trackers",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
 };
 
 pub static LVS: KeyMap<Act> = KeyMap {
     title: "lvs",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[
+        SCROLL,
+        Row {
+            keys: &[(Key::Char('s'), Order)],
+            hint: "real servers: as configured, down first, latency, weight",
+            footer: Some("s order"),
+        },
+        FILTER,
+        BACK,
+        VIEWS,
+        NODES,
+        HELP,
+        QUIT,
+    ],
 };
 
 pub static EVENTS: KeyMap<Act> = KeyMap {
     title: "events",
-    rows: &[SCROLL, FILTER, BACK, VIEWS, HELP, QUIT],
+    rows: &[SCROLL, FILTER, BACK, VIEWS, NODES, HELP, QUIT],
 };
 
 pub static SEGMENT: KeyMap<Act> = KeyMap {
@@ -191,6 +226,7 @@ pub static SEGMENT: KeyMap<Act> = KeyMap {
         },
         BACK,
         VIEWS,
+        NODES,
         HELP,
         QUIT,
         FILTER_OTHERS,
@@ -245,6 +281,7 @@ pub static CONFIG: KeyMap<Act> = KeyMap {
             footer: None,
         },
         VIEWS,
+        NODES,
         HELP,
         QUIT,
         FILTER_OTHERS,
@@ -305,6 +342,27 @@ pub static CONFIG_CONFIRM: KeyMap<Act> = KeyMap {
     ],
 };
 
+/// The config view asking before `r` throws the edits away.
+pub static CONFIG_REVERT: KeyMap<Act> = KeyMap {
+    title: "asked to revert",
+    rows: &[
+        Row {
+            keys: &[
+                (Key::Char('y'), Editor(EditorCmd::ConfirmRevert)),
+                (Key::Char('Y'), Editor(EditorCmd::ConfirmRevert)),
+            ],
+            hint: "throw the edits away: the daemon's text again",
+            footer: Some("y discard the edits"),
+        },
+        CTRL_C,
+        Row {
+            keys: &[(Key::Any, Editor(EditorCmd::Cancel))],
+            hint: "keep the edits",
+            footer: Some("any other key keeps them"),
+        },
+    ],
+};
+
 /// The config view waiting for the daemon's answer to an apply.
 pub static CONFIG_APPLYING: KeyMap<Act> = KeyMap {
     title: "while applying",
@@ -345,6 +403,16 @@ pub static HELP_OPEN: KeyMap<Act> = KeyMap {
     rows: &[
         CTRL_C,
         Row {
+            keys: &[
+                (Key::Char('j'), HelpScroll(Dir::Down)),
+                (Key::Char('k'), HelpScroll(Dir::Up)),
+                (code(KeyCode::Down), HelpScroll(Dir::Down)),
+                (code(KeyCode::Up), HelpScroll(Dir::Up)),
+            ],
+            hint: "scroll the help when it is longer than the screen",
+            footer: Some("j/k scroll"),
+        },
+        Row {
             keys: &[(Key::Any, CloseHelp)],
             hint: "close the help",
             footer: Some("any other key closes the help"),
@@ -372,13 +440,20 @@ pub fn config_map(phase: &Phase) -> &'static KeyMap<Act> {
         Phase::Editing => &CONFIG_EDITING,
         Phase::Confirm(_) => &CONFIG_CONFIRM,
         Phase::Applying => &CONFIG_APPLYING,
+        Phase::ConfirmRevert => &CONFIG_REVERT,
     }
 }
 
 /// The maps a view's help shows: its own, then (the config view) those of the editor's phases.
 pub fn help_maps(v: View) -> Vec<&'static KeyMap<Act>> {
     match v {
-        View::Editor => vec![&CONFIG, &CONFIG_EDITING, &CONFIG_CONFIRM, &CONFIG_APPLYING],
+        View::Editor => vec![
+            &CONFIG,
+            &CONFIG_EDITING,
+            &CONFIG_CONFIRM,
+            &CONFIG_REVERT,
+            &CONFIG_APPLYING,
+        ],
         v => vec![view_map(v)],
     }
 }

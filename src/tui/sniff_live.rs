@@ -158,7 +158,7 @@ impl Live {
             foot,
         );
         if self.help {
-            help::draw(f, body.y + 1, &[TABLE.section()]);
+            help::draw(f, body.y + 1, &[TABLE.section()], 0);
         }
     }
 }

@@ -583,6 +583,7 @@ fn vrrp(output: Output) -> EventLine {
             source: "VI_1".into(),
             output,
         },
+        at_ms: None,
     }
 }
 
@@ -630,6 +631,17 @@ fn every_message_is_its_golden_file_byte_for_byte_and_decodes_back() {
             event: Event::Log {
                 line: "(VI_1) Entering MASTER STATE".into(),
             },
+            at_ms: None,
+        }],
+    );
+    // Since the console shows each event's time: when it happened.
+    run.check(
+        "event-log-at.json",
+        &[EventLine {
+            event: Event::Log {
+                line: "(VI_1) Entering MASTER STATE".into(),
+            },
+            at_ms: Some(1_796_000_000_250),
         }],
     );
     for output in outputs() {

@@ -160,7 +160,10 @@ mod tests {
                 output: Output::Priority { from: 100, to: 90 },
             },
         ] {
-            let e = EventLine { event };
+            let e = EventLine {
+                event,
+                at_ms: Some(1_700_000_000_123),
+            };
             let line = serde_json::to_string(&e).unwrap();
             assert_eq!(serde_json::from_str::<EventLine>(&line).unwrap(), e);
         }

@@ -36,7 +36,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         Constraint::Min(0),
     ])
     .areas(area);
-    let title = format!(" {} ", i.name);
+    let title = format!(" {}{}", i.name, super::age_note(m));
     f.render_widget(Paragraph::new(info).block(titled(title)), info_area);
     draw_gaps(f, chart_area, i, h);
     let prio = h.priority.last(prio_area.width as usize);
@@ -66,9 +66,9 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         .events
         .iter()
         .rev()
-        .filter(|e| e.contains(&i.name))
+        .filter(|(k, e)| *k == m.current && e.contains(&i.name))
         .take(events_area.height.saturating_sub(1) as usize)
-        .map(|e| ListItem::new(e.clone()))
+        .map(|(_, e)| super::events::wrapped(e, events_area.width as usize))
         .collect();
     f.render_widget(
         List::new(events).block(titled(" recent events ".into())),

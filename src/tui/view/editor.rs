@@ -32,10 +32,10 @@ fn kind_style(k: Kind) -> Option<Style> {
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     let e = &m.editor;
     if !e.loaded() {
-        let why = if m.connected && !m.admin {
+        let why = if m.connected() && !m.admin() {
             "the configuration holds its passwords: only root and the daemon's user may read \
              and edit it"
-        } else if m.connected {
+        } else if m.connected() {
             "loading the daemon's configuration..."
         } else {
             "not connected: the configuration comes from the daemon"
@@ -146,6 +146,17 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     if let Phase::Confirm(diff) = &e.phase {
         draw_confirm(f, area, diff);
     }
+    if e.phase == Phase::ConfirmRevert {
+        let lines = vec![
+            Line::from("Your edits are not applied. Throw them away and show the daemon's text?"),
+            Line::from(""),
+            Line::from(Span::styled(
+                "y: discard the edits · other keys: keep them",
+                bold(),
+            )),
+        ];
+        popup(f, area, " revert? ", lines);
+    }
 }
 
 /// The screen column of each character of `line`, tabs expanded to `tab` columns.
@@ -196,33 +207,75 @@ fn draw_problems(f: &mut Frame, area: Rect, m: &Model) {
         )));
     }
     f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(" problems ")),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::TOP).title(" problems ")),
         area,
     );
 }
 
-/// The diff to confirm: changed lines with one line of context around them.
+/// The block a line sits in: the nearest line above it that opens a block with less
+/// indentation (`vrrp_instance VI_1 {`), from `lines` (the new text, up to it).
+fn enclosing(lines: &[&str], indent: usize) -> Option<String> {
+    lines
+        .iter()
+        .rev()
+        .find(|l| {
+            let t = l.trim_end();
+            t.ends_with('{') && l.len() - l.trim_start().len() < indent
+        })
+        .map(|l| l.trim().to_string())
+}
+
+/// The diff to confirm: changed lines with their line numbers (the new text's; the old one's
+/// for removed lines) and one line of context around them, each change under the block it
+/// is in.
 fn draw_confirm(f: &mut Frame, area: Rect, diff: &[DiffLine]) {
     let changed = |k: usize| diff.get(k).is_some_and(|l| !matches!(l, DiffLine::Same(_)));
     let mut lines = Vec::new();
-    let mut gap = false;
+    let mut gap = true;
+    let (mut old_n, mut new_n) = (0usize, 0usize);
+    // The new text so far, for the enclosing blocks.
+    let mut new_text: Vec<&str> = Vec::new();
     for (k, l) in diff.iter().enumerate() {
+        match l {
+            DiffLine::Same(_) => {
+                old_n += 1;
+                new_n += 1;
+            }
+            DiffLine::Removed(_) => old_n += 1,
+            DiffLine::Added(_) => new_n += 1,
+        }
         let near = changed(k) || changed(k + 1) || (k > 0 && changed(k - 1));
+        if near && std::mem::take(&mut gap) {
+            // A hunk starts: where it is.
+            let first = diff[k..].iter().find_map(|d| match d {
+                DiffLine::Same(_) => None,
+                DiffLine::Removed(t) | DiffLine::Added(t) => Some(t.as_str()),
+            });
+            let indent = first.map_or(0, |t| t.len() - t.trim_start().len());
+            let block = enclosing(&new_text, indent).map_or(String::new(), |b| format!(", in {b}"));
+            lines.push(Line::from(Span::styled(
+                format!("@@ line {new_n}{block}"),
+                Style::default().fg(Color::Cyan),
+            )));
+        }
+        match l {
+            DiffLine::Same(t) | DiffLine::Added(t) => new_text.push(t),
+            DiffLine::Removed(_) => {}
+        }
         if !near {
             gap = true;
             continue;
         }
-        if std::mem::take(&mut gap) {
-            lines.push(Line::from(Span::styled("...", dim())));
-        }
         lines.push(match l {
-            DiffLine::Same(t) => Line::from(format!(" {t}")),
+            DiffLine::Same(t) => Line::from(format!("{new_n:>4}  {t}")),
             DiffLine::Removed(t) => Line::from(Span::styled(
-                format!("-{t}"),
+                format!("{old_n:>4} -{t}"),
                 Style::default().fg(Color::Red),
             )),
             DiffLine::Added(t) => Line::from(Span::styled(
-                format!("+{t}"),
+                format!("{new_n:>4} +{t}"),
                 Style::default().fg(Color::Green),
             )),
         });
@@ -232,6 +285,11 @@ fn draw_confirm(f: &mut Frame, area: Rect, diff: &[DiffLine]) {
         "y: write and reload (a backup is kept) · other keys: cancel",
         bold(),
     )));
+    popup(f, area, " apply this change? ", lines);
+}
+
+/// `lines` in a box in the middle of `area`.
+fn popup(f: &mut Frame, area: Rect, title: &'static str, lines: Vec<Line<'static>>) {
     let w = area.width.saturating_sub(4).min(90);
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = Rect::new(
@@ -242,11 +300,9 @@ fn draw_confirm(f: &mut Frame, area: Rect, diff: &[DiffLine]) {
     );
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" apply this change? "),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(title)),
         r,
     );
 }

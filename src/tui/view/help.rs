@@ -42,12 +42,21 @@ pub fn lines(sections: &[Section]) -> Vec<Line<'static>> {
 }
 
 /// Draws the help of `sections` (the first one names the screen) from row `top` down, or
-/// higher when it would not fit.
-pub fn draw(f: &mut Frame, top: u16, sections: &[Section]) {
+/// higher when it would not fit; longer than the screen, from line `scroll` on, and its
+/// title says how many lines are above and below.
+pub fn draw(f: &mut Frame, top: u16, sections: &[Section], scroll: usize) {
     let area = f.area();
-    let lines = lines(sections);
+    let all = lines(sections);
+    let fits = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(all.len().saturating_sub(fits));
+    let below = all.len().saturating_sub(scroll + fits);
+    let more = match (scroll, below) {
+        (0, 0) => String::new(),
+        (a, b) => format!("({a} above, {b} below: j/k) "),
+    };
+    let lines: Vec<Line> = all.into_iter().skip(scroll).collect();
     let title = format!(
-        " help: {} ",
+        " help: {} {more}",
         sections.first().map_or("", |s| s.title.as_str())
     );
     let wide = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2;

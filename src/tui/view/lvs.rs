@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{bold, dim, spark, titled};
 use crate::tui::history::rs_key;
-use crate::tui::model::Model;
+use crate::tui::model::{LvsOrder, Model};
 
 /// Column widths: server, weight, state, check, latency.
 const COLS: [usize; 5] = [22, 7, 6, 12, 10];
@@ -21,8 +21,8 @@ fn cell(text: &str, w: usize) -> String {
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     let vss: Vec<_> = m
-        .status
-        .iter()
+        .status()
+        .into_iter()
         .flat_map(|s| &s.virtual_servers)
         .filter(|vs| {
             m.filter.is_empty()
@@ -31,12 +31,13 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
         })
         .collect();
     let check_only = m
-        .status
-        .as_ref()
+        .status()
         .is_some_and(|s| s.lvs_mode.as_deref() == Some("check-only"));
     let block = titled(format!(
-        " LVS: {} virtual server(s){} ",
+        " LVS: {} virtual server(s), real servers by {}{}{}",
         vss.len(),
+        m.lvs_order.name(),
+        super::age_note(m),
         if check_only {
             " - check-only: the kernel has no IPVS, the table is not programmed"
         } else {
@@ -94,7 +95,18 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
             ));
         }
         lines.push(Line::from(head));
-        for rs in &vs.real_servers {
+        let mut servers: Vec<_> = vs.real_servers.iter().collect();
+        match m.lvs_order {
+            LvsOrder::Config => {}
+            LvsOrder::DownFirst => servers.sort_by_key(|rs| rs.alive),
+            LvsOrder::Latency => servers.sort_by(|a, b| {
+                b.latency_ms
+                    .unwrap_or(f64::MAX)
+                    .total_cmp(&a.latency_ms.unwrap_or(f64::MAX))
+            }),
+            LvsOrder::Weight => servers.sort_by_key(|rs| std::cmp::Reverse(rs.weight)),
+        }
+        for rs in servers {
             let trend = m
                 .history
                 .latency_ms

@@ -17,7 +17,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::model::{Model, View};
+use super::model::{Freshness, Model, View};
 
 pub(super) fn state_style(state: &str) -> Style {
     match state {
@@ -30,8 +30,9 @@ pub(super) fn state_style(state: &str) -> Style {
     }
 }
 
+/// Secondary text: grey, legible on dark and light terminals (dark grey is not).
 pub(super) fn dim() -> Style {
-    Style::default().fg(Color::DarkGray)
+    Style::default().fg(Color::Gray)
 }
 
 pub(super) fn bold() -> Style {
@@ -67,14 +68,163 @@ pub(super) fn spark(values: &[u64]) -> String {
         .collect()
 }
 
-pub fn draw(f: &mut Frame, m: &Model) {
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2 + m.extension.len() as u16),
+/// `text` in lines of at most `width` characters, broken between words where it can be:
+/// nothing is cut.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let (n, w) = (line.chars().count(), word.chars().count());
+        if n > 0 && n + 1 + w > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        // A word longer than the line is broken where the line ends.
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            lines.push(head);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `text` in `width` characters at most: cut with an ellipsis, never silently.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut t: String = text.chars().take(width - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The VIPs in `width` characters: as many as fit, then `+N` for the others.
+pub fn vips_text(vips: &[String], width: usize) -> String {
+    if vips.is_empty() {
+        return "-".into();
+    }
+    let mut shown = String::new();
+    for (k, v) in vips.iter().enumerate() {
+        let rest = vips.len() - k - 1;
+        let more = if rest > 0 {
+            format!(" +{rest}")
+        } else {
+            String::new()
+        };
+        let next = if shown.is_empty() {
+            v.clone()
+        } else {
+            format!("{shown} {v}")
+        };
+        if next.chars().count() + more.len() > width {
+            let left = vips.len() - k;
+            return if shown.is_empty() {
+                fit(&format!("{v} +{}", left - 1), width)
+            } else {
+                format!("{shown} +{left}")
+            };
+        }
+        shown = next;
+    }
+    shown
+}
+
+/// A node's freshness in a few words: `0.4s old`, `STALE: no answer for 3.1s`, `last seen
+/// 12s ago`.
+pub fn freshness_text(f: Freshness) -> String {
+    match f {
+        Freshness::Waiting => "waiting for data".into(),
+        Freshness::Live(a) => format!("{a:.1}s old"),
+        Freshness::Stale(a) => format!("STALE: no answer for {}", ago_short(a)),
+        Freshness::Gone(Some(a)) => format!("DOWN, last seen {} ago", ago_short(a)),
+        Freshness::Gone(None) => "DOWN, never seen".into(),
+    }
+}
+
+/// Seconds with a decimal under a minute (`3.1s`), else as [`ago`].
+fn ago_short(a: f64) -> String {
+    if a < 60.0 { format!("{a:.1}s") } else { ago(a) }
+}
+
+pub fn freshness_style(f: Freshness) -> Style {
+    match f {
+        Freshness::Live(_) => Style::default().fg(Color::Green),
+        Freshness::Waiting => Style::default(),
+        Freshness::Stale(_) => Style::default()
+            .fg(Color::Black)
+            .bg(Color::Yellow)
+            .add_modifier(Modifier::BOLD),
+        Freshness::Gone(_) => Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD),
+    }
+}
+
+/// The data's age for a panel's title: ` · 0.4s old `.
+pub(super) fn age_note(m: &Model) -> String {
+    format!(" · {} ", freshness_text(m.freshness(m.current)))
+}
+
+/// Whether what the current node shows is live: stale or lost data is greyed, never green.
+pub(super) fn live(m: &Model) -> bool {
+    matches!(
+        m.freshness(m.current),
+        Freshness::Live(_) | Freshness::Waiting
+    )
+}
+
+/// A state's style, greyed when the data is not live.
+pub(super) fn state_style_if(state: &str, live: bool) -> Style {
+    if live { state_style(state) } else { greyed() }
+}
+
+/// Data that is no longer current.
+pub(super) fn greyed() -> Style {
+    Style::default()
+        .fg(Color::Gray)
+        .add_modifier(Modifier::DIM | Modifier::ITALIC)
+}
+
+/// The screen's parts: header, body, status bar, footer.
+fn screen_areas(m: &Model, area: Rect, head: usize) -> [Rect; 4] {
+    let _ = m;
+    Layout::vertical([
+        Constraint::Length(head as u16),
         Constraint::Min(3),
         Constraint::Length(1),
+        Constraint::Length(1),
     ])
-    .areas(f.area());
-    draw_header(f, header, m);
+    .areas(area)
+}
+
+/// The overview row under a click at line `y` of a `size` screen, if the overview shows and
+/// there is a row there.
+pub fn clicked_row(m: &Model, size: Rect, y: u16) -> Option<usize> {
+    if m.view != View::Overview || m.help {
+        return None;
+    }
+    let head = header_lines(m, size.width as usize).len();
+    let [_, body, _, _] = screen_areas(m, size, head);
+    overview::row_at(m, body, y)
+}
+
+pub fn draw(f: &mut Frame, m: &Model) {
+    let width = f.area().width as usize;
+    let head = header_lines(m, width);
+    let [header, body, status_bar, footer] = screen_areas(m, f.area(), head.len());
+    f.render_widget(Paragraph::new(head), header);
     match m.view {
         View::Overview => overview::draw(f, body, m),
         View::Detail => detail::draw(f, body, m),
@@ -84,10 +234,35 @@ pub fn draw(f: &mut Frame, m: &Model) {
         View::Editor => editor::draw(f, body, m),
         View::Segment => segment::draw(f, body, m),
     }
+    f.render_widget(Paragraph::new(status_line(m, width)), status_bar);
     f.render_widget(Paragraph::new(keys(m)).style(dim()), footer);
     if m.help {
-        help::draw(f, body.y + 1, &m.help_sections());
+        help::draw(f, body.y + 1, &m.help_sections(), m.help_scroll);
     }
+}
+
+/// The status bar: each node and how fresh its data is, the clock on the right.
+fn status_line(m: &Model, width: usize) -> Line<'static> {
+    let clock = format!(" {} UTC", m.clock);
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for k in 0..m.nodes.len() {
+        let f = m.freshness(k);
+        let name = if m.is_cluster() && k == m.current {
+            format!("[{}]", m.nodes[k].name())
+        } else {
+            m.nodes[k].name().to_string()
+        };
+        let text = format!("{name} {}", freshness_text(f));
+        let sep = if k == 0 { "" } else { " · " };
+        used += sep.len() + text.chars().count();
+        spans.push(Span::raw(sep));
+        spans.push(Span::styled(text, freshness_style(f)));
+    }
+    let pad = width.saturating_sub(used + clock.len());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(clock, bold()));
+    Line::from(spans)
 }
 
 /// The footer: the keys that work now, from the map of what is on screen.
@@ -104,7 +279,9 @@ fn keys(m: &Model) -> String {
     }
 }
 
-fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
+/// The tabs, the node's line (or why it is not connected, whole), the extension's lines
+/// (wrapped: nothing it says is cut).
+fn header_lines(m: &Model, width: usize) -> Vec<Line<'static>> {
     let mut tabs = vec![Span::styled("kaconsole ", bold())];
     for (k, v) in View::ALL.iter().enumerate() {
         let style = if *v == m.view {
@@ -115,8 +292,10 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
         tabs.push(Span::raw(" "));
         tabs.push(Span::styled(format!("{} {}", k + 1, v.title()), style));
     }
-    let second = if m.connected {
-        let about = match &m.status {
+    let mut lines = vec![Line::from(tabs)];
+    let node = m.node();
+    if node.connected {
+        let about = match m.status() {
             Some(s) => format!(
                 "{}  up {}  pid {}  {}",
                 s.host,
@@ -126,37 +305,38 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model) {
             ),
             None => "waiting for the first status".into(),
         };
-        Line::from(vec![
-            Span::raw(about),
-            Span::styled(
-                if m.admin {
-                    "  (admin)"
-                } else {
-                    "  (read-only)"
-                },
-                dim(),
-            ),
-        ])
+        let (tag, style) = if node.admin {
+            ("  (admin)", Style::default().fg(Color::Cyan))
+        } else {
+            ("  (read-only)", Style::default().fg(Color::Yellow))
+        };
+        let about = fit(&about, width.saturating_sub(tag.len()));
+        lines.push(Line::from(vec![Span::raw(about), Span::styled(tag, style)]));
     } else {
-        Line::from(Span::styled(
-            format!(
-                "NOT CONNECTED to {}: {} - retrying",
-                m.socket,
-                m.problem.as_deref().unwrap_or("connecting")
-            ),
-            Style::default()
-                .fg(Color::White)
-                .bg(Color::Red)
-                .add_modifier(Modifier::BOLD),
-        ))
-    };
-    let mut lines = vec![Line::from(tabs), second];
-    lines.extend(
-        m.extension
-            .iter()
-            .map(|l| Line::from(Span::styled(l.clone(), Style::default().fg(Color::Yellow)))),
-    );
-    f.render_widget(Paragraph::new(lines), area);
+        let text = format!(
+            "NOT CONNECTED to {}: {} - retrying every second",
+            node.label,
+            node.problem.as_deref().unwrap_or("connecting")
+        );
+        let banner = Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        lines.extend(
+            wrap(&text, width)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, banner))),
+        );
+    }
+    let lab = Style::default().fg(Color::Yellow);
+    for l in &m.extension {
+        lines.extend(
+            wrap(l, width)
+                .into_iter()
+                .map(|w| Line::from(Span::styled(w, lab))),
+        );
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -198,6 +378,7 @@ pub(crate) mod tests {
     /// The fixture's load balancer, with some history and events.
     pub(crate) fn model() -> Model {
         let mut m = Model::new("/run/kaconsole/kaconsole.sock");
+        m.clock = "12:00:00".into();
         m.update(Msg::Connected { admin: true });
         let mut s = status();
         for k in 0..60u64 {
@@ -214,9 +395,11 @@ pub(crate) mod tests {
         }
         m.update(Msg::Status(Box::new(status())));
         for e in [
-            "VI_DB: Entering BACKUP STATE",
-            "VI_WEB: Changing effective priority from 150 to 140",
-            "VI_MAIL: Entering FAULT STATE (file:/run/mail.ok down)",
+            "12:00:01 VI_DB: Entering BACKUP STATE",
+            "12:00:02 VI_WEB: Changing effective priority from 150 to 140",
+            "12:00:03 VI_MAIL: Entering FAULT STATE (file:/run/mail.ok down)",
+            "12:00:04 WARNING - default user 'keepalived_script' for script execution does not \
+             exist - please create; set enable_script_security to avoid running scripts as root",
         ] {
             m.update(Msg::Event(e.into()));
         }
@@ -230,9 +413,9 @@ pub(crate) mod tests {
         m
     }
 
-    /// Every view at both sizes, each also checked for what it must show.
+    /// Every view at three sizes, each also checked for what it must show.
     #[test]
-    fn every_view_at_80x24_and_120x40() {
+    fn every_view_at_80x24_120x40_and_200x50() {
         let musts: [(&str, &[&str]); 7] = [
             (
                 "1",
@@ -249,7 +432,14 @@ pub(crate) mod tests {
                     "connection refused",
                 ],
             ),
-            ("5", &["Entering FAULT STATE"]),
+            (
+                "5",
+                &[
+                    "12:00:03 VI_MAIL: Entering FAULT STATE",
+                    // The long line wraps: its end is on screen.
+                    "scripts as root",
+                ],
+            ),
             ("6", &["router_id", "no problems"]),
             (
                 "7",
@@ -257,7 +447,8 @@ pub(crate) mod tests {
                     "10.77.0.11",
                     "10.77.0.12",
                     "no conflict",
-                    "free VRIDs: 1-50",
+                    "this node",
+                    "free VRIDs: 1-9, 11-19, 21-29, 31-50, 52-255",
                 ],
             ),
         ];
@@ -265,7 +456,7 @@ pub(crate) mod tests {
         key(&mut m, KeyCode::Char('j'));
         for (k, must) in musts {
             key(&mut m, KeyCode::Char(k.chars().next().unwrap()));
-            for (w, h) in [(80, 24), (120, 40)] {
+            for (w, h) in [(80, 24), (120, 40), (200, 50)] {
                 let s = render(&m, w, h);
                 for want in must {
                     assert!(s.contains(want), "view {k} at {w}x{h}: {want} missing\n{s}");
@@ -314,6 +505,12 @@ pub(crate) mod tests {
             s.contains("-    priority 150") && s.contains("+    priority 151"),
             "{s}"
         );
+        // With the line numbers and the block the change is in.
+        assert!(s.contains("@@ line 7, in vrrp_instance VI_WEB {"), "{s}");
+        assert!(
+            s.contains("   8 -    priority 150") && s.contains("   8 +    priority 151"),
+            "{s}"
+        );
         insta::assert_snapshot!("editor_confirm_80x24", s);
     }
 
@@ -353,7 +550,14 @@ pub(crate) mod tests {
             key(&mut m, KeyCode::Char('?'));
             assert!(m.help, "{}: ? opens the help", v.title());
             for (w, h) in [(80, 24), (120, 40)] {
-                let s = render(&m, w, h);
+                // The help scrolled to each line: every row shows on one of the screens.
+                m.help_scroll = 0;
+                let mut s = String::new();
+                for _ in 0..40 {
+                    s.push_str(&render(&m, w, h));
+                    m.help_scroll += 1;
+                }
+                m.help_scroll = 0;
                 for map in crate::tui::keys::help_maps(v) {
                     for row in map.rows {
                         let (label, hint) = (row.label(), row.hint);
@@ -473,6 +677,7 @@ pub(crate) mod tests {
             &CONFIG_EDITING,
             &CONFIG_CONFIRM,
             &CONFIG_APPLYING,
+            &CONFIG_REVERT,
             &SEGMENT,
             &FILTERING,
             &HELP_OPEN,
@@ -486,6 +691,214 @@ pub(crate) mod tests {
         assert_eq!(
             render(&m, 80, 24).lines().last(),
             Some("filter: d_  (Enter keep, Esc clear)")
+        );
+    }
+
+    /// Two nodes of a pair: lb2 is the BACKUP of VI_WEB and the MASTER of VI_DB, whose VIPs
+    /// differ between the nodes; lb1's data is 0.3 s old, lb2's as `lb2_age` says.
+    pub(crate) fn cluster(lb2: Option<f64>) -> Model {
+        let mut m = Model::cluster(&["/run/a.sock".into(), "ssh lb2".into()]);
+        m.clock = "12:00:00".into();
+        let t0 = m.now;
+        m.update(Msg::From(0, Box::new(Msg::Connected { admin: true })));
+        m.update(Msg::From(0, Box::new(Msg::Status(Box::new(status())))));
+        let mut s2 = status();
+        s2.host = "lb2".into();
+        s2.instances[0].state = "BACKUP".into();
+        s2.instances[0].base_priority = 100;
+        s2.instances[0].effective_priority = 100;
+        s2.instances[0].master = Some("10.0.0.1".into());
+        s2.instances[1].state = "MASTER".into();
+        s2.instances[1].base_priority = 150;
+        s2.instances[1].effective_priority = 150;
+        s2.instances[1].vips = vec!["10.0.1.100/24".into(), "10.0.1.102/24".into()];
+        m.update(Msg::From(1, Box::new(Msg::Connected { admin: true })));
+        m.update(Msg::From(1, Box::new(Msg::Status(Box::new(s2)))));
+        match lb2 {
+            Some(age) => {
+                m.now = t0 + std::time::Duration::from_secs_f64(age);
+                m.nodes[0].seen = Some(m.now - std::time::Duration::from_millis(300));
+            }
+            None => {
+                m.now = t0 + std::time::Duration::from_secs(12);
+                m.nodes[0].seen = Some(m.now - std::time::Duration::from_millis(300));
+                m.update(Msg::From(
+                    1,
+                    Box::new(Msg::Disconnected("the daemon closed the connection".into())),
+                ));
+            }
+        }
+        m
+    }
+
+    /// One console on two daemons: each virtual router once, both nodes side by side, the
+    /// drift flagged with the field and the nodes' values, at every size.
+    #[test]
+    fn the_cluster_overview_shows_both_nodes_and_the_drift() {
+        let m = cluster(Some(0.4));
+        for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+            let s = render(&m, w, h);
+            for want in [
+                "lb1",
+                "lb2",
+                "MASTER 150→140",
+                "BACKUP 100",
+                "drift in VRID 20: VIPs differ",
+                "[lb1] 0.3s old",
+                "12:00:00 UTC",
+            ] {
+                assert!(s.contains(want), "{w}x{h}: {want} missing\n{s}");
+            }
+            let row = s.lines().find(|l| l.contains("VI_DB")).unwrap_or("");
+            assert!(row.starts_with('!'), "the drifting router is marked:\n{s}");
+            insta::assert_snapshot!(format!("cluster_{w}x{h}"), s);
+        }
+    }
+
+    /// A node that stops answering is STALE within two polls; one that is gone is greyed
+    /// with its last-seen age, never left green.
+    #[test]
+    fn stale_and_lost_nodes_are_marked() {
+        let m = cluster(Some(1.4));
+        assert_eq!(m.freshness(1), crate::tui::model::Freshness::Stale(1.4));
+        let s = render(&m, 120, 40);
+        assert!(s.contains("lb2 STALE: no answer for 1.4s"), "{s}");
+        assert!(
+            s.contains("BACKUP 100?"),
+            "lb2's cells say they are not current:\n{s}"
+        );
+        let m = cluster(None);
+        let s = render(&m, 120, 40);
+        assert!(s.contains("lb2 DOWN, last seen 12.0s ago"), "{s}");
+        insta::assert_snapshot!("cluster_lost_120x40", s);
+        // lb2's MASTER cell is not green.
+        let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| draw(f, &m)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let (x, y) = (0..40u16)
+            .flat_map(|y| (0..110u16).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                (0..10)
+                    .map(|d| buf[(x + d, y)].symbol())
+                    .collect::<String>()
+                    == "MASTER 150"
+                    && y > 3
+                    && x >= 30
+            })
+            .expect("lb2's MASTER cell");
+        assert_ne!(
+            buf[(x, y)].fg,
+            Color::Green,
+            "a lost node's MASTER is greyed"
+        );
+        // The single-node view of a lost daemon: greyed rows, and the banner says why.
+        let mut one = model();
+        one.update(Msg::Disconnected("nothing listens".into()));
+        let s = render(&one, 80, 24);
+        assert!(s.contains("VRRP instances (3) · DOWN, last seen"), "{s}");
+    }
+
+    /// The cluster overview's selection moves over virtual routers; Enter shows the instance
+    /// of the node shown; ] shows the next node (and asks for its configuration).
+    #[test]
+    fn cluster_rows_open_and_nodes_switch() {
+        let mut m = cluster(Some(0.4));
+        key(&mut m, KeyCode::Char('j'));
+        key(&mut m, KeyCode::Char('j'));
+        key(&mut m, KeyCode::Char('j'));
+        assert_eq!(m.selected, 2, "three virtual routers");
+        key(&mut m, KeyCode::Char('k'));
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(m.view, View::Detail);
+        assert_eq!(m.detail_instance().unwrap().name, "VI_DB");
+        assert_eq!(m.detail_instance().unwrap().state, "BACKUP", "lb1's");
+        let a = m.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(']'),
+            KeyModifiers::NONE,
+        )));
+        assert_eq!(m.current, 1);
+        assert_eq!(
+            a,
+            Action::Send(crate::control::protocol::RequestBody::GetConfig)
+        );
+        key(&mut m, KeyCode::Char('1'));
+        let s = render(&m, 80, 24);
+        assert!(s.contains("[lb2] 0.4s old"), "{s}");
+        // Events name their node, after the time.
+        m.update(Msg::From(
+            1,
+            Box::new(Msg::Event("12:00:05 VI_DB: BACKUP -> MASTER".into())),
+        ));
+        assert_eq!(
+            m.visible_events().last().map(String::as_str),
+            Some("12:00:05 lb2 VI_DB: BACKUP -> MASTER")
+        );
+        assert!(s.contains("lb2  up"), "the header is lb2's:\n{s}");
+    }
+
+    /// `s` orders the overview by the next column, and the LVS view's real servers; a click
+    /// selects the row under it.
+    #[test]
+    fn sort_and_click() {
+        let mut m = model();
+        let names = |m: &Model| {
+            m.visible()
+                .iter()
+                .map(|i| i.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&m), ["VI_WEB", "VI_DB", "VI_MAIL"]);
+        key(&mut m, KeyCode::Char('s'));
+        assert_eq!(names(&m), ["VI_DB", "VI_MAIL", "VI_WEB"], "by name");
+        assert!(render(&m, 80, 24).contains("VRRP instances (3), by name"));
+        key(&mut m, KeyCode::Char('s'));
+        key(&mut m, KeyCode::Char('s'));
+        assert_eq!(names(&m)[0], "VI_MAIL", "by state: FAULT first");
+        // A click on the third row of the table (the title and the header above it).
+        let screen = Rect::new(0, 0, 80, 24);
+        assert_eq!(clicked_row(&m, screen, 4), Some(0));
+        assert_eq!(clicked_row(&m, screen, 6), Some(2));
+        assert_eq!(clicked_row(&m, screen, 7), None, "no row there");
+        assert_eq!(clicked_row(&m, screen, 1), None, "the header");
+        m.update(Msg::Click(2));
+        assert_eq!(m.selected, 2);
+        key(&mut m, KeyCode::Char('4'));
+        key(&mut m, KeyCode::Char('s'));
+        let s = render(&m, 120, 40);
+        assert!(s.contains("real servers by down first"), "{s}");
+        let down = s.find("DOWN").unwrap_or(usize::MAX);
+        let up = s.find(" UP ").unwrap_or(0);
+        assert!(down < up, "the real server down comes first:\n{s}");
+    }
+
+    #[test]
+    fn nothing_is_cut_silently() {
+        assert_eq!(fit("enable_script_security", 10), "enable_sc…");
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(
+            wrap("r1 killed (SIGKILL): the others take over", 20),
+            ["r1 killed (SIGKILL):", "the others take over"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        // Three VIPs in the 80-column overview: the first and "+2", never a cut address.
+        let mut m = model();
+        let mut s = status();
+        s.instances[0].vips = ["10.99.0.100/24", "10.99.0.101/24", "10.99.0.102/24"]
+            .map(String::from)
+            .to_vec();
+        m.update(Msg::Status(Box::new(s)));
+        let screen = render(&m, 80, 24);
+        let row = screen.lines().find(|l| l.contains("VI_WEB")).unwrap();
+        assert!(row.contains("10.99.0.100/24 +2"), "{row}");
+        let screen = render(&m, 200, 50);
+        let row = screen.lines().find(|l| l.contains("VI_WEB")).unwrap();
+        assert!(
+            row.contains("10.99.0.100/24 10.99.0.101/24 10.99.0.102/24"),
+            "all of them at 200 columns: {row}"
+        );
+        assert!(
+            screen.contains("RX/TX") && screen.contains("TRACK") && screen.contains("AUTHERR"),
+            "wide terminals get more columns:\n{screen}"
         );
     }
 

@@ -93,13 +93,23 @@ pub fn table_full(snap: &Snapshot) -> Option<Span<'static>> {
     })
 }
 
-/// A router's virtual addresses, and how many more its advert listed than were kept.
-fn vips(r: &Router) -> String {
-    let mut a: Vec<String> = r.addrs.iter().map(ToString::to_string).collect();
-    if r.addrs_more > 0 {
-        a.push(format!("+{} more", r.addrs_more));
+/// A router's virtual addresses in `width` characters: as many as fit, then `+N` for the
+/// others (those its advert listed beyond what was kept included). Never a cut address.
+fn vips(r: &Router, width: usize) -> String {
+    let a: Vec<String> = r.addrs.iter().map(ToString::to_string).collect();
+    if r.addrs_more == 0 {
+        return super::vips_text(&a, width);
     }
-    a.join(" ")
+    let more = format!(" +{} more", r.addrs_more);
+    let mut t = super::vips_text(&a, width.saturating_sub(more.len()).max(4));
+    if let Some((head, n)) = t.rsplit_once(" +")
+        && let Ok(n) = n.parse::<u32>()
+    {
+        t = format!("{head} +{} more", n + r.addrs_more);
+    } else {
+        t.push_str(&more);
+    }
+    t
 }
 
 /// Findings no row leads to: packets that do not decode, and adverts that failed a check on
@@ -123,6 +133,40 @@ pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, sele
     let [body, detail] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(detail_h)]).areas(area);
     let rows = rows(snap, sort);
+    // Narrow terminals leave out the advert rate, so that the VIPs keep their room; wide
+    // ones add the adverts counted and the MACs.
+    let width = body.width as usize;
+    let router_w = snap
+        .groups
+        .iter()
+        .flat_map(|g| &g.routers)
+        .map(|(ip, _)| ip.to_string().len())
+        .max()
+        .unwrap_or(9)
+        .clamp(9, 39) as u16;
+    let cols: Vec<(&str, u16)> = [
+        ("VRID", 4),
+        ("FAMILY", 7),
+        ("ROUTER", router_w),
+        ("", 6),
+        ("PRIO", 4),
+        ("INT", 5),
+        ("AUTH", 9),
+        ("ADV/S", 5),
+        ("LAST", 6),
+        ("ADVERTS", 8),
+        ("MAC", 17),
+    ]
+    .into_iter()
+    .filter(|(h, _)| match *h {
+        "ADV/S" => width >= 90,
+        "ADVERTS" => width >= 140,
+        "MAC" => width >= 160,
+        _ => true,
+    })
+    .collect();
+    let used: usize = cols.iter().map(|(_, w)| *w as usize + 1).sum();
+    let vips_w = width.saturating_sub(used).max(4);
     let shown = body.height.saturating_sub(2) as usize;
     let first = selected.saturating_sub(shown.saturating_sub(1));
     let table_rows: Vec<Row> = rows
@@ -137,64 +181,56 @@ pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, sele
             let conflict = !findings_of(&snap.findings, key.vrid).is_empty();
             let ago = snap.last_us.saturating_sub(r.last_us) as f64 / 1e6;
             let mut style = if conflict {
-                Style::default().fg(Color::Red)
+                Style::default().fg(Color::LightRed)
             } else {
                 Style::default()
             };
             if i == selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            Row::new(vec![
-                key.vrid.to_string(),
-                format!(
-                    "{}/v{}{}",
-                    if key.ipv6 { "v6" } else { "v4" },
-                    key.version,
-                    if key.unicast { "/u" } else { "" }
-                ),
-                ip.to_string(),
-                if grp.master == Some(*ip) {
-                    "MASTER".into()
-                } else {
-                    String::new()
-                },
-                r.priority.to_string(),
-                format!("{:.2}s", f64::from(r.interval_cs) / 100.0),
-                r.auth.to_string(),
-                format!("{:.2}", r.rate()),
-                format!("{ago:.1}s"),
-                vips(r),
-            ])
-            .style(style)
+            let mut cells: Vec<String> = cols
+                .iter()
+                .map(|(h, w)| {
+                    let t = match *h {
+                        "VRID" => key.vrid.to_string(),
+                        "FAMILY" => format!(
+                            "{}/v{}{}",
+                            if key.ipv6 { "v6" } else { "v4" },
+                            key.version,
+                            if key.unicast { "/u" } else { "" }
+                        ),
+                        "ROUTER" if ip.is_unspecified() => "this node".to_string(),
+                        "ROUTER" => ip.to_string(),
+                        "" if grp.master == Some(*ip) => "MASTER".into(),
+                        "" => String::new(),
+                        "PRIO" => r.priority.to_string(),
+                        "INT" => format!("{:.2}s", f64::from(r.interval_cs) / 100.0),
+                        "AUTH" => r.auth.to_string(),
+                        "ADV/S" => format!("{:.2}", r.rate()),
+                        "LAST" => format!("{ago:.1}s"),
+                        "ADVERTS" => r.adverts.to_string(),
+                        _ => r.macs.iter().cloned().collect::<Vec<_>>().join(" "),
+                    };
+                    super::fit(&t, *w as usize)
+                })
+                .collect();
+            cells.push(vips(r, vips_w));
+            Row::new(cells).style(style)
         })
         .collect();
+    let mut widths: Vec<Constraint> = cols.iter().map(|(_, w)| Constraint::Length(*w)).collect();
+    widths.push(Constraint::Length(vips_w as u16));
+    let mut header: Vec<&str> = cols.iter().map(|(h, _)| *h).collect();
+    header.push("VIPS");
     f.render_widget(
-        TableWidget::new(
-            table_rows,
-            [
-                Constraint::Length(4),
-                Constraint::Length(8),
-                Constraint::Length(16),
-                Constraint::Length(6),
-                Constraint::Length(4),
-                Constraint::Length(6),
-                Constraint::Length(9),
-                Constraint::Length(5),
-                Constraint::Length(6),
-                Constraint::Min(10),
-            ],
-        )
-        .header(
-            Row::new([
-                "VRID", "FAMILY", "ROUTER", "", "PRIO", "INT", "AUTH", "ADV/S", "LAST", "VIPS",
-            ])
-            .style(Style::default().add_modifier(Modifier::BOLD)),
-        )
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .title(format!(" routers heard, by {} (s: order) ", sort.name())),
-        ),
+        TableWidget::new(table_rows, widths)
+            .column_spacing(1)
+            .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD)))
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(format!(" routers heard, by {} (s: order) ", sort.name())),
+            ),
         body,
     );
     let mut lines = Vec::new();
@@ -210,7 +246,7 @@ pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, sele
         for f in mine {
             lines.push(Line::from(Span::styled(
                 format!("{}: {}", f.kind, f.message),
-                Style::default().fg(Color::Red),
+                Style::default().fg(Color::LightRed),
             )));
             for e in &f.evidence {
                 lines.push(Line::from(format!("    {e}")));
@@ -219,7 +255,7 @@ pub fn draw_segment(f: &mut Frame, area: Rect, snap: &Snapshot, sort: Sort, sele
     }
     lines.push(Line::from(Span::styled(
         format!("free VRIDs: {}", ranges(&snap.free_vrids)),
-        Style::default().fg(Color::DarkGray),
+        Style::default().fg(Color::Gray),
     )));
     for f in without_rows(snap) {
         lines.push(Line::from(Span::styled(

@@ -19,7 +19,7 @@ fn status_style(s: &str) -> Style {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
-    let Some(s) = &m.status else {
+    let Some(s) = m.status() else {
         f.render_widget(
             Paragraph::new("no data yet").block(titled(" trackers ".into())),
             area,
@@ -86,9 +86,24 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
     ])
     .areas(area);
     if n_scripts == 0 {
+        // Scripts tracked without runs reported (the simulated lab sets their state itself).
+        let tracked: Vec<&str> = s
+            .instances
+            .iter()
+            .flat_map(|i| &i.trackers)
+            .filter_map(|t| t.id.strip_prefix("script:"))
+            .collect();
+        let text = if tracked.is_empty() {
+            "no vrrp_script is tracked".to_string()
+        } else {
+            format!(
+                "no runs reported for {}: its state is in the table below",
+                tracked.join(", ")
+            )
+        };
         f.render_widget(
-            Paragraph::new(Span::styled("no vrrp_script is tracked", dim()))
-                .block(titled(" vrrp_scripts ".into())),
+            Paragraph::new(Span::styled(text, dim()))
+                .block(titled(format!(" vrrp_scripts{}", super::age_note(m)))),
             top,
         );
     } else {
@@ -117,7 +132,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model) {
                 ])
                 .style(bold()),
             )
-            .block(titled(" vrrp_scripts ".into())),
+            .block(titled(format!(" vrrp_scripts{}", super::age_note(m)))),
             top,
         );
     }
