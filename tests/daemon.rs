@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::segment::{Daemon, Host, Segment, wait_for};
+use common::segment::{Daemon, Host, Segment, logs, wait_for};
 use nix::sys::signal::Signal;
 
 const VIP: &str = "10.77.0.100";
@@ -46,13 +46,6 @@ fn elected_pair(test: &str) -> Option<(Segment, Daemon, Daemon)> {
 
 fn master_within(h: &Host, secs: u64) -> Option<Duration> {
     wait_for(Duration::from_secs(secs), || h.has_address(VIP))
-}
-
-/// The daemon's log, for failure messages.
-fn logs(ds: &[&Daemon]) -> String {
-    ds.iter()
-        .map(|d| format!("--- {}\n{}", d.log.display(), d.log_text()))
-        .collect()
 }
 
 #[test]

@@ -4,11 +4,11 @@
 mod common;
 
 use std::os::unix::fs::MetadataExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use common::control::Client;
-use common::segment::{Daemon, Host, Segment, wait_for};
+use common::segment::{Daemon, Host, Segment, logs, monitor_addresses, wait_for};
 
 const VIP: &str = "10.77.0.100";
 
@@ -30,23 +30,6 @@ fn config(priority: u8) -> String {
 
 fn master_within(h: &Host, secs: u64) -> Option<Duration> {
     wait_for(Duration::from_secs(secs), || h.has_address(VIP))
-}
-
-fn logs(ds: &[&Daemon]) -> String {
-    ds.iter()
-        .map(|d| format!("--- {}\n{}", d.log.display(), d.log_text()))
-        .collect()
-}
-
-/// `ip monitor address` in the host: every address added or deleted while it runs.
-fn monitor_addresses(h: &Host) -> Child {
-    let mon = Command::new("ip")
-        .args(["-n", &h.ns, "monitor", "address"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    mon
 }
 
 /// The lines `ip monitor` printed that delete the VIP.

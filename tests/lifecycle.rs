@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
-use common::segment::{Daemon, Host, Segment, wait_for};
+use common::segment::{Daemon, Host, Segment, logs, monitor_addresses, wait_for};
 use nix::sys::signal::Signal;
 
 const VIP: &str = "10.77.0.100";
@@ -26,23 +26,6 @@ fn config(priority: u8, extra: &str) -> String {
 }}
 "
     )
-}
-
-fn logs(ds: &[&Daemon]) -> String {
-    ds.iter()
-        .map(|d| format!("--- {}\n{}", d.log.display(), d.log_text()))
-        .collect()
-}
-
-/// `ip monitor address` in the host: every address added or deleted while it runs.
-fn monitor_addresses(h: &Host) -> Child {
-    let mon = Command::new("ip")
-        .args(["-n", &h.ns, "monitor", "address"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    mon
 }
 
 /// What `ip monitor` printed about the VIP.

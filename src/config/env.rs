@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::blocks::Config;
+use super::blocks::addr::{Route, Rule};
 use super::blocks::global::UserGroup;
 use super::blocks::scripts::Role;
 use super::diag::{Diagnostics, Severity};
@@ -117,24 +118,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
                 c.missing_if(dev, a.span, "interface", &format!(" (address {})", a.addr));
             }
         }
-        for r in &i.virtual_routes {
-            for dev in r
-                .dev
-                .iter()
-                .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
-            {
-                if env.interface(dev).is_none() {
-                    c.missing_if(dev, r.span, "route interface", "");
-                }
-            }
-        }
-        for r in &i.virtual_rules {
-            for dev in r.iif.iter().chain(&r.oif) {
-                if env.interface(dev).is_none() {
-                    c.missing_if(dev, r.span, "rule interface", "");
-                }
-            }
-        }
+        c.route_interfaces(&i.virtual_routes, &i.virtual_rules, "");
     }
     for sg in &cfg.vrrp_sync_groups {
         for t in &sg.track_interface {
@@ -161,24 +145,7 @@ pub fn check_env(cfg: &Config, env: &dyn Env, d: &mut Diagnostics) {
         }
     }
     // keepalived -t names a static route's missing interface too.
-    for r in &cfg.static_routes {
-        for dev in r
-            .dev
-            .iter()
-            .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
-        {
-            if env.interface(dev).is_none() {
-                c.missing_if(dev, r.span, "static route interface", "");
-            }
-        }
-    }
-    for r in &cfg.static_rules {
-        for dev in r.iif.iter().chain(&r.oif) {
-            if env.interface(dev).is_none() {
-                c.missing_if(dev, r.span, "static rule interface", "");
-            }
-        }
-    }
+    c.route_interfaces(&cfg.static_routes, &cfg.static_rules, "static ");
     for s in cfg.scripts() {
         c.script(s.command, s.span, s.role);
     }
@@ -246,6 +213,29 @@ impl EnvCheck<'_> {
                     "enable_script_security is set, but there is no script_user and no keepalived_script user: keepalived refuses to run the scripts",
                 )
                 .help("create the user (useradd -r -s /sbin/nologin keepalived_script) or set script_user");
+        }
+    }
+
+    /// The interfaces routes and rules name (`dev`, next hops' `dev`, `iif`, `oif`);
+    /// `kind` is "" for an instance's, "static " for global ones.
+    fn route_interfaces(&mut self, routes: &[Route], rules: &[Rule], kind: &str) {
+        for r in routes {
+            let devs = r
+                .dev
+                .iter()
+                .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()));
+            for dev in devs {
+                if self.env.interface(dev).is_none() {
+                    self.missing_if(dev, r.span, &format!("{kind}route interface"), "");
+                }
+            }
+        }
+        for r in rules {
+            for dev in r.iif.iter().chain(&r.oif) {
+                if self.env.interface(dev).is_none() {
+                    self.missing_if(dev, r.span, &format!("{kind}rule interface"), "");
+                }
+            }
         }
     }
 

@@ -353,3 +353,22 @@ pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> Option<Dur
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The logs of `ds`, one after the other, for failure messages.
+pub fn logs(ds: &[&Daemon]) -> String {
+    ds.iter()
+        .map(|d| format!("--- {}\n{}", d.log.display(), d.log_text()))
+        .collect()
+}
+
+/// `ip monitor address` in the host: every address added or deleted while it runs (its
+/// output is read after it is killed).
+pub fn monitor_addresses(h: &Host) -> Child {
+    let mon = Command::new("ip")
+        .args(["-n", &h.ns, "monitor", "address"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    mon
+}
