@@ -198,7 +198,13 @@ async fn main_loop<A: Copy + 'static>(
         }
         model.now = std::time::Instant::now();
         model.clock = model::wall_clock(std::time::SystemTime::now());
-        terminal.draw(|f| view::draw(f, &model))?;
+        if terminal.draw(|f| view::draw(f, &model)).is_err() {
+            // The terminal is gone (a closed window) before its SIGHUP was taken: end as on
+            // a hangup, so that whatever runs the console (the lab) still cleans up.
+            detach_from_terminal();
+            links.stop();
+            return Ok(());
+        }
         let msg = if let Some(k) = queued.take() {
             Msg::Key(k)
         } else {
