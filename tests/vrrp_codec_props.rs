@@ -162,9 +162,9 @@ proptest! {
         let msg = a.to_bytes(ChecksumForm::Plain, src, dst);
         let mut buf = msg.clone();
         buf.resize(msg.len() + auth_hmac::TRAILER_LEN, 0);
-        let version = a.version.number();
+        let binding = auth_hmac::Binding { src, version: a.version.number(), vrid: a.vrid };
         let seq = auth_hmac::sign(&c, &mut auth_hmac::SendState::default(), &mut buf, msg.len(),
-                                  src, version, a.vrid, now);
+                                  binding, now);
         prop_assert!(seq.is_some());
         let t = auth_hmac::Trailer::new_checked(&buf[msg.len()..]).unwrap();
         let repr = auth_hmac::TrailerRepr::parse(&t);
@@ -173,7 +173,7 @@ proptest! {
         repr.emit(&mut auth_hmac::Trailer::new_unchecked(&mut again[..]));
         prop_assert_eq!(&again[..], &buf[msg.len()..]);
 
-        let rx = auth_hmac::Received { bytes: &buf, msg_len: msg.len(), src, version, vrid: a.vrid };
+        let rx = auth_hmac::Received { bytes: &buf, msg_len: msg.len(), binding };
         let mut st = auth_hmac::ReplayState::default();
         let v = auth_hmac::verdict(&c, rx, auth_hmac::Anchor::Unicast(Some(&mut st)), now);
         prop_assert!(v.is_accept(), "{:?}", v);
@@ -193,7 +193,8 @@ proptest! {
                                        msg_len in 0usize..220, c in hmac_config(), secs in any::<u64>()) {
         let now = auth_hmac::WallTime::new(secs, 0);
         let src = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let rx = auth_hmac::Received { bytes: &bytes, msg_len, src, version: 3, vrid: 1 };
+        let binding = auth_hmac::Binding { src, version: 3, vrid: 1 };
+        let rx = auth_hmac::Received { bytes: &bytes, msg_len, binding };
         let _ = auth_hmac::verdict(&c, rx, auth_hmac::Anchor::Multicast(&mut auth_hmac::McastSenders::default()), now);
         let _ = auth_hmac::verdict(&c, rx, auth_hmac::Anchor::Unicast(None), now);
     }

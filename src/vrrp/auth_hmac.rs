@@ -256,6 +256,22 @@ impl TrailerRepr {
     }
 }
 
+/// What the HMAC binds an advert to besides its bytes: the source address (sender side:
+/// the instance's `saddr`; receiver side: the packet's source), and the instance's VRRP
+/// version and VRID (keepalived's own, not the advert's fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Binding {
+    pub src: IpAddr,
+    pub version: u8,
+    pub vrid: u8,
+}
+
+impl Binding {
+    pub fn pseudo_header(self) -> [u8; PSEUDO_LEN] {
+        pseudo_header(self.src, self.version, self.vrid)
+    }
+}
+
 /// The pseudo-header bound into the HMAC (`build_pseudo`): family, version and VRID stop
 /// splicing between instances that share a key, the source ties the advert to its sender.
 pub fn pseudo_header(src: IpAddr, version: u8, vrid: u8) -> [u8; PSEUDO_LEN] {
@@ -563,7 +579,6 @@ impl SendState {
 /// `key` (the signing half of `vrrp_auth_hmac_sign`). `buf[..msg_len]` is the VRRP message
 /// (its checksum may be filled before or after). Without a key the HMAC stays zero, which
 /// every receiver rejects. Returns `false`, writing nothing, if `buf` is too short.
-#[allow(clippy::too_many_arguments)]
 pub fn seal(
     buf: &mut [u8],
     msg_len: usize,
@@ -571,9 +586,7 @@ pub fn seal(
     key_id: u8,
     key: Option<&Key>,
     seq: Seq,
-    src: IpAddr,
-    version: u8,
-    vrid: u8,
+    binding: Binding,
 ) -> bool {
     let Some(end) = msg_len.checked_add(TRAILER_LEN) else {
         return false;
@@ -590,7 +603,7 @@ pub fn seal(
     };
     repr.emit(&mut Trailer::new_unchecked(&mut buf[msg_len..end]));
     if let Some(key) = key {
-        let pseudo = pseudo_header(src, version, vrid);
+        let pseudo = binding.pseudo_header();
         let h = digest(&key.data, &pseudo, &buf[..msg_len + TRAILER_PREFIX_LEN]);
         buf[msg_len + field::HMAC.start..end].copy_from_slice(&h);
     }
@@ -600,15 +613,12 @@ pub fn seal(
 /// Signs an advert (`vrrp_auth_hmac_sign`): takes the next sequence and seals the trailer
 /// after the `msg_len`-byte message in `buf`. In receive-only mode nothing is written and
 /// `None` returned; also `None` when `buf` has no room for the trailer.
-#[allow(clippy::too_many_arguments)]
 pub fn sign(
     cfg: &Config,
     state: &mut SendState,
     buf: &mut [u8],
     msg_len: usize,
-    src: IpAddr,
-    version: u8,
-    vrid: u8,
+    binding: Binding,
     now: WallTime,
 ) -> Option<Seq> {
     if cfg.mode == Mode::ReceiveOnly || buf.len() < msg_len.saturating_add(TRAILER_LEN) {
@@ -623,9 +633,7 @@ pub fn sign(
         cfg.active_key,
         key,
         seq,
-        src,
-        version,
-        vrid,
+        binding,
     )
     .then_some(seq)
 }
@@ -766,18 +774,15 @@ pub struct Checked {
 }
 
 /// Verifies a received trailer (`vrrp_auth_hmac_check`). `msg` is the VRRP message and
-/// `trailer` the 28 bytes after it; `src` the packet's source address; `version` and
-/// `vrid` the instance's. The order is keepalived's: the format, then the freshness window
+/// `trailer` the 28 bytes after it; `binding` holds the packet's source address and the
+/// instance's version and VRID. The order is keepalived's: the format, then the freshness window
 /// (before the costly HMAC, rejecting only), the key, the HMAC, and last the replay mark,
 /// which forged data never moves.
-#[allow(clippy::too_many_arguments)]
 pub fn check(
     cfg: &Config,
     msg: &[u8],
     trailer: &[u8],
-    src: IpAddr,
-    version: u8,
-    vrid: u8,
+    binding: Binding,
     anchor: Anchor<'_>,
     now: WallTime,
 ) -> Result<Checked, CheckError> {
@@ -801,7 +806,7 @@ pub fn check(
     let mut covered = Vec::with_capacity(msg.len() + TRAILER_PREFIX_LEN);
     covered.extend_from_slice(msg);
     covered.extend_from_slice(&trailer[..TRAILER_PREFIX_LEN]);
-    let want = digest(&key.data, &pseudo_header(src, version, vrid), &covered);
+    let want = digest(&key.data, &binding.pseudo_header(), &covered);
     if !constant_time_eq(&repr.hmac, &want) {
         return Err(CheckError::BadHmac);
     }
@@ -810,7 +815,7 @@ pub fn check(
         // The caller resolves the peer before the check; without one there is no mark
         // to hold, and keepalived rejects the advert before this point.
         Anchor::Unicast(None) => return Err(CheckError::Replay),
-        Anchor::Multicast(m) => m.state(src),
+        Anchor::Multicast(m) => m.state(binding.src),
     };
     if !state.accept(cfg.anti_replay, cfg.time_window, repr.seq, now) {
         return Err(CheckError::Replay);
@@ -968,10 +973,7 @@ pub struct Received<'a> {
     pub bytes: &'a [u8],
     /// The message's length from its header (`expected_vrrp_pkt_len`).
     pub msg_len: usize,
-    pub src: IpAddr,
-    /// The instance's version and VRID (keepalived binds its own, not the advert's).
-    pub version: u8,
-    pub vrid: u8,
+    pub binding: Binding,
 }
 
 /// The whole receive decision (`vrrp_auth_ext_verify`), run after the length, TTL and
@@ -992,7 +994,7 @@ pub fn verdict(cfg: &Config, rx: Received<'_>, anchor: Anchor<'_>, now: WallTime
     if let Anchor::Unicast(None) = anchor {
         return Verdict::Reject(Reason::NotAPeer);
     }
-    match check(cfg, msg, trailer, rx.src, rx.version, rx.vrid, anchor, now) {
+    match check(cfg, msg, trailer, rx.binding, anchor, now) {
         Ok(c) => {
             let half = i64::from(cfg.time_window / 2);
             let skew_warning = cfg.anti_replay == AntiReplay::Time

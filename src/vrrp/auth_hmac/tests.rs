@@ -29,6 +29,10 @@ fn hex(s: &str) -> Vec<u8> {
     crate::hex::decode(s).unwrap()
 }
 
+fn bind(src: IpAddr, version: u8, vrid: u8) -> Binding {
+    Binding { src, version, vrid }
+}
+
 fn src4() -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(198, 51, 100, 10))
 }
@@ -93,9 +97,7 @@ fn verify(
         c,
         &img[..mlen],
         &img[mlen..],
-        src,
-        3,
-        vrid,
+        bind(src, 3, vrid),
         Anchor::Unicast(Some(st)),
         now,
     )
@@ -147,9 +149,7 @@ fn vectors_are_reproduced_byte_for_byte() {
             1,
             Some(&key),
             VEC_SEQ,
-            src,
-            3,
-            51
+            bind(src, 3, 51)
         ));
         assert_eq!(crate::hex::encode(&buf), vec, "{src}");
         // The trailer view reads the fields back.
@@ -218,9 +218,7 @@ fn vector_mutations() {
         &c,
         &img[..MSG6_LEN],
         &img[MSG6_LEN..],
-        src6(),
-        2,
-        51,
+        bind(src6(), 2, 51),
         Anchor::Unicast(Some(&mut ReplayState::default())),
         NOW,
     );
@@ -237,7 +235,7 @@ fn ipv4_wire_image() {
     let csum = vrrp_checksum(&p[..MSG4_LEN], ChecksumForm::Plain, src4(), src4());
     p[6..8].copy_from_slice(&csum.to_be_bytes());
     let mut s = SendState::default();
-    let seq = sign(&c, &mut s, &mut p, MSG4_LEN, src4(), 3, 51, NOW).unwrap();
+    let seq = sign(&c, &mut s, &mut p, MSG4_LEN, bind(src4(), 3, 51), NOW).unwrap();
     assert_eq!(seq, Seq::from_clock(NOW));
     let mut st = ReplayState::default();
     assert!(ok(verify(&c, &p, MSG4_LEN, src4(), 51, Some(&mut st), NOW)));
@@ -250,7 +248,7 @@ fn ipv6_wire_image() {
     let mut c = cfg();
     let mut p = advert6();
     let mut s = SendState::default();
-    sign(&c, &mut s, &mut p, MSG6_LEN, src6(), 3, 51, NOW).unwrap();
+    sign(&c, &mut s, &mut p, MSG6_LEN, bind(src6(), 3, 51), NOW).unwrap();
     let mut z = p.clone();
     z[6..8].fill(0);
     let csum = vrrp_checksum(&z, ChecksumForm::PseudoHeader, src6(), dst6());
@@ -275,7 +273,10 @@ fn ipv6_wire_image() {
     c.mode = Mode::ReceiveOnly;
     assert_eq!(c.trailer_len(), 0);
     let save = p.clone();
-    assert_eq!(sign(&c, &mut s, &mut p, MSG6_LEN, src6(), 3, 51, NOW), None);
+    assert_eq!(
+        sign(&c, &mut s, &mut p, MSG6_LEN, bind(src6(), 3, 51), NOW),
+        None
+    );
     assert_eq!(p, save);
     c.mode = Mode::Permissive;
     assert_eq!(c.trailer_len(), TRAILER_LEN);
@@ -291,9 +292,7 @@ fn freshness_window() {
         &mut SendState::default(),
         &mut p,
         MSG6_LEN,
-        src6(),
-        3,
-        51,
+        bind(src6(), 3, 51),
         NOW,
     )
     .unwrap();
@@ -328,7 +327,7 @@ fn clock_steps() {
     let mut s = SendState {
         last: Seq::from_parts(now32 + 3600, 0, 0),
     };
-    let seq = sign(&c, &mut s, &mut p, MSG6_LEN, src6(), 3, 51, NOW).unwrap();
+    let seq = sign(&c, &mut s, &mut p, MSG6_LEN, bind(src6(), 3, 51), NOW).unwrap();
     assert_eq!(seq, Seq::from_clock(NOW), "clock step reset");
 
     // A receiver mark stranded past the window expires, then holds again.
@@ -350,7 +349,7 @@ fn clock_steps() {
     let mut s = SendState {
         last: Seq::from_parts(now32 + 3600, 0, 0),
     };
-    let seq = sign(&m, &mut s, &mut p, MSG6_LEN, src6(), 3, 51, NOW).unwrap();
+    let seq = sign(&m, &mut s, &mut p, MSG6_LEN, bind(src6(), 3, 51), NOW).unwrap();
     assert_eq!(
         (seq.sec(), seq.ctr()),
         (now32 + 3600, 1),
@@ -411,9 +410,7 @@ fn signed6(c: &Config, now: WallTime) -> Vec<u8> {
         &mut SendState::default(),
         &mut p,
         MSG6_LEN,
-        src6(),
-        3,
-        51,
+        bind(src6(), 3, 51),
         now,
     )
     .unwrap();
@@ -424,9 +421,7 @@ fn rx(bytes: &[u8]) -> Received<'_> {
     Received {
         bytes,
         msg_len: MSG6_LEN,
-        src: src6(),
-        version: 3,
-        vrid: 51,
+        binding: bind(src6(), 3, 51),
     }
 }
 
@@ -616,9 +611,7 @@ fn multicast_senders_have_their_own_marks_and_the_lru_goes() {
             &mut SendState::default(),
             &mut p,
             MSG6_LEN,
-            addr(i),
-            3,
-            51,
+            bind(addr(i), 3, 51),
             NOW,
         )
         .unwrap();
@@ -626,7 +619,7 @@ fn multicast_senders_have_their_own_marks_and_the_lru_goes() {
     };
     let from = |i: u16, p: &[u8], s: &mut McastSenders| {
         let r = Received {
-            src: addr(i),
+            binding: bind(addr(i), 3, 51),
             ..rx(p)
         };
         verdict(&c, r, Anchor::Multicast(s), NOW)
@@ -822,9 +815,7 @@ fn short_and_long_inputs_never_panic() {
                 &mut SendState::default(),
                 &mut s,
                 msg_len,
-                src6(),
-                3,
-                51,
+                bind(src6(), 3, 51),
                 NOW,
             );
         }
@@ -832,9 +823,7 @@ fn short_and_long_inputs_never_panic() {
             &c,
             &b,
             &b,
-            src6(),
-            3,
-            51,
+            bind(src6(), 3, 51),
             uni(&mut ReplayState::default()),
             NOW,
         );
