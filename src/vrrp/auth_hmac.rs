@@ -542,6 +542,79 @@ impl Config {
     }
 }
 
+/// An `auth_hmac { }` block as read, before the instance is completed: keepalived's parser
+/// defaults (`vrrp_auth_hmac_handler`: enforce, time, no active key, window unset).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Block {
+    pub keys: Keys,
+    pub active_key: Option<u8>,
+    pub mode: Mode,
+    pub anti_replay: AntiReplay,
+    pub time_window: Option<u32>,
+}
+
+/// What completing an instance's `auth_hmac` reports (keepalived's `report_config_error`
+/// in `vrrp_complete_instance`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CompleteNote {
+    #[error("auth_hmac cannot be combined with authentication, dropping legacy auth")]
+    LegacyAuthDropped,
+    /// The extension is then disabled: the instance runs without it.
+    #[error("auth_hmac active_key {0} is not defined, disabling extension")]
+    ActiveKeyUndefined(u8),
+    #[error("strict mode requires auth_hmac mode enforce")]
+    StrictForcesEnforce,
+}
+
+impl Block {
+    /// The instance's configuration (`vrrp_complete_instance`): legacy `authentication` is
+    /// dropped; an active key that names no key (none given counts as 0) disables the
+    /// extension; strict mode forces enforce; in time mode an unset window is three advert
+    /// intervals in whole seconds, clamped to [`WINDOW_FLOOR`]..=[`WINDOW_MAX`].
+    pub fn complete(
+        self,
+        adver_int_secs: u64,
+        strict: bool,
+        legacy_auth: bool,
+    ) -> (Option<Config>, Vec<CompleteNote>) {
+        let mut notes = Vec::new();
+        if legacy_auth {
+            notes.push(CompleteNote::LegacyAuthDropped);
+        }
+        let active_key = self.active_key.unwrap_or(0);
+        if self.keys.find(active_key).is_none() {
+            notes.push(CompleteNote::ActiveKeyUndefined(active_key));
+            return (None, notes);
+        }
+        let mut mode = self.mode;
+        if strict && mode != Mode::Enforce {
+            notes.push(CompleteNote::StrictForcesEnforce);
+            mode = Mode::Enforce;
+        }
+        let time_window = match (self.anti_replay, self.time_window) {
+            (_, Some(w)) => w,
+            (AntiReplay::Time, None) => derived_time_window(adver_int_secs),
+            (AntiReplay::Monotonic, None) => 0,
+        };
+        let cfg = Config {
+            keys: self.keys,
+            active_key,
+            mode,
+            anti_replay: self.anti_replay,
+            time_window,
+            ext_type: EXT_TYPE_SHA256,
+        };
+        (Some(cfg), notes)
+    }
+}
+
+/// A `time_window` value (`read_unsigned_strvec(.., 1, 300)`).
+pub fn parse_time_window(s: &str) -> Option<u32> {
+    s.parse::<u32>()
+        .ok()
+        .filter(|w| (WINDOW_MIN..=WINDOW_MAX).contains(w))
+}
+
 // ---------------------------------------------------------------------------------------
 // Sending
 // ---------------------------------------------------------------------------------------

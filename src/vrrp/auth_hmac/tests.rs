@@ -783,6 +783,73 @@ fn modes_and_window() {
     assert_eq!(derived_time_window(200), 300);
 }
 
+#[test]
+fn completing_an_instance() {
+    let mut keys = Keys::default();
+    keys.add(1, test_key()).unwrap();
+    let block = Block {
+        keys,
+        active_key: Some(1),
+        ..Block::default()
+    };
+    // Defaults: enforce, time, the window from the interval.
+    let (c, notes) = block.clone().complete(1, false, false);
+    assert_eq!(c, Some(cfg()));
+    assert!(notes.is_empty());
+    assert_eq!(
+        block
+            .clone()
+            .complete(4, false, false)
+            .0
+            .unwrap()
+            .time_window,
+        12
+    );
+    // An explicit window is kept; monotonic without one has none.
+    let b = Block {
+        time_window: Some(30),
+        ..block.clone()
+    };
+    assert_eq!(b.complete(1, false, false).0.unwrap().time_window, 30);
+    let b = Block {
+        anti_replay: AntiReplay::Monotonic,
+        ..block.clone()
+    };
+    assert_eq!(b.complete(1, false, false).0.unwrap().time_window, 0);
+    // Strict mode forces enforce; legacy authentication is dropped.
+    let b = Block {
+        mode: Mode::Permissive,
+        ..block.clone()
+    };
+    let (c, notes) = b.complete(1, true, true);
+    assert_eq!(c.unwrap().mode, Mode::Enforce);
+    assert_eq!(
+        notes,
+        [
+            CompleteNote::LegacyAuthDropped,
+            CompleteNote::StrictForcesEnforce
+        ]
+    );
+    // No active key, or one naming no key: the extension is disabled.
+    for (active, id) in [(None, 0), (Some(7), 7)] {
+        let b = Block {
+            active_key: active,
+            ..block.clone()
+        };
+        let (c, notes) = b.complete(1, false, false);
+        assert_eq!(c, None);
+        assert_eq!(notes, [CompleteNote::ActiveKeyUndefined(id)]);
+        assert_eq!(
+            notes[0].to_string(),
+            format!("auth_hmac active_key {id} is not defined, disabling extension")
+        );
+    }
+    assert_eq!(parse_time_window("1"), Some(1));
+    assert_eq!(parse_time_window("300"), Some(300));
+    assert_eq!(parse_time_window("0"), None);
+    assert_eq!(parse_time_window("301"), None);
+}
+
 // --- hostile lengths ------------------------------------------------------------------
 
 #[test]
