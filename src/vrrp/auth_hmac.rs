@@ -1029,7 +1029,8 @@ impl Verdict {
 /// Splits a received VRRP message into the message and its trailer
 /// (`vrrp_check_packet`): a trailer is there exactly when the bytes are `msg_len` (the
 /// length the header's address count makes) plus [`TRAILER_LEN`] - Ethernet padding never
-/// reaches 28 bytes, so the length alone tells.
+/// reaches 28 bytes, so the length alone tells. keepalived looks for a trailer only in an
+/// instance with `auth_hmac`; elsewhere the 28 bytes make a length error (`packet_len_err`).
 pub fn split_trailer(bytes: &[u8], msg_len: usize) -> (&[u8], Option<&[u8]>) {
     if msg_len.checked_add(TRAILER_LEN) == Some(bytes.len()) {
         let (m, t) = bytes.split_at(msg_len);
