@@ -3,6 +3,7 @@
 
 pub mod ah;
 pub mod announce;
+pub mod auth_hmac;
 pub mod checksum;
 pub mod engine;
 pub mod event;
