@@ -593,7 +593,10 @@ fn a_heavy_check_does_not_stop_the_adverts() {
     ];
     for (text, why) in &heavy {
         let r = c.call(json!({"req": "validate", "text": text}));
-        assert!(r.to_string().contains(why), "{why}: {r}");
+        // Each is refused by its bound; on a loaded machine the check (at the control
+        // thread's lower priority) may meet the time bound first, which is a refusal too.
+        let refused = r.to_string().contains(why) || r.to_string().contains("took longer than");
+        assert!(refused, "{why}: {r}");
         let n = r.to_string().len();
         assert!(
             n < 1 << 20,
