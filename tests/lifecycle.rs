@@ -93,17 +93,23 @@ fn a_backups_interface_recreated_under_it_does_not_make_a_second_master() {
         "the deletion put it in FAULT\n{log}"
     );
     // The master dies silently: the backup takes over.
+    takes_over_and_is_heard(h1, h2, &mut d1, &d2, "the new backup hears the new master");
+}
+
+/// The master `d1` (in `h1`) dies silently: `d2` (in `h2`) takes over, and its adverts go out
+/// of its (new) interface - a router started in `h1` at a lower priority hears them and
+/// stays BACKUP.
+fn takes_over_and_is_heard(h1: &Host, h2: &Host, d1: &mut Daemon, d2: &Daemon, what: &str) {
     d1.stop_with(Signal::SIGKILL);
     wait_for(Duration::from_secs(6), || holds_vip(h2))
-        .unwrap_or_else(|| panic!("no takeover\n{}", logs(&[&d2])));
-    // Its adverts go out of the new interface: a router at a lower priority hears them.
+        .unwrap_or_else(|| panic!("no takeover\n{}", logs(&[d2])));
     let _ = h1.run("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
     let d3 = common::start_kaconsole(h1, &config(50, ""), &[], &[]);
     std::thread::sleep(Duration::from_secs(6));
     assert!(
         !holds_vip(h1) && holds_vip(h2),
-        "the new backup hears the new master\n{}",
-        logs(&[&d2, &d3])
+        "{what}\n{}",
+        logs(&[d2, &d3])
     );
 }
 
@@ -167,16 +173,12 @@ fn an_interface_renamed_into_place_is_the_instances_new_interface() {
         logs(&[&d1, &d2])
     );
     assert!(d2.log_text().contains("renamed eth0"), "{}", logs(&[&d2]));
-    d1.stop_with(Signal::SIGKILL);
-    wait_for(Duration::from_secs(6), || h2.has_address(VIP))
-        .unwrap_or_else(|| panic!("no takeover\n{}", logs(&[&d2])));
-    let _ = h1.run("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
-    let d3 = common::start_kaconsole(h1, &config(50, ""), &[], &[]);
-    std::thread::sleep(Duration::from_secs(6));
-    assert!(
-        !holds_vip(h1) && holds_vip(h2),
-        "the new master's adverts go out of the renamed interface\n{}",
-        logs(&[&d2, &d3])
+    takes_over_and_is_heard(
+        h1,
+        h2,
+        &mut d1,
+        &d2,
+        "the new master's adverts go out of the renamed interface",
     );
 }
 
